@@ -53,36 +53,23 @@ internal sealed partial class WatchMultiplexer
             return;
         }
 
-        if (response.Fragment)
+        var fresh = target.Accept(response.Events, response.Fragment);
+        if (fresh is null)
         {
-            (target.Fragments ??= []).AddRange(response.Events);
-            return;
+            return; // more fragments to come
         }
 
-        IReadOnlyList<Event> events = response.Events;
-        if (target.Fragments is { } parts)
-        {
-            parts.AddRange(response.Events);
-            events = parts;
-            target.Fragments = null;
-        }
-
-        if (events.Count == 0)
+        if (response.Events.Count == 0 && fresh.Count == 0 && !response.Fragment)
         {
             await DeliverProgressAsync(target, response, stopping).ConfigureAwait(false);
             return;
         }
 
-        // Never deliver a revision twice, even if a server re-sent one after a resume.
-        var fresh = events.Where(e => e.Kv.ModRevision >= target.NextRevision).ToList();
-        if (fresh.Count == 0)
+        if (fresh.Count > 0)
         {
-            return;
+            await DeliverAsync(target, new EtcdWatchBatch(response.Header.Revision, response.Header.MemberId, fresh), stopping)
+                .ConfigureAwait(false);
         }
-
-        target.NextRevision = fresh[^1].Kv.ModRevision + 1;
-        await DeliverAsync(target, new EtcdWatchBatch(response.Header.Revision, response.Header.MemberId, fresh), stopping)
-            .ConfigureAwait(false);
     }
 
     private async Task HandleCreatedAsync(WatchResponse response)
@@ -128,13 +115,7 @@ internal sealed partial class WatchMultiplexer
         }
         else
         {
-            watcher.AuthRetries = 0;
-            watcher.WatchId = response.WatchId;
-            if (watcher.NextRevision == 0)
-            {
-                // A "from now" watch sees everything after the acknowledgement's revision; resume from there.
-                watcher.NextRevision = response.Header.Revision + 1;
-            }
+            watcher.OnCreated(response.WatchId, response.Header.Revision);
 
             Log.WatchCreated(client.Logger, response.WatchId, watcher.KeyText, response.Header.Revision, watcher.NextRevision);
             bool cancelNow;
@@ -175,7 +156,7 @@ internal sealed partial class WatchMultiplexer
     private static Task DeliverProgressAsync(Watcher watcher, WatchResponse response, CancellationToken stopping)
     {
         // Progress means "nothing left below this revision" for this watch, so it also moves the resume point.
-        watcher.NextRevision = Math.Max(watcher.NextRevision, response.Header.Revision + 1);
+        watcher.OnProgress(response.Header.Revision);
         return DeliverAsync(watcher, new EtcdWatchBatch(response.Header.Revision, response.Header.MemberId, []), stopping);
     }
 

@@ -122,14 +122,13 @@ internal sealed partial class WatchMultiplexer
             _active.Clear();
             foreach (var watcher in Enumerable.Reverse(live))
             {
-                watcher.WatchId = -1;
-                watcher.Fragments = null;
+                watcher.OnStreamLost();
                 _pending.AddFirst(watcher);
             }
 
             if (_creating is { Canceled: false } creating)
             {
-                creating.WatchId = -1;
+                creating.OnStreamLost();
                 _pending.AddFirst(creating);
             }
 

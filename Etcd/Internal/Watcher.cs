@@ -65,6 +65,56 @@ internal sealed class Watcher
 
     public TaskCompletionSource Created { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    /// <summary>Records the acknowledgement: a "from now" watch resumes after the acknowledged revision.</summary>
+    public void OnCreated(long watchId, long headerRevision)
+    {
+        WatchId = watchId;
+        AuthRetries = 0;
+        if (NextRevision == 0)
+        {
+            NextRevision = headerRevision + 1;
+        }
+    }
+
+    /// <summary>
+    /// Joins fragments and drops events below <see cref="NextRevision"/> (never deliver a revision twice, even
+    /// if a server repeats one after a resume). Returns null while a fragmented response is incomplete.
+    /// Advances the resume point past the last returned event.
+    /// </summary>
+    public IReadOnlyList<Event>? Accept(IReadOnlyList<Event> events, bool fragment)
+    {
+        if (fragment)
+        {
+            (Fragments ??= []).AddRange(events);
+            return null;
+        }
+
+        if (Fragments is { } parts)
+        {
+            parts.AddRange(events);
+            events = parts;
+            Fragments = null;
+        }
+
+        var fresh = events.Where(e => e.Kv.ModRevision >= NextRevision).ToList();
+        if (fresh.Count > 0)
+        {
+            NextRevision = fresh[^1].Kv.ModRevision + 1;
+        }
+
+        return fresh;
+    }
+
+    /// <summary>A progress notification says nothing is left below its revision: resume after it.</summary>
+    public void OnProgress(long headerRevision) => NextRevision = Math.Max(NextRevision, headerRevision + 1);
+
+    /// <summary>Forgets the server-side state when the stream broke; the watch is re-created from <see cref="NextRevision"/>.</summary>
+    public void OnStreamLost()
+    {
+        WatchId = -1;
+        Fragments = null;
+    }
+
     public WatchRequest BuildCreate()
     {
         var create = _template.Clone();
