@@ -94,10 +94,10 @@ internal sealed partial class WatchMultiplexer
         }
         else if (response.WatchId == -1 || response.Canceled)
         {
-            if (client.Options.Username is not null && watcher.AuthRetries < 2
-                && response.CancelReason.Contains("permission denied", StringComparison.Ordinal))
+            if (client.Options.Username is not null && watcher.AuthRetries < 2 && MayBeStaleToken(response.CancelReason))
             {
-                // etcd 3.4 reports an expired token on watch create as "permission denied": renew and re-create.
+                // The stream's token (sent when it opened) is no longer valid; etcd 3.4 says "invalid auth token"
+                // or just "permission denied". Renew, then re-create every watch on a stream with the new token.
                 watcher.AuthRetries++;
                 lock (_gate)
                 {
@@ -138,6 +138,11 @@ internal sealed partial class WatchMultiplexer
 
         await PumpCreatesAsync().ConfigureAwait(false);
     }
+
+    private static bool MayBeStaleToken(string reason) =>
+        reason.Contains("invalid auth token", StringComparison.Ordinal)
+        || reason.Contains("Unauthenticated", StringComparison.Ordinal)
+        || reason.Contains("permission denied", StringComparison.Ordinal);
 
     private Exception CancelReason(Watcher watcher, WatchResponse response)
     {
