@@ -38,7 +38,8 @@ internal static class EtcdMetrics
         Duration.Record(Stopwatch.GetElapsedTime(startTimestamp).TotalSeconds, tags);
     }
 
-    public static void RecordWatchResume() => WatchResumes.Add(1);
+    public static void RecordWatchResume(Uri endpoint) =>
+        WatchResumes.Add(1, new KeyValuePair<string, object?>("server.address", endpoint.Authority));
 
     public static void RecordLeaseLoss(string reason) => LeaseLosses.Add(1, new KeyValuePair<string, object?>("reason", reason));
 

@@ -93,7 +93,7 @@ internal sealed partial class WatchMultiplexer
                 break;
             }
 
-            EtcdMetrics.RecordWatchResume();
+            EtcdMetrics.RecordWatchResume(endpoint);
             Log.WatchStreamBroken(client.Logger, endpoint, count, reason);
             if (reason is EtcdAuthenticationException && token is not null)
             {

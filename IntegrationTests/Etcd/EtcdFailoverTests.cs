@@ -131,11 +131,83 @@ public sealed class EtcdFailoverTests
         Assert.Single(reader.Events, e => e.Kv.Key.ToStringUtf8().EndsWith("before", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task A_watch_on_a_member_that_lost_its_leader_is_not_left_hanging_and_catches_up_after_recovery()
+    {
+        await using var cluster = await EtcdCluster.StartAsync(members: 3);
+        // Only member 1 as endpoint: the watch must stay there and learn of the lost leader via "hasleader".
+        await using var client = new EtcdClient(new EtcdClientOptions { Endpoints = cluster.Members[0].ClientAddress });
+        await using var writer = new EtcdClient(new EtcdClientOptions { Endpoints = cluster.Endpoints });
+        var prefix = TestNames.Unique("leaderless") + "/";
+        await using var reader = new WatchReader(await client.WatchPrefixAsync(prefix));
+        await writer.PutAsync(prefix + "before", "1");
+        await Eventually.UntilAsync(() => reader.Events.Count == 1, Deadline, reader.Describe);
+        using var resumes = new ResumeCounter(cluster.Members[0].ClientAddress);
+
+        await cluster.KillAsync(1);
+        await cluster.KillAsync(2);
+
+        // etcd cancels "hasleader" streams once the member has been leaderless for a few election timeouts.
+        await Eventually.UntilAsync(() => resumes.Count > 0, Deadline, () => "the watch stream was never broken");
+
+        await cluster.StartMemberAsync(1);
+        await cluster.StartMemberAsync(2);
+        await Eventually.UntilAsync(async () =>
+        {
+            try
+            {
+                await writer.PutAsync(prefix + "after", "2");
+                return true;
+            }
+            catch (EtcdException)
+            {
+                return false;
+            }
+        }, Deadline);
+
+        await Eventually.UntilAsync(() => reader.Events.Any(e => e.Kv.Key.ToStringUtf8().EndsWith("after", StringComparison.Ordinal)),
+            Deadline, reader.Describe);
+        Assert.Null(reader.Error);
+    }
+
     private static async Task<int> MemberIndexAsync(EtcdClient client, EtcdCluster cluster, ulong memberId)
     {
         var members = await client.MemberListAsync();
         var member = members.Members.Single(m => m.ID == memberId);
         var port = new Uri(member.ClientURLs[0]).Port;
         return cluster.Members.Single(m => m.ClientPort == port).Index;
+    }
+
+    /// <summary>Counts watch stream resumptions through the client's metric, for streams that broke on one endpoint.</summary>
+    private sealed class ResumeCounter : IDisposable
+    {
+        private readonly System.Diagnostics.Metrics.MeterListener _listener = new();
+        private long _count;
+
+        public ResumeCounter(string endpoint)
+        {
+            _listener.InstrumentPublished = (instrument, listener) =>
+            {
+                if (instrument.Meter.Name == "ControlPlane.Etcd" && instrument.Name == "controlplane.etcd.watch.resumes")
+                {
+                    listener.EnableMeasurementEvents(instrument);
+                }
+            };
+            _listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+            {
+                foreach (var tag in tags)
+                {
+                    if (tag.Key == "server.address" && (string?)tag.Value == endpoint)
+                    {
+                        Interlocked.Add(ref _count, value);
+                    }
+                }
+            });
+            _listener.Start();
+        }
+
+        public long Count => Interlocked.Read(ref _count);
+
+        public void Dispose() => _listener.Dispose();
     }
 }
