@@ -27,7 +27,7 @@ public sealed partial class EtcdClient
         }
 
         Log.LeaseGranted(_logger, response.ID, response.TTL);
-        var lease = new EtcdLease(response.ID, response.TTL, sent + TimeSpan.FromSeconds(response.TTL)) { LastSent = sent };
+        var lease = new EtcdLease(response.ID, response.TTL, sent + TimeSpan.FromSeconds(response.TTL));
         if (keepAlive)
         {
             _leases.Add(lease);

@@ -28,6 +28,8 @@ public sealed class EtcdLease
     private readonly TaskCompletionSource<string> _lost = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _lostCts = new();
     private int _state;
+    private long _deadline;
+    private long _nextKeepAlive;
 
     internal EtcdLease(long id, long ttlSeconds, DateTimeOffset deadline)
     {
@@ -46,7 +48,11 @@ public sealed class EtcdLease
     public EtcdLeaseState State => (EtcdLeaseState)Volatile.Read(ref _state);
 
     /// <summary>The latest time the lease is known to be alive until (last confirmed renewal's send time + TTL).</summary>
-    public DateTimeOffset Deadline { get; internal set; }
+    public DateTimeOffset Deadline
+    {
+        get => Read(ref _deadline);
+        internal set => Write(ref _deadline, value);
+    }
 
     /// <summary>Completes with the reason when the lease is lost; never completes if it is revoked or released first.</summary>
     public Task<string> Lost => _lost.Task;
@@ -54,9 +60,40 @@ public sealed class EtcdLease
     /// <summary>Cancelled when the lease is lost; pass it to work that must stop when the lease is gone.</summary>
     public CancellationToken LostToken => _lostCts.Token;
 
-    internal DateTimeOffset NextKeepAlive { get; set; }
+    internal DateTimeOffset NextKeepAlive
+    {
+        get => Read(ref _nextKeepAlive);
+        set => Write(ref _nextKeepAlive, value);
+    }
 
-    internal DateTimeOffset LastSent { get; set; }
+    /// <summary>Send times of keepalives not answered yet, oldest first. etcd answers one stream's keepalives in
+    /// order, so an answer belongs to the oldest; its TTL counts from a moment after that send.</summary>
+    internal System.Collections.Concurrent.ConcurrentQueue<long> Unanswered { get; } = new();
+
+    internal void RecordSent(DateTimeOffset now) => Unanswered.Enqueue(now.UtcTicks);
+
+    /// <summary>Extends the deadline from the oldest unanswered send; false if no send was outstanding.</summary>
+    internal bool RecordAnswer(long ttlSeconds)
+    {
+        if (!Unanswered.TryDequeue(out var sentTicks))
+        {
+            return false;
+        }
+
+        var confirmed = new DateTimeOffset(sentTicks, TimeSpan.Zero) + TimeSpan.FromSeconds(ttlSeconds);
+        if (confirmed > Deadline)
+        {
+            Deadline = confirmed;
+        }
+
+        return true;
+    }
+
+    // Times are kept as UTC ticks in longs: the ticker and the stream loop touch them from different threads,
+    // and a DateTimeOffset (two fields) could be read torn.
+    private static DateTimeOffset Read(ref long ticks) => new(Volatile.Read(ref ticks), TimeSpan.Zero);
+
+    private static void Write(ref long ticks, DateTimeOffset value) => Volatile.Write(ref ticks, value.UtcTicks);
 
     internal bool MarkLost(string reason)
     {

@@ -100,9 +100,10 @@ internal sealed class LeaseKeeper(EtcdClient client) : IAsyncDisposable
     {
         try
         {
-            // LastSent only moves forward when the answer comes; a deadline must not be extended by an unanswered send.
+            // Recorded before the write: the answer may be read before WriteAsync returns, and the server's TTL
+            // counts from a moment after this one, so deadlines computed from it are never too late.
+            lease.RecordSent(now);
             await call.WriteAsync(new LeaseKeepAliveRequest { ID = lease.Id }, CancellationToken.None).ConfigureAwait(false);
-            lease.LastSent = now;
         }
         catch (Exception ex) when (ex is IOException or HttpRequestException or OperationCanceledException or ObjectDisposedException
                                        or InvalidOperationException)
@@ -131,10 +132,15 @@ internal sealed class LeaseKeeper(EtcdClient client) : IAsyncDisposable
             try
             {
                 token = await client.GetTokenAsync(stopping).ConfigureAwait(false);
-                var sent = client.Time.GetUtcNow();
+                // Answers of the previous stream will never come: forget what was outstanding on it.
+                foreach (var lease in Snapshot())
+                {
+                    lease.Unanswered.Clear();
+                }
+
+                first.RecordSent(client.Time.GetUtcNow());
                 call = await GrpcDuplexCall.StartAsync(client.Transport, endpoint, KeepAlivePath, token, requireLeader: false,
                     new LeaseKeepAliveRequest { ID = first.Id }, client.Options.ConnectTimeout, stopping).ConfigureAwait(false);
-                first.LastSent = sent;
             }
             catch (Exception ex) when (!stopping.IsCancellationRequested)
             {
@@ -230,11 +236,7 @@ internal sealed class LeaseKeeper(EtcdClient client) : IAsyncDisposable
         }
 
         // The server's TTL counts from when it handled our request, which is after we sent it.
-        var confirmed = lease.LastSent + TimeSpan.FromSeconds(response.TTL);
-        if (confirmed > lease.Deadline)
-        {
-            lease.Deadline = confirmed;
-        }
+        lease.RecordAnswer(response.TTL);
     }
 
     private static async Task WaitQuietlyAsync(Task task)
