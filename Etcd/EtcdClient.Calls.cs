@@ -30,14 +30,29 @@ public sealed partial class EtcdClient
         {
             var endpoint = _endpoints.Current;
             string? token = null;
+            // A read gets half the budget per attempt when another endpoint could answer: a black-holed member
+            // (no reset, no answer) would otherwise hold it until the whole deadline expired.
+            using var attemptLimit = idempotent && _endpoints.Count > 1 && attempt < maxAttempts
+                ? CancellationTokenSource.CreateLinkedTokenSource(deadline.Token)
+                : null;
+            attemptLimit?.CancelAfter(_options.RequestTimeout / 2);
             try
             {
                 token = authenticate ? await GetTokenAsync(deadline.Token).ConfigureAwait(false) : null;
                 var remaining = _options.RequestTimeout - Stopwatch.GetElapsedTime(start);
-                var response = await _transport.UnaryAsync(endpoint, path, request, parser, token, remaining, deadline.Token)
-                    .ConfigureAwait(false);
+                var response = await _transport.UnaryAsync(endpoint, path, request, parser, token, remaining,
+                    attemptLimit?.Token ?? deadline.Token).ConfigureAwait(false);
                 EtcdMetrics.RecordRequest(path, GrpcStatusCode.OK, start);
                 return response;
+            }
+            catch (OperationCanceledException) when (attemptLimit is { IsCancellationRequested: true } && !deadline.IsCancellationRequested)
+            {
+                var next = _endpoints.MarkFailed(endpoint);
+                Log.CallRetrying(_logger, path, endpoint, "no answer within half the request timeout", attempt);
+                if (next != endpoint)
+                {
+                    Log.EndpointFailed(_logger, endpoint, next);
+                }
             }
             catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
             {

@@ -40,6 +40,27 @@ public sealed class EtcdPartitionTests(EtcdFixture fixture)
     }
 
     [Fact]
+    public async Task A_read_sent_to_a_black_holed_endpoint_is_answered_by_the_next_one_within_the_request_timeout()
+    {
+        await using var dead = TcpProxy.Start(fixture.Server.Members[0].ClientAddress);
+        await using var alive = TcpProxy.Start(fixture.Server.Members[0].ClientAddress);
+        await using var client = new EtcdClient(new EtcdClientOptions
+        {
+            Endpoints = dead.Address + "," + alive.Address,
+            RequestTimeout = TimeSpan.FromSeconds(4),
+        });
+        var key = TestNames.Unique("blackhole-read");
+        await client.PutAsync(key, "v");
+        dead.Pause();
+
+        var kv = await client.GetAsync(key);
+
+        Assert.Equal("v", kv!.Value.ToStringUtf8());
+        Assert.Equal(alive.Port, client.CurrentEndpoint.Port);
+        dead.Resume();
+    }
+
+    [Fact]
     public async Task Reset_connections_break_neither_watches_nor_kept_alive_leases()
     {
         await using var proxy = TcpProxy.Start(fixture.Server.Members[0].ClientAddress);
