@@ -67,6 +67,14 @@ public interface ICoordinationStore : IAsyncDisposable
     /// <param name="cancellationToken">Stops the watch.</param>
     IAsyncEnumerable<WatchUpdate> WatchAsync(string prefix, long afterRevision, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Asks every watch of this store to report progress: each yields an empty <see cref="WatchChanges"/> whose
+    /// revision is one the store has reached, once every change up to it has been yielded (etcd: a progress
+    /// request on the watch stream; ZooKeeper: a sync, whose reply the server sends after every notification
+    /// before it). A watch-fed cache uses this to prove it is at least as new as a revision written elsewhere.
+    /// </summary>
+    Task RequestWatchProgressAsync(CancellationToken cancellationToken = default);
+
     /// <summary>Returns once <paramref name="key"/> does not exist (at once if it does not now).</summary>
     Task WaitForDeletionAsync(string key, CancellationToken cancellationToken = default);
 }

@@ -21,7 +21,8 @@ public sealed record StoreChange(ChangeKind Kind, string Key, StoreItem? Item, l
 /// <param name="Revision">The revision the consumer is at after applying this update.</param>
 public abstract record WatchUpdate(long Revision);
 
-/// <summary>Changes in revision order; apply them in order.</summary>
+/// <summary>Changes in revision order; apply them in order. An empty list is a progress report: every change
+/// up to <paramref name="Revision"/> has been delivered.</summary>
 /// <param name="Changes">The changes, oldest first.</param>
 /// <param name="Revision">The revision after the last change.</param>
 public sealed record WatchChanges(IReadOnlyList<StoreChange> Changes, long Revision) : WatchUpdate(Revision);

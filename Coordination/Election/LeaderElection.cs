@@ -284,7 +284,7 @@ public sealed class LeaderElection : IAsyncDisposable
             }
 
             var found = await _store.GetAsync(key, stop).ConfigureAwait(false);
-            if (found is null)
+            if (found is null || found.Owner != session.Id)
             {
                 return null;
             }
@@ -353,10 +353,12 @@ public sealed class LeaderElection : IAsyncDisposable
             return false;
         }
 
+        // Checked in every state, not only Suspended: a black-holed connection still looks connected until the
+        // client's read timeout fires, while the store's expiry clock is already running.
         var margin = _options.EffectiveMargin(session.Timeout);
-        if (state != SessionState.Connected && session.ProvablyAliveFor <= margin)
+        if (session.ProvablyAliveFor <= margin)
         {
-            why = $"the session has been out of contact until less than the {margin.TotalMilliseconds:0} ms safety margin was left";
+            why = $"no answer from the store for so long that less than the {margin.TotalMilliseconds:0} ms safety margin is left before it may expire the session";
             return false;
         }
 

@@ -10,8 +10,8 @@ public sealed class LeaderElectionOptions
     public ReadOnlyMemory<byte> CandidateValue { get; set; } = "{}"u8.ToArray();
 
     /// <summary>
-    /// How long before the store could expire a suspended session the leader stops acting.
-    /// <value>null: a third of the session timeout.</value>
+    /// How long before the store could expire the session the leader stops acting, counted from the send time of
+    /// the last request the store answered. <value>null: a third of the session timeout.</value>
     /// </summary>
     /// <remarks>It must cover the time to notice (the supervision interval) plus the longest action the
     /// leader takes without a fenced write; fenced writes themselves can never land after leadership is lost.</remarks>
@@ -25,11 +25,13 @@ public sealed class LeaderElectionOptions
     {
         StoreKeys.Validate(ElectionKey, nameof(ElectionKey));
         var margin = EffectiveMargin(sessionTimeout);
-        if (margin <= TimeSpan.Zero || margin >= sessionTimeout)
+        // A healthy session is renewed every third of its timeout, so up to a third may pass between answers;
+        // a margin above half the timeout would make a healthy leader step down between two heartbeats.
+        if (margin <= TimeSpan.Zero || margin > sessionTimeout / 2)
         {
             throw new ArgumentException(
-                $"SafetyMargin {margin.TotalMilliseconds:0} ms must be above zero and below the session timeout {sessionTimeout.TotalMilliseconds:0} ms; " +
-                "lower the margin or raise the session timeout.", nameof(SafetyMargin));
+                $"SafetyMargin {margin.TotalMilliseconds:0} ms must be above zero and at most half the session timeout " +
+                $"({(sessionTimeout / 2).TotalMilliseconds:0} ms); lower the margin or raise the session timeout.", nameof(SafetyMargin));
         }
 
         if (RetryDelay <= TimeSpan.Zero || RetryDelay > TimeSpan.FromSeconds(30))

@@ -126,6 +126,14 @@ public sealed class InMemoryStore : ICoordinationStore
     }
 
     /// <inheritdoc />
+    public Task RequestWatchProgressAsync(CancellationToken cancellationToken = default)
+    {
+        EnsureReachable();
+        _server.ReportProgress();
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
     public async Task WaitForDeletionAsync(string key, CancellationToken cancellationToken = default)
     {
         StoreKeys.Validate(key);

@@ -45,6 +45,20 @@ public sealed class InMemoryStoreServer
         }
     }
 
+    /// <summary>Fails every open watch, as a broken stream would; watchers must follow again.</summary>
+    public void BreakWatches()
+    {
+        lock (_lock)
+        {
+            foreach (var subscriber in _subscribers)
+            {
+                subscriber.Writer.TryComplete(new StoreException("The watch broke (test hook)."));
+            }
+
+            _subscribers.Clear();
+        }
+    }
+
     /// <summary>Every key and value now (for assertions).</summary>
     public IReadOnlyList<StoreItem> Snapshot()
     {
@@ -115,7 +129,7 @@ public sealed class InMemoryStoreServer
                 Entry? next = op.Kind switch
                 {
                     OperationKind.Create => new Entry(
-                        new StoreItem(op.Key, op.Value.ToArray(), revision, revision, 1, op.Ephemeral), op.Ephemeral ? sessionId : 0),
+                        new StoreItem(op.Key, op.Value.ToArray(), revision, revision, 1, op.Ephemeral ? sessionId : 0)),
                     OperationKind.Update => existing! with
                     {
                         Item = existing!.Item with { Value = op.Value.ToArray(), ModRevision = revision, Version = existing.Item.Version + 1 },
@@ -166,6 +180,18 @@ public sealed class InMemoryStoreServer
             }
 
             Publish(doomed.Select(k => new StoreChange(ChangeKind.Delete, k, null, revision)).ToList(), revision);
+        }
+    }
+
+    /// <summary>Tells every watch that all changes up to the current revision were delivered.</summary>
+    internal void ReportProgress()
+    {
+        lock (_lock)
+        {
+            foreach (var subscriber in _subscribers)
+            {
+                subscriber.Writer.TryWrite(new WatchChanges([], _revision));
+            }
         }
     }
 
@@ -232,7 +258,10 @@ public sealed class InMemoryStoreServer
     private static bool Under(string key, string prefix) =>
         key == prefix || key.StartsWith(prefix + "/", StringComparison.Ordinal);
 
-    private sealed record Entry(StoreItem Item, long Owner);
+    private sealed record Entry(StoreItem Item)
+    {
+        public long Owner => Item.Owner;
+    }
 
     private sealed record Subscriber(string Prefix, ChannelWriter<WatchUpdate> Writer);
 }

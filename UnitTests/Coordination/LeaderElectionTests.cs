@@ -123,18 +123,22 @@ public sealed class LeaderElectionTests : IAsyncLifetime
         var (store, election) = Candidate();
         election.Start();
         var lead = await Eventually.WithinAsync(election.WaitForLeadershipAsync(), Deadline, "leadership");
+        var (other, successor) = Candidate();
+        successor.Start();
+        await Eventually.UntilAsync(() => successor.Current.CandidateKey is not null, Deadline);
 
         var ok = await election.FencedCommitAsync(new Transaction().Create("jobs/a", "1"u8.ToArray()));
         Assert.True(ok.Succeeded);
 
-        // Someone else removes the leader key (an operator, or the store after expiry the leader has not heard of).
-        var (other, _) = Candidate();
+        // An operator (or the store, on an expiry the leader has not heard of yet) removes the leader key: the
+        // successor is first now, so whatever the old leader still believes, its writes must not land.
         Assert.True((await other.CommitAsync(new Transaction().Delete(lead.CandidateKey!))).Succeeded);
 
         await Assert.ThrowsAsync<LeadershipLostException>(
             () => election.FencedCommitAsync(new Transaction().Create("jobs/b", "1"u8.ToArray())));
         Assert.Null(await store.GetAsync("jobs/b"));
-        Assert.False(election.Current.IsLeader && election.Current.Epoch == lead.Epoch);
+        var next = await Eventually.WithinAsync(successor.WaitForLeadershipAsync(), Deadline, "the successor's leadership");
+        Assert.True(next.Epoch > lead.Epoch);
     }
 
     [Fact]
