@@ -46,6 +46,9 @@ internal sealed class GrpcDuplexCall : IAsyncDisposable
             request.Content = content;
             // The stream lives until we cancel it; HttpMessageInvoker imposes no timeout of its own.
             var send = transport.Invoker.SendAsync(request, cts.Token);
+            // If opening fails or times out, nobody awaits the send any more: observe its fault here.
+            _ = send.ContinueWith(static t => _ = t.Exception, CancellationToken.None,
+                TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
             var started = await Task.WhenAny(content.RequestStream, send).WaitAsync(open.Token).ConfigureAwait(false);
             if (started == send)
