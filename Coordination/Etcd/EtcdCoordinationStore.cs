@@ -1,0 +1,252 @@
+using System.Text;
+using ControlPlane.Etcd;
+using ControlPlane.Etcd.Rpc;
+using Google.Protobuf;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace ControlPlane.Coordination.Etcd;
+
+/// <summary>
+/// <see cref="ICoordinationStore"/> on etcd 3.4: keys live under <c>/&lt;Root&gt;/</c>, the session is a lease kept
+/// alive by the client, transactions are etcd <c>Txn</c>s with explicit compare targets, watches are native and
+/// resume from the last revision they delivered. Create one with <see cref="ConnectAsync"/>; dispose it to revoke
+/// its session (its ephemeral keys vanish at once) and close the connection.
+/// </summary>
+/// <remarks>Thread-safe. See docs/coordination.md for the contract and the etcd-specific notes.</remarks>
+public sealed partial class EtcdCoordinationStore : ICoordinationStore
+{
+    private readonly EtcdClient _client;
+    private readonly EtcdStoreOptions _options;
+    private readonly string _rootPrefix;
+    private readonly ByteString _rootKey;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly CancellationTokenSource _disposing = new();
+    private readonly Lock _lock = new();
+    private EtcdStoreSession _session;
+    private long _seen;
+    private bool _disposed;
+
+    private EtcdCoordinationStore(EtcdClient client, EtcdStoreOptions options, ILogger logger, TimeProvider time)
+    {
+        _client = client;
+        _options = options;
+        _rootPrefix = "/" + options.Root + "/";
+        _rootKey = ByteString.CopyFromUtf8(_rootPrefix);
+        _logger = logger;
+        _time = time;
+        _session = new EtcdStoreSession(options.SessionTtl, time);
+    }
+
+    /// <summary>
+    /// Connects to etcd and opens the first session (grants its lease), so a store that is returned works.
+    /// </summary>
+    /// <param name="options">Endpoints, root, session TTL and client settings; validated here.</param>
+    /// <param name="loggerFactory">Receives the store's and the etcd client's logs; null for none.</param>
+    /// <param name="cancellationToken">Cancels connecting.</param>
+    /// <returns>The connected store.</returns>
+    /// <exception cref="ArgumentException">The options are invalid.</exception>
+    /// <exception cref="StoreException">etcd could not be reached or refused the lease (the inner exception says why).</exception>
+    public static async Task<EtcdCoordinationStore> ConnectAsync(
+        EtcdStoreOptions options, ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var time = options.TimeProvider ?? TimeProvider.System;
+        var client = new EtcdClient(options.ToClientOptions(), loggerFactory?.CreateLogger<EtcdClient>(), time);
+        var logger = (ILogger?)loggerFactory?.CreateLogger<EtcdCoordinationStore>() ?? NullLogger.Instance;
+        var store = new EtcdCoordinationStore(client, options, logger, time);
+        try
+        {
+            var lease = await client.GrantLeaseAsync(options.SessionTtl, keepAlive: true, cancellationToken).ConfigureAwait(false);
+            store._session.Establish(lease);
+            EtcdStoreLog.SessionOpened(logger, lease.Id, lease.Ttl.TotalSeconds);
+            return store;
+        }
+        catch (Exception ex)
+        {
+            await client.DisposeAsync().ConfigureAwait(false);
+            store._disposing.Dispose();
+            if (ex is EtcdException)
+            {
+                throw new StoreException($"Could not open an etcd session at {options.Endpoints}: {ex.Message}", ex);
+            }
+
+            throw;
+        }
+    }
+
+    /// <inheritdoc />
+    public StoreBackend Backend => StoreBackend.Etcd;
+
+    /// <summary>
+    /// The current session; once it has ended (lease lost), a new session is created and its lease granted in the
+    /// background (<see cref="SessionState.Connecting"/> until then). The same object while a session lives.
+    /// </summary>
+    public IStoreSession Session => CurrentSession;
+
+    /// <summary>The current session as its concrete type.</summary>
+    public EtcdStoreSession CurrentSession
+    {
+        get
+        {
+            lock (_lock)
+            {
+                if (_session.Ended.IsCompleted && !_disposed)
+                {
+                    var previous = _session;
+                    _session = new EtcdStoreSession(_options.SessionTtl, _time);
+                    EtcdStoreLog.SessionReplaced(_logger, previous.Id, previous.State);
+                    var next = _session;
+                    _ = Task.Run(() => GrantAsync(next), CancellationToken.None);
+                    if (previous.Lease is { State: EtcdLeaseState.Lost } lost)
+                    {
+                        // The client gave up on it; if the server still holds it, its keys would linger until it expires.
+                        _ = Task.Run(() => RevokeQuietlyAsync(lost.Id), CancellationToken.None);
+                    }
+                }
+
+                return _session;
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public long SeenRevision => Interlocked.Read(ref _seen);
+
+    /// <inheritdoc />
+    public async Task<StoreItem?> GetAsync(string key, CancellationToken cancellationToken = default)
+    {
+        StoreKeys.Validate(key);
+        var response = await ReadAsync(() => _client.RangeAsync(new RangeRequest { Key = Full(key) }, cancellationToken), "get " + key)
+            .ConfigureAwait(false);
+        Seen(response.Header.Revision);
+        return response.Kvs.Count == 0 ? null : ToItem(response.Kvs[0]);
+    }
+
+    /// <summary>Closes the session (revokes its lease, so its ephemeral keys vanish at once), then the connection.
+    /// A store that cannot reach etcd leaves the lease to expire after its TTL.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        EtcdStoreSession session;
+        lock (_lock)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            session = _session;
+        }
+
+        await _disposing.CancelAsync().ConfigureAwait(false);
+        if (session.Close() is { } lease)
+        {
+            try
+            {
+                await _client.RevokeLeaseAsync(lease).ConfigureAwait(false);
+                EtcdStoreLog.SessionClosed(_logger, lease.Id);
+            }
+            catch (EtcdException ex)
+            {
+                // Best effort: the lease expires on the server after its TTL anyway.
+                EtcdStoreLog.RevokeFailed(_logger, ex, lease.Id);
+            }
+        }
+
+        await _client.DisposeAsync().ConfigureAwait(false);
+        _disposing.Dispose();
+    }
+
+    /// <summary>Grants the lease of a replacement session, retrying with backoff until granted or the store is disposed.</summary>
+    private async Task GrantAsync(EtcdStoreSession session)
+    {
+        var stop = _disposing.Token;
+        for (var failures = 0; !stop.IsCancellationRequested && !session.Ended.IsCompleted; failures++)
+        {
+            try
+            {
+                var lease = await _client.GrantLeaseAsync(_options.SessionTtl, keepAlive: true, stop).ConfigureAwait(false);
+                if (session.Establish(lease))
+                {
+                    EtcdStoreLog.SessionOpened(_logger, lease.Id, lease.Ttl.TotalSeconds);
+                }
+                else
+                {
+                    await RevokeQuietlyAsync(lease.Id).ConfigureAwait(false);
+                }
+
+                return;
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (ObjectDisposedException)
+            {
+                return;
+            }
+            catch (EtcdException ex)
+            {
+                EtcdStoreLog.GrantFailed(_logger, ex, failures + 1);
+            }
+
+            try
+            {
+                // Capped, jittered backoff: the cluster may be electing a leader or unreachable for a while.
+                var delay = TimeSpan.FromMilliseconds(Math.Min(50 * (1 << Math.Min(failures, 5)), 1000) * (0.5 + (Random.Shared.NextDouble() / 2)));
+                await Task.Delay(delay, _time, stop).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    private async Task RevokeQuietlyAsync(long leaseId)
+    {
+        try
+        {
+            await _client.RevokeLeaseAsync(leaseId).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is EtcdException or ObjectDisposedException)
+        {
+            EtcdStoreLog.RevokeFailed(_logger, ex, leaseId);
+        }
+    }
+
+    /// <summary>Runs a read, turning etcd failures into <see cref="StoreException"/>.</summary>
+    private static async Task<T> ReadAsync<T>(Func<Task<T>> call, string what)
+    {
+        try
+        {
+            return await call().ConfigureAwait(false);
+        }
+        catch (EtcdCompactedException)
+        {
+            throw; // callers that read at a revision handle it
+        }
+        catch (EtcdException ex)
+        {
+            throw new StoreException($"etcd {what} failed: {ex.Message}", ex);
+        }
+    }
+
+    private ByteString Full(string key) => ByteString.CopyFromUtf8(_rootPrefix + key);
+
+    private string Relative(ByteString key) => Encoding.UTF8.GetString(key.Span[_rootKey.Length..]);
+
+    private StoreItem ToItem(KeyValue kv) =>
+        new(Relative(kv.Key), kv.Value.ToByteArray(), kv.CreateRevision, kv.ModRevision, kv.Version, kv.Lease);
+
+    private void Seen(long revision)
+    {
+        long current;
+        while (revision > (current = Interlocked.Read(ref _seen)) && Interlocked.CompareExchange(ref _seen, revision, current) != current)
+        {
+        }
+    }
+}
