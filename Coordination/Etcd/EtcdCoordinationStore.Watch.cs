@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
+using System.Threading.Channels;
 using ControlPlane.Etcd;
 using ControlPlane.Etcd.Rpc;
 using Google.Protobuf;
@@ -10,6 +12,9 @@ public sealed partial class EtcdCoordinationStore
 {
     /// <summary>Consecutive failed attempts to (re)create a watch before the failure is reported to the consumer.</summary>
     private const int MaxWatchFailures = 10;
+
+    /// <summary>Every running watch's inbox of progress targets.</summary>
+    private readonly ConcurrentDictionary<Channel<long>, byte> _progressTargets = new();
 
     /// <inheritdoc />
     /// <remarks>
@@ -27,17 +32,22 @@ public sealed partial class EtcdCoordinationStore
     }
 
     /// <inheritdoc />
-    /// <remarks>etcd answers on the client's shared watch stream: every watch of this store gets a progress report.</remarks>
-    /// <exception cref="StoreException">No watch stream is open right now (none was created, or it is reconnecting).</exception>
+    /// <remarks>
+    /// Not etcd's progress request: etcd before 3.4.26 answers it with the current revision even while a watch is
+    /// still catching up or has events queued (etcd-io/etcd#15220), and a consumer trusting that revision would skip
+    /// those events. Instead this reads the current revision R (linearizable) and each watch of this store proves
+    /// it is current up to R by comparing its range at its own revision and at R (see docs/coordination.md).
+    /// </remarks>
+    /// <exception cref="StoreException">etcd could not be reached.</exception>
     public async Task RequestWatchProgressAsync(CancellationToken cancellationToken = default)
     {
-        try
+        var request = new RangeRequest { Key = _rootKey, CountOnly = true };
+        var response = await ReadAsync(() => _client.RangeAsync(request, cancellationToken), "progress").ConfigureAwait(false);
+        var revision = response.Header.Revision;
+        Seen(revision);
+        foreach (var watch in _progressTargets.Keys)
         {
-            await _client.RequestWatchProgressAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is EtcdException or IOException or HttpRequestException or InvalidOperationException)
-        {
-            throw new StoreException($"Could not request watch progress: {ex.Message}", ex);
+            watch.Writer.TryWrite(revision);
         }
     }
 
@@ -111,86 +121,177 @@ public sealed partial class EtcdCoordinationStore
             next = afterRevision + 1;
         }
 
-        var failures = 0;
-        while (true)
+        // Progress targets from RequestWatchProgressAsync; only the newest one matters.
+        var progress = Channel.CreateBounded<long>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropOldest });
+        _progressTargets.TryAdd(progress, 0);
+        try
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            var compacted = false;
-            Exception? failure = null;
-            EtcdWatch? watch = null;
-            try
+            var failures = 0;
+            while (true)
             {
-                watch = await _client.WatchAsync(key, options with { StartRevision = next }, cancellationToken).ConfigureAwait(false);
-            }
-            catch (EtcdCompactedException)
-            {
-                compacted = true;
-            }
-            catch (EtcdException ex)
-            {
-                failure = ex;
-            }
-
-            if (watch is not null)
-            {
-                var batches = watch.ReadAllAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);
+                cancellationToken.ThrowIfCancellationRequested();
+                var compacted = false;
+                Exception? failure = null;
+                EtcdWatch? watch = null;
                 try
                 {
-                    while (true)
+                    watch = await _client.WatchAsync(key, options with { StartRevision = next }, cancellationToken).ConfigureAwait(false);
+                }
+                catch (EtcdCompactedException)
+                {
+                    compacted = true;
+                }
+                catch (EtcdException ex)
+                {
+                    failure = ex;
+                }
+
+                if (watch is not null)
+                {
+                    var batches = watch.ReadAllAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);
+                    Task<bool>? moving = null;
+                    try
                     {
-                        try
+                        Task<bool>? asked = null;
+                        while (true)
                         {
-                            if (!await batches.MoveNextAsync().ConfigureAwait(false))
+                            moving ??= batches.MoveNextAsync().AsTask();
+                            asked ??= progress.Reader.WaitToReadAsync(cancellationToken).AsTask();
+                            await Task.WhenAny(moving, asked).ConfigureAwait(false);
+                            if (!moving.IsCompleted)
                             {
-                                failure = new StoreException("The etcd watch ended.");
+                                asked = null;
+                                cancellationToken.ThrowIfCancellationRequested();
+                                if (progress.Reader.TryRead(out var target) && target >= next
+                                    && await ProveProgressAsync(full, next - 1, target, cancellationToken).ConfigureAwait(false) is { } proof)
+                                {
+                                    next = proof.Revision + 1;
+                                    Seen(proof.Revision);
+                                    yield return proof;
+                                }
+
+                                continue;
+                            }
+
+                            try
+                            {
+                                var more = await moving.ConfigureAwait(false);
+                                moving = null;
+                                if (!more)
+                                {
+                                    failure = new StoreException("The etcd watch ended.");
+                                    break;
+                                }
+                            }
+                            catch (EtcdCompactedException)
+                            {
+                                moving = null;
+                                compacted = true;
                                 break;
                             }
-                        }
-                        catch (EtcdCompactedException)
-                        {
-                            compacted = true;
-                            break;
-                        }
-                        catch (EtcdException ex)
-                        {
-                            failure = ex;
-                            break;
-                        }
+                            catch (EtcdException ex)
+                            {
+                                moving = null;
+                                failure = ex;
+                                break;
+                            }
 
-                        failures = 0;
-                        foreach (var update in ToUpdates(batches.Current, full, ref next))
-                        {
-                            Seen(update.Revision);
-                            yield return update;
+                            failures = 0;
+                            foreach (var update in ToUpdates(batches.Current, full, ref next))
+                            {
+                                Seen(update.Revision);
+                                yield return update;
+                            }
                         }
                     }
+                    finally
+                    {
+                        // Ending the watch first completes a pending read, so the enumerator can be disposed.
+                        await watch.DisposeAsync().ConfigureAwait(false);
+                        if (moving is not null)
+                        {
+                            await ObserveAsync(moving).ConfigureAwait(false);
+                        }
+
+                        await batches.DisposeAsync().ConfigureAwait(false);
+                    }
                 }
-                finally
+
+                if (compacted)
                 {
-                    await batches.DisposeAsync().ConfigureAwait(false);
-                    await watch.DisposeAsync().ConfigureAwait(false);
+                    // The history this watch needs is gone: replace the consumer's state, then follow from there.
+                    var (items, revision) = await ReadSubtreeAsync(full, cancellationToken).ConfigureAwait(false);
+                    EtcdStoreLog.WatchResync(_logger, prefix, revision, items.Count, $"revision {next} was compacted");
+                    yield return new WatchResync(items, revision);
+                    next = revision + 1;
+                    continue;
                 }
-            }
 
-            if (compacted)
+                // Never silent: retry from where we are, and report the failure if it persists.
+                failures++;
+                EtcdStoreLog.WatchRestarting(_logger, failure!, prefix, next);
+                if (failures >= MaxWatchFailures)
+                {
+                    throw new StoreException($"The watch of {prefix} failed {failures} times in a row: {failure!.Message}", failure);
+                }
+
+                await Task.Delay(RetryDelay(failures), _time, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _progressTargets.TryRemove(progress, out _);
+        }
+    }
+
+    /// <summary>
+    /// Proves that a consumer holding the range's state at <paramref name="delivered"/> holds its state at
+    /// <paramref name="target"/>: no key in the range at the target was modified after <paramref name="delivered"/>,
+    /// and the range holds as many keys at both revisions (so none was deleted). Then every event in between cancels
+    /// out, and the watch drops them. Null when events are still to come (or etcd could not answer); a resync when the
+    /// delivered revision was compacted and cannot be compared.
+    /// </summary>
+    private async Task<WatchUpdate?> ProveProgressAsync(string full, long delivered, long target, CancellationToken cancellationToken)
+    {
+        var key = ByteString.CopyFromUtf8(full);
+        var end = EtcdKeys.PrefixEnd(full);
+        try
+        {
+            // keys_only, not count_only: etcd 3.4 applies min_mod_revision to the keys but not to the count.
+            var changed = await _client.RangeAsync(
+                new RangeRequest { Key = key, RangeEnd = end, Revision = target, MinModRevision = delivered + 1, KeysOnly = true, Limit = 1 },
+                cancellationToken).ConfigureAwait(false);
+            if (changed.Kvs.Count > 0)
             {
-                // The history this watch needs is gone: replace the consumer's state, then follow from there.
-                var (items, revision) = await ReadSubtreeAsync(full, cancellationToken).ConfigureAwait(false);
-                EtcdStoreLog.WatchResync(_logger, prefix, revision, items.Count, $"revision {next} was compacted");
-                yield return new WatchResync(items, revision);
-                next = revision + 1;
-                continue;
+                return null;
             }
 
-            // Never silent: retry from where we are, and report the failure if it persists.
-            failures++;
-            EtcdStoreLog.WatchRestarting(_logger, failure!, prefix, next);
-            if (failures >= MaxWatchFailures)
-            {
-                throw new StoreException($"The watch of {prefix} failed {failures} times in a row: {failure!.Message}", failure);
-            }
+            var before = await _client.RangeAsync(new RangeRequest { Key = key, RangeEnd = end, Revision = delivered, CountOnly = true }, cancellationToken)
+                .ConfigureAwait(false);
+            var after = await _client.RangeAsync(new RangeRequest { Key = key, RangeEnd = end, Revision = target, CountOnly = true }, cancellationToken)
+                .ConfigureAwait(false);
+            return before.Count == after.Count ? new WatchChanges([], target) : null;
+        }
+        catch (EtcdCompactedException)
+        {
+            var (items, revision) = await ReadSubtreeAsync(full, cancellationToken).ConfigureAwait(false);
+            return new WatchResync(items, revision);
+        }
+        catch (Exception ex) when (ex is EtcdException or StoreException)
+        {
+            return null; // the consumer asks again
+        }
+    }
 
-            await Task.Delay(RetryDelay(failures), _time, cancellationToken).ConfigureAwait(false);
+    private static async Task ObserveAsync(Task task)
+    {
+        try
+        {
+            await task.ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is EtcdException or OperationCanceledException or ObjectDisposedException)
+        {
+            // The watch is being torn down; its outcome no longer matters.
         }
     }
 
@@ -199,12 +300,9 @@ public sealed partial class EtcdCoordinationStore
     private List<WatchUpdate> ToUpdates(EtcdWatchBatch batch, string full, ref long next)
     {
         var updates = new List<WatchUpdate>();
+        // This store never asks etcd for progress (see RequestWatchProgressAsync), so no notification is trusted.
         if (batch.IsProgressNotification)
         {
-            // A progress report never takes the consumer back, even if etcd reports an older revision.
-            var reached = Math.Max(batch.Revision, next - 1);
-            next = reached + 1;
-            updates.Add(new WatchChanges([], reached));
             return updates;
         }
 
@@ -212,6 +310,13 @@ public sealed partial class EtcdCoordinationStore
         while (i < batch.Events.Count)
         {
             var revision = batch.Events[i].Kv.ModRevision;
+            if (revision < next)
+            {
+                // Covered by a proven progress report (these events cancel out) or already delivered before a resume.
+                i++;
+                continue;
+            }
+
             var changes = new List<StoreChange>();
             for (; i < batch.Events.Count && batch.Events[i].Kv.ModRevision == revision; i++)
             {
