@@ -138,21 +138,41 @@ public sealed class LeaderElection : IAsyncDisposable
         await _stop.CancelAsync().ConfigureAwait(false);
         await _loop.ConfigureAwait(false);
         StepDown("resigned");
-        if (_candidate is { } candidate && candidate.Session.State == SessionState.Connected)
+        if (_candidate is { } candidate)
         {
-            try
-            {
-                await _store.CommitAsync(new Transaction().Delete(candidate.Key), cancellationToken).ConfigureAwait(false);
-            }
-            catch (StoreException)
-            {
-                // The session's end removes the key anyway.
-            }
+            await DeleteCandidateKeyAsync(candidate, cancellationToken).ConfigureAwait(false);
         }
 
         _candidate = null;
         Log.Resigned(_logger, _options.ElectionKey);
         _state.Complete();
+    }
+
+    /// <summary>
+    /// Deletes the candidate key, trying again a few times while its session lives: a delete lost to a store
+    /// failover (an etcd leader election drops proposals in flight) would otherwise leave the key on a live session,
+    /// blocking every other candidate for as long as that session lasts.
+    /// </summary>
+    private async Task DeleteCandidateKeyAsync(Candidate candidate, CancellationToken cancellationToken)
+    {
+        const int attempts = 5;
+        for (var attempt = 1; attempt <= attempts && candidate.Session.State is SessionState.Connected or SessionState.Suspended; attempt++)
+        {
+            try
+            {
+                // A failed commit (key absent) is fine too: an earlier attempt whose reply was lost deleted it.
+                await _store.CommitAsync(new Transaction().Delete(candidate.Key), cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            catch (StoreException) when (attempt < attempts)
+            {
+                await Task.Delay(_options.RetryDelay, _time, cancellationToken).ConfigureAwait(false);
+            }
+            catch (StoreException)
+            {
+                // Out of attempts: the session's end removes the key.
+            }
+        }
     }
 
     /// <inheritdoc />

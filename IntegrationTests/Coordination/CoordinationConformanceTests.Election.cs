@@ -210,8 +210,9 @@ public abstract partial class CoordinationConformanceTests
         var elections = new List<LeaderElection>();
         for (var i = 0; i < 3; i++)
         {
-            // Each candidate talks to a different member.
-            var election = Own(new LeaderElection(await ConnectAsync(harness, [harness.Addresses[i]]), ElectionOptions($"m{i}")));
+            // Each candidate prefers a different member, and knows the others: a client given one address cannot fail over.
+            var addresses = harness.Addresses.Skip(i).Concat(harness.Addresses.Take(i)).ToList();
+            var election = Own(new LeaderElection(await ConnectAsync(harness, addresses), ElectionOptions($"m{i}")));
             election.Start();
             await Eventually.UntilAsync(() => election.Current.CandidateKey is not null, Deadline);
             elections.Add(election);
