@@ -149,14 +149,14 @@ public sealed class LeaderElection : IAsyncDisposable
     }
 
     /// <summary>
-    /// Deletes the candidate key, trying again a few times while its session lives: a delete lost to a store
+    /// Deletes the candidate key, trying again a few times while its session is connected: a delete lost to a store
     /// failover (an etcd leader election drops proposals in flight) would otherwise leave the key on a live session,
     /// blocking every other candidate for as long as that session lasts.
     /// </summary>
     private async Task DeleteCandidateKeyAsync(Candidate candidate, CancellationToken cancellationToken)
     {
         const int attempts = 5;
-        for (var attempt = 1; attempt <= attempts && candidate.Session.State is SessionState.Connected or SessionState.Suspended; attempt++)
+        for (var attempt = 1; attempt <= attempts && candidate.Session.State == SessionState.Connected; attempt++)
         {
             try
             {
