@@ -89,7 +89,10 @@ public sealed class EtcdStoreSession : IStoreSession
         while (last is not (SessionState.Lost or SessionState.Closed))
         {
             var tick = Task.Delay(interval, _time, cancellationToken);
-            await Task.WhenAny(tick, _ended.Task, _established.Task).ConfigureAwait(false);
+            // Wake early on the grant or the end; a task already completed would turn the poll into a spin.
+            await (_established.Task.IsCompleted
+                ? Task.WhenAny(tick, _ended.Task)
+                : Task.WhenAny(tick, _ended.Task, _established.Task)).ConfigureAwait(false);
             cancellationToken.ThrowIfCancellationRequested();
             var now = State;
             if (now != last)

@@ -72,6 +72,8 @@ public sealed class LeaderElectionTests : IAsyncLifetime
         var firstLead = await Eventually.WithinAsync(first.WaitForLeadershipAsync(), Deadline, "first leadership");
         var (_, second) = Candidate();
         second.Start();
+        // Queued before the expiry: otherwise the first candidate may re-register on its new session first and lead again.
+        await Eventually.UntilAsync(() => second.Current.CandidateKey is not null, Deadline);
 
         firstStore.CurrentSession.Expire();
 
