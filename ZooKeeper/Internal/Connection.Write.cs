@@ -1,0 +1,103 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Net.Sockets;
+
+namespace ControlPlane.ZooKeeper.Internal;
+
+internal sealed partial class Connection
+{
+    // Frames are coalesced into one send of up to this size: pipelined callers then cost one syscall per batch.
+    private const int BatchSize = 64 * 1024;
+
+    private async Task WriteLoopAsync()
+    {
+        var reader = _outgoing.Reader;
+        try
+        {
+            while (await reader.WaitToReadAsync().ConfigureAwait(false))
+            {
+                var (batch, used) = TakeBatch();
+                if (batch is null)
+                {
+                    if (IsBroken)
+                        break;
+                    continue;
+                }
+
+                try
+                {
+                    var sent = 0;
+                    while (sent < used)
+                        sent += await _socket.SendAsync(batch.AsMemory(sent, used - sent), SocketFlags.None).ConfigureAwait(false);
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(batch);
+                }
+
+                Volatile.Write(ref _lastSendTicks, Environment.TickCount64);
+            }
+        }
+        catch (Exception ex)
+        {
+            Break(ex);
+        }
+        finally
+        {
+            // Whatever is still queued was never sent: fail it with the break reason.
+            var reason = BreakReason ?? Break(new ConnectionLossException("Writer stopped"));
+            while (reader.TryRead(out var item))
+            {
+                ArrayPool<byte>.Shared.Return(item.Buffer);
+                item.Pending?.Fail(reason);
+            }
+        }
+    }
+
+    /// <summary>Moves queued frames into one send buffer. Xids are assigned and requests enqueued on the
+    /// pending FIFO under the lock, before any byte leaves: a reply can never overtake its request's entry.
+    /// Returns a null batch when the connection broke meanwhile.</summary>
+    private (byte[]? Batch, int Used) TakeBatch()
+    {
+        var reader = _outgoing.Reader;
+        byte[]? batch = null;
+        var used = 0;
+        lock (_lock)
+        {
+            while (reader.TryPeek(out var next))
+            {
+                if (batch is not null && used + next.Length > batch.Length)
+                    break;
+                reader.TryRead(out var item);
+                if (_breakReason is not null)
+                {
+                    ArrayPool<byte>.Shared.Return(item.Buffer);
+                    item.Pending?.Fail(_breakReason);
+                    continue;
+                }
+
+                batch ??= ArrayPool<byte>.Shared.Rent(Math.Max(BatchSize, item.Length));
+                if (item.Pending is { } request)
+                {
+                    request.Xid = NextXid();
+                    BinaryPrimitives.WriteInt32BigEndian(item.Buffer.AsSpan(JuteWriter.XidOffset), request.Xid);
+                    if (_requestTimeoutMs != long.MaxValue)
+                        request.DeadlineTicks = Environment.TickCount64 + _requestTimeoutMs;
+                    _pending.Enqueue(request);
+                }
+
+                item.Buffer.AsSpan(0, item.Length).CopyTo(batch.AsSpan(used));
+                used += item.Length;
+                ArrayPool<byte>.Shared.Return(item.Buffer);
+            }
+
+            if (_breakReason is not null && batch is not null)
+            {
+                ArrayPool<byte>.Shared.Return(batch);
+                return (null, 0);
+            }
+        }
+
+        return (batch, used);
+    }
+}
