@@ -1,0 +1,15 @@
+namespace ControlPlane.TestSupport;
+
+/// <summary>Settings of a test etcd cluster. The defaults make leader elections fast on loopback.</summary>
+public sealed record EtcdServerOptions
+{
+    /// <summary>Raft heartbeat interval. <value>100 ms, etcd's default.</value></summary>
+    public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Raft election timeout. <value>1 s, etcd's default: shorter ones cause spurious elections
+    /// on a busy 2-core machine.</value></summary>
+    public TimeSpan ElectionTimeout { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Extra command-line flags for every member, e.g. <c>--auth-token-ttl=2</c>.</summary>
+    public IReadOnlyList<string> ExtraArguments { get; init; } = [];
+}

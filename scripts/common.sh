@@ -1,0 +1,63 @@
+# Shared by ./test.sh and ./quickstart.sh: checks and installs what the project needs.
+# Sourced, not run. Every function is quiet when there is nothing to do.
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+export DOTNET_GENERATE_ASPNET_CERTIFICATE=false
+
+cp_die() { echo "error: $*" >&2; exit 1; }
+
+cp_require_dotnet() {
+  command -v dotnet >/dev/null 2>&1 ||
+    cp_die "the .NET 10 SDK is required (https://learn.microsoft.com/dotnet/core/install/linux-debian); dotnet is not on PATH"
+  local major
+  major=$(dotnet --version 2>/dev/null | cut -d. -f1)
+  [ "${major:-0}" -ge 10 ] || cp_die "the .NET 10 SDK is required; found $(dotnet --version 2>/dev/null || echo none)"
+}
+
+# Installs ZooKeeper 3.8 (with a JRE) and etcd 3.4 from Debian packages when any piece is missing.
+cp_ensure_store_packages() {
+  local missing=()
+  [ -f /usr/share/java/zookeeper.jar ] && command -v java >/dev/null 2>&1 || missing+=(zookeeper)
+  command -v etcd >/dev/null 2>&1 || missing+=(etcd-server)
+  command -v etcdctl >/dev/null 2>&1 || missing+=(etcd-client)
+  [ ${#missing[@]} -eq 0 ] && return 0
+
+  command -v apt-get >/dev/null 2>&1 ||
+    cp_die "missing ${missing[*]}: install ZooKeeper 3.8 and etcd 3.4 (Debian/Ubuntu packages zookeeper, etcd-server, etcd-client)"
+  local sudo=()
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null 2>&1 || cp_die "missing ${missing[*]}; run as root or install sudo"
+    sudo=(sudo)
+  fi
+  echo "Installing ${missing[*]} (Debian packages)..." >&2
+  local log
+  log=$(mktemp)
+  if ! { "${sudo[@]}" apt-get update -qq && DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "${missing[@]}"; } >"$log" 2>&1; then
+    cat "$log" >&2
+    rm -f "$log"
+    cp_die "could not install ${missing[*]}"
+  fi
+  rm -f "$log"
+}
+
+# Fixture servers carry their directory (under $TMPDIR/cp-fixtures/<owner pid>-...) in their command
+# line. Prints the pids of servers whose owning test process is gone: servers a run left behind.
+cp_orphan_servers() {
+  local pid cmd owner
+  for pid in $(pgrep -f 'cp-fixtures/[0-9]+-' 2>/dev/null); do
+    cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || continue
+    owner=$(printf '%s' "$cmd" | sed -n 's#.*cp-fixtures/\([0-9][0-9]*\)-.*#\1#p')
+    [ -n "$owner" ] && ! kill -0 "$owner" 2>/dev/null && echo "$pid"
+  done
+}
+
+# Prints fixture directories whose owning test process is gone.
+cp_orphan_dirs() {
+  local root="${TMPDIR:-/tmp}/cp-fixtures" dir owner
+  [ -d "$root" ] || return 0
+  for dir in "$root"/*/; do
+    [ -d "$dir" ] || continue
+    owner=$(basename "$dir" | cut -d- -f1)
+    kill -0 "$owner" 2>/dev/null || echo "${dir%/}"
+  done
+}
