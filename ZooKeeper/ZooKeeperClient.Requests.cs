@@ -44,21 +44,12 @@ public sealed partial class ZooKeeperClient : IConnectionOwner
     };
 
     /// <summary>Prefixes the chroot.</summary>
-    internal string ToServerPath(string clientPath) =>
-        _target.Chroot is null ? clientPath : clientPath == "/" ? _target.Chroot : _target.Chroot + clientPath;
+    internal string ToServerPath(string clientPath) => ChrootPath.ToServer(_target.Chroot, clientPath);
 
     /// <summary>Strips the chroot from a server path.</summary>
-    public string ToClientPath(string serverPath)
-    {
-        var chroot = _target.Chroot;
-        if (chroot is null)
-            return serverPath;
-        if (serverPath.Length == chroot.Length)
-            return "/";
-        return serverPath.Length > chroot.Length && serverPath.StartsWith(chroot, StringComparison.Ordinal) && serverPath[chroot.Length] == '/'
-            ? serverPath[chroot.Length..]
-            : serverPath;
-    }
+    internal string ToClientPath(string serverPath) => ChrootPath.ToClient(_target.Chroot, serverPath);
+
+    string IReplyContext.ToClientPath(string serverPath) => ToClientPath(serverPath);
 
     void IReplyContext.RegisterWatch(WatchRegistration registration) => _watches.Register(registration);
 
@@ -82,8 +73,7 @@ public sealed partial class ZooKeeperClient : IConnectionOwner
         // Session-level events (type None) are not sent by 3.8 servers; connection state has its own stream.
         if (type == WatchEventType.None)
             return;
-        var chroot = _target.Chroot;
-        if (chroot is not null && !(serverPath == chroot || serverPath.StartsWith(chroot + "/", StringComparison.Ordinal)))
+        if (!ChrootPath.IsUnder(_target.Chroot, serverPath))
             return;
         _watches.Dispatch(type, ToClientPath(serverPath));
     }

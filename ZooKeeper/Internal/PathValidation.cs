@@ -13,11 +13,7 @@ internal static class PathValidation
         if (path.Length == 0 || path[0] != '/')
             throw new ArgumentException($"Path '{path}' must start with '/'.", paramName);
         if (path.Length == 1)
-        {
-            if (sequential)
-                return;
-            return;
-        }
+            return; // the root (or, sequential, "/" + suffix)
 
         // A sequential create of "/a/" names "/a/0000000001": check the path as the server will see it.
         var end = path.Length;
@@ -34,7 +30,7 @@ internal static class PathValidation
             if (i == end || path[i] == '/')
             {
                 var segment = path.AsSpan(segmentStart, i - segmentStart);
-                if (segment.Length == 0 && i != end)
+                if (segment.Length == 0)
                     throw new ArgumentException($"Path '{path}' has an empty segment.", paramName);
                 if (segment is "." || segment is "..")
                     throw new ArgumentException($"Path '{path}' has a relative segment '{segment}'.", paramName);
