@@ -6,8 +6,9 @@ namespace ControlPlane.ZooKeeper;
 /// <summary>A persistent (optionally recursive) watch added by <see cref="ZooKeeperClient.AddWatchAsync"/>.
 /// Events arrive in server order through a bounded channel, so a slow reader never blocks the connection:
 /// when the reader falls <see cref="ZooKeeperClientOptions.WatchEventCapacity"/> events behind, the stream
-/// ends with <see cref="WatchOverflowException"/>. The watch survives reconnects (re-registered with the
-/// last seen zxid, so changes made while disconnected are still reported); the stream ends with
+/// ends with <see cref="WatchOverflowException"/>. The watch survives reconnects, but the server does not replay
+/// changes made while the client was disconnected: after each reconnect the stream carries one event of type
+/// <see cref="WatchEventType.None"/>, the cue to re-read what you track. The stream ends with
 /// <see cref="SessionExpiredException"/> on expiry and normally on close or dispose.</summary>
 public sealed class PersistentWatch : IAsyncDisposable
 {

@@ -3,7 +3,8 @@ namespace ControlPlane.ZooKeeper;
 /// <summary>What happened to a watched node (wire values).</summary>
 public enum WatchEventType
 {
-    /// <summary>A session-level event, not about a node.</summary>
+    /// <summary>Delivered to persistent watches after a reconnect: the server re-arms persistent watches but does
+    /// not replay what changed while the client was disconnected, so re-read the state you track.</summary>
     None = -1,
     /// <summary>The node was created.</summary>
     NodeCreated = 1,
@@ -39,10 +40,6 @@ public enum WatcherType
     Data = 2,
     /// <summary>Every watch on the path, persistent ones included.</summary>
     Any = 3,
-    /// <summary>Persistent (non-recursive) watches.</summary>
-    Persistent = 4,
-    /// <summary>Persistent recursive watches.</summary>
-    PersistentRecursive = 5,
 }
 
 /// <summary>A watch notification.</summary>

@@ -184,6 +184,8 @@ public sealed partial class ZooKeeperClient
         Volatile.Write(ref _connection, connection);
         Log.Connected(_logger, SessionId, server, answer.TimeoutMs, isReconnect);
         SetState(ConnectionState.Connected, null, server);
+        if (isReconnect)
+            _watches.NotifyResync();
         return (AttemptOutcome.Connected, connection);
     }
 

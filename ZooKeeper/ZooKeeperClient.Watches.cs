@@ -73,12 +73,13 @@ public sealed partial class ZooKeeperClient
 
     private async ValueTask RemovePersistentAsync(PersistentWatch watch)
     {
-        if (!_watches.RemovePersistent(watch) || State != ConnectionState.Connected)
+        // The 3.8 server removes persistent watches only with type Any, which would also drop other watches
+        // this session has on the path: then leave the server's watch; its events find no local watcher.
+        if (!_watches.RemovePersistent(watch) || _watches.HasAny(watch.Path) || State != ConnectionState.Connected)
             return;
         try
         {
-            var type = watch.Mode == AddWatchMode.Persistent ? WatcherType.Persistent : WatcherType.PersistentRecursive;
-            await SendRemoveWatches(watch.Path, type, CancellationToken.None).ConfigureAwait(false);
+            await SendRemoveWatches(watch.Path, WatcherType.Any, CancellationToken.None).ConfigureAwait(false);
         }
         catch (ZooKeeperException)
         {

@@ -116,9 +116,9 @@ internal sealed class WatchRegistry
 
             if (type is WatcherType.Children or WatcherType.Any)
                 Take(_child, path, ref child);
-            if (type is WatcherType.Persistent or WatcherType.Any && _persistent.Remove(path, out var p))
+            if (type is WatcherType.Any && _persistent.Remove(path, out var p))
                 (persistent ??= []).AddRange(p);
-            if (type is WatcherType.PersistentRecursive or WatcherType.Any && _recursive.Remove(path, out var r))
+            if (type is WatcherType.Any && _recursive.Remove(path, out var r))
                 (persistent ??= []).AddRange(r);
         }
 
@@ -133,6 +133,34 @@ internal sealed class WatchRegistry
         }
 
         return data is not null || child is not null || persistent is not null;
+    }
+
+    /// <summary>True when any local watch of any kind remains on <paramref name="path"/>.</summary>
+    public bool HasAny(string path)
+    {
+        lock (_lock)
+            return _data.ContainsKey(path) || _exist.ContainsKey(path) || _child.ContainsKey(path)
+                || _persistent.ContainsKey(path) || _recursive.ContainsKey(path);
+    }
+
+    /// <summary>After a reconnect: tells every persistent watch that events may have been missed.</summary>
+    public void NotifyResync()
+    {
+        List<PersistentWatch>? overflowed = null;
+        lock (_lock)
+        {
+            foreach (var (path, list) in _persistent)
+                DeliverAll(list, new WatchedEvent(WatchEventType.None, path), ref overflowed);
+            foreach (var (path, list) in _recursive)
+                DeliverAll(list, new WatchedEvent(WatchEventType.None, path), ref overflowed);
+            if (overflowed is not null)
+                foreach (var w in overflowed)
+                    RemoveUnlocked(w);
+        }
+
+        if (overflowed is not null)
+            foreach (var w in overflowed)
+                Overflowed?.Invoke(w);
     }
 
     /// <summary>Removes one persistent watch; true when it was the last of its mode on its path.</summary>
