@@ -40,8 +40,9 @@ public sealed class AclTests(ZooKeeperFixture fixture)
         await Assert.ThrowsAsync<NoAuthException>(() => zk.SetAclAsync("/n", ZooKeeperAcl.OpenUnsafe)); // no ADMIN for world
         await Assert.ThrowsAsync<NoAuthException>(() => zk.SetDataAsync("/n", default)); // world may only read now
 
+        // 3.8 servers mask the digest hash ("bob:x") for sessions not authenticated as that identity.
         var reread = await zk.GetAclAsync("/n");
-        Assert.Contains(digest, reread.Acl);
+        Assert.Contains(reread.Acl, a => a.Scheme == "digest" && a.Id.StartsWith("bob:", StringComparison.Ordinal) && a.Permissions == digest.Permissions);
     }
 
     [Fact]
