@@ -86,6 +86,13 @@ public sealed partial class ZooKeeperClient : IConnectionOwner
         Log.AuthFailed(_logger, (ErrorCode)err);
     }
 
+    void IConnectionOwner.OnBroken(Connection connection, Exception reason)
+    {
+        // Only the current connection of a session that is not closing turns the state to Suspended.
+        if (Volatile.Read(ref _closing) == 0 && ReferenceEquals(Volatile.Read(ref _connection), connection) && reason is not SessionExpiredException)
+            SetState(ConnectionState.Suspended, reason);
+    }
+
     void IConnectionOwner.OnSetWatchesReply(int err)
     {
         if (err != 0)

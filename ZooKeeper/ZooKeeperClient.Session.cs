@@ -58,10 +58,10 @@ public sealed partial class ZooKeeperClient
         while (true)
         {
             var reason = await connection.Closed.ConfigureAwait(false);
-            if (_shutdown.IsCancellationRequested)
+            if (_shutdown.IsCancellationRequested || Volatile.Read(ref _closing) != 0 || State == ConnectionState.Expired)
                 return;
+            // The state already turned Suspended inside Break (OnBroken); this is the reconnect side.
             Log.ConnectionLost(_logger, SessionId, connection.Server, reason.Message);
-            SetState(ConnectionState.Suspended, reason);
             var next = await ReconnectAsync(connection.LastReceiveTicks).ConfigureAwait(false);
             if (next is null)
                 return;
@@ -147,6 +147,13 @@ public sealed partial class ZooKeeperClient
         {
             Log.ConnectAttemptFailed(_logger, server, ex.Message);
             throw;
+        }
+
+        if (Volatile.Read(ref _closing) != 0)
+        {
+            // Closed while the handshake was in flight: do not resurrect the session.
+            socket.Dispose();
+            throw new OperationCanceledException("Client closed");
         }
 
         if (response is not { } answer)

@@ -21,6 +21,10 @@ internal interface IConnectionOwner : IReplyContext
 
     /// <summary>The reply to a setWatches packet (xid -8).</summary>
     void OnSetWatchesReply(int err);
+
+    /// <summary>The connection just broke (called once, synchronously, before pending requests are failed), so
+    /// the session's state is Suspended before any caller sees its ConnectionLoss.</summary>
+    void OnBroken(Connection connection, Exception reason);
 }
 
 /// <summary>One TCP connection of a session, after a successful handshake: a single read loop, a single
@@ -112,6 +116,7 @@ internal sealed partial class Connection
             _pending.Clear();
         }
 
+        _owner.OnBroken(this, reason);
         _outgoing.Writer.TryComplete();
         _heartbeat?.Dispose();
         try
