@@ -52,7 +52,7 @@ internal ref struct JuteWriter
     }
 
     /// <summary>A jute buffer: length then bytes.</summary>
-    public void WriteBuffer(ReadOnlySpan<byte> value)
+    public void WriteBuffer(scoped ReadOnlySpan<byte> value)
     {
         WriteInt(value.Length);
         value.CopyTo(GetSpan(value.Length));
