@@ -8,33 +8,41 @@ internal sealed partial class Connection
 {
     private const int ReceiveBufferSize = 16 * 1024;
 
+    // A read smaller than this (a ping reply, a lone notification) marks the connection as idle.
+    private const int IdleReadThreshold = 512;
+
     // The server's default jute.maxbuffer is 0xfffff; allow some headroom for headers and large listings.
     internal const int MaxFrameLength = 16 * 1024 * 1024;
 
     private async Task ReadLoopAsync()
     {
         byte[]? buffer = null;
-        int start = 0, end = 0;
+        int start = 0, end = 0, lastRead = 0;
         try
         {
             while (true)
             {
                 if (start == end)
                 {
-                    // Drained: give the buffer back and wait for data with a zero-byte receive, so an idle
-                    // session holds no receive buffer at all (5,000 sessions x 16 KiB would add up).
-                    if (buffer is not null)
-                    {
-                        ArrayPool<byte>.Shared.Return(buffer);
-                        buffer = null;
-                    }
-
                     start = end = 0;
-                    await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
-                    buffer = ArrayPool<byte>.Shared.Rent(ReceiveBufferSize);
+                    // Drained after a small read: the connection is (nearly) idle. Give the buffer back and wait
+                    // with a zero-byte receive, so an idle session holds no receive buffer at all (5,000
+                    // sessions x 16 KiB would add up). A busy connection keeps its buffer: no extra syscall.
+                    if (buffer is null || lastRead < IdleReadThreshold)
+                    {
+                        if (buffer is not null)
+                        {
+                            ArrayPool<byte>.Shared.Return(buffer);
+                            buffer = null;
+                        }
+
+                        await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
+                        buffer = ArrayPool<byte>.Shared.Rent(ReceiveBufferSize);
+                    }
                 }
 
                 var n = await _socket.ReceiveAsync(buffer.AsMemory(end), SocketFlags.None).ConfigureAwait(false);
+                lastRead = n;
                 if (n == 0)
                     throw new ConnectionLossException($"{Server} closed the connection");
                 end += n;
