@@ -9,6 +9,9 @@ internal sealed partial class Connection
     // Frames are coalesced into one send of up to this size: pipelined callers then cost one syscall per batch.
     private const int BatchSize = 64 * 1024;
 
+    // Coalescing only pays when many requests are in flight; a lone request goes out at once.
+    private const int CoalesceBelow = 8;
+
     private async Task WriteLoopAsync()
     {
         var reader = _outgoing.Reader;
@@ -16,6 +19,11 @@ internal sealed partial class Connection
         {
             while (await reader.WaitToReadAsync().ConfigureAwait(false))
             {
+                // Under pipelined load the callers' continuations are about to queue more requests: yield once
+                // so they can, and one send carries them all (fewer syscalls here and on the server). Reading
+                // the FIFO's count without the lock is fine: it is only a heuristic.
+                if (_pending.Count > CoalesceBelow)
+                    await Task.Yield();
                 var (batch, used) = TakeBatch();
                 if (batch is null)
                 {
