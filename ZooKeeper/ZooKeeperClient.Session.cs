@@ -16,6 +16,7 @@ public sealed partial class ZooKeeperClient
     private async Task OpenFirstConnectionAsync(CancellationToken cancellationToken)
     {
         SetState(ConnectionState.Connecting, null);
+        // One time budget shared by every host (Npgsql-style), so a long host list cannot multiply the wait.
         using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _shutdown.Token);
         budget.CancelAfter(_options.ConnectTimeout);
         Exception? last = null;
@@ -136,6 +137,7 @@ public sealed partial class ZooKeeperClient
         _nextHost = (_nextHost + 1) % _hosts.Length;
         var server = $"{host}:{port}";
         var isReconnect = SessionId != 0;
+        // Always the same session id and password on reconnect; lastZxidSeen lets a lagging server refuse us.
         var request = new ConnectRequest(LastZxid, (int)_options.SessionTimeout.TotalMilliseconds, SessionId, _password);
         Socket socket;
         ConnectResponse? response;
@@ -177,6 +179,7 @@ public sealed partial class ZooKeeperClient
 
         if (!isReconnect)
         {
+            // The session id and password are fixed for the session's life; only the first answer sets them.
             Interlocked.Exchange(ref _sessionId, answer.SessionId);
             _password = answer.Password;
             var requested = (int)_options.SessionTimeout.TotalMilliseconds;
@@ -184,6 +187,7 @@ public sealed partial class ZooKeeperClient
                 Log.TimeoutNegotiated(_logger, requested, answer.TimeoutMs);
         }
 
+        // A reconnect may negotiate again (another server, other bounds): the connection timers follow it.
         Volatile.Write(ref _negotiatedTimeoutMs, answer.TimeoutMs);
         var connection = new Connection(socket, this, server, answer.TimeoutMs, _options.RequestTimeout);
         connection.Start();
@@ -239,6 +243,7 @@ public sealed partial class ZooKeeperClient
         var error = new SessionExpiredException($"ZooKeeper session 0x{SessionId:x} expired: {reason}");
         Log.SessionExpired(_logger, SessionId, reason);
         ZooKeeperMetrics.Expirations.Add(1);
+        // Defensive: should a connection still be up, it must not carry requests of an expired session.
         Volatile.Read(ref _connection)?.Break(error);
         SetState(ConnectionState.Expired, error);
         _watches.EndAll(error);

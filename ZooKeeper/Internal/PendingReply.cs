@@ -121,7 +121,8 @@ internal sealed class PendingReply<T> : PendingReply
             return;
         }
 
-        if (Watch is not null)
+        // A caller that already gave up (timeout, cancellation) will never observe the watch: do not leave it.
+        if (Watch is not null && !_completion.Task.IsCompleted)
             context.RegisterWatch(Watch);
         _cancellation.Dispose();
         _completion.TrySetResult(value);
