@@ -1,0 +1,251 @@
+using System.Collections.Immutable;
+using System.Runtime.CompilerServices;
+using ControlPlane.Coordination.Internal;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace ControlPlane.Coordination.Caching;
+
+/// <summary>
+/// A local copy of every key under a prefix, fed by <see cref="ICoordinationStore.WatchAsync"/>: it starts with
+/// a full listing, applies changes in revision order, replaces its content on every resync (etcd compaction,
+/// ZooKeeper reconnect or new session), and knows the revision it reflects.
+/// </summary>
+/// <remarks>
+/// Readers get immutable snapshots: <see cref="Items"/> never changes under them. <see cref="WaitForRevisionAsync"/>
+/// gives read-your-writes across processes: after a write at revision R anywhere, waiting for R guarantees the
+/// cache shows it. The watch is restarted from the cache's revision if it ever fails, so the cache never stops
+/// following the store silently.
+/// </remarks>
+public sealed class WatchCache : IAsyncDisposable
+{
+    private readonly ICoordinationStore _store;
+    private readonly string _prefix;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Lock _lock = new();
+    private readonly List<(long Revision, TaskCompletionSource Done)> _waiters = [];
+    private readonly Broadcast<WatchUpdate?> _applied = new(null);
+    private readonly TaskCompletionSource _loaded = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private ImmutableSortedDictionary<string, StoreItem> _items = ImmutableSortedDictionary.Create<string, StoreItem>(StringComparer.Ordinal);
+    private long _revision;
+    private Task _loop = Task.CompletedTask;
+    private int _progressRequested;
+
+    /// <summary>Creates a cache of every key under <paramref name="prefix"/>; call <see cref="StartAsync"/>.</summary>
+    public WatchCache(ICoordinationStore store, string prefix, ILogger<WatchCache>? logger = null, TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        StoreKeys.Validate(prefix, nameof(prefix));
+        _store = store;
+        _prefix = prefix;
+        _logger = logger ?? NullLogger<WatchCache>.Instance;
+        _time = timeProvider ?? TimeProvider.System;
+    }
+
+    /// <summary>The revision the cache reflects: every change under the prefix up to it has been applied.</summary>
+    public long Revision
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _revision;
+            }
+        }
+    }
+
+    /// <summary>An immutable snapshot of every key under the prefix, ordered by key.</summary>
+    public ImmutableSortedDictionary<string, StoreItem> Items
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _items;
+            }
+        }
+    }
+
+    /// <summary>How many times the content was replaced by a resync (the first listing included).</summary>
+    public int Resyncs { get; private set; }
+
+    /// <summary>Starts following the store and returns once the initial listing is applied.</summary>
+    public async Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        _loop = Task.Run(() => RunAsync(_stop.Token), CancellationToken.None);
+        await _loaded.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Returns once the cache reflects at least <paramref name="revision"/>; asks the store for watch
+    /// progress when no change under the prefix carries the cache that far.</summary>
+    public async Task WaitForRevisionAsync(long revision, CancellationToken cancellationToken = default)
+    {
+        TaskCompletionSource done;
+        lock (_lock)
+        {
+            if (_revision >= revision)
+            {
+                return;
+            }
+
+            done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _waiters.Add((revision, done));
+        }
+
+        // The revision may belong to a write outside the prefix: only a progress report can carry us there.
+        var delay = TimeSpan.FromMilliseconds(50);
+        while (!done.Task.IsCompleted)
+        {
+            await RequestProgressAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await done.Task.WaitAsync(delay, _time, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(1).Ticks));
+            }
+        }
+    }
+
+    /// <summary>Every update as it is applied (null before the first), for consumers that react to changes.
+    /// A slow reader may miss intermediate updates but always sees the latest; read <see cref="Items"/> for state.</summary>
+    public IAsyncEnumerable<WatchUpdate?> WatchAppliedAsync(CancellationToken cancellationToken = default) => _applied.ReadAllAsync(cancellationToken);
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        await _loop.ConfigureAwait(false);
+        _applied.Complete();
+        _stop.Dispose();
+    }
+
+    private async Task RequestProgressAsync(CancellationToken cancellationToken)
+    {
+        // One request in flight is enough for every waiter.
+        if (Interlocked.Exchange(ref _progressRequested, 1) != 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await _store.RequestWatchProgressAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (StoreException)
+        {
+            // Unreachable for now: the waiter's loop asks again.
+        }
+        finally
+        {
+            Volatile.Write(ref _progressRequested, 0);
+        }
+    }
+
+    private async Task RunAsync(CancellationToken stop)
+    {
+        var failures = 0;
+        while (!stop.IsCancellationRequested)
+        {
+            try
+            {
+                await foreach (var update in _store.WatchAsync(_prefix, Revision, stop).ConfigureAwait(false))
+                {
+                    Apply(update);
+                    failures = 0;
+                }
+
+                // A watch never ends on its own unless stopped; if one did, follow again from where we are.
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                failures++;
+                CacheLog.WatchFailed(_logger, ex, _prefix, Revision);
+            }
+
+            try
+            {
+                var backoff = TimeSpan.FromMilliseconds(Math.Min(50 * (1 << Math.Min(failures, 6)), 2000) * (0.5 + Random.Shared.NextDouble()));
+                await Task.Delay(backoff, _time, stop).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Whether <paramref name="change"/> tells the cache something it does not know yet. Deliveries may repeat
+    /// (a watch resumed after a resync), so a put older than what is held and a delete older than the cache's
+    /// revision, or than the key's re-creation, are skipped.
+    /// </summary>
+    internal static bool IsNewer(StoreChange change, StoreItem? held, long cacheRevision) => change.Kind switch
+    {
+        ChangeKind.Put => held is null || change.Item!.ModRevision > held.ModRevision,
+        _ => change.Revision > cacheRevision && (held is null || held.ModRevision < change.Revision),
+    };
+
+    private void Apply(WatchUpdate update)
+    {
+        List<TaskCompletionSource> ready = [];
+        lock (_lock)
+        {
+            switch (update)
+            {
+                case WatchResync resync:
+                    _items = resync.Items.ToImmutableSortedDictionary(i => i.Key, i => i, StringComparer.Ordinal);
+                    _revision = Math.Max(_revision, resync.Revision);
+                    Resyncs++;
+                    CacheLog.Resynced(_logger, _prefix, resync.Items.Count, resync.Revision);
+                    break;
+                case WatchChanges changes:
+                    var builder = _items.ToBuilder();
+                    foreach (var change in changes.Changes)
+                    {
+                        if (!IsNewer(change, builder.GetValueOrDefault(change.Key), _revision))
+                        {
+                            continue;
+                        }
+
+                        if (change.Kind == ChangeKind.Delete)
+                        {
+                            builder.Remove(change.Key);
+                        }
+                        else
+                        {
+                            builder[change.Key] = change.Item!;
+                        }
+                    }
+
+                    _items = builder.ToImmutable();
+                    _revision = Math.Max(_revision, changes.Revision);
+                    break;
+            }
+
+            for (var i = _waiters.Count - 1; i >= 0; i--)
+            {
+                if (_waiters[i].Revision <= _revision)
+                {
+                    ready.Add(_waiters[i].Done);
+                    _waiters.RemoveAt(i);
+                }
+            }
+        }
+
+        _loaded.TrySetResult();
+        foreach (var done in ready)
+        {
+            done.TrySetResult();
+        }
+
+        _applied.Publish(update, static (_, _) => false);
+    }
+}

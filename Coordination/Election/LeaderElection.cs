@@ -1,0 +1,406 @@
+using ControlPlane.Coordination.Internal;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace ControlPlane.Coordination.Election;
+
+/// <summary>
+/// Leader election with fencing over any <see cref="ICoordinationStore"/>: candidates ordered by the store's
+/// creation revision, each watching only its predecessor; the leader's epoch is its candidate key's create
+/// revision; every leader write goes through <see cref="FencedCommitAsync"/>.
+/// </summary>
+/// <remarks>
+/// <para>The leader stops acting on its own (Current.IsLeader becomes false) when its session has been out of
+/// contact so long that less than the safety margin is left before the store could expire it, so it never
+/// acts while the store may already have chosen a successor. A fenced write cannot land after leadership is
+/// lost, whatever the clocks say: the store checks the leader's key in the same transaction.</para>
+/// <para>Call <see cref="Start"/> once; <see cref="ResignAsync"/> or disposal ends the candidacy.
+/// See docs/coordination.md.</para>
+/// </remarks>
+public sealed class LeaderElection : IAsyncDisposable
+{
+    private readonly ICoordinationStore _store;
+    private readonly LeaderElectionOptions _options;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly Broadcast<Leadership> _state;
+    private readonly CancellationTokenSource _stop = new();
+    private Task _loop = Task.CompletedTask;
+    private volatile Candidate? _candidate;
+    private int _started;
+    private int _resigned;
+
+    /// <summary>Creates a candidate; nothing happens until <see cref="Start"/>.</summary>
+    public LeaderElection(ICoordinationStore store, LeaderElectionOptions options, ILogger<LeaderElection>? logger = null, TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(options);
+        _store = store;
+        _options = options;
+        _logger = logger ?? NullLogger<LeaderElection>.Instance;
+        _time = timeProvider ?? TimeProvider.System;
+        _state = new Broadcast<Leadership>(Leadership.None(_time.GetUtcNow(), "not started"));
+    }
+
+    /// <summary>This candidate's leadership now.</summary>
+    public Leadership Current => _state.Current;
+
+    /// <summary>The current leadership, then every change, until the election ends or <paramref name="cancellationToken"/> fires.</summary>
+    public IAsyncEnumerable<Leadership> WatchAsync(CancellationToken cancellationToken = default) => _state.ReadAllAsync(cancellationToken);
+
+    /// <summary>Starts campaigning in the background.</summary>
+    /// <exception cref="ArgumentException">The options cannot work with the store's session timeout.</exception>
+    public void Start()
+    {
+        _options.Validate(_store.Session.Timeout);
+        if (Interlocked.Exchange(ref _started, 1) != 0)
+        {
+            throw new InvalidOperationException("The election has already started.");
+        }
+
+        _loop = Task.Run(() => RunAsync(_stop.Token));
+    }
+
+    /// <summary>Returns once this candidate leads.</summary>
+    /// <exception cref="InvalidOperationException">The election ended first.</exception>
+    public async Task<Leadership> WaitForLeadershipAsync(CancellationToken cancellationToken = default)
+    {
+        await foreach (var leadership in WatchAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (leadership.IsLeader)
+            {
+                return leadership;
+            }
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        throw new InvalidOperationException("The election ended before this candidate led.");
+    }
+
+    /// <summary>
+    /// Applies <paramref name="transaction"/> only if this candidate still leads, checked by the store in the
+    /// same transaction. <see cref="CommitResult.FailedIndex"/> refers to <paramref name="transaction"/>'s own
+    /// conditions and operations.
+    /// </summary>
+    /// <exception cref="LeadershipLostException">Not the leader (nothing was written); the election has stepped down.</exception>
+    /// <exception cref="StoreOutcomeUnknownException">The write may have been applied; read before retrying.</exception>
+    public async Task<CommitResult> FencedCommitAsync(Transaction transaction, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(transaction);
+        var lead = Current;
+        if (!lead.IsLeader || lead.CandidateKey is null || _candidate is not { } candidate || candidate.Key != lead.CandidateKey)
+        {
+            throw new LeadershipLostException($"Not the leader of {_options.ElectionKey}: {lead.Reason}.");
+        }
+
+        if (!IsSafe(candidate.Session, out var why))
+        {
+            StepDown(why);
+            throw new LeadershipLostException($"Stopped leading {_options.ElectionKey}: {why}.");
+        }
+
+        var fenced = transaction.WithFirstCondition(new Condition(ConditionKind.CreatedAt, lead.CandidateKey, lead.Epoch));
+        var result = await _store.CommitAsync(fenced, cancellationToken).ConfigureAwait(false);
+        if (result.Succeeded)
+        {
+            return result;
+        }
+
+        var lost = result.FailedIndex == 0
+            || (result.FailedIndex < 0 && (await _store.GetAsync(lead.CandidateKey, cancellationToken).ConfigureAwait(false))?.CreateRevision != lead.Epoch);
+        if (lost)
+        {
+            Log.FencedWriteRefused(_logger, _options.ElectionKey, lead.Epoch);
+            StepDown("a fenced write found the leader key gone");
+            throw new LeadershipLostException($"Leadership of {_options.ElectionKey} (epoch {lead.Epoch}) is lost: the leader key is gone.");
+        }
+
+        return result with { FailedIndex = result.FailedIndex < 0 ? -1 : result.FailedIndex - 1 };
+    }
+
+    /// <summary>Reads who leads <paramref name="electionKey"/> now: the candidate with the lowest create revision, or null.</summary>
+    public static async Task<StoreItem?> ReadLeaderAsync(ICoordinationStore store, string electionKey, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        var candidates = await ListCandidatesAsync(store, electionKey, cancellationToken).ConfigureAwait(false);
+        return candidates.Count == 0 ? null : candidates[0];
+    }
+
+    /// <summary>Stops campaigning and deletes this candidate's key (best effort: an unreachable store expires it with
+    /// the session). Leadership ends at once.</summary>
+    public async Task ResignAsync(CancellationToken cancellationToken = default)
+    {
+        if (Interlocked.Exchange(ref _resigned, 1) != 0)
+        {
+            return;
+        }
+
+        await _stop.CancelAsync().ConfigureAwait(false);
+        await _loop.ConfigureAwait(false);
+        StepDown("resigned");
+        if (_candidate is { } candidate && candidate.Session.State == SessionState.Connected)
+        {
+            try
+            {
+                await _store.CommitAsync(new Transaction().Delete(candidate.Key), cancellationToken).ConfigureAwait(false);
+            }
+            catch (StoreException)
+            {
+                // The session's end removes the key anyway.
+            }
+        }
+
+        _candidate = null;
+        Log.Resigned(_logger, _options.ElectionKey);
+        _state.Complete();
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        await ResignAsync().ConfigureAwait(false);
+        _stop.Dispose();
+    }
+
+    private static async Task<List<StoreItem>> ListCandidatesAsync(ICoordinationStore store, string electionKey, CancellationToken cancellationToken)
+    {
+        var all = new List<StoreItem>();
+        string? after = null;
+        do
+        {
+            var page = await store.ListAsync(electionKey, new ListOptions(1000, after), cancellationToken).ConfigureAwait(false);
+            all.AddRange(page.Items);
+            after = page.Next;
+        }
+        while (after is not null);
+
+        // The store's creation order, not anyone's clock, decides: lowest create revision leads.
+        all.Sort((a, b) => a.CreateRevision.CompareTo(b.CreateRevision));
+        return all;
+    }
+
+    private async Task RunAsync(CancellationToken stop)
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            try
+            {
+                await CampaignStepAsync(stop).ConfigureAwait(false);
+                continue;
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                StepDown($"election step failed: {ex.Message}");
+                Log.CampaignStepFailed(_logger, ex, _options.ElectionKey);
+            }
+
+            try
+            {
+                // Jittered, so candidates that failed together do not retry together.
+                var jitter = Random.Shared.NextDouble() * _options.RetryDelay.TotalMilliseconds;
+                await Task.Delay(_options.RetryDelay + TimeSpan.FromMilliseconds(jitter), _time, stop).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>One pass: make sure a candidate key exists on the live session, then lead or wait for the predecessor.</summary>
+    private async Task CampaignStepAsync(CancellationToken stop)
+    {
+        var session = _store.Session;
+        if (session.State != SessionState.Connected)
+        {
+            StepDown($"session {session.State}");
+            await WaitUntilConnectedOrEndedAsync(session, stop).ConfigureAwait(false);
+            return;
+        }
+
+        var candidate = _candidate;
+        if (candidate is null || !ReferenceEquals(candidate.Session, session) || session.Ended.IsCompleted)
+        {
+            candidate = await RegisterAsync(session, stop).ConfigureAwait(false);
+            if (candidate is null)
+            {
+                return;
+            }
+
+            _candidate = candidate;
+        }
+
+        var ordered = await ListCandidatesAsync(_store, _options.ElectionKey, stop).ConfigureAwait(false);
+        var index = ordered.FindIndex(c => c.Key == candidate.Key);
+        if (index < 0)
+        {
+            // Our key is gone (its session ended, or someone deleted it): register again next pass.
+            _candidate = null;
+            StepDown("the candidate key disappeared");
+            return;
+        }
+
+        if (index == 0)
+        {
+            await LeadAsync(candidate, stop).ConfigureAwait(false);
+            return;
+        }
+
+        StepDown("another candidate is ahead");
+        var predecessor = ordered[index - 1].Key;
+        Log.WaitingForPredecessor(_logger, candidate.Key, predecessor);
+        using var waiting = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        var gone = _store.WaitForDeletionAsync(predecessor, waiting.Token);
+        await Task.WhenAny(gone, session.Ended, WatchSafetyAsync(session, waiting.Token)).ConfigureAwait(false);
+        await waiting.CancelAsync().ConfigureAwait(false);
+        await Observe(gone).ConfigureAwait(false);
+    }
+
+    private async Task<Candidate?> RegisterAsync(IStoreSession session, CancellationToken stop)
+    {
+        // The GUID makes the create idempotent: a create whose answer was lost is found by name and adopted.
+        var key = $"{_options.ElectionKey}/c-{Guid.NewGuid():N}";
+        try
+        {
+            var result = await _store.CommitAsync(new Transaction().Create(key, _options.CandidateValue, ephemeral: true), stop).ConfigureAwait(false);
+            if (!result.Succeeded || result.Items is not [{ } item])
+            {
+                throw new StoreException($"Could not create candidate key {key}.");
+            }
+
+            Log.CandidateRegistered(_logger, key, item.CreateRevision, _options.ElectionKey);
+            return new Candidate(session, key, item.CreateRevision);
+        }
+        catch (StoreOutcomeUnknownException)
+        {
+            await WaitUntilConnectedOrEndedAsync(session, stop).ConfigureAwait(false);
+            if (session.State != SessionState.Connected)
+            {
+                return null;
+            }
+
+            var found = await _store.GetAsync(key, stop).ConfigureAwait(false);
+            if (found is null || found.Owner != session.Id)
+            {
+                return null;
+            }
+
+            Log.CandidateAdopted(_logger, key);
+            return new Candidate(session, key, found.CreateRevision);
+        }
+    }
+
+    private async Task LeadAsync(Candidate candidate, CancellationToken stop)
+    {
+        if (_state.Publish(new Leadership(true, candidate.CreateRevision, candidate.Key, _time.GetUtcNow(), "first candidate"), SameLeadership))
+        {
+            Log.BecameLeader(_logger, _options.ElectionKey, candidate.CreateRevision, candidate.Key);
+        }
+
+        using var leading = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        var deleted = _store.WaitForDeletionAsync(candidate.Key, leading.Token);
+        var unsafeSession = WatchSafetyAsync(candidate.Session, leading.Token);
+        var first = await Task.WhenAny(deleted, unsafeSession).ConfigureAwait(false);
+        await leading.CancelAsync().ConfigureAwait(false);
+        await Observe(deleted).ConfigureAwait(false);
+        stop.ThrowIfCancellationRequested();
+
+        if (first == deleted)
+        {
+            _candidate = null;
+            StepDown(deleted.IsFaulted ? $"lost sight of the leader key: {deleted.Exception!.InnerException!.Message}" : "the leader key was deleted");
+        }
+        else
+        {
+            StepDown(await unsafeSession.ConfigureAwait(false));
+        }
+    }
+
+    /// <summary>Completes with the reason once <paramref name="session"/> ends or has been out of contact past the margin.</summary>
+    private async Task<string> WatchSafetyAsync(IStoreSession session, CancellationToken cancellationToken)
+    {
+        var margin = _options.EffectiveMargin(session.Timeout);
+        // Checking four times per margin bounds how late a step-down can be.
+        var interval = TimeSpan.FromTicks(Math.Clamp(margin.Ticks / 4, TimeSpan.FromMilliseconds(5).Ticks, TimeSpan.FromMilliseconds(250).Ticks));
+        while (true)
+        {
+            if (!IsSafe(session, out var why))
+            {
+                return why;
+            }
+
+            try
+            {
+                await Task.Delay(interval, _time, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return "stopped watching";
+            }
+        }
+    }
+
+    private bool IsSafe(IStoreSession session, out string why)
+    {
+        var state = session.State;
+        if (state is SessionState.Lost or SessionState.Closed)
+        {
+            why = $"the session {state.ToString().ToLowerInvariant()}";
+            return false;
+        }
+
+        // Checked in every state, not only Suspended: a black-holed connection still looks connected until the
+        // client's read timeout fires, while the store's expiry clock is already running.
+        var margin = _options.EffectiveMargin(session.Timeout);
+        if (session.ProvablyAliveFor <= margin)
+        {
+            why = $"no answer from the store for so long that less than the {margin.TotalMilliseconds:0} ms safety margin is left before it may expire the session";
+            return false;
+        }
+
+        why = string.Empty;
+        return true;
+    }
+
+    private static async Task WaitUntilConnectedOrEndedAsync(IStoreSession session, CancellationToken stop)
+    {
+        await foreach (var state in session.WatchStateAsync(stop).ConfigureAwait(false))
+        {
+            if (state is SessionState.Connected or SessionState.Lost or SessionState.Closed)
+            {
+                return;
+            }
+        }
+    }
+
+    private void StepDown(string reason)
+    {
+        var current = _state.Current;
+        var next = new Leadership(false, 0, _candidate?.Key, _time.GetUtcNow(), reason);
+        if (_state.Publish(next, SameLeadership) && current.IsLeader)
+        {
+            Log.SteppedDown(_logger, _options.ElectionKey, current.Epoch, reason);
+        }
+    }
+
+    private static bool SameLeadership(Leadership a, Leadership b) =>
+        a.IsLeader == b.IsLeader && a.Epoch == b.Epoch && a.CandidateKey == b.CandidateKey;
+
+    private static async Task Observe(Task task)
+    {
+        try
+        {
+            await task.ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or StoreException)
+        {
+            // A wait cut short by a step-down, or a watch that failed: the next pass decides again.
+        }
+    }
+
+    private sealed record Candidate(IStoreSession Session, string Key, long CreateRevision);
+}

@@ -1,0 +1,81 @@
+namespace ControlPlane.Coordination;
+
+/// <summary>A store operation failed: the store was unreachable or answered with an error.</summary>
+public class StoreException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    public StoreException(string message, Exception? innerException = null) : base(message, innerException)
+    {
+    }
+
+    /// <summary>Creates the exception.</summary>
+    public StoreException() : this("The store operation failed.")
+    {
+    }
+
+    /// <summary>Creates the exception.</summary>
+    public StoreException(string message) : this(message, null)
+    {
+    }
+}
+
+/// <summary>
+/// A write may or may not have been applied: its request was sent but no answer came (connection lost,
+/// timeout). Read the keys before retrying; never assume either outcome.
+/// </summary>
+public sealed class StoreOutcomeUnknownException : StoreException
+{
+    /// <summary>Creates the exception.</summary>
+    public StoreOutcomeUnknownException(string message, Exception? innerException = null) : base(message, innerException)
+    {
+    }
+
+    /// <summary>Creates the exception.</summary>
+    public StoreOutcomeUnknownException() : this("The write's outcome is unknown.")
+    {
+    }
+
+    /// <summary>Creates the exception.</summary>
+    public StoreOutcomeUnknownException(string message) : this(message, null)
+    {
+    }
+}
+
+/// <summary>The session the operation needed has ended (an ephemeral create, a fenced write).</summary>
+public sealed class SessionLostException : StoreException
+{
+    /// <summary>Creates the exception.</summary>
+    public SessionLostException(string message, Exception? innerException = null) : base(message, innerException)
+    {
+    }
+
+    /// <summary>Creates the exception.</summary>
+    public SessionLostException() : this("The store session has ended.")
+    {
+    }
+
+    /// <summary>Creates the exception.</summary>
+    public SessionLostException(string message) : this(message, null)
+    {
+    }
+}
+
+/// <summary>A fenced write was refused because this process no longer leads (or stopped leading on its own,
+/// its session having been out of contact past the safety margin). Nothing was written.</summary>
+public sealed class LeadershipLostException : StoreException
+{
+    /// <summary>Creates the exception.</summary>
+    public LeadershipLostException(string message, Exception? innerException = null) : base(message, innerException)
+    {
+    }
+
+    /// <summary>Creates the exception.</summary>
+    public LeadershipLostException() : this("Leadership was lost.")
+    {
+    }
+
+    /// <summary>Creates the exception.</summary>
+    public LeadershipLostException(string message) : this(message, null)
+    {
+    }
+}
