@@ -5,6 +5,7 @@ namespace ControlPlane.ZooKeeper;
 public sealed partial class ZooKeeperClient : IConnectionOwner
 {
     private volatile bool _authFailed;
+    private long _lastAcknowledgedSend;
 
     /// <summary>Queues a request on the current connection. Fails fast (without sending) when not connected:
     /// the request could not be answered before a reconnect, and ZooKeeper clients never resend by themselves.</summary>
@@ -84,6 +85,21 @@ public sealed partial class ZooKeeperClient : IConnectionOwner
             return;
         _authFailed = true;
         Log.AuthFailed(_logger, (ErrorCode)err);
+    }
+
+    void IConnectionOwner.OnAcknowledged(long sentTimestamp) => RecordAcknowledged(sentTimestamp);
+
+    private void RecordAcknowledged(long sentTimestamp)
+    {
+        // Monotonic max, as for the zxid: replies of an older connection may still be processed.
+        var known = Interlocked.Read(ref _lastAcknowledgedSend);
+        while (sentTimestamp > known)
+        {
+            var prior = Interlocked.CompareExchange(ref _lastAcknowledgedSend, sentTimestamp, known);
+            if (prior == known)
+                return;
+            known = prior;
+        }
     }
 
     void IConnectionOwner.OnBroken(Connection connection, Exception reason)

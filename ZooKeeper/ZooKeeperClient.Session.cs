@@ -141,6 +141,7 @@ public sealed partial class ZooKeeperClient
         var request = new ConnectRequest(LastZxid, (int)_options.SessionTimeout.TotalMilliseconds, SessionId, _password);
         Socket socket;
         ConnectResponse? response;
+        var handshakeStarted = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
             (socket, response) = await Handshake.ConnectAsync(host, port, request, timeout, cancellationToken).ConfigureAwait(false);
@@ -189,6 +190,8 @@ public sealed partial class ZooKeeperClient
 
         // A reconnect may negotiate again (another server, other bounds): the connection timers follow it.
         Volatile.Write(ref _negotiatedTimeoutMs, answer.TimeoutMs);
+        // The handshake itself proves the session alive from (before) its send on.
+        RecordAcknowledged(handshakeStarted);
         var connection = new Connection(socket, this, server, answer.TimeoutMs, _options.RequestTimeout);
         connection.Start();
         Prime(connection);

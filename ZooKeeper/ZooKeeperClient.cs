@@ -75,6 +75,25 @@ public sealed partial class ZooKeeperClient : IAsyncDisposable
     /// refuses the session and the client never reads older state than it has already seen.</summary>
     public long LastZxid => Interlocked.Read(ref _lastZxid);
 
+    /// <summary>How long the session is certain to live from now, as far as this client can prove: the negotiated
+    /// timeout minus the time since the <em>send</em> of the last request or ping the server answered (the
+    /// server restarts its expiry clock on every packet it receives, so it cannot expire the session earlier).
+    /// Zero or negative once the server may have expired it; <see cref="TimeSpan.Zero"/> once Expired or Closed.
+    /// Work that must not outlive the session (leading, holding a lease) should stop while this is still above
+    /// its safety margin.</summary>
+    public TimeSpan ProvablyAliveFor
+    {
+        get
+        {
+            if (State is ConnectionState.Expired or ConnectionState.Closed)
+                return TimeSpan.Zero;
+            var acknowledged = Interlocked.Read(ref _lastAcknowledgedSend);
+            return acknowledged == 0
+                ? TimeSpan.Zero
+                : NegotiatedSessionTimeout - System.Diagnostics.Stopwatch.GetElapsedTime(acknowledged);
+        }
+    }
+
     /// <summary>The chroot every path is relative to, or null.</summary>
     public string? Chroot => _target.Chroot;
 

@@ -121,6 +121,25 @@ public sealed class SessionTests(ZooKeeperFixture fixture)
     }
 
     [Fact]
+    public async Task Provable_session_lifetime_is_positive_while_connected_and_shrinks_when_cut_off()
+    {
+        var (proxy, chroot) = await ProxiedAsync();
+        await using var _ = proxy;
+        await using var zk = await ConnectAsync(proxy.Address + chroot, o => o.SessionTimeout = TimeSpan.FromSeconds(3));
+        await zk.ExistsAsync("/");
+        var timeout = zk.NegotiatedSessionTimeout;
+        Assert.InRange(zk.ProvablyAliveFor, TimeSpan.FromTicks(1), timeout);
+
+        proxy.Pause();
+        await Eventually.UntilAsync(() => zk.State != ConnectionState.Connected, Deadline, () => $"state {zk.State}");
+
+        // Suspended comes after 2/3 of the timeout without any byte: at most 1/3 can still be proven.
+        Assert.True(zk.ProvablyAliveFor <= timeout / 3, $"{zk.ProvablyAliveFor} of {timeout}");
+        await Eventually.UntilAsync(() => zk.ProvablyAliveFor <= TimeSpan.Zero, Deadline, () => $"{zk.ProvablyAliveFor}");
+        proxy.Resume();
+    }
+
+    [Fact]
     public async Task Protected_create_adopts_the_node_whose_reply_was_lost()
     {
         var (proxy, chroot) = await ProxiedAsync();

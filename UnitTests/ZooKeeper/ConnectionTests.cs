@@ -55,6 +55,7 @@ public sealed class ConnectionTests : IAsyncLifetime
         }
 
         Assert.Equal(103, _owner.LastZxid);
+        Assert.Equal(3, _owner.Acknowledged); // each answered request proves the session alive since its send
     }
 
     [Fact]
@@ -216,5 +217,9 @@ public sealed class ConnectionTests : IAsyncLifetime
         }
 
         public void OnBroken(Connection connection, Exception reason) => Broken++;
+
+        public void OnAcknowledged(long sentTimestamp) => Acknowledged++;
+
+        public int Acknowledged { get; private set; }
     }
 }

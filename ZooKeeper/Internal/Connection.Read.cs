@@ -130,6 +130,12 @@ internal sealed partial class Connection
             case Xids.Ping:
                 if (zxid > 0)
                     _owner.OnZxid(zxid);
+                long pingSent;
+                bool hadPing;
+                lock (_lock)
+                    hadPing = _pingSends.TryDequeue(out pingSent);
+                if (hadPing)
+                    _owner.OnAcknowledged(pingSent);
                 return;
             case Xids.Auth:
                 _owner.OnAuthReply(err);
@@ -154,6 +160,7 @@ internal sealed partial class Connection
         // Update lastZxid before the caller sees its result: a read after this reply must not go backwards.
         if (zxid > 0)
             _owner.OnZxid(zxid);
+        _owner.OnAcknowledged(request.SentTimestamp);
         try
         {
             request.Complete(err, ref reader, _owner);

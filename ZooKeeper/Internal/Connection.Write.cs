@@ -85,8 +85,14 @@ internal sealed partial class Connection
                 }
 
                 batch ??= ArrayPool<byte>.Shared.Rent(Math.Max(BatchSize, item.Length));
+                // Taken before the send: an earlier bound on when the server saw the frame, so a session
+                // lifetime derived from it errs on the safe side.
+                var now = System.Diagnostics.Stopwatch.GetTimestamp();
+                if (item.IsPing)
+                    _pingSends.Enqueue(now);
                 if (item.Pending is { } request)
                 {
+                    request.SentTimestamp = now;
                     request.Xid = NextXid();
                     BinaryPrimitives.WriteInt32BigEndian(item.Buffer.AsSpan(JuteWriter.XidOffset), request.Xid);
                     if (_requestTimeoutMs != long.MaxValue)

@@ -5,7 +5,7 @@ namespace ControlPlane.ZooKeeper.Internal;
 
 /// <summary>A frame queued for the writer loop. Frames with a <see cref="Pending"/> request get their xid
 /// patched in when written; frames without (ping, auth, setWatches) carry a reserved xid already.</summary>
-internal readonly record struct Outgoing(byte[] Buffer, int Length, PendingReply? Pending);
+internal readonly record struct Outgoing(byte[] Buffer, int Length, PendingReply? Pending, bool IsPing = false);
 
 /// <summary>What the connection reports to its session.</summary>
 internal interface IConnectionOwner : IReplyContext
@@ -21,6 +21,10 @@ internal interface IConnectionOwner : IReplyContext
 
     /// <summary>The reply to a setWatches packet (xid -8).</summary>
     void OnSetWatchesReply(int err);
+
+    /// <summary>The server answered a request or ping that was sent at <paramref name="sentTimestamp"/>
+    /// (<see cref="System.Diagnostics.Stopwatch"/> ticks): the session was alive on the server at or after it.</summary>
+    void OnAcknowledged(long sentTimestamp);
 
     /// <summary>The connection just broke (called once, synchronously, before pending requests are failed), so
     /// the session's state is Suspended before any caller sees its ConnectionLoss.</summary>
@@ -41,6 +45,9 @@ internal sealed partial class Connection
         AllowSynchronousContinuations = false,
     });
     private readonly Queue<PendingReply> _pending = new();
+
+    // Send times of unanswered pings, oldest first (the server answers pings in order with requests).
+    private readonly Queue<long> _pingSends = new();
     private readonly Lock _lock = new();
     private readonly TaskCompletionSource<Exception> _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly int _readTimeoutMs;
@@ -89,9 +96,9 @@ internal sealed partial class Connection
 
     /// <summary>Queues a frame. On false the connection is broken: the buffer was returned to the pool and the
     /// caller should fail its request with <see cref="BreakReason"/>.</summary>
-    public bool TrySend(byte[] buffer, int length, PendingReply? pending)
+    public bool TrySend(byte[] buffer, int length, PendingReply? pending, bool isPing = false)
     {
-        if (_outgoing.Writer.TryWrite(new Outgoing(buffer, length, pending)))
+        if (_outgoing.Writer.TryWrite(new Outgoing(buffer, length, pending, isPing)))
             return true;
         System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
         return false;
@@ -162,7 +169,7 @@ internal sealed partial class Connection
         var writer = JuteWriter.ForRequest(OpCode.Ping, 0);
         var (buffer, length) = writer.Complete();
         System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(buffer.AsSpan(JuteWriter.XidOffset), Xids.Ping);
-        TrySend(buffer, length, null);
+        TrySend(buffer, length, null, isPing: true);
     }
 
     /// <summary>Fails requests whose reply is overdue. They stay queued: their reply, if it ever comes,

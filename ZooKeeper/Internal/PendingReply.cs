@@ -33,6 +33,9 @@ internal abstract class PendingReply
 
     public long StartTimestamp { get; }
 
+    /// <summary><see cref="System.Diagnostics.Stopwatch"/> ticks when the writer loop took it for sending.</summary>
+    public long SentTimestamp { get; set; }
+
     /// <summary><see cref="Environment.TickCount64"/> after which the heartbeat fails it; long.MaxValue for none.</summary>
     public long DeadlineTicks { get; set; } = long.MaxValue;
 
