@@ -91,6 +91,24 @@ public sealed class OperationTests(ZooKeeperFixture fixture)
     }
 
     [Fact]
+    public async Task Closing_is_idempotent_and_ends_watches_and_later_calls()
+    {
+        var zk = await ConnectAsync(await NewChrootAsync(fixture.ConnectionString));
+        var watch = await zk.ExistsAndWatchAsync("/never");
+        var persistent = await zk.AddWatchAsync("/", ControlPlane.ZooKeeper.AddWatchMode.PersistentRecursive);
+
+        await zk.CloseAsync();
+        await zk.CloseAsync();
+        await zk.DisposeAsync();
+        await persistent.DisposeAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => watch.Changed);
+        await persistent.Events.Completion; // ends normally on close
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => zk.CreateAsync("/x", default));
+        Assert.Equal(TimeSpan.Zero, zk.ProvablyAliveFor);
+    }
+
+    [Fact]
     public async Task Container_nodes_are_created_with_create_container_and_hold_children()
     {
         await using var zk = await ConnectAsync(await NewChrootAsync(fixture.ConnectionString));
