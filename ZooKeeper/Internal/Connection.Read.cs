@@ -130,11 +130,7 @@ internal sealed partial class Connection
             case Xids.Ping:
                 if (zxid > 0)
                     _owner.OnZxid(zxid);
-                long pingSent;
-                bool hadPing;
-                lock (_lock)
-                    hadPing = _pingSends.TryDequeue(out pingSent);
-                if (hadPing)
+                if (_pingSends.TryDequeue(out var pingSent))
                     _owner.OnAcknowledged(pingSent);
                 return;
             case Xids.Auth:
@@ -145,10 +141,7 @@ internal sealed partial class Connection
                 return;
         }
 
-        PendingReply? request;
-        lock (_lock)
-            _pending.TryDequeue(out request);
-        if (request is null)
+        if (!_pending.TryDequeue(out var request))
             throw new ConnectionLossException($"{Server} sent a reply (xid {xid}) to no pending request");
         if (request.Xid != xid)
         {
@@ -157,6 +150,7 @@ internal sealed partial class Connection
             throw new ConnectionLossException($"{Server} replied out of order (xid {xid}, expected {request.Xid})");
         }
 
+        Volatile.Write(ref _lastReplyXid, xid);
         // Update lastZxid before the caller sees its result: a read after this reply must not go backwards.
         if (zxid > 0)
             _owner.OnZxid(zxid);

@@ -20,9 +20,8 @@ internal sealed partial class Connection
             while (await reader.WaitToReadAsync().ConfigureAwait(false))
             {
                 // Under pipelined load the callers' continuations are about to queue more requests: yield once
-                // so they can, and one send carries them all (fewer syscalls here and on the server). Reading
-                // the FIFO's count without the lock is fine: it is only a heuristic.
-                if (_pending.Count > CoalesceBelow)
+                // so they can, and one send carries them all (fewer syscalls here and on the server).
+                if (InFlight > CoalesceBelow)
                     await Task.Yield();
                 var (batch, used) = TakeBatch();
                 if (batch is null)
@@ -63,53 +62,53 @@ internal sealed partial class Connection
     }
 
     /// <summary>Moves queued frames into one send buffer. Xids are assigned and requests enqueued on the
-    /// pending FIFO under the lock, before any byte leaves: a reply can never overtake its request's entry.
-    /// Returns a null batch when the connection broke meanwhile.</summary>
+    /// pending FIFO before any byte leaves: a reply can never overtake its request's entry. Returns a null
+    /// batch when the connection broke meanwhile.</summary>
     private (byte[]? Batch, int Used) TakeBatch()
     {
         var reader = _outgoing.Reader;
         byte[]? batch = null;
         var used = 0;
-        lock (_lock)
+        while (reader.TryPeek(out var next))
         {
-            while (reader.TryPeek(out var next))
+            if (batch is not null && used + next.Length > batch.Length)
+                break;
+            reader.TryRead(out var item);
+            if (Volatile.Read(ref _breakReason) is { } broken)
             {
-                if (batch is not null && used + next.Length > batch.Length)
-                    break;
-                reader.TryRead(out var item);
-                if (_breakReason is not null)
-                {
-                    ArrayPool<byte>.Shared.Return(item.Buffer);
-                    item.Pending?.Fail(_breakReason);
-                    continue;
-                }
-
-                batch ??= ArrayPool<byte>.Shared.Rent(Math.Max(BatchSize, item.Length));
-                // Taken before the send: an earlier bound on when the server saw the frame, so a session
-                // lifetime derived from it errs on the safe side.
-                var now = System.Diagnostics.Stopwatch.GetTimestamp();
-                if (item.IsPing)
-                    _pingSends.Enqueue(now);
-                if (item.Pending is { } request)
-                {
-                    request.SentTimestamp = now;
-                    request.Xid = NextXid();
-                    BinaryPrimitives.WriteInt32BigEndian(item.Buffer.AsSpan(JuteWriter.XidOffset), request.Xid);
-                    if (_requestTimeoutMs != long.MaxValue)
-                        request.DeadlineTicks = Environment.TickCount64 + _requestTimeoutMs;
-                    _pending.Enqueue(request);
-                }
-
-                item.Buffer.AsSpan(0, item.Length).CopyTo(batch.AsSpan(used));
-                used += item.Length;
                 ArrayPool<byte>.Shared.Return(item.Buffer);
+                item.Pending?.Fail(broken);
+                continue;
             }
 
-            if (_breakReason is not null && batch is not null)
+            batch ??= ArrayPool<byte>.Shared.Rent(Math.Max(BatchSize, item.Length));
+            // Taken before the send: an earlier bound on when the server saw the frame, so a session
+            // lifetime derived from it errs on the safe side.
+            var now = System.Diagnostics.Stopwatch.GetTimestamp();
+            if (item.IsPing)
+                _pingSends.Enqueue(now);
+            if (item.Pending is { } request)
             {
-                ArrayPool<byte>.Shared.Return(batch);
-                return (null, 0);
+                request.SentTimestamp = now;
+                request.Xid = NextXid();
+                BinaryPrimitives.WriteInt32BigEndian(item.Buffer.AsSpan(JuteWriter.XidOffset), request.Xid);
+                if (_requestTimeoutMs != long.MaxValue)
+                    request.DeadlineTicks = Environment.TickCount64 + _requestTimeoutMs;
+                _pending.Enqueue(request);
             }
+
+            item.Buffer.AsSpan(0, item.Length).CopyTo(batch.AsSpan(used));
+            used += item.Length;
+            ArrayPool<byte>.Shared.Return(item.Buffer);
+        }
+
+        // A break that raced with the enqueues above may have drained before them: drain again.
+        if (Volatile.Read(ref _breakReason) is { } reason)
+        {
+            DrainPending(reason);
+            if (batch is not null)
+                ArrayPool<byte>.Shared.Return(batch);
+            return (null, 0);
         }
 
         return (batch, used);
