@@ -99,7 +99,11 @@ public sealed partial class ZooKeeperClient
                     await Task.Delay(delay < left ? delay : left, _shutdown.Token).ConfigureAwait(false);
                 }
 
-                var attemptTimeout = TimeSpan.FromMilliseconds(Math.Max(50, giveUpMs - (Environment.TickCount64 - lastHeardTicks)));
+                // Each host gets a fair share of the session timeout (as the Java client does), so one
+                // black-holed host cannot eat the whole budget before the others are tried.
+                var shareMs = Math.Max(500, timeoutMs / _hosts.Length);
+                var leftMs = Math.Max(50, giveUpMs - (Environment.TickCount64 - lastHeardTicks));
+                var attemptTimeout = TimeSpan.FromMilliseconds(Math.Min(shareMs, leftMs));
                 if (attemptTimeout > _options.ConnectTimeout)
                     attemptTimeout = _options.ConnectTimeout;
                 var (outcome, connection) = await TryConnectAsync(attemptTimeout, _shutdown.Token).ConfigureAwait(false);
