@@ -94,7 +94,7 @@ internal sealed partial class Connection
         _ = Task.Run(WriteLoopAsync);
         // Tick fast enough for the ping interval, the read timeout and request timeouts, but no faster
         // than needed: thousands of idle sessions must cost almost nothing.
-        var tick = (int)Math.Clamp(Math.Min(_pingIntervalMs / 2, _requestTimeoutMs / 4), 20, 1000);
+        var tick = (int)Math.Clamp(Math.Min(Math.Min(_pingIntervalMs / 2, _readTimeoutMs / 4), _requestTimeoutMs / 4), 20, 2000);
         _heartbeat = new Timer(static s => ((Connection)s!).OnHeartbeat(), this, tick, tick);
     }
 
