@@ -21,7 +21,7 @@ internal static class ZooKeeperMetrics
         "controlplane.zookeeper.reconnects", "{reconnect}", "Connections re-established for a live session.");
 
     public static readonly UpDownCounter<long> Sessions = Meter.CreateUpDownCounter<long>(
-        "controlplane.zookeeper.sessions", "{session}", "Sessions of this process by connection state.");
+        "controlplane.zookeeper.sessions", "{session}", "Live sessions of this process by state (connecting, connected, suspended).");
 
     public static readonly Counter<long> Expirations = Meter.CreateCounter<long>(
         "controlplane.zookeeper.session.expirations", "{session}", "Sessions that expired (reported by a server or detected locally).");
@@ -44,17 +44,18 @@ internal static class ZooKeeperMetrics
     {
         if (!Sessions.Enabled)
             return;
-        if (!first)
+        if (!first && previous is not (ConnectionState.Expired or ConnectionState.Closed))
             Sessions.Add(-1, new KeyValuePair<string, object?>("zookeeper.session.state", Name(previous)));
-        Sessions.Add(1, new KeyValuePair<string, object?>("zookeeper.session.state", Name(state)));
+        // Ended sessions leave the gauge (expiries are counted by their own counter), so a long-lived
+        // process that opens many sessions does not accumulate a growing "closed" series.
+        if (state is not (ConnectionState.Expired or ConnectionState.Closed))
+            Sessions.Add(1, new KeyValuePair<string, object?>("zookeeper.session.state", Name(state)));
     }
 
     private static string Name(ConnectionState state) => state switch
     {
         ConnectionState.Connecting => "connecting",
         ConnectionState.Connected => "connected",
-        ConnectionState.Suspended => "suspended",
-        ConnectionState.Expired => "expired",
-        _ => "closed",
+        _ => "suspended",
     };
 }
