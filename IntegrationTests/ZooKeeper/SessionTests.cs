@@ -33,6 +33,52 @@ public sealed class SessionTests(ZooKeeperFixture fixture)
     }
 
     [Fact]
+    public async Task Under_repeated_connection_cuts_every_request_ends_in_success_or_connection_loss_never_hangs()
+    {
+        var (proxy, chroot) = await ProxiedAsync();
+        await using var _ = proxy;
+        await using var zk = await ConnectAsync(proxy.Address + chroot);
+        await zk.CreateAsync("/n", default);
+        var outcomes = new System.Collections.Concurrent.ConcurrentDictionary<string, int>();
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(3));
+
+        var workers = Enumerable.Range(0, 4).Select(_ => Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                // Many in flight at once, so cuts land between enqueue, send and reply.
+                var batch = Enumerable.Range(0, 50).Select(_ => zk.SetDataAsync("/n", "x"u8.ToArray())).ToArray();
+                foreach (var request in batch)
+                {
+                    try
+                    {
+                        await Eventually.WithinAsync(request, Deadline, "a request during cuts");
+                        outcomes.AddOrUpdate("ok", 1, (_, n) => n + 1);
+                    }
+                    catch (ConnectionLossException)
+                    {
+                        outcomes.AddOrUpdate("loss", 1, (_, n) => n + 1);
+                    }
+                }
+            }
+        })).ToArray();
+        var cutter = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                await Task.Delay(150);
+                proxy.CutAll();
+            }
+        });
+
+        await Eventually.WithinAsync(Task.WhenAll(workers.Append(cutter)), Deadline, "workers finishing");
+        Assert.True(outcomes.GetValueOrDefault("ok") > 0, string.Join(", ", outcomes));
+        Assert.True(outcomes.GetValueOrDefault("loss") > 0, string.Join(", ", outcomes));
+        await zk.WaitUntilConnectedAsync().WaitAsync(Deadline);
+        Assert.NotNull(await zk.ExistsAsync("/n"));
+    }
+
+    [Fact]
     public async Task Requests_fail_fast_with_connection_loss_while_suspended()
     {
         var (proxy, chroot) = await ProxiedAsync();
