@@ -12,6 +12,7 @@ public sealed partial class ZooKeeperClient
     {
         ArgumentNullException.ThrowIfNull(operations);
         ZooKeeperOperation[] ops = [.. operations];
+        // The server would accept an empty multi; a round trip that can change nothing is not worth it.
         if (ops.Length == 0)
             return Task.FromResult<IReadOnlyList<OperationResult>>([]);
         var writer = JuteWriter.ForRequest(OpCode.Multi, ops.Length * 64);
@@ -24,9 +25,11 @@ public sealed partial class ZooKeeperClient
             op.Write(ref writer, ToServerPath(op.Path));
         }
 
+        // The terminating header: type -1, done = true.
         writer.WriteInt(-1);
         writer.WriteBool(true);
         writer.WriteInt(-1);
+        // No single path for the request: a failure names its operation's path via MultiOperationException.
         var request = new PendingReply<IReadOnlyList<OperationResult>>(OpCode.Multi, null, ParseMulti, ops);
         return Submit(ref writer, request, cancellationToken);
     }
@@ -49,6 +52,7 @@ public sealed partial class ZooKeeperClient
             switch ((OpCode)type)
             {
                 case OpCode.Create:
+                    // 3.8 answers create2 operations inside a multi with plain create results: no Stat.
                     results.Add(new CreateOperationResult(context.ToClientPath(body.ReadString() ?? "/"), null));
                     break;
                 case OpCode.Create2:

@@ -19,6 +19,8 @@ public sealed partial class ZooKeeperClient : IConnectionOwner
             return Task.FromException<T>(NotConnected(state));
         }
 
+        // Should the connection break right after this check, TrySend refuses and the request fails with
+        // the break's reason: the same ConnectionLoss the caller would have seen a moment later.
         return SubmitOn(connection, ref writer, request, cancellationToken);
     }
 
@@ -31,6 +33,7 @@ public sealed partial class ZooKeeperClient : IConnectionOwner
         }
 
         var (buffer, length) = writer.Complete();
+        // Registered before queuing, so a cancellation cannot fall between queuing and registration.
         request.RegisterCancellation(cancellationToken);
         if (!connection.TrySend(buffer, length, request))
             request.Fail(connection.BreakReason ?? new ConnectionLossException());

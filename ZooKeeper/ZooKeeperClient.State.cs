@@ -13,6 +13,7 @@ public sealed partial class ZooKeeperClient
     private readonly Lock _stateLock = new();
     private readonly List<Channel<ConnectionStateChange>> _stateSubscribers = [];
     private ConnectionState _state = ConnectionState.Connecting;
+    // False until the first transition: the metrics gauge must not decrement a state never counted.
     private bool _stateReported;
     private bool _subscribersCompleted;
 
@@ -36,6 +37,7 @@ public sealed partial class ZooKeeperClient
             FullMode = BoundedChannelFullMode.DropOldest,
             SingleReader = true,
         });
+        // Writing the current state and registering under one lock: no transition can slip in between.
         lock (_stateLock)
         {
             var server = _state == ConnectionState.Connected ? Volatile.Read(ref _connection)?.Server : null;

@@ -108,6 +108,7 @@ internal sealed class WatchRegistry
         List<PersistentWatch>? persistent = null;
         lock (_lock)
         {
+            // Exists watches are data watches to the server (WatcherType.Data removes both there too).
             if (type is WatcherType.Data or WatcherType.Any)
             {
                 Take(_data, path, ref data);
