@@ -42,6 +42,7 @@ admin.enableServer=false
 CFG
 java -Xmx1g -cp "$cp:$jars/slf4j-nop.jar" org.apache.zookeeper.server.quorum.QuorumPeerMain "$work/zoo.cfg" >"$work/server.log" 2>&1 &
 server_pid=$!
+disown "$server_pid"  # no "Killed" job report when cleanup ends it
 
 # Wait (bounded) until the server answers "imok".
 for _ in $(seq 1 100); do
