@@ -99,9 +99,10 @@ public sealed partial class ZooKeeperClient
                     await Task.Delay(delay < left ? delay : left, _shutdown.Token).ConfigureAwait(false);
                 }
 
-                // Each host gets a fair share of the session timeout (as the Java client does), so one
-                // black-holed host cannot eat the whole budget before the others are tried.
-                var shareMs = Math.Max(500, timeoutMs / _hosts.Length);
+                // Each attempt gets a share of the session timeout (the Java client splits it by host count),
+                // but at most a third of it: a handshake lost in a black hole or a cut must leave time for
+                // more attempts, even with a single host. A healthy server answers in milliseconds.
+                var shareMs = Math.Max(500, timeoutMs / Math.Max(3, _hosts.Length));
                 var leftMs = Math.Max(50, giveUpMs - (Environment.TickCount64 - lastHeardTicks));
                 var attemptTimeout = TimeSpan.FromMilliseconds(Math.Min(shareMs, leftMs));
                 if (attemptTimeout > _options.ConnectTimeout)
@@ -196,14 +197,16 @@ public sealed partial class ZooKeeperClient
         Volatile.Write(ref _negotiatedTimeoutMs, answer.TimeoutMs);
         // The handshake itself proves the session alive from (before) its send on.
         RecordAcknowledged(handshakeStarted);
+        // Persistent watches learn about the gap before the new connection can deliver anything: the resync
+        // cue (type None) always precedes the events that follow the reconnect.
+        if (isReconnect)
+            _watches.NotifyResync();
         var connection = new Connection(socket, this, server, answer.TimeoutMs, _options.RequestTimeout);
         connection.Start();
         Prime(connection);
         Volatile.Write(ref _connection, connection);
         Log.Connected(_logger, SessionId, server, answer.TimeoutMs, isReconnect);
         SetState(ConnectionState.Connected, null, server);
-        if (isReconnect)
-            _watches.NotifyResync();
         return (AttemptOutcome.Connected, connection);
     }
 

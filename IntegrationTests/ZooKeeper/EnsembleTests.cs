@@ -4,7 +4,17 @@ using static ControlPlane.IntegrationTests.ZooKeeper.ZooKeeperTesting;
 
 namespace ControlPlane.IntegrationTests.ZooKeeper;
 
+/// <summary>Runs the ensemble tests alone: three JVMs restarting on a 2-core machine next to other tests
+/// would turn their timing (elections, session timeouts) into noise.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class ZooKeeperEnsembleCollection
+{
+    /// <summary>The collection name.</summary>
+    public const string Name = "zookeeper-ensembles";
+}
+
 /// <summary>Failover against real 3-member ensembles (each test starts its own, since it kills members).</summary>
+[Collection(ZooKeeperEnsembleCollection.Name)]
 public sealed class EnsembleTests
 {
     private static readonly ZooKeeperServerOptions LongSessions = new() { MaxSessionTimeout = TimeSpan.FromSeconds(20) };
