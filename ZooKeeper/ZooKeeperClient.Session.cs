@@ -30,7 +30,9 @@ public sealed partial class ZooKeeperClient
             {
                 if (attempt > 0 && attempt % _hosts.Length == 0)
                     await Task.Delay(Backoff(attempt / _hosts.Length), budget.Token).ConfigureAwait(false);
-                var (outcome, connection) = await TryConnectAsync(remaining, budget.Token).ConfigureAwait(false);
+                // As for reconnects: one stalled handshake must not consume the whole budget.
+                var share = TimeSpan.FromMilliseconds(Math.Max(1000, _options.ConnectTimeout.TotalMilliseconds / Math.Max(3, _hosts.Length)));
+                var (outcome, connection) = await TryConnectAsync(share < remaining ? share : remaining, budget.Token).ConfigureAwait(false);
                 if (outcome == AttemptOutcome.Connected)
                 {
                     _sessionLoop = Task.Run(() => RunSessionAsync(connection!));

@@ -91,6 +91,6 @@ internal sealed class CapturingLoggerFactory : ILoggerFactory
         public bool IsEnabled(LogLevel logLevel) => true;
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            owner.Messages.Enqueue($"{eventId.Name}: {formatter(state, exception)}");
+            owner.Messages.Enqueue($"{eventId.Name}: {formatter(state, exception)} @{DateTime.UtcNow:HH:mm:ss.fff}");
     }
 }
