@@ -58,6 +58,19 @@ public sealed partial class ZooKeeperClient
     /// Suspended, reconnect (keeping the session), until expiry or close.</summary>
     private async Task RunSessionAsync(Connection connection)
     {
+        try
+        {
+            await SuperviseAsync(connection).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // Never leave a session Suspended forever behind a bug: end it visibly instead.
+            Expire($"internal error in the session loop: {ex.Message}");
+        }
+    }
+
+    private async Task SuperviseAsync(Connection connection)
+    {
         while (true)
         {
             var reason = await connection.Closed.ConfigureAwait(false);
@@ -125,9 +138,13 @@ public sealed partial class ZooKeeperClient
             {
                 return null;
             }
-            catch (Exception ex) when (ex is SocketException or ZooKeeperException or IOException or OperationCanceledException)
+            catch (Exception ex) when (ex is not OutOfMemoryException)
             {
-                // Try the next server.
+                // Whatever went wrong with this server (refused, reset, timed out, or anything unforeseen),
+                // try the next one: the expiry check above bounds the loop. The expected failures were logged
+                // where they happened.
+                if (ex is not (SocketException or ZooKeeperException or IOException or OperationCanceledException))
+                    Log.ConnectAttemptFailed(_logger, "(reconnect)", ex.ToString());
             }
         }
     }
