@@ -58,7 +58,8 @@ public sealed class PersistentWatch : IAsyncDisposable
     /// <summary>Called by the read loop; false when the reader fell behind (the watch is then ended).</summary>
     internal bool TryDeliver(WatchedEvent e)
     {
-        if (_events.Writer.TryWrite(e))
+        // A disposed watch may still be in the registry for a moment: drop quietly, it is not an overflow.
+        if (_events.Writer.TryWrite(e) || Volatile.Read(ref _disposed) != 0)
             return true;
         _events.Writer.TryComplete(new WatchOverflowException(Path));
         return false;
