@@ -53,7 +53,7 @@ public sealed record Operation(OperationKind Kind, string Key, ReadOnlyMemory<by
 /// Build one with the fluent methods and pass it to <see cref="ICoordinationStore.CommitAsync"/>. Limits keep
 /// every transaction inside both stores' bounds (etcd allows 128 compares and 128 operations; ZooKeeper
 /// 1 MiB per request): at most <see cref="MaxOperations"/> operations and <see cref="MaxConditions"/>
-/// conditions, and at most <see cref="MaxBytes"/> of keys and values.
+/// conditions, and at most <see cref="MaxBytes"/> of keys and values; each key is written at most once.
 /// </remarks>
 public sealed class Transaction
 {
@@ -156,6 +156,12 @@ public sealed class Transaction
         if (operation.ExpectedVersion is < 1)
         {
             throw new ArgumentOutOfRangeException(nameof(operation), "An expected version is 1 or more.");
+        }
+
+        // etcd refuses a transaction that writes one key twice; so do we, on both stores alike.
+        if (_operations.Any(o => o.Key == operation.Key))
+        {
+            throw new InvalidOperationException($"A transaction writes each key at most once; '{operation.Key}' is written twice.");
         }
 
         if (_operations.Count == MaxOperations)

@@ -1,0 +1,73 @@
+using ControlPlane.Etcd.Internal;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace ControlPlane.Etcd;
+
+/// <summary>
+/// An etcd v3 client: KV, transactions, watches, leases, auth, status and membership over gRPC/HTTP/2.
+/// Thread-safe; create one per process and share it. All watches share one stream and all kept-alive leases
+/// share one keepalive stream. Unary calls fail over between endpoints and are retried only when that is safe
+/// (reads on Unavailable; writes only when the request provably never left, e.g. connection refused).
+/// Dispose it to close the streams: watches then end and kept-alive leases stop being renewed (not revoked).
+/// </summary>
+public sealed partial class EtcdClient : IAsyncDisposable
+{
+    private readonly EtcdClientOptions _options;
+    private readonly EndpointSet _endpoints;
+    private readonly GrpcTransport _transport;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly CancellationTokenSource _disposed = new();
+    private readonly WatchMultiplexer _watches;
+    private readonly LeaseKeeper _leases;
+
+    /// <summary>Creates a client. No connection is made until the first call.</summary>
+    /// <param name="options">Endpoints, credentials and timeouts; validated here.</param>
+    /// <param name="logger">Receives connection, failover, watch and lease events; null for none.</param>
+    /// <param name="timeProvider">Clock for lease deadlines and backoff; <see cref="TimeProvider.System"/> by default.</param>
+    /// <exception cref="ArgumentException">The options are invalid (e.g. no endpoint).</exception>
+    public EtcdClient(EtcdClientOptions options, ILogger<EtcdClient>? logger = null, TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _options = options;
+        _endpoints = new EndpointSet(options.Endpoints);
+        _transport = new GrpcTransport(options);
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+        _time = timeProvider ?? TimeProvider.System;
+        _watches = new WatchMultiplexer(this);
+        _leases = new LeaseKeeper(this);
+    }
+
+    /// <summary>The endpoint unary calls and newly opened streams currently prefer.</summary>
+    public Uri CurrentEndpoint => _endpoints.Current;
+
+    internal EtcdClientOptions Options => _options;
+
+    internal EndpointSet Endpoints => _endpoints;
+
+    internal GrpcTransport Transport => _transport;
+
+    internal ILogger Logger => _logger;
+
+    internal TimeProvider Time => _time;
+
+    internal CancellationToken DisposedToken => _disposed.Token;
+
+    /// <summary>Ends all watches (their enumerations complete with <see cref="ObjectDisposedException"/>), stops
+    /// keepalives without revoking leases, and closes connections.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (_disposed.IsCancellationRequested)
+        {
+            return;
+        }
+
+        await _disposed.CancelAsync().ConfigureAwait(false);
+        await _watches.DisposeAsync().ConfigureAwait(false);
+        await _leases.DisposeAsync().ConfigureAwait(false);
+        _transport.Dispose();
+        _disposed.Dispose();
+    }
+}

@@ -1,0 +1,47 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace ControlPlane.Etcd.Internal;
+
+/// <summary>The component's one <see cref="Meter"/> ("ControlPlane.Etcd"). Recording never throws and is skipped
+/// when nobody listens.</summary>
+internal static class EtcdMetrics
+{
+    public const string MeterName = "ControlPlane.Etcd";
+
+    private static readonly Meter Meter = new(MeterName, "1.0");
+
+    private static readonly Counter<long> Requests = Meter.CreateCounter<long>(
+        "controlplane.etcd.requests", "{request}", "Unary etcd calls by method and final gRPC status.");
+
+    private static readonly Histogram<double> Duration = Meter.CreateHistogram<double>(
+        "controlplane.etcd.request.duration", "s", "Duration of unary etcd calls, retries included.");
+
+    private static readonly Counter<long> WatchResumes = Meter.CreateCounter<long>(
+        "controlplane.etcd.watch.resumes", "{resume}", "Times the watch stream was re-established after breaking.");
+
+    private static readonly Counter<long> LeaseLosses = Meter.CreateCounter<long>(
+        "controlplane.etcd.lease.losses", "{lease}", "Leases reported lost (expired or unanswered within their TTL).");
+
+    private static readonly Counter<long> Reauthentications = Meter.CreateCounter<long>(
+        "controlplane.etcd.reauthentications", "{authentication}", "Re-authentications after a rejected token.");
+
+    public static void RecordRequest(string method, GrpcStatusCode status, long startTimestamp)
+    {
+        if (!Requests.Enabled && !Duration.Enabled)
+        {
+            return;
+        }
+
+        var tags = new TagList { { "rpc.method", method }, { "rpc.grpc.status_code", (int)status } };
+        Requests.Add(1, tags);
+        Duration.Record(Stopwatch.GetElapsedTime(startTimestamp).TotalSeconds, tags);
+    }
+
+    public static void RecordWatchResume(Uri endpoint) =>
+        WatchResumes.Add(1, new KeyValuePair<string, object?>("server.address", endpoint.Authority));
+
+    public static void RecordLeaseLoss(string reason) => LeaseLosses.Add(1, new KeyValuePair<string, object?>("reason", reason));
+
+    public static void RecordReauthentication() => Reauthentications.Add(1);
+}

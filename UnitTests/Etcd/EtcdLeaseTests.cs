@@ -1,0 +1,48 @@
+using ControlPlane.Etcd;
+
+namespace ControlPlane.UnitTests.Etcd;
+
+public class EtcdLeaseTests
+{
+    private static readonly DateTimeOffset T0 = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    [Fact]
+    public void An_answer_extends_the_deadline_from_the_oldest_unanswered_send_never_a_later_one()
+    {
+        var lease = new EtcdLease(1, 9, T0 + TimeSpan.FromSeconds(9));
+        lease.RecordSent(T0 + TimeSpan.FromSeconds(1));
+        lease.RecordSent(T0 + TimeSpan.FromSeconds(4)); // re-sent while the first was unanswered
+
+        Assert.True(lease.RecordAnswer(ttlSeconds: 9));
+        Assert.Equal(T0 + TimeSpan.FromSeconds(10), lease.Deadline);
+
+        Assert.True(lease.RecordAnswer(ttlSeconds: 9));
+        Assert.Equal(T0 + TimeSpan.FromSeconds(13), lease.Deadline);
+    }
+
+    [Fact]
+    public void An_answer_without_an_outstanding_send_does_not_move_the_deadline()
+    {
+        var lease = new EtcdLease(1, 9, T0 + TimeSpan.FromSeconds(9));
+
+        Assert.False(lease.RecordAnswer(ttlSeconds: 9));
+        Assert.Equal(T0 + TimeSpan.FromSeconds(9), lease.Deadline);
+    }
+
+    [Fact]
+    public async Task Loss_is_reported_once_and_cancels_the_token_while_revoked_leases_never_report_loss()
+    {
+        var lost = new EtcdLease(1, 5, T0);
+        Assert.True(lost.MarkLost("no keepalive confirmed"));
+        Assert.False(lost.MarkLost("again"));
+        Assert.Equal(EtcdLeaseState.Lost, lost.State);
+        Assert.True(lost.LostToken.IsCancellationRequested);
+        Assert.Equal("no keepalive confirmed", await lost.Lost);
+
+        var revoked = new EtcdLease(2, 5, T0);
+        revoked.MarkEnded(EtcdLeaseState.Revoked);
+        Assert.False(revoked.MarkLost("late"));
+        Assert.Equal(EtcdLeaseState.Revoked, revoked.State);
+        Assert.False(revoked.Lost.IsCompleted);
+    }
+}
