@@ -138,16 +138,9 @@ public sealed class LeaderElection : IAsyncDisposable
         await _stop.CancelAsync().ConfigureAwait(false);
         await _loop.ConfigureAwait(false);
         StepDown("resigned");
-        if (_candidate is { } candidate && candidate.Session.State == SessionState.Connected)
+        if (_candidate is { } candidate)
         {
-            try
-            {
-                await _store.CommitAsync(new Transaction().Delete(candidate.Key), cancellationToken).ConfigureAwait(false);
-            }
-            catch (StoreException)
-            {
-                // The session's end removes the key anyway.
-            }
+            await DeleteCandidateAsync(candidate, cancellationToken).ConfigureAwait(false);
         }
 
         _candidate = null;
@@ -158,8 +151,46 @@ public sealed class LeaderElection : IAsyncDisposable
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
-        await ResignAsync().ConfigureAwait(false);
+        using var bounded = new CancellationTokenSource(_store.Session.Timeout * 2, _time);
+        await ResignAsync(bounded.Token).ConfigureAwait(false);
         _stop.Dispose();
+    }
+
+    /// <summary>
+    /// Deletes the candidate key so the next candidate leads at once. A key left behind would hold the queue for as
+    /// long as this process keeps its session, so a failed delete (a store between leaders, a moment out of contact)
+    /// is retried until it works, the session ends, or <paramref name="cancellationToken"/> gives up.
+    /// </summary>
+    private async Task DeleteCandidateAsync(Candidate candidate, CancellationToken cancellationToken)
+    {
+        var delay = TimeSpan.FromMilliseconds(50);
+        while (!candidate.Session.Ended.IsCompleted && !cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                await _store.CommitAsync(new Transaction().Delete(candidate.Key), cancellationToken).ConfigureAwait(false);
+                return; // deleted, or already gone (the delete's failure means the same)
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (StoreException ex)
+            {
+                Log.ResignRetry(_logger, ex, candidate.Key);
+            }
+
+            try
+            {
+                await Task.WhenAny(Task.Delay(delay, _time, cancellationToken), candidate.Session.Ended).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(1).Ticks));
+        }
     }
 
     private static async Task<List<StoreItem>> ListCandidatesAsync(ICoordinationStore store, string electionKey, CancellationToken cancellationToken)
