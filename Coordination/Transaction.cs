@@ -153,6 +153,12 @@ public sealed class Transaction
     private Transaction Add(Operation operation)
     {
         StoreKeys.Validate(operation.Key, nameof(operation));
+        // A value is never empty: on ZooKeeper an empty znode is only a directory for the keys below it.
+        if (operation.Kind != OperationKind.Delete && operation.Value.IsEmpty)
+        {
+            throw new ArgumentException($"The value of '{operation.Key}' is empty; values are at least one byte (JSON).", nameof(operation));
+        }
+
         if (operation.ExpectedVersion is < 1)
         {
             throw new ArgumentOutOfRangeException(nameof(operation), "An expected version is 1 or more.");

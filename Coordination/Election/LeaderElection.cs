@@ -140,7 +140,7 @@ public sealed class LeaderElection : IAsyncDisposable
         StepDown("resigned");
         if (_candidate is { } candidate)
         {
-            await DeleteCandidateKeyAsync(candidate, cancellationToken).ConfigureAwait(false);
+            await DeleteCandidateAsync(candidate, cancellationToken).ConfigureAwait(false);
         }
 
         _candidate = null;
@@ -148,38 +148,49 @@ public sealed class LeaderElection : IAsyncDisposable
         _state.Complete();
     }
 
-    /// <summary>
-    /// Deletes the candidate key, trying again a few times while its session is connected: a delete lost to a store
-    /// failover (an etcd leader election drops proposals in flight) would otherwise leave the key on a live session,
-    /// blocking every other candidate for as long as that session lasts.
-    /// </summary>
-    private async Task DeleteCandidateKeyAsync(Candidate candidate, CancellationToken cancellationToken)
-    {
-        const int attempts = 5;
-        for (var attempt = 1; attempt <= attempts && candidate.Session.State == SessionState.Connected; attempt++)
-        {
-            try
-            {
-                // A failed commit (key absent) is fine too: an earlier attempt whose reply was lost deleted it.
-                await _store.CommitAsync(new Transaction().Delete(candidate.Key), cancellationToken).ConfigureAwait(false);
-                return;
-            }
-            catch (StoreException) when (attempt < attempts)
-            {
-                await Task.Delay(_options.RetryDelay, _time, cancellationToken).ConfigureAwait(false);
-            }
-            catch (StoreException)
-            {
-                // Out of attempts: the session's end removes the key.
-            }
-        }
-    }
-
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
-        await ResignAsync().ConfigureAwait(false);
+        using var bounded = new CancellationTokenSource(_store.Session.Timeout * 2, _time);
+        await ResignAsync(bounded.Token).ConfigureAwait(false);
         _stop.Dispose();
+    }
+
+    /// <summary>
+    /// Deletes the candidate key so the next candidate leads at once. A key left behind would hold the queue for as
+    /// long as this process keeps its session, so a failed delete (a store between leaders, a moment out of contact)
+    /// is retried until it works, the session ends, or <paramref name="cancellationToken"/> gives up.
+    /// </summary>
+    private async Task DeleteCandidateAsync(Candidate candidate, CancellationToken cancellationToken)
+    {
+        var delay = TimeSpan.FromMilliseconds(50);
+        while (!candidate.Session.Ended.IsCompleted && !cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                await _store.CommitAsync(new Transaction().Delete(candidate.Key), cancellationToken).ConfigureAwait(false);
+                return; // deleted, or already gone (the delete's failure means the same)
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (StoreException ex)
+            {
+                Log.ResignRetry(_logger, ex, candidate.Key);
+            }
+
+            try
+            {
+                await Task.WhenAny(Task.Delay(delay, _time, cancellationToken), candidate.Session.Ended).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(1).Ticks));
+        }
     }
 
     private static async Task<List<StoreItem>> ListCandidatesAsync(ICoordinationStore store, string electionKey, CancellationToken cancellationToken)

@@ -26,6 +26,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 1007, Level = LogLevel.Warning, Message = "Fenced write refused: leadership of {ElectionKey} (epoch {Epoch}) is lost")]
     public static partial void FencedWriteRefused(ILogger logger, string electionKey, long epoch);
 
+    [LoggerMessage(EventId = 1009, Level = LogLevel.Warning, Message = "Deleting candidate key {Key} on resign failed; retrying until the session ends")]
+    public static partial void ResignRetry(ILogger logger, Exception exception, string key);
+
     [LoggerMessage(EventId = 1008, Level = LogLevel.Information, Message = "Resigned from {ElectionKey}")]
     public static partial void Resigned(ILogger logger, string electionKey);
 }

@@ -200,8 +200,9 @@ public sealed class LeaderElectionTests : IAsyncLifetime
             store,
             new LeaderElectionOptions { CandidateValue = System.Text.Encoding.UTF8.GetBytes(value), RetryDelay = TimeSpan.FromMilliseconds(100) },
             timeProvider: _time);
-        _owned.Add(store);
+        // Disposed in reverse: the store (and its session) first, so a resign never waits on a manual clock.
         _owned.Add(election);
+        _owned.Add(store);
         return (store, election);
     }
 }

@@ -1,0 +1,243 @@
+using System.Collections.Concurrent;
+using ControlPlane.ZooKeeper;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace ControlPlane.Coordination.ZooKeeper;
+
+/// <summary>
+/// The ZooKeeper backend of <see cref="ICoordinationStore"/>: keys are znodes under <c>/&lt;Root&gt;</c>, the session
+/// is a ZooKeeper session (a new one is opened when it expires), transactions are <c>multi</c>, subtree watches are
+/// persistent-recursive watches plus reads. See docs/coordination.md for how each promise is kept.
+/// </summary>
+public sealed partial class ZooKeeperCoordinationStore : ICoordinationStore
+{
+    private readonly ZooKeeperStoreOptions _options;
+    private readonly ILoggerFactory _loggerFactory;
+    private readonly ILogger _logger;
+    private readonly string _rootPath;
+    private readonly CancellationTokenSource _disposing = new();
+    private readonly Lock _lock = new();
+    private readonly ConcurrentDictionary<string, byte> _knownDirectories = new(StringComparer.Ordinal);
+    private ZooKeeperStoreSession _session;
+    private long _seenFloor;
+
+    private ZooKeeperCoordinationStore(ZooKeeperStoreOptions options, ILoggerFactory loggerFactory)
+    {
+        _options = options;
+        _loggerFactory = loggerFactory;
+        _logger = loggerFactory.CreateLogger<ZooKeeperCoordinationStore>();
+        _rootPath = "/" + options.Root;
+        _session = OpenSession();
+    }
+
+    /// <summary>Opens a store and waits (up to <see cref="ZooKeeperStoreOptions.ConnectTimeout"/>) for its first session.</summary>
+    /// <exception cref="ArgumentException">The options are invalid.</exception>
+    /// <exception cref="StoreException">No server accepted a session in time.</exception>
+    public static async Task<ZooKeeperCoordinationStore> ConnectAsync(
+        ZooKeeperStoreOptions options, ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var store = new ZooKeeperCoordinationStore(options, loggerFactory ?? NullLoggerFactory.Instance);
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(options.ConnectTimeout);
+            var client = await store.ClientAsync(timeout.Token).ConfigureAwait(false);
+            await store.EnsurePathAsync(client, store._rootPath, timeout.Token).ConfigureAwait(false);
+            return store;
+        }
+        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            await store.DisposeAsync().ConfigureAwait(false);
+            throw new StoreException($"No ZooKeeper server of {options.ConnectionString} opened a session within {options.ConnectTimeout.TotalSeconds:0.#} s.", ex);
+        }
+        catch
+        {
+            await store.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <inheritdoc />
+    public StoreBackend Backend => StoreBackend.ZooKeeper;
+
+    /// <inheritdoc />
+    public IStoreSession Session
+    {
+        get
+        {
+            lock (_lock)
+            {
+                // An ended session is replaced at once by a new one that starts in Connecting.
+                if (_session.Ended.IsCompleted && !_session.Closing && !_disposing.IsCancellationRequested)
+                {
+                    _seenFloor = Math.Max(_seenFloor, LastZxidOf(_session));
+                    ZooKeeperStoreLog.SessionReplaced(_logger, _session.Id);
+                    _session = OpenSession();
+                }
+
+                return _session;
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public long SeenRevision
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return Math.Max(_seenFloor, LastZxidOf(_session));
+            }
+        }
+    }
+
+    /// <summary>Closes the session (its ephemeral nodes are deleted at once) and stops every watch.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (_disposing.IsCancellationRequested)
+        {
+            return;
+        }
+
+        await _disposing.CancelAsync().ConfigureAwait(false);
+        ZooKeeperStoreSession session;
+        lock (_lock)
+        {
+            session = _session;
+        }
+
+        await session.CloseAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>The znode path of <paramref name="key"/>.</summary>
+    internal string PathOf(string key) => _rootPath + "/" + key;
+
+    /// <summary>The key of a znode path under the root.</summary>
+    internal string KeyOf(string path) => path.Length > _rootPath.Length + 1 ? path[(_rootPath.Length + 1)..] : string.Empty;
+
+    /// <summary>The open client of the current session, waiting while a new session is being opened.</summary>
+    internal async Task<ZooKeeperClient> ClientAsync(CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposing.IsCancellationRequested, this);
+        var session = (ZooKeeperStoreSession)Session;
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _disposing.Token);
+        try
+        {
+            return await session.Client.WaitAsync(linked.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new ObjectDisposedException(nameof(ZooKeeperCoordinationStore));
+        }
+    }
+
+    private ZooKeeperStoreSession OpenSession()
+    {
+        var session = new ZooKeeperStoreSession(_options.SessionTimeout);
+        _ = OpenAsync(session);
+        return session;
+    }
+
+    /// <summary>Opens the session's client, retrying with a capped, jittered backoff until the store is disposed.</summary>
+    private async Task OpenAsync(ZooKeeperStoreSession session)
+    {
+        var delay = TimeSpan.FromMilliseconds(100);
+        while (!_disposing.IsCancellationRequested && !session.Closing)
+        {
+            try
+            {
+                var client = await ZooKeeperClient.ConnectAsync(
+                    new ZooKeeperClientOptions
+                    {
+                        ConnectionString = _options.ConnectionString,
+                        SessionTimeout = _options.SessionTimeout,
+                        ConnectTimeout = _options.ConnectTimeout,
+                        RequestTimeout = _options.RequestTimeout,
+                    },
+                    _loggerFactory,
+                    _disposing.Token).ConfigureAwait(false);
+                if (session.Closing)
+                {
+                    await client.CloseAsync().ConfigureAwait(false);
+                    return;
+                }
+
+                session.Opened(client);
+                ZooKeeperStoreLog.SessionOpened(_logger, client.SessionId, client.NegotiatedSessionTimeout.TotalMilliseconds);
+                return;
+            }
+            catch (OperationCanceledException) when (_disposing.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (ZooKeeperException ex)
+            {
+                ZooKeeperStoreLog.OpenFailed(_logger, ex, delay.TotalMilliseconds);
+            }
+
+            try
+            {
+                await Task.Delay(delay * (0.5 + Random.Shared.NextDouble()), _disposing.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
+        }
+    }
+
+    /// <summary>Creates <paramref name="path"/> and its missing ancestors as empty persistent znodes.</summary>
+    private async Task EnsurePathAsync(ZooKeeperClient client, string path, CancellationToken cancellationToken)
+    {
+        if (_knownDirectories.ContainsKey(path))
+        {
+            return;
+        }
+
+        var next = 1;
+        while (next > 0)
+        {
+            next = path.IndexOf('/', next + 1);
+            var prefix = next < 0 ? path : path[..next];
+            if (_knownDirectories.ContainsKey(prefix))
+            {
+                continue;
+            }
+
+            try
+            {
+                await client.CreateAsync(prefix, ReadOnlyMemory<byte>.Empty, cancellationToken: cancellationToken).ConfigureAwait(false);
+            }
+            catch (NodeExistsException)
+            {
+                // Someone made it first: fine.
+            }
+
+            _knownDirectories.TryAdd(prefix, 0);
+        }
+    }
+
+    private static long LastZxidOf(ZooKeeperStoreSession session) =>
+        session.Client.IsCompletedSuccessfully ? session.Client.Result.LastZxid : 0;
+
+    /// <summary>Maps a client failure to the store's exceptions: a lost connection leaves a write's outcome unknown.</summary>
+    private StoreException Translate(ZooKeeperException error, bool write, string what) => error switch
+    {
+        SessionExpiredException => new SessionLostException($"The ZooKeeper session expired during {what}.", error),
+        ConnectionLossException when write => new StoreOutcomeUnknownException($"The connection was lost during {what}; it may have been applied.", error),
+        RequestTimeoutException when write => new StoreOutcomeUnknownException($"{what} timed out; it may have been applied.", error),
+        _ => new StoreException($"ZooKeeper failed {what}: {error.Message}", error),
+    };
+
+    /// <summary>The item a znode stands for, or null for a directory: a znode without a value exists on ZooKeeper only
+    /// because keys below it do (etcd has no such key), so it reads as absent. Transactions refuse empty values.</summary>
+    private static StoreItem? ToItem(string key, ReadOnlyMemory<byte> data, Stat stat) => data.IsEmpty
+        ? null
+        : new(key, data, stat.Czxid, stat.Mzxid, stat.Version + 1L, stat.IsEphemeral ? stat.EphemeralOwner : 0);
+}

@@ -1,0 +1,18 @@
+using Microsoft.Extensions.Logging;
+
+namespace ControlPlane.Coordination.ZooKeeper;
+
+internal static partial class ZooKeeperStoreLog
+{
+    [LoggerMessage(EventId = 1301, Level = LogLevel.Information, Message = "ZooKeeper store session {SessionId:x} open, timeout {TimeoutMs} ms")]
+    public static partial void SessionOpened(ILogger logger, long sessionId, double timeoutMs);
+
+    [LoggerMessage(EventId = 1302, Level = LogLevel.Warning, Message = "ZooKeeper store session {SessionId:x} ended; opening a new one")]
+    public static partial void SessionReplaced(ILogger logger, long sessionId);
+
+    [LoggerMessage(EventId = 1303, Level = LogLevel.Warning, Message = "Opening a ZooKeeper session failed; retrying in about {DelayMs} ms")]
+    public static partial void OpenFailed(ILogger logger, Exception exception, double delayMs);
+
+    [LoggerMessage(EventId = 1304, Level = LogLevel.Warning, Message = "Watch of {Path} restarts: {Reason}")]
+    public static partial void WatchRestarting(ILogger logger, string path, string reason);
+}

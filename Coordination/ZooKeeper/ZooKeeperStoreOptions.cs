@@ -1,0 +1,39 @@
+namespace ControlPlane.Coordination.ZooKeeper;
+
+/// <summary>Settings of a <see cref="ZooKeeperCoordinationStore"/>.</summary>
+public sealed class ZooKeeperStoreOptions
+{
+    /// <summary>The ensemble: <c>host:port,host:port</c> (no chroot: <see cref="Root"/> plays that part).</summary>
+    public string ConnectionString { get; set; } = "127.0.0.1:2181";
+
+    /// <summary>The znode under which every key lives: key <c>a/b</c> is <c>/&lt;Root&gt;/a/b</c>. <value><c>controlplane</c>.</value></summary>
+    public string Root { get; set; } = "controlplane";
+
+    /// <summary>The session timeout asked for; the server may clamp it (see the failover budget).
+    /// <value>10 s.</value></summary>
+    public TimeSpan SessionTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long one attempt to open a session may take. <value>10 s.</value></summary>
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long one request may wait for its answer. <value>10 s.</value></summary>
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the bad setting.</summary>
+    public void Validate()
+    {
+        if (string.IsNullOrWhiteSpace(ConnectionString) || ConnectionString.Contains('/', StringComparison.Ordinal))
+        {
+            throw new ArgumentException("ConnectionString lists host:port pairs without a chroot; use Root for the key prefix.", nameof(ConnectionString));
+        }
+
+        StoreKeys.Validate(Root, nameof(Root));
+        foreach (var (name, value) in new[] { (nameof(SessionTimeout), SessionTimeout), (nameof(ConnectTimeout), ConnectTimeout), (nameof(RequestTimeout), RequestTimeout) })
+        {
+            if (value <= TimeSpan.Zero)
+            {
+                throw new ArgumentException($"{name} must be positive.", name);
+            }
+        }
+    }
+}

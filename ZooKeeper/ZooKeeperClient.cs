@@ -1,0 +1,150 @@
+using ControlPlane.ZooKeeper.Internal;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace ControlPlane.ZooKeeper;
+
+/// <summary>A ZooKeeper session: one TCP connection at a time to one of the configured servers, many requests
+/// in flight on it (replies matched in FIFO order), automatic reconnection that keeps the session, its
+/// watches and its authentications, and typed results and exceptions.
+/// <para>Thread-safe. Create with <see cref="ConnectAsync"/>; end with <see cref="CloseAsync"/> (or dispose),
+/// which deletes the session's ephemeral nodes at once. While <see cref="State"/> is
+/// <see cref="ConnectionState.Suspended"/> requests fail fast with <see cref="ConnectionLossException"/>;
+/// once it is <see cref="ConnectionState.Expired"/> this instance is finished: open a new one.</para></summary>
+public sealed partial class ZooKeeperClient : IAsyncDisposable
+{
+    private readonly ZooKeeperClientOptions _options;
+    private readonly ParsedConnectionString _target;
+    private readonly (string Host, int Port)[] _hosts;
+    private readonly ILogger _logger;
+    private readonly WatchRegistry _watches = new();
+    private readonly List<ZooKeeperAuthInfo> _authInfos;
+    private readonly CancellationTokenSource _shutdown = new();
+    private Connection? _connection;
+    private Task _sessionLoop = Task.CompletedTask;
+    private long _sessionId;
+    private byte[] _password = new byte[16];
+    private long _lastZxid;
+    private int _negotiatedTimeoutMs;
+    private int _nextHost;
+    private int _closing;
+
+    private ZooKeeperClient(ZooKeeperClientOptions options, ILogger logger)
+    {
+        _options = options;
+        _target = ConnectionStringParser.Parse(options.ConnectionString);
+        // Shuffle once so a fleet of clients spreads over the ensemble, then go round-robin.
+        _hosts = [.. _target.Hosts];
+        Random.Shared.Shuffle(_hosts);
+        _logger = logger;
+        _authInfos = [.. options.AuthInfos];
+        _watches.Overflowed += w => Log.WatchOverflowed(_logger, w.Path);
+    }
+
+    /// <summary>Opens a session on one of the servers of <see cref="ZooKeeperClientOptions.ConnectionString"/>
+    /// within <see cref="ZooKeeperClientOptions.ConnectTimeout"/>, and returns once it is
+    /// <see cref="ConnectionState.Connected"/> (authentications already sent).</summary>
+    /// <exception cref="ArgumentException">The options are invalid.</exception>
+    /// <exception cref="ConnectionLossException">No server accepted a session within the connect timeout.</exception>
+    public static async Task<ZooKeeperClient> ConnectAsync(
+        ZooKeeperClientOptions options, ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var logger = (ILogger?)loggerFactory?.CreateLogger<ZooKeeperClient>() ?? NullLogger.Instance;
+        var client = new ZooKeeperClient(options, logger);
+        try
+        {
+            await client.OpenFirstConnectionAsync(cancellationToken).ConfigureAwait(false);
+            return client;
+        }
+        catch
+        {
+            await client.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>The session id (0 before the first connection). Stays the same across reconnects.</summary>
+    public long SessionId => Interlocked.Read(ref _sessionId);
+
+    /// <summary>The session timeout the server granted (it clamps the request to its configured bounds).</summary>
+    public TimeSpan NegotiatedSessionTimeout => TimeSpan.FromMilliseconds(Volatile.Read(ref _negotiatedTimeoutMs));
+
+    /// <summary>The highest zxid this client has seen in a reply. Sent on reconnect, so a server that is behind it
+    /// refuses the session and the client never reads older state than it has already seen.</summary>
+    public long LastZxid => Interlocked.Read(ref _lastZxid);
+
+    /// <summary>How long the session is certain to live from now, as far as this client can prove: the negotiated
+    /// timeout minus the time since the <em>send</em> of the last request or ping the server answered (the
+    /// server restarts its expiry clock on every packet it receives, so it cannot expire the session earlier).
+    /// Zero or negative once the server may have expired it; <see cref="TimeSpan.Zero"/> once Expired or Closed.
+    /// Work that must not outlive the session (leading, holding a lease) should stop while this is still above
+    /// its safety margin.</summary>
+    public TimeSpan ProvablyAliveFor
+    {
+        get
+        {
+            if (State is ConnectionState.Expired or ConnectionState.Closed)
+                return TimeSpan.Zero;
+            var acknowledged = Interlocked.Read(ref _lastAcknowledgedSend);
+            return acknowledged == 0
+                ? TimeSpan.Zero
+                : NegotiatedSessionTimeout - System.Diagnostics.Stopwatch.GetElapsedTime(acknowledged);
+        }
+    }
+
+    /// <summary>The chroot every path is relative to, or null.</summary>
+    public string? Chroot => _target.Chroot;
+
+    /// <summary>"host:port" of the server currently connected to, or null while not connected.</summary>
+    public string? ConnectedServer => State == ConnectionState.Connected ? Volatile.Read(ref _connection)?.Server : null;
+
+    /// <summary>Closes the session: the server deletes its ephemeral nodes and fires their watches right away.
+    /// Pending requests fail, watch streams end. Idempotent; never throws for connection problems.</summary>
+    public async Task CloseAsync(CancellationToken cancellationToken = default)
+    {
+        if (Interlocked.Exchange(ref _closing, 1) != 0)
+        {
+            await _sessionLoop.ConfigureAwait(false);
+            return;
+        }
+
+        var connection = Volatile.Read(ref _connection);
+        if (connection is not null && State == ConnectionState.Connected)
+        {
+            try
+            {
+                // Tell the server, so ephemerals vanish now rather than after the session timeout.
+                var writer = JuteWriter.ForRequest(OpCode.CloseSession, 0);
+                var request = new PendingReply<bool>(OpCode.CloseSession, null, ReplyParsers.None);
+                var reply = SubmitOn(connection, ref writer, request, CancellationToken.None);
+                await reply.WaitAsync(TimeSpan.FromSeconds(3), cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is ZooKeeperException or TimeoutException)
+            {
+                // The server ends the session by itself after the timeout.
+            }
+        }
+
+        await _shutdown.CancelAsync().ConfigureAwait(false);
+        connection?.Break(new ConnectionLossException("Client closed"));
+        try
+        {
+            await _sessionLoop.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        if (State is not ConnectionState.Expired)
+            SetState(ConnectionState.Closed, null);
+        _watches.EndAll(null);
+        CompleteStateSubscribers();
+        Log.Closed(_logger, SessionId);
+        _shutdown.Dispose();
+    }
+
+    /// <summary>Same as <see cref="CloseAsync"/>.</summary>
+    public async ValueTask DisposeAsync() => await CloseAsync().ConfigureAwait(false);
+}

@@ -1,0 +1,58 @@
+namespace ControlPlane.ZooKeeper;
+
+/// <summary>Settings of a <see cref="ZooKeeperClient"/>. Validated by <see cref="Validate"/> when connecting.</summary>
+public sealed class ZooKeeperClientOptions
+{
+    /// <summary>Servers and optional chroot: <c>host1:2181,host2:2181/app</c>. Every path the client sends is
+    /// prefixed with the chroot, and every path it returns has it stripped. Required.</summary>
+    public string ConnectionString { get; set; } = "";
+
+    /// <summary>The requested session timeout. The server clamps it to [2, 20] × its tickTime; the granted value is
+    /// <see cref="ZooKeeperClient.NegotiatedSessionTimeout"/> and a warning is logged when they differ.</summary>
+    /// <value>Default 30 s.</value>
+    public TimeSpan SessionTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Time budget of <see cref="ZooKeeperClient.ConnectAsync"/> across every host, and of each
+    /// later connection attempt to one host.</summary>
+    /// <value>Default 10 s.</value>
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long a request may wait for its reply before it fails with <see cref="RequestTimeoutException"/>
+    /// (the connection is kept). <see cref="Timeout.InfiniteTimeSpan"/> disables it; the connection's read
+    /// timeout (2/3 of the session timeout) still fails everything when the server goes silent.</summary>
+    /// <value>Default 30 s.</value>
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Authentications sent on connect and replayed after every reconnect.</summary>
+    public IList<ZooKeeperAuthInfo> AuthInfos { get; } = [];
+
+    /// <summary>Whether to declare the session <see cref="ConnectionState.Expired"/> on the client once it has been
+    /// cut off from every server for longer than the negotiated timeout, instead of waiting until a server says
+    /// so. Recipes that hold leadership or leases need this to stop on time.</summary>
+    /// <value>Default true.</value>
+    public bool ExpireLocallyWhenDisconnected { get; set; } = true;
+
+    /// <summary>Events a persistent watch buffers for its reader. When a reader falls this far behind, the watch
+    /// ends with a <see cref="WatchOverflowException"/> (never blocks the connection, never drops silently).</summary>
+    /// <value>Default 4096.</value>
+    public int WatchEventCapacity { get; set; } = 4096;
+
+    /// <summary>Throws <see cref="ArgumentException"/> describing the first invalid setting.</summary>
+    public void Validate()
+    {
+        _ = Internal.ConnectionStringParser.Parse(ConnectionString);
+        if (SessionTimeout <= TimeSpan.Zero || SessionTimeout.TotalMilliseconds > int.MaxValue)
+            throw new ArgumentException($"SessionTimeout must be positive, was {SessionTimeout}.", nameof(SessionTimeout));
+        if (ConnectTimeout <= TimeSpan.Zero)
+            throw new ArgumentException($"ConnectTimeout must be positive, was {ConnectTimeout}.", nameof(ConnectTimeout));
+        if (RequestTimeout <= TimeSpan.Zero && RequestTimeout != Timeout.InfiniteTimeSpan)
+            throw new ArgumentException($"RequestTimeout must be positive or infinite, was {RequestTimeout}.", nameof(RequestTimeout));
+        if (WatchEventCapacity < 1)
+            throw new ArgumentException($"WatchEventCapacity must be at least 1, was {WatchEventCapacity}.", nameof(WatchEventCapacity));
+    }
+}
+
+/// <summary>A persistent watch's reader fell more than <see cref="ZooKeeperClientOptions.WatchEventCapacity"/>
+/// events behind. The watch has ended: re-read the state you track and add a new watch.</summary>
+public sealed class WatchOverflowException(string path)
+    : ZooKeeperException(ErrorCode.SystemError, path, $"Watch on {path} overflowed: its reader fell behind; re-read and watch again.");
