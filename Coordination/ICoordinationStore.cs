@@ -70,8 +70,10 @@ public interface ICoordinationStore : IAsyncDisposable
     /// <summary>
     /// Asks every watch of this store to report progress: each yields an empty <see cref="WatchChanges"/> whose
     /// revision is one the store has reached, once every change up to it has been yielded (etcd: the current
-    /// revision, which each watch proves it has reached by comparing its range at two revisions; ZooKeeper: a sync, whose reply the server sends after every notification
-    /// before it). A watch-fed cache uses this to prove it is at least as new as a revision written elsewhere.
+    /// revision, which each watch proves it has reached by comparing its range at two revisions, or reaches by a
+    /// <see cref="WatchResync"/> when its own revision was compacted; ZooKeeper: a sync, whose reply the server
+    /// sends after every notification before it). A watch-fed cache uses this to prove it is at least as new as a
+    /// revision written elsewhere.
     /// </summary>
     Task RequestWatchProgressAsync(CancellationToken cancellationToken = default);
 
