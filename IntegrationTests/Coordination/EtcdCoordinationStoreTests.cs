@@ -107,6 +107,25 @@ public sealed class EtcdCoordinationStoreTests(EtcdFixture fixture) : IAsyncLife
         Assert.Equal("quiet/k", Assert.Single(resync.Items).Key);
     }
 
+    [Fact]
+    public async Task A_commit_that_gets_no_answer_reports_an_unknown_outcome_and_a_retried_create_lands_once()
+    {
+        await using var proxy = TcpProxy.Start(fixture.Server.Members[0].ClientAddress);
+        var store = await ConnectAsync(proxy.Address, requestTimeout: TimeSpan.FromSeconds(1));
+        var observer = await ConnectAsync(fixture.Endpoints);
+
+        proxy.Pause();
+        await Assert.ThrowsAsync<StoreOutcomeUnknownException>(() => store.CommitAsync(new Transaction().Create("maybe", Utf8("m"))));
+        proxy.Resume();
+
+        // The first request may still land (it sat in the proxy) or never: a create carries its own compare, so
+        // retrying is safe whichever happens, and the key is written exactly once.
+        var retry = await store.CommitAsync(new Transaction().Create("maybe", Utf8("m")));
+        Assert.True(retry.Succeeded || retry.FailedIndex == 0, $"failed at {retry.FailedIndex}");
+        var item = await observer.GetAsync("maybe");
+        Assert.Equal(1, item?.Version);
+    }
+
     private static async Task<WatchUpdate> NextProgressAsync(ICoordinationStore store, IAsyncEnumerator<WatchUpdate> updates)
     {
         // The request may land before the watch is listening again: ask until an update comes.
@@ -133,13 +152,14 @@ public sealed class EtcdCoordinationStoreTests(EtcdFixture fixture) : IAsyncLife
         }
     }
 
-    private async Task<EtcdCoordinationStore> ConnectAsync(string endpoints)
+    private async Task<EtcdCoordinationStore> ConnectAsync(string endpoints, TimeSpan? requestTimeout = null)
     {
         var store = await EtcdCoordinationStore.ConnectAsync(new EtcdStoreOptions
         {
             Endpoints = endpoints,
             Root = _root,
             SessionTtl = StoreHarness.SessionTimeout,
+            RequestTimeout = requestTimeout ?? TimeSpan.FromSeconds(5),
         });
         _owned.Add(store);
         return store;
