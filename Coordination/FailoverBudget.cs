@@ -47,6 +47,15 @@ public sealed class FailoverBudget
     /// <summary>Settings that would break a guarantee; each says what to change.</summary>
     public IReadOnlyList<string> Errors { get; }
 
+    /// <summary>Judges the timings of <paramref name="session"/> as granted, for work that stops
+    /// <paramref name="safetyMargin"/> before possible expiry. Both clients renew every third of the timeout.</summary>
+    public static FailoverBudget ForSession(StoreBackend backend, IStoreSession session, TimeSpan safetyMargin, TimeSpan electionRetryDelay)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        return Evaluate(new FailoverTimings(
+            backend, session.RequestedTimeout, session.Timeout, session.Timeout / 3, safetyMargin, electionRetryDelay));
+    }
+
     /// <summary>Judges <paramref name="timings"/>.</summary>
     public static FailoverBudget Evaluate(FailoverTimings timings)
     {

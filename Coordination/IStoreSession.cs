@@ -17,6 +17,10 @@ public interface IStoreSession
     /// <summary>The negotiated session timeout (ZooKeeper) or granted lease TTL (etcd).</summary>
     TimeSpan Timeout { get; }
 
+    /// <summary>The session timeout or lease TTL this process asked for; <see cref="Timeout"/> may differ (ZooKeeper
+    /// clamps it to the server's bounds), which the failover budget reports.</summary>
+    TimeSpan RequestedTimeout { get; }
+
     /// <summary>The state now.</summary>
     SessionState State { get; }
 

@@ -48,11 +48,20 @@ public sealed class LeaderElection : IAsyncDisposable
     /// <summary>The current leadership, then every change, until the election ends or <paramref name="cancellationToken"/> fires.</summary>
     public IAsyncEnumerable<Leadership> WatchAsync(CancellationToken cancellationToken = default) => _state.ReadAllAsync(cancellationToken);
 
-    /// <summary>Starts campaigning in the background.</summary>
+    /// <summary>The timing check made by <see cref="Start"/>: the worst-case failover and any warnings.</summary>
+    public FailoverBudget? Budget { get; private set; }
+
+    /// <summary>Starts campaigning in the background, after checking the timings: the failover budget is logged,
+    /// and settings that would break fencing are refused.</summary>
     /// <exception cref="ArgumentException">The options cannot work with the store's session timeout.</exception>
+    /// <exception cref="InvalidOperationException">The timing settings are unsafe; the message says what to change.</exception>
     public void Start()
     {
-        _options.Validate(_store.Session.Timeout);
+        var session = _store.Session;
+        _options.Validate(session.Timeout);
+        Budget = FailoverBudget.ForSession(_store.Backend, session, _options.EffectiveMargin(session.Timeout), _options.RetryDelay);
+        Log.FailoverBudget(_logger, _options.ElectionKey, Budget.Describe());
+        Budget.ThrowIfUnsafe();
         if (Interlocked.Exchange(ref _started, 1) != 0)
         {
             throw new InvalidOperationException("The election has already started.");

@@ -38,6 +38,9 @@ public sealed class EtcdStoreSession : IStoreSession
     public TimeSpan Timeout => _lease?.Ttl ?? _requestedTtl;
 
     /// <inheritdoc />
+    public TimeSpan RequestedTimeout => _requestedTtl;
+
+    /// <inheritdoc />
     public SessionState State
     {
         get

@@ -29,6 +29,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 1009, Level = LogLevel.Warning, Message = "Deleting candidate key {Key} on resign failed; retrying until the session ends")]
     public static partial void ResignRetry(ILogger logger, Exception exception, string key);
 
+    [LoggerMessage(EventId = 1010, Level = LogLevel.Information, Message = "Election {ElectionKey}: {Budget}")]
+    public static partial void FailoverBudget(ILogger logger, string electionKey, string budget);
+
     [LoggerMessage(EventId = 1008, Level = LogLevel.Information, Message = "Resigned from {ElectionKey}")]
     public static partial void Resigned(ILogger logger, string electionKey);
 }

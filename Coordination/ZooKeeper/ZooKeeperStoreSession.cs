@@ -24,6 +24,8 @@ internal sealed class ZooKeeperStoreSession : IStoreSession
 
     public TimeSpan Timeout => CurrentClient?.NegotiatedSessionTimeout ?? _requested;
 
+    public TimeSpan RequestedTimeout => _requested;
+
     public SessionState State => CurrentClient is { } client
         ? Map(client.State)
         : _ended.Task.IsCompleted ? SessionState.Closed : SessionState.Connecting;

@@ -30,6 +30,9 @@ public sealed class InMemorySession : IStoreSession
     public TimeSpan Timeout { get; }
 
     /// <inheritdoc />
+    public TimeSpan RequestedTimeout => Timeout;
+
+    /// <inheritdoc />
     public SessionState State
     {
         get

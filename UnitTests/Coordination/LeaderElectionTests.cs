@@ -186,6 +186,20 @@ public sealed class LeaderElectionTests : IAsyncLifetime
     }
 
     [Fact]
+    public void Start_checks_the_timings_and_publishes_the_failover_budget()
+    {
+        var (_, election) = Candidate(sessionTimeout: TimeSpan.FromSeconds(6));
+        Assert.Null(election.Budget);
+
+        election.Start();
+
+        Assert.NotNull(election.Budget);
+        Assert.Empty(election.Budget.Errors);
+        Assert.Equal(TimeSpan.FromSeconds(2), election.Budget.Timings.SafetyMargin);
+        Assert.True(election.Budget.WorstCaseFailover > TimeSpan.FromSeconds(6), election.Budget.Describe());
+    }
+
+    [Fact]
     public void Options_refuse_a_margin_that_does_not_fit_the_session()
     {
         var options = new LeaderElectionOptions { SafetyMargin = TimeSpan.FromSeconds(10) };
