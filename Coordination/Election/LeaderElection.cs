@@ -295,7 +295,9 @@ public sealed class LeaderElection : IAsyncDisposable
         Log.WaitingForPredecessor(_logger, candidate.Key, predecessor);
         using var waiting = CancellationTokenSource.CreateLinkedTokenSource(stop);
         var gone = _store.WaitForDeletionAsync(predecessor, waiting.Token);
-        await Task.WhenAny(gone, session.Ended, WatchSafetyAsync(session, waiting.Token)).ConfigureAwait(false);
+        // Level-triggered as well: a notification lost to a bug must cost a recheck interval, not leadership forever.
+        var recheck = Task.Delay(RecheckInterval(session), _time, waiting.Token);
+        await Task.WhenAny(gone, session.Ended, WatchSafetyAsync(session, waiting.Token), recheck).ConfigureAwait(false);
         await waiting.CancelAsync().ConfigureAwait(false);
         await Observe(gone).ConfigureAwait(false);
     }
@@ -344,7 +346,25 @@ public sealed class LeaderElection : IAsyncDisposable
         using var leading = CancellationTokenSource.CreateLinkedTokenSource(stop);
         var deleted = _store.WaitForDeletionAsync(candidate.Key, leading.Token);
         var unsafeSession = WatchSafetyAsync(candidate.Session, leading.Token);
-        var first = await Task.WhenAny(deleted, unsafeSession).ConfigureAwait(false);
+        Task first;
+        while (true)
+        {
+            // Besides the watch, read the own key now and then: a deletion whose notification was lost must not
+            // leave a leader that believes in itself (its fenced writes would fail, but an idle one would not know).
+            var recheck = Task.Delay(RecheckInterval(candidate.Session), _time, leading.Token);
+            first = await Task.WhenAny(deleted, unsafeSession, recheck).ConfigureAwait(false);
+            if (first != recheck || stop.IsCancellationRequested)
+            {
+                break;
+            }
+
+            if (!await OwnKeyStandsAsync(candidate, leading.Token).ConfigureAwait(false))
+            {
+                first = deleted; // gone without a notification: the same as deleted
+                break;
+            }
+        }
+
         await leading.CancelAsync().ConfigureAwait(false);
         await Observe(deleted).ConfigureAwait(false);
         stop.ThrowIfCancellationRequested();
@@ -357,6 +377,25 @@ public sealed class LeaderElection : IAsyncDisposable
         else
         {
             StepDown(await unsafeSession.ConfigureAwait(false));
+        }
+    }
+
+    /// <summary>How often waits are backed by a fresh read: the session timeout, between 1 and 30 seconds.</summary>
+    private static TimeSpan RecheckInterval(IStoreSession session) =>
+        TimeSpan.FromTicks(Math.Clamp(session.Timeout.Ticks, TimeSpan.FromSeconds(1).Ticks, TimeSpan.FromSeconds(30).Ticks));
+
+    /// <summary>True when the candidate key still exists as created; also true when the store cannot be asked
+    /// (contact loss is the safety watch's business).</summary>
+    private async Task<bool> OwnKeyStandsAsync(Candidate candidate, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var item = await _store.GetAsync(candidate.Key, cancellationToken).ConfigureAwait(false);
+            return item is not null && item.CreateRevision == candidate.CreateRevision;
+        }
+        catch (Exception ex) when (ex is StoreException or OperationCanceledException)
+        {
+            return true;
         }
     }
 

@@ -90,7 +90,11 @@ public abstract partial class CoordinationConformanceTests
             Deadline * 2, () => $"members: {string.Join(", ", members.Items.Keys)}");
         Assert.True(registration.Registered);
         await registration.UpdateAsync(Utf8("""{"slots":3}"""));
-        await Eventually.UntilAsync(() => Text(members.Items["workers/agent-1"]) == """{"slots":3}""", Deadline);
+        await Eventually.UntilAsync(
+            () => members.Items.TryGetValue("workers/agent-1", out var item) && Text(item) == """{"slots":3}""",
+            Deadline,
+            () => $"cache at {members.Revision} holds {(members.Items.TryGetValue("workers/agent-1", out var item) ? $"{Text(item)} (owner {item.Owner:x}, mod {item.ModRevision})" : "no member")}; " +
+                  $"registered: {registration.Registered}, session {agentStore.Session.Id:x} {agentStore.Session.State}");
     }
 
     private static async Task<List<StoreItem>> SubtreeAsync(ICoordinationStore store, string parent)

@@ -152,11 +152,16 @@ public sealed class WatchTests(ZooKeeperFixture fixture)
         await using var writer = await ConnectAsync(servers);
         await writer.CreateAsync("/data", default);
         await writer.CreateAsync("/kids", default);
+        await writer.CreateAsync("/doomed", default);
         await using var proxy = TcpProxy.Start(fixture.Server.Members[0].ClientAddress);
         await using var zk = await ConnectAsync(proxy.Address + chroot, o => o.SessionTimeout = TimeSpan.FromSeconds(4));
         var data = await zk.GetDataAndWatchAsync("/data");
         var kids = await zk.GetChildrenAndWatchAsync("/kids");
         var created = await zk.ExistsAndWatchAsync("/new");
+        // An exists watch on a node that exists: the server holds it as a data watch, so after a reconnect it
+        // must be re-sent as one, or a deletion made while away would never be reported.
+        var deleted = await zk.ExistsAndWatchAsync("/doomed");
+        Assert.NotNull(deleted.Value);
         await using var persistent = await zk.AddWatchAsync("/data", AddWatchMode.Persistent);
 
         // Cut the client off, change everything it watches, then let it back in.
@@ -166,12 +171,14 @@ public sealed class WatchTests(ZooKeeperFixture fixture)
         await writer.SetDataAsync("/data", "changed"u8.ToArray());
         await writer.CreateAsync("/kids/k", default);
         await writer.CreateAsync("/new", default);
+        await writer.DeleteAsync("/doomed");
         Assert.False(data.Changed.IsCompleted);
         proxy.RejectNew = false;
 
         Assert.Equal(WatchEventType.NodeDataChanged, (await Eventually.WithinAsync(data.Changed, Deadline, "data watch after reconnect")).Type);
         Assert.Equal(WatchEventType.NodeChildrenChanged, (await Eventually.WithinAsync(kids.Changed, Deadline, "child watch after reconnect")).Type);
         Assert.Equal(WatchEventType.NodeCreated, (await Eventually.WithinAsync(created.Changed, Deadline, "exists watch after reconnect")).Type);
+        Assert.Equal(WatchEventType.NodeDeleted, (await Eventually.WithinAsync(deleted.Changed, Deadline, "exists watch of a deleted node after reconnect")).Type);
         // The persistent watch is told to resync (the server does not replay for it), then works as before.
         Assert.Equal([WatchEventType.None], await ReadTypes(persistent, 1));
         await writer.SetDataAsync("/data", "again"u8.ToArray());

@@ -125,8 +125,11 @@ internal sealed class PendingReply<T> : PendingReply
         }
 
         // A caller that already gave up (timeout, cancellation) will never observe the watch: do not leave it.
+        // An exists watch on a node that exists is a data watch to the server, and must be re-registered as
+        // one after a reconnect: re-sent as an exist watch, the server would not report a deletion that
+        // happened while the client was away (it only reports creations for exist watches).
         if (Watch is not null && !_completion.Task.IsCompleted)
-            context.RegisterWatch(Watch);
+            context.RegisterWatch(Watch.Kind == WatchKind.Exist && err == 0 ? Watch with { Kind = WatchKind.Data } : Watch);
         _cancellation.Dispose();
         _completion.TrySetResult(value);
     }
