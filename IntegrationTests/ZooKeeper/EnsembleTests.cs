@@ -121,6 +121,7 @@ public sealed class EnsembleTests
         await Eventually.UntilAsync(async () => await fresh.ExistsAsync("/eph") is null, Deadline);
         await Assert.ThrowsAsync<SessionExpiredException>(() => zk.ExistsAsync("/"));
         await zk.CloseAsync();
+        await Eventually.WithinAsync(states.Completed, Deadline, "the end of the state stream");
         Assert.Equal(1, states.Count(ConnectionState.Expired));
         Assert.NotEqual(zk.SessionId, fresh.SessionId);
     }

@@ -156,6 +156,7 @@ public sealed class SessionTests(ZooKeeperFixture fixture)
         await Assert.ThrowsAsync<SessionExpiredException>(() => zk.ExistsAsync("/"));
         await Assert.ThrowsAsync<SessionExpiredException>(() => watch.Changed);
         await zk.CloseAsync();
+        await Eventually.WithinAsync(states.Completed, Deadline, "the end of the state stream");
         Assert.Equal(1, states.Count(ConnectionState.Expired));
         Assert.Equal(ConnectionState.Expired, zk.State);
 
@@ -183,6 +184,7 @@ public sealed class SessionTests(ZooKeeperFixture fixture)
         await Assert.ThrowsAsync<SessionExpiredException>(() => persistent.Events.Completion);
         proxy.Resume();
         await Assert.ThrowsAsync<SessionExpiredException>(() => zk.ExistsAsync("/"));
+        await Eventually.WithinAsync(states.Completed, Deadline, "the end of the state stream");
         Assert.Equal(1, states.Count(ConnectionState.Expired));
         Assert.Equal(
             [ConnectionState.Connected, ConnectionState.Suspended, ConnectionState.Expired],

@@ -57,6 +57,10 @@ internal sealed class StateRecorder : IAsyncDisposable
 
     public ConcurrentQueue<ConnectionStateChange> Changes { get; } = new();
 
+    /// <summary>Completes once the client's state stream has ended (it ends after reporting Expired or Closed)
+    /// and every change is recorded: count only after it, or the last change may still be on its way.</summary>
+    public Task Completed => _pump;
+
     public int Count(ConnectionState state) => Changes.Count(c => c.State == state);
 
     public override string ToString() => string.Join(" -> ", Changes.Select(c => c.State));
