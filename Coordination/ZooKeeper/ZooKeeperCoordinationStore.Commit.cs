@@ -30,7 +30,7 @@ public sealed partial class ZooKeeperCoordinationStore
             try
             {
                 var results = await client.MultiAsync(ops, cancellationToken).ConfigureAwait(false);
-                return await SucceededAsync(transaction, results, client, cancellationToken).ConfigureAwait(false);
+                return await SucceededAsync(transaction, origin, results, client, cancellationToken).ConfigureAwait(false);
             }
             catch (MultiOperationException failed) when (failed.Code == ErrorCode.NoNode && IsCreate(ops[failed.FailedIndex]) && attempt < 3)
             {
@@ -104,10 +104,9 @@ public sealed partial class ZooKeeperCoordinationStore
     }
 
     private async Task<CommitResult> SucceededAsync(
-        Transaction transaction, IReadOnlyList<OperationResult> results, ZooKeeperClient client, CancellationToken cancellationToken)
+        Transaction transaction, List<int> origin, IReadOnlyList<OperationResult> results, ZooKeeperClient client, CancellationToken cancellationToken)
     {
         // The multi's results follow the multi's order: find each operation's result through the origin map.
-        var (_, origin) = Translate(transaction);
         var conditions = transaction.Conditions.Count;
         var byOperation = new OperationResult[transaction.Operations.Count];
         for (var i = 0; i < results.Count; i++)
