@@ -12,7 +12,7 @@ namespace ControlPlane.TestSupport.Coordination;
 public sealed class InMemoryStoreServer
 {
     private readonly Lock _lock = new();
-    private readonly SortedDictionary<string, Entry> _items = new(StringComparer.Ordinal);
+    private readonly SortedDictionary<string, StoreItem> _items = new(StringComparer.Ordinal);
     private readonly List<StoreChange> _history = [];
     private readonly List<Subscriber> _subscribers = [];
     private long _revision;
@@ -45,6 +45,19 @@ public sealed class InMemoryStoreServer
         }
     }
 
+    /// <summary>Deletes <paramref name="key"/> without telling any watch, as if the notification were lost:
+    /// for tests of the code paths that must not depend on notifications alone.</summary>
+    public void DeleteSilently(string key)
+    {
+        lock (_lock)
+        {
+            if (_items.Remove(key))
+            {
+                _revision++;
+            }
+        }
+    }
+
     /// <summary>Fails every open watch, as a broken stream would; watchers must follow again.</summary>
     public void BreakWatches()
     {
@@ -64,7 +77,7 @@ public sealed class InMemoryStoreServer
     {
         lock (_lock)
         {
-            return _items.Values.Select(e => e.Item).ToList();
+            return _items.Values.ToList();
         }
     }
 
@@ -74,7 +87,7 @@ public sealed class InMemoryStoreServer
     {
         lock (_lock)
         {
-            return _items.TryGetValue(key, out var entry) ? entry.Item : null;
+            return _items.GetValueOrDefault(key);
         }
     }
 
@@ -84,7 +97,6 @@ public sealed class InMemoryStoreServer
         {
             var prefix = parent + "/";
             var items = _items.Values
-                .Select(e => e.Item)
                 .Where(i => i.Key.StartsWith(prefix, StringComparison.Ordinal) && !i.Key.AsSpan(prefix.Length).Contains('/'))
                 .Where(i => after is null || string.CompareOrdinal(StoreKeys.Name(i.Key), after) > 0)
                 .Take(limit)
@@ -109,8 +121,8 @@ public sealed class InMemoryStoreServer
             }
 
             // Check every operation against the state as the earlier operations of this transaction leave it.
-            var staged = new Dictionary<string, Entry?>(StringComparer.Ordinal);
-            Entry? Current(string key) => staged.TryGetValue(key, out var s) ? s : _items.GetValueOrDefault(key);
+            var staged = new Dictionary<string, StoreItem?>(StringComparer.Ordinal);
+            StoreItem? Current(string key) => staged.TryGetValue(key, out var s) ? s : _items.GetValueOrDefault(key);
             var revision = _revision + 1;
             var items = new List<StoreItem?>();
             foreach (var op in transaction.Operations)
@@ -118,42 +130,38 @@ public sealed class InMemoryStoreServer
                 var existing = Current(op.Key);
                 var ok = op.Kind switch
                 {
-                    OperationKind.Create => existing is null && (StoreKeys.Parent(op.Key) is not { } parent || Current(parent) is not { Item.IsEphemeral: true }),
-                    _ => existing is not null && (op.ExpectedVersion is null || existing.Item.Version == op.ExpectedVersion),
+                    OperationKind.Create => existing is null && (StoreKeys.Parent(op.Key) is not { } parent || Current(parent) is not { IsEphemeral: true }),
+                    _ => existing is not null && (op.ExpectedVersion is null || existing.Version == op.ExpectedVersion),
                 };
                 if (!ok)
                 {
                     return new CommitResult { Succeeded = false, Revision = _revision, FailedIndex = index };
                 }
 
-                Entry? next = op.Kind switch
+                StoreItem? next = op.Kind switch
                 {
-                    OperationKind.Create => new Entry(
-                        new StoreItem(op.Key, op.Value.ToArray(), revision, revision, 1, op.Ephemeral ? sessionId : 0)),
-                    OperationKind.Update => existing! with
-                    {
-                        Item = existing!.Item with { Value = op.Value.ToArray(), ModRevision = revision, Version = existing.Item.Version + 1 },
-                    },
+                    OperationKind.Create => new StoreItem(op.Key, op.Value.ToArray(), revision, revision, 1, op.Ephemeral ? sessionId : 0),
+                    OperationKind.Update => existing! with { Value = op.Value.ToArray(), ModRevision = revision, Version = existing.Version + 1 },
                     _ => null,
                 };
                 staged[op.Key] = next;
-                items.Add(next?.Item);
+                items.Add(next);
                 index++;
             }
 
             _revision = revision;
             var changes = new List<StoreChange>(staged.Count);
-            foreach (var (key, entry) in staged)
+            foreach (var (key, item) in staged)
             {
-                if (entry is null)
+                if (item is null)
                 {
                     _items.Remove(key);
                     changes.Add(new StoreChange(ChangeKind.Delete, key, null, revision));
                 }
                 else
                 {
-                    _items[key] = entry;
-                    changes.Add(new StoreChange(ChangeKind.Put, key, entry.Item, revision));
+                    _items[key] = item;
+                    changes.Add(new StoreChange(ChangeKind.Put, key, item, revision));
                 }
             }
 
@@ -167,7 +175,7 @@ public sealed class InMemoryStoreServer
     {
         lock (_lock)
         {
-            var doomed = _items.Values.Where(e => e.Owner == sessionId).Select(e => e.Item.Key).ToList();
+            var doomed = _items.Values.Where(i => i.Owner == sessionId).Select(i => i.Key).ToList();
             if (doomed.Count == 0)
             {
                 return;
@@ -202,7 +210,7 @@ public sealed class InMemoryStoreServer
         {
             if (afterRevision <= 0 || afterRevision < _compactedThrough)
             {
-                var items = _items.Values.Select(e => e.Item).Where(i => Under(i.Key, prefix)).ToList();
+                var items = _items.Values.Where(i => Under(i.Key, prefix)).ToList();
                 channel.Writer.TryWrite(new WatchResync(items, _revision));
             }
             else
@@ -244,7 +252,7 @@ public sealed class InMemoryStoreServer
 
     private bool Holds(Condition condition)
     {
-        var item = _items.GetValueOrDefault(condition.Key)?.Item;
+        var item = _items.GetValueOrDefault(condition.Key);
         return condition.Kind switch
         {
             ConditionKind.Exists => item is not null,
@@ -257,11 +265,6 @@ public sealed class InMemoryStoreServer
 
     private static bool Under(string key, string prefix) =>
         key == prefix || key.StartsWith(prefix + "/", StringComparison.Ordinal);
-
-    private sealed record Entry(StoreItem Item)
-    {
-        public long Owner => Item.Owner;
-    }
 
     private sealed record Subscriber(string Prefix, ChannelWriter<WatchUpdate> Writer);
 }

@@ -144,6 +144,32 @@ public sealed class LeaderElectionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_deletion_whose_notification_is_lost_still_moves_leadership_after_a_recheck()
+    {
+        var (_, leader) = Candidate(sessionTimeout: TimeSpan.FromSeconds(3));
+        leader.Start();
+        var lead = await Eventually.WithinAsync(leader.WaitForLeadershipAsync(), Deadline, "leadership");
+        var (_, follower) = Candidate(sessionTimeout: TimeSpan.FromSeconds(3));
+        follower.Start();
+        await Eventually.UntilAsync(() => follower.Current.CandidateKey is not null, Deadline);
+
+        // Neither the leader's watch on its own key nor the follower's on its predecessor hears of this.
+        _server.DeleteSilently(lead.CandidateKey!);
+
+        // Both re-read once per session timeout (manual clock): the follower finds itself first, and the old
+        // leader finds its key gone and never leads with that epoch again.
+        await Eventually.UntilAsync(
+            () =>
+            {
+                _time.Advance(TimeSpan.FromSeconds(1));
+                return follower.Current.IsLeader && !(leader.Current.IsLeader && leader.Current.Epoch == lead.Epoch);
+            },
+            Deadline,
+            () => $"leader: {leader.Current}; follower: {follower.Current}");
+        Assert.True(follower.Current.Epoch > lead.Epoch);
+    }
+
+    [Fact]
     public async Task A_fenced_write_that_fails_its_own_condition_reports_the_callers_index()
     {
         var (_, election) = Candidate();
