@@ -1,0 +1,62 @@
+namespace ControlPlane.Contracts.Jobs;
+
+/// <summary>
+/// The persistent record at <c>jobs/&lt;bucket&gt;/&lt;id&gt;</c>: the spec and the director-side status.
+/// Written by the director that accepted the job, by the leader (assignment, requeue, result, removal) and by any
+/// director to request cancellation, always with a version condition. The agent never writes it: its reports go
+/// to the assignment record, and the leader folds the result in.
+/// </summary>
+public sealed record JobRecord
+{
+    /// <summary>Schema version of this record (<see cref="Protocol.SchemaVersion"/>).</summary>
+    public int Schema { get; init; } = Protocol.SchemaVersion;
+
+    /// <summary>Job id (<see cref="JobIds"/>).</summary>
+    public string Id { get; init; } = "";
+
+    /// <summary>What was submitted, normalized.</summary>
+    public JobSpec Spec { get; init; } = new();
+
+    /// <summary>Director-side state. A job in <see cref="JobState.Assigned"/> is reported as Running once its
+    /// assignment says so (the agent's report lives in the assignment record).</summary>
+    public JobState State { get; init; } = JobState.Pending;
+
+    /// <summary>Current attempt, from 1. Increases each time the job goes back to Pending.</summary>
+    public int Attempt { get; init; } = 1;
+
+    /// <summary>Worker of the current attempt while Assigned/Running; the last worker once finished.</summary>
+    public string? WorkerId { get; init; }
+
+    /// <summary>Leader epoch that made the current assignment (the first half of the fencing token).</summary>
+    public long Epoch { get; init; }
+
+    /// <summary>When a director accepted the job (its clock).</summary>
+    public DateTimeOffset CreatedAt { get; init; }
+
+    /// <summary>When the current attempt was assigned.</summary>
+    public DateTimeOffset? AssignedAt { get; init; }
+
+    /// <summary>When the agent started the current (or last) attempt.</summary>
+    public DateTimeOffset? StartedAt { get; init; }
+
+    /// <summary>When the job reached a terminal state.</summary>
+    public DateTimeOffset? FinishedAt { get; init; }
+
+    /// <summary>Exit code of the last attempt, when it ran to an exit.</summary>
+    public int? ExitCode { get; init; }
+
+    /// <summary>Tail of the last attempt's combined output (at most <see cref="Limits.OutputTailBytes"/>).</summary>
+    public string? Output { get; init; }
+
+    /// <summary>Why the last attempt failed or the job was cancelled.</summary>
+    public string? Error { get; init; }
+
+    /// <summary>A client asked to cancel; the leader carries it to the assignment.</summary>
+    public bool CancelRequested { get; init; }
+
+    /// <summary>A Pending job is not placed before this time (retry backoff).</summary>
+    public DateTimeOffset? NotBefore { get; init; }
+
+    /// <summary>Idempotency key the job was submitted with, so the key's record can be removed with the job.</summary>
+    public string? IdempotencyKey { get; init; }
+}

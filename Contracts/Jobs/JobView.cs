@@ -1,0 +1,56 @@
+namespace ControlPlane.Contracts.Jobs;
+
+/// <summary>A job as the REST API returns it (<c>GET /v1/jobs/{id}</c>).</summary>
+public sealed record JobView
+{
+    /// <summary>Job id.</summary>
+    public string Id { get; init; } = "";
+
+    /// <summary>What was submitted, normalized.</summary>
+    public JobSpec Spec { get; init; } = new();
+
+    /// <summary>Current state; Running once the agent has confirmed the start.</summary>
+    public JobState State { get; init; }
+
+    /// <summary>Current attempt, from 1.</summary>
+    public int Attempt { get; init; }
+
+    /// <summary>Worker of the current or last attempt.</summary>
+    public string? WorkerId { get; init; }
+
+    /// <summary>Leader epoch of the current assignment; with <see cref="Attempt"/> the fencing token.</summary>
+    public long Epoch { get; init; }
+
+    /// <summary>Submission time.</summary>
+    public DateTimeOffset CreatedAt { get; init; }
+
+    /// <summary>Assignment time of the current attempt.</summary>
+    public DateTimeOffset? AssignedAt { get; init; }
+
+    /// <summary>Start time of the current attempt.</summary>
+    public DateTimeOffset? StartedAt { get; init; }
+
+    /// <summary>Time the job reached a terminal state.</summary>
+    public DateTimeOffset? FinishedAt { get; init; }
+
+    /// <summary>Exit code of the last attempt.</summary>
+    public int? ExitCode { get; init; }
+
+    /// <summary>Tail of the last attempt's output.</summary>
+    public string? Output { get; init; }
+
+    /// <summary>Why the last attempt failed or the job was cancelled.</summary>
+    public string? Error { get; init; }
+
+    /// <summary>Cancellation was requested and has not completed yet.</summary>
+    public bool CancelRequested { get; init; }
+
+    /// <summary>Store revision this view was read at (or written at, for a submission).</summary>
+    public long Revision { get; init; }
+}
+
+/// <summary>One page of <c>GET /v1/jobs</c>.</summary>
+/// <param name="Items">Jobs of this page, in id order within each bucket.</param>
+/// <param name="Cursor">Pass as <c>cursor</c> for the next page; null on the last page.</param>
+/// <param name="Revision">Store revision the page was read at (the oldest of its reads).</param>
+public sealed record JobPage(IReadOnlyList<JobView> Items, string? Cursor, long Revision);

@@ -1,0 +1,56 @@
+namespace ControlPlane.Contracts;
+
+/// <summary>
+/// Bounds on what a job may carry. They keep every record far below ZooKeeper's 1 MiB packet limit and let the
+/// leader batch dozens of assignments into one transaction (768 KiB).
+/// </summary>
+public static class Limits
+{
+    /// <summary>Largest accepted request body, in bytes.</summary>
+    public const int MaxBodyBytes = 64 * 1024;
+
+    /// <summary>Longest job name, in characters.</summary>
+    public const int MaxNameLength = 200;
+
+    /// <summary>Longest executor or handler name, in characters.</summary>
+    public const int MaxExecutorLength = 64;
+
+    /// <summary>Most argv elements of a shell job.</summary>
+    public const int MaxCommandArgs = 256;
+
+    /// <summary>Longest single argv element, in characters.</summary>
+    public const int MaxArgLength = 4096;
+
+    /// <summary>Most environment variables or constraints of a job.</summary>
+    public const int MaxMapEntries = 64;
+
+    /// <summary>Longest environment/constraint/label key, in characters.</summary>
+    public const int MaxMapKeyLength = 128;
+
+    /// <summary>Longest environment/constraint/label value, in characters.</summary>
+    public const int MaxMapValueLength = 4096;
+
+    /// <summary>Largest serialized <c>args</c> payload, in bytes.</summary>
+    public const int MaxArgsBytes = 32 * 1024;
+
+    /// <summary>Longest FIFO group name, in characters.</summary>
+    public const int MaxGroupLength = 128;
+
+    /// <summary>Most slots one job may take.</summary>
+    public const int MaxSlots = 1024;
+
+    /// <summary>Most attempts a job may ask for.</summary>
+    public const int MaxAttempts = 100;
+
+    /// <summary>Longest job timeout, in seconds (7 days).</summary>
+    public const int MaxTimeoutSeconds = 7 * 24 * 3600;
+
+    /// <summary>Longest Idempotency-Key header value, in characters.</summary>
+    public const int MaxIdempotencyKeyLength = 256;
+
+    /// <summary>Bytes of combined stdout/stderr kept as a job's output tail.</summary>
+    public const int OutputTailBytes = 4096;
+
+    /// <summary>Longest error message stored with a result, in characters.</summary>
+    public const int MaxErrorLength = 2048;
+}

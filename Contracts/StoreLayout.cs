@@ -1,0 +1,102 @@
+using ControlPlane.Contracts.Jobs;
+
+namespace ControlPlane.Contracts;
+
+/// <summary>
+/// The key tree under the store root (docs/store-layout.md). Every value is a UTF-8 JSON record carrying its
+/// schema version, and values live only at leaves, so the same tree reads alike in <c>zkCli.sh</c> and
+/// <c>etcdctl</c>.
+/// </summary>
+public static class StoreLayout
+{
+    /// <summary><c>meta/schema</c>: <c>{"layoutVersion":1}</c>.</summary>
+    public const string Schema = "meta/schema";
+
+    /// <summary>Election candidates of the directors.</summary>
+    public const string Election = "directors/election";
+
+    /// <summary>Parent of directors' ephemeral records.</summary>
+    public const string Directors = "directors/members";
+
+    /// <summary>Parent of workers' ephemeral registrations.</summary>
+    public const string Workers = "workers";
+
+    /// <summary>Parent of drain requests.</summary>
+    public const string Drains = "drains";
+
+    /// <summary>Parent of suspect markers.</summary>
+    public const string Suspects = "suspects";
+
+    /// <summary>Parent of job buckets.</summary>
+    public const string Jobs = "jobs";
+
+    /// <summary>Parent of per-worker assignment directories.</summary>
+    public const string Assignments = "assignments";
+
+    /// <summary>Parent of idempotency buckets.</summary>
+    public const string Idempotency = "idempotency";
+
+    /// <summary><c>jobs/&lt;bucket&gt;/&lt;id&gt;</c>.</summary>
+    public static string Job(string jobId) => $"{Jobs}/{JobIds.Bucket(jobId)}/{jobId}";
+
+    /// <summary><c>jobs/&lt;bucket&gt;</c> for bucket number 0–255.</summary>
+    public static string JobBucket(int bucket) => $"{Jobs}/{bucket:x2}";
+
+    /// <summary><c>workers/&lt;workerId&gt;</c>.</summary>
+    public static string Worker(string workerId) => $"{Workers}/{workerId}";
+
+    /// <summary><c>drains/&lt;workerId&gt;</c>.</summary>
+    public static string Drain(string workerId) => $"{Drains}/{workerId}";
+
+    /// <summary><c>suspects/&lt;workerId&gt;</c>.</summary>
+    public static string Suspect(string workerId) => $"{Suspects}/{workerId}";
+
+    /// <summary><c>assignments/&lt;workerId&gt;</c>: the subtree an agent watches.</summary>
+    public static string WorkerAssignments(string workerId) => $"{Assignments}/{workerId}";
+
+    /// <summary><c>assignments/&lt;workerId&gt;/&lt;jobId&gt;.&lt;attempt&gt;</c>.</summary>
+    public static string Assignment(string workerId, string jobId, int attempt) => $"{Assignments}/{workerId}/{jobId}.{attempt}";
+
+    /// <summary><c>directors/members/&lt;directorId&gt;</c>.</summary>
+    public static string Director(string directorId) => $"{Directors}/{directorId}";
+
+    /// <summary><c>idempotency/&lt;bucket&gt;/&lt;hash&gt;</c>: the key's SHA-256 (hex, 64 digits), bucketed by its first two digits.</summary>
+    public static string IdempotencyRecord(string keyHash) => $"{Idempotency}/{keyHash[..2]}/{keyHash}";
+
+    /// <summary>Splits <c>&lt;jobId&gt;.&lt;attempt&gt;</c>, the last segment of an assignment key.</summary>
+    public static bool TryParseAssignmentName(string name, out string jobId, out int attempt)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        jobId = "";
+        attempt = 0;
+        var dot = name.IndexOf('.', StringComparison.Ordinal);
+        if (dot < 0 || !int.TryParse(name.AsSpan(dot + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out attempt)
+            || attempt < 1 || !JobIds.IsValid(name[..dot]))
+        {
+            return false;
+        }
+
+        jobId = name[..dot];
+        return true;
+    }
+}
+
+/// <summary>The record at <c>meta/schema</c>.</summary>
+/// <param name="LayoutVersion">Key layout version (<see cref="Protocol.LayoutVersion"/>).</param>
+public sealed record SchemaRecord(int LayoutVersion);
+
+/// <summary>The record at <c>idempotency/&lt;bucket&gt;/&lt;hash&gt;</c>.</summary>
+public sealed record IdempotencyRecord
+{
+    /// <summary>Schema version of this record.</summary>
+    public int Schema { get; init; } = Protocol.SchemaVersion;
+
+    /// <summary>The client's key, verbatim.</summary>
+    public string Key { get; init; } = "";
+
+    /// <summary>The job it created.</summary>
+    public string JobId { get; init; } = "";
+
+    /// <summary>SHA-256 (hex) of the normalized spec, to tell a replay from a conflicting reuse.</summary>
+    public string SpecHash { get; init; } = "";
+}

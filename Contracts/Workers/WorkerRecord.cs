@@ -1,0 +1,126 @@
+namespace ControlPlane.Contracts.Workers;
+
+/// <summary>
+/// The ephemeral registration at <c>workers/&lt;workerId&gt;</c>, written by the agent on every new session. Its
+/// disappearance (the session ended) is how the leader learns the worker is gone.
+/// </summary>
+public sealed record WorkerRecord
+{
+    /// <summary>Schema version of this record.</summary>
+    public int Schema { get; init; } = Protocol.SchemaVersion;
+
+    /// <summary>Worker id: stable across restarts when configured.</summary>
+    public string Id { get; init; } = "";
+
+    /// <summary>Host name of the agent's machine.</summary>
+    public string Host { get; init; } = "";
+
+    /// <summary>Operating-system process id of the agent.</summary>
+    public int ProcessId { get; init; }
+
+    /// <summary>Labels jobs' constraints are matched against.</summary>
+    public IReadOnlyDictionary<string, string> Labels { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Concurrent slots the worker offers.</summary>
+    public int Slots { get; init; } = 1;
+
+    /// <summary>Agent build version.</summary>
+    public string Version { get; init; } = "";
+
+    /// <summary>Protocol version the agent speaks (<see cref="Protocol.Version"/>).</summary>
+    public int ProtocolVersion { get; init; } = Protocol.Version;
+
+    /// <summary>Executors the agent can run: <c>shell</c> when enabled, and its handler names.</summary>
+    public IReadOnlyList<string> Executors { get; init; } = [];
+
+    /// <summary>Protocol features the agent implements (<see cref="Protocol.Features"/>).</summary>
+    public IReadOnlyList<string> Features { get; init; } = [];
+
+    /// <summary>Interval of the agent's progress heartbeats, in seconds.</summary>
+    public double HeartbeatSeconds { get; init; }
+
+    /// <summary>When this incarnation registered (agent clock).</summary>
+    public DateTimeOffset StartedAt { get; init; }
+
+    /// <summary>The agent is draining: it takes no new work.</summary>
+    public bool Draining { get; init; }
+}
+
+/// <summary>Drain request at <c>drains/&lt;workerId&gt;</c>, written by any director; the agent deletes it once drained.</summary>
+public sealed record DrainRecord
+{
+    /// <summary>Schema version of this record.</summary>
+    public int Schema { get; init; } = Protocol.SchemaVersion;
+
+    /// <summary>When the drain was requested.</summary>
+    public DateTimeOffset RequestedAt { get; init; }
+
+    /// <summary>Director that accepted the request.</summary>
+    public string? RequestedBy { get; init; }
+}
+
+/// <summary>Marker at <c>suspects/&lt;workerId&gt;</c>, written by the leader when a worker's running jobs stop
+/// reporting (gray failure) and removed when they report again or the worker leaves.</summary>
+public sealed record SuspectRecord
+{
+    /// <summary>Schema version of this record.</summary>
+    public int Schema { get; init; } = Protocol.SchemaVersion;
+
+    /// <summary>When the leader marked the worker.</summary>
+    public DateTimeOffset Since { get; init; }
+
+    /// <summary>Why.</summary>
+    public string Reason { get; init; } = "";
+}
+
+/// <summary>How the scheduler treats a worker.</summary>
+public enum WorkerState
+{
+    /// <summary>Takes new work.</summary>
+    Ready,
+
+    /// <summary>Finishing its work; takes nothing new.</summary>
+    Draining,
+
+    /// <summary>Running jobs stopped reporting; takes nothing new.</summary>
+    Suspect,
+}
+
+/// <summary>A worker as <c>GET /v1/workers</c> returns it.</summary>
+public sealed record WorkerView
+{
+    /// <summary>Worker id.</summary>
+    public string Id { get; init; } = "";
+
+    /// <summary>Host name.</summary>
+    public string Host { get; init; } = "";
+
+    /// <summary>Labels.</summary>
+    public IReadOnlyDictionary<string, string> Labels { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Slots offered.</summary>
+    public int Slots { get; init; }
+
+    /// <summary>Slots held by its current assignments.</summary>
+    public int SlotsUsed { get; init; }
+
+    /// <summary>Agent version.</summary>
+    public string Version { get; init; } = "";
+
+    /// <summary>Protocol version.</summary>
+    public int ProtocolVersion { get; init; }
+
+    /// <summary>Executors and features.</summary>
+    public WorkerCapabilities Capabilities { get; init; } = new([], []);
+
+    /// <summary><c>ready</c>, <c>draining</c> or <c>suspect</c>.</summary>
+    public string State { get; init; } = "ready";
+
+    /// <summary>When this incarnation registered.</summary>
+    public DateTimeOffset StartedAt { get; init; }
+}
+
+/// <summary>What a worker advertised.</summary>
+/// <param name="Executors">Executor names.</param>
+/// <param name="Features">Protocol features.</param>
+public sealed record WorkerCapabilities(IReadOnlyList<string> Executors, IReadOnlyList<string> Features);

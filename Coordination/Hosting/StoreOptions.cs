@@ -1,0 +1,119 @@
+using System.ComponentModel.DataAnnotations;
+using ControlPlane.Coordination.Etcd;
+using ControlPlane.Coordination.ZooKeeper;
+using Microsoft.Extensions.Logging;
+
+namespace ControlPlane.Coordination.Hosting;
+
+/// <summary>
+/// The <c>Store:*</c> configuration section shared by directors and agents: which store, where, and the
+/// session timing. Bound with the Options pattern; <see cref="Validate"/> runs at start-up.
+/// </summary>
+public sealed class StoreOptions
+{
+    /// <summary>Configuration section name.</summary>
+    public const string Section = "Store";
+
+    /// <summary><c>zookeeper</c> or <c>etcd</c>. <value><c>zookeeper</c>.</value></summary>
+    public string Backend { get; set; } = "zookeeper";
+
+    /// <summary>Comma-separated <c>host:port</c> of the ensemble or cluster. <value><c>127.0.0.1:2181</c> for ZooKeeper,
+    /// <c>127.0.0.1:2379</c> for etcd, when empty.</value></summary>
+    public string? Endpoints { get; set; }
+
+    /// <summary>Key root: every key lives under <c>/&lt;Root&gt;/</c>. <value><c>controlplane</c>.</value></summary>
+    public string Root { get; set; } = "controlplane";
+
+    /// <summary>Session timeout (ZooKeeper) or lease TTL (etcd). Bounds how fast a dead process is noticed, and how
+    /// long a process cut off from the store keeps working before it stops itself. <value>10 s.</value></summary>
+    public TimeSpan SessionTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long one request may wait for its answer. <value>5 s.</value></summary>
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>etcd user name, when authentication is enabled.</summary>
+    public string? Username { get; set; }
+
+    /// <summary>etcd password (never logged).</summary>
+    public string? Password { get; set; }
+
+    /// <summary>The parsed <see cref="Backend"/>.</summary>
+    public StoreBackend ParsedBackend => Backend.Trim().ToUpperInvariant() switch
+    {
+        "ZOOKEEPER" or "ZK" => StoreBackend.ZooKeeper,
+        "ETCD" => StoreBackend.Etcd,
+        _ => throw new ValidationException($"Store:Backend must be 'zookeeper' or 'etcd'; got '{Backend}'."),
+    };
+
+    /// <summary>The endpoints, or the backend's local default.</summary>
+    public string EffectiveEndpoints => string.IsNullOrWhiteSpace(Endpoints)
+        ? ParsedBackend == StoreBackend.Etcd ? "127.0.0.1:2379" : "127.0.0.1:2181"
+        : Endpoints.Trim();
+
+    /// <summary>Throws <see cref="ValidationException"/> naming the first bad setting.</summary>
+    public void Validate()
+    {
+        _ = ParsedBackend;
+        foreach (var endpoint in EffectiveEndpoints.Split(',', StringSplitOptions.TrimEntries))
+        {
+            var colon = endpoint.LastIndexOf(':');
+            if (colon <= 0 || !int.TryParse(endpoint.AsSpan(colon + 1), System.Globalization.CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535)
+            {
+                throw new ValidationException($"Store:Endpoints lists host:port pairs separated by commas; '{endpoint}' is not one.");
+            }
+        }
+
+        try
+        {
+            StoreKeys.Validate(Root, nameof(Root));
+        }
+        catch (ArgumentException e)
+        {
+            throw new ValidationException($"Store:Root is not a valid key: {e.Message}");
+        }
+
+        if (SessionTimeout < TimeSpan.FromSeconds(2) || SessionTimeout > TimeSpan.FromMinutes(5))
+        {
+            throw new ValidationException($"Store:SessionTimeout must be between 2 s and 5 min; got {SessionTimeout}.");
+        }
+
+        if (RequestTimeout <= TimeSpan.Zero || RequestTimeout > TimeSpan.FromMinutes(1))
+        {
+            throw new ValidationException($"Store:RequestTimeout must be positive and at most 1 min; got {RequestTimeout}.");
+        }
+    }
+
+    /// <summary>Connects to the configured store; the store's session is open when this returns.</summary>
+    /// <exception cref="StoreException">The store could not be reached.</exception>
+    public async Task<ICoordinationStore> ConnectAsync(ILoggerFactory? loggerFactory = null, TimeProvider? timeProvider = null, CancellationToken cancellationToken = default)
+    {
+        Validate();
+        if (ParsedBackend == StoreBackend.Etcd)
+        {
+            return await EtcdCoordinationStore.ConnectAsync(
+                new EtcdStoreOptions
+                {
+                    Endpoints = EffectiveEndpoints,
+                    Root = Root,
+                    SessionTtl = SessionTimeout,
+                    RequestTimeout = RequestTimeout,
+                    Username = Username,
+                    Password = Password,
+                    TimeProvider = timeProvider,
+                },
+                loggerFactory,
+                cancellationToken).ConfigureAwait(false);
+        }
+
+        return await ZooKeeperCoordinationStore.ConnectAsync(
+            new ZooKeeperStoreOptions
+            {
+                ConnectionString = EffectiveEndpoints,
+                Root = Root,
+                SessionTimeout = SessionTimeout,
+                RequestTimeout = RequestTimeout,
+            },
+            loggerFactory,
+            cancellationToken).ConfigureAwait(false);
+    }
+}
