@@ -1,10 +1,11 @@
-// The director process. Issue "Director" fills in the job API and the scheduler; at this stage the
-// process only proves that the host, configuration and health endpoint are wired.
+// The director process: the REST API (any director serves it) and, added by the runtime, election and scheduling.
+using ControlPlane.Director.Hosting;
+
 var builder = WebApplication.CreateBuilder(args);
+builder.Services.AddDirectorApi(builder.Configuration);
+
 var app = builder.Build();
-
-app.MapGet("/healthz", () => Results.Ok(new { status = "ok" }));
-
+app.MapDirectorApi();
 app.Run();
 
 /// <summary>Entry point, public so integration tests can host the app with <c>WebApplicationFactory</c>.</summary>
