@@ -80,9 +80,9 @@ internal static class SpecReader
         message = cut > 0 ? message[..cut] : message;
         if (message.StartsWith("The JSON value could not be converted", StringComparison.Ordinal))
         {
-            message = "Wrong JSON type or value for this field.";
+            message = "Wrong JSON type or value for this field";
         }
 
-        return message + position;
+        return message.TrimEnd('.') + position + ".";
     }
 }

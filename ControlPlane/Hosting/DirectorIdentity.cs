@@ -10,14 +10,12 @@ namespace ControlPlane.Director.Hosting;
 /// </summary>
 public sealed class DirectorIdentity(IOptions<DirectorOptions> options, IServer server)
 {
-    private readonly DirectorOptions _options = options.Value;
-
     /// <summary>The director id (<c>Director:Id</c>, or the generated default).</summary>
-    public string Id => _options.Id ?? throw new InvalidOperationException("Director:Id has no value; the options were not post-configured.");
+    public string Id => options.Value.Id ?? throw new InvalidOperationException("Director:Id has no value; the options were not post-configured.");
 
     /// <summary>The advertised base URL. Read it after the server has started (e.g. in a hosted service's
     /// <c>ApplicationStarted</c> callback): before, an unconfigured URL is empty.</summary>
-    public string Url => _options.Url ?? Advertise(server.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault()) ?? "";
+    public string Url => options.Value.Url ?? Advertise(server.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault()) ?? "";
 
     /// <summary>A listening address as clients can use it: wildcard hosts become the machine's name.</summary>
     internal static string? Advertise(string? address)

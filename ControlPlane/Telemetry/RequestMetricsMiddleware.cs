@@ -9,6 +9,8 @@ internal sealed class RequestMetricsMiddleware(RequestDelegate next, DirectorMet
     {
         // Routing ran before this middleware, so the endpoint (and its template) is known; unmatched paths share one label.
         var route = (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? "unmatched";
+        // A group's empty pattern leaves a trailing slash ("/v1/jobs/"); the label reads like the URL clients call.
+        route = route.Length > 1 ? route.TrimEnd('/') : route;
         var method = new KeyValuePair<string, object?>("method", context.Request.Method);
         var routeTag = new KeyValuePair<string, object?>("route", route);
         var started = Stopwatch.GetTimestamp();

@@ -110,7 +110,7 @@ public abstract partial class DirectorApiTests
         var metrics = await Client.GetStringAsync("/metrics");
         Assert.Contains("controlplane_jobs_submitted_total 1", metrics, StringComparison.Ordinal);
         Assert.Contains("# TYPE controlplane_api_request_duration_seconds histogram", metrics, StringComparison.Ordinal);
-        Assert.Contains("controlplane_api_requests_total{method=\"POST\",route=\"/v1/jobs/\",status=\"201\"} 1", metrics, StringComparison.Ordinal);
+        Assert.Contains("controlplane_api_requests_total{method=\"POST\",route=\"/v1/jobs\",status=\"201\"} 1", metrics, StringComparison.Ordinal);
 
         using var document = JsonDocument.Parse(await Client.GetStringAsync("/openapi/v1.json"));
         var root = document.RootElement;
