@@ -2,7 +2,6 @@ using ControlPlane.Contracts;
 using ControlPlane.Contracts.Jobs;
 using ControlPlane.Coordination;
 using ControlPlane.Coordination.Hosting;
-using ControlPlane.Director.Hosting;
 using ControlPlane.Director.Telemetry;
 
 namespace ControlPlane.Director.Api;

@@ -29,7 +29,7 @@ internal static class JobEndpoints
             .ProducesProblem(StatusCodes.Status404NotFound);
         jobs.MapGet("", ListAsync)
             .WithName("ListJobs")
-            .WithSummary("Lists jobs a page at a time, optionally only one state or FIFO group.")
+            .WithSummary("Lists jobs a page at a time, optionally only one state or FIFO group; minRevision as for one job.")
             .Produces<JobPage>()
             .ProducesValidationProblem();
         jobs.MapDelete("/{id}", CancelAsync)
@@ -109,6 +109,7 @@ internal static class JobEndpoints
     }
 
     private static async Task<IResult> ListAsync(
+        HttpContext context,
         JobListing listing,
         [FromQuery] string? state,
         [FromQuery] string? group,
@@ -147,12 +148,19 @@ internal static class JobEndpoints
             errors.Add(("group", $"1 to {Contracts.Limits.MaxGroupLength} characters."));
         }
 
+        if (!RequestHeaders.TryMinRevision(context.Request, out var minRevision, out var revisionError))
+        {
+            errors.Add(("minRevision", revisionError!));
+        }
+
         if (errors.Count > 0)
         {
             return Problems.Fields(errors);
         }
 
-        return TypedResults.Ok(await listing.ListAsync(new JobQuery(wantedState, group, pageSize, position), cancellationToken));
+        var page = await listing.ListAsync(new JobQuery(wantedState, group, pageSize, position, minRevision), cancellationToken);
+        context.Response.Headers[RequestHeaders.Revision] = page.Revision.ToString(CultureInfo.InvariantCulture);
+        return TypedResults.Ok(page);
     }
 
     private static async Task<IResult> CancelAsync(string id, HttpContext context, JobCancellation cancellation, CancellationToken cancellationToken)

@@ -10,7 +10,8 @@ namespace ControlPlane.Director.Api;
 /// <param name="Group">Only jobs of this FIFO group.</param>
 /// <param name="Limit">Most jobs in the page.</param>
 /// <param name="Cursor">Where to resume; null for the first page.</param>
-internal sealed record JobQuery(JobState? State, string? Group, int Limit, JobCursor? Cursor);
+/// <param name="MinRevision">Read state at least this new (read-your-writes across directors).</param>
+internal sealed record JobQuery(JobState? State, string? Group, int Limit, JobCursor? Cursor, long? MinRevision = null);
 
 /// <summary>
 /// Pages through jobs bucket by bucket (00 → ff, ids ordered within each), straight from the store, so any
@@ -34,6 +35,11 @@ internal sealed class JobListing(StoreConnection connection)
     public async Task<JobPage> ListAsync(JobQuery query, CancellationToken cancellationToken)
     {
         var store = await connection.GetAsync(cancellationToken);
+        if (query.MinRevision is { } wanted)
+        {
+            await store.SyncAsync(wanted, cancellationToken);
+        }
+
         var filtered = query.State is not null || query.Group is not null;
         var items = new List<JobView>();
         var revision = long.MaxValue;

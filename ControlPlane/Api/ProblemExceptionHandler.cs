@@ -1,6 +1,5 @@
 using ControlPlane.Coordination;
 using ControlPlane.Coordination.Hosting;
-using ControlPlane.Director.Hosting;
 using ControlPlane.Director.Telemetry;
 using Microsoft.AspNetCore.Diagnostics;
 

@@ -1,3 +1,4 @@
+using ControlPlane.Director.Api;
 using ControlPlane.Director.Hosting;
 using Microsoft.Extensions.Options;
 

@@ -1,6 +1,6 @@
-namespace ControlPlane.Director.Hosting;
+namespace ControlPlane.Director.Api;
 
-/// <summary>The director API's log messages; event ids 700–799 are stable.</summary>
+/// <summary>The director API's log messages; event ids 700–749 are stable (the rest of the 700s are left to the director runtime).</summary>
 internal static partial class Log
 {
     [LoggerMessage(EventId = 700, Level = LogLevel.Warning, Message = "No Auth:Tokens configured: the /v1 API accepts requests without a token. Configure tokens before exposing the director on a network.")]
