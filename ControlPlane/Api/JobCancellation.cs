@@ -36,9 +36,12 @@ internal sealed class JobCancellation(StoreConnection connection, TimeProvider t
     // Each retry follows a concurrent change of the job (the leader assigning or finishing it); a handful is plenty.
     private const int MaxAttempts = 6;
 
-    public async Task<CancelOutcome> CancelAsync(string jobId, CancellationToken cancellationToken)
+    public async Task<CancelOutcome> CancelAsync(string jobId, CancellationToken cancellationToken) =>
+        await CancelAsync(await connection.GetAsync(cancellationToken), jobId, cancellationToken);
+
+    /// <summary>Cancels through <paramref name="store"/> (the connected store; a parameter so tests can pass their own).</summary>
+    internal async Task<CancelOutcome> CancelAsync(ICoordinationStore store, string jobId, CancellationToken cancellationToken)
     {
-        var store = await connection.GetAsync(cancellationToken);
         var key = StoreLayout.Job(jobId);
         var maybeWritten = false;
         for (var attempt = 1; attempt <= MaxAttempts; attempt++)

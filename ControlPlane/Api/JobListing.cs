@@ -19,7 +19,7 @@ internal sealed record JobQuery(JobState? State, string? Group, int Limit, JobCu
 /// <see cref="ScanBudget"/> jobs: a rare state can yield a short (even empty) page with a cursor, never a request
 /// that reads the whole store.
 /// </summary>
-internal sealed class JobListing(StoreConnection connection)
+internal sealed class JobListing(StoreConnection connection, int scanBudget = JobListing.ScanBudget)
 {
     /// <summary>Default page size.</summary>
     public const int DefaultLimit = 50;
@@ -32,9 +32,12 @@ internal sealed class JobListing(StoreConnection connection)
 
     private const int Buckets = 256;
 
-    public async Task<JobPage> ListAsync(JobQuery query, CancellationToken cancellationToken)
+    public async Task<JobPage> ListAsync(JobQuery query, CancellationToken cancellationToken) =>
+        await ListAsync(await connection.GetAsync(cancellationToken), query, cancellationToken);
+
+    /// <summary>Lists through <paramref name="store"/> (the connected store; a parameter so tests can pass their own).</summary>
+    internal async Task<JobPage> ListAsync(ICoordinationStore store, JobQuery query, CancellationToken cancellationToken)
     {
-        var store = await connection.GetAsync(cancellationToken);
         if (query.MinRevision is { } wanted)
         {
             await store.SyncAsync(wanted, cancellationToken);
@@ -49,7 +52,7 @@ internal sealed class JobListing(StoreConnection connection)
         while (bucket < Buckets)
         {
             // Unfiltered, read just what the page needs; filtered, read in larger pages up to the scan budget.
-            var want = filtered ? Math.Min(MaxLimit, ScanBudget - scanned) : query.Limit - items.Count;
+            var want = filtered ? Math.Min(MaxLimit, scanBudget - scanned) : query.Limit - items.Count;
             var page = await store.ListAsync(StoreLayout.JobBucket(bucket), new ListOptions(Math.Max(1, want), after), cancellationToken);
             revision = Math.Min(revision, page.Revision);
             for (var i = 0; i < page.Items.Count; i++)
@@ -62,7 +65,7 @@ internal sealed class JobListing(StoreConnection connection)
                     items.Add(view);
                 }
 
-                if (items.Count >= query.Limit || scanned >= ScanBudget)
+                if (items.Count >= query.Limit || scanned >= scanBudget)
                 {
                     var last = i == page.Items.Count - 1 && page.Next is null && bucket == Buckets - 1;
                     return new JobPage(items, last ? null : new JobCursor(bucket, name).Encode(), revision);

@@ -37,9 +37,12 @@ internal sealed class JobSubmission(StoreConnection connection, TimeProvider tim
 {
     private const int MaxAttempts = 4;
 
-    public async Task<SubmitOutcome> SubmitAsync(JobSpec spec, string? idempotencyKey, CancellationToken cancellationToken)
+    public async Task<SubmitOutcome> SubmitAsync(JobSpec spec, string? idempotencyKey, CancellationToken cancellationToken) =>
+        await SubmitAsync(await connection.GetAsync(cancellationToken), spec, idempotencyKey, cancellationToken);
+
+    /// <summary>Submits through <paramref name="store"/> (the connected store; a parameter so tests can pass their own).</summary>
+    internal async Task<SubmitOutcome> SubmitAsync(ICoordinationStore store, JobSpec spec, string? idempotencyKey, CancellationToken cancellationToken)
     {
-        var store = await connection.GetAsync(cancellationToken);
         var normalized = JobSpecValidator.Normalize(spec);
         var job = new JobRecord
         {
