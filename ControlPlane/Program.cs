@@ -1,6 +1,7 @@
-// The director process. Issue "Director" fills in the job API and the scheduler; at this stage the
-// process only proves that the host, configuration and health endpoint are wired.
+using ControlPlane.Director.Hosting;
+
 var builder = WebApplication.CreateBuilder(args);
+builder.Services.AddDirectorRuntime(builder.Configuration);
 var app = builder.Build();
 
 app.MapGet("/healthz", () => Results.Ok(new { status = "ok" }));
