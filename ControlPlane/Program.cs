@@ -1,11 +1,12 @@
+// The director process: the REST API (any director serves it) and, added by the runtime, election and scheduling.
 using ControlPlane.Director.Hosting;
 
 var builder = WebApplication.CreateBuilder(args);
+builder.Services.AddDirectorApi(builder.Configuration);
 builder.Services.AddDirectorRuntime(builder.Configuration);
+
 var app = builder.Build();
-
-app.MapGet("/healthz", () => Results.Ok(new { status = "ok" }));
-
+app.MapDirectorApi();
 app.Run();
 
 /// <summary>Entry point, public so integration tests can host the app with <c>WebApplicationFactory</c>.</summary>

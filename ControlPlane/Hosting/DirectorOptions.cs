@@ -1,11 +1,46 @@
+using ControlPlane.Contracts.Jobs;
+
 namespace ControlPlane.Director.Hosting;
 
-/// <summary>The <c>Director:*</c> section (placeholder until the API branch lands).</summary>
+/// <summary>The <c>Director:*</c> section: who this director is and where clients reach it.</summary>
 public sealed class DirectorOptions
 {
-    /// <summary>Director id.</summary>
-    public string Id { get; set; } = $"{Environment.MachineName}-{Guid.NewGuid().ToString("N")[..8]}";
+    /// <summary>Configuration section name.</summary>
+    public const string Section = "Director";
 
-    /// <summary>Advertised URL.</summary>
+    /// <summary>Director id, unique among live directors: the key of its membership record and the name in
+    /// <c>/v1/leader</c>. Letters, digits, '.', '_' and '-', at most 128 characters.
+    /// <value><c>&lt;host&gt;-&lt;8 hex digits&gt;</c>, new on every start.</value></summary>
+    public string? Id { get; set; }
+
+    /// <summary>Base URL this director advertises to clients (in its membership and election records), e.g.
+    /// <c>http://10.0.0.5:5080</c>. <value>The first address the server listens on.</value></summary>
     public string? Url { get; set; }
+
+    /// <summary>The default id: the host name reduced to key-safe characters, then 8 random hex digits.</summary>
+    public static string NewId()
+    {
+        var host = new string([.. Environment.MachineName.ToLowerInvariant().Select(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' ? c : '-')]);
+        host = host.Length switch
+        {
+            0 => "director",
+            > 100 => host[..100],
+            _ => host,
+        };
+        return $"{host}-{Guid.NewGuid().ToString("N")[..8]}";
+    }
+
+    /// <summary>Every problem with the settings, empty when they are usable.</summary>
+    public IEnumerable<string> Problems()
+    {
+        if (Id is null || Id.Length is 0 or > 128 || !JobSpecValidator.IsName(Id))
+        {
+            yield return $"Director:Id must be 1 to 128 letters, digits, '.', '_' or '-'; got '{Id}'.";
+        }
+
+        if (Url is not null && (!Uri.TryCreate(Url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")))
+        {
+            yield return $"Director:Url must be an absolute http or https URL; got '{Url}'.";
+        }
+    }
 }

@@ -18,29 +18,26 @@ namespace ControlPlane.Director.Hosting;
 internal sealed partial class DirectorRuntime : BackgroundService
 {
     private readonly StoreConnection _connection;
-    private readonly DirectorOptions _director;
+    private readonly DirectorIdentity _director;
     private readonly SchedulerOptions _scheduler;
     private readonly SchedulerMetrics _metrics;
     private readonly ILoggerFactory _loggerFactory;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
-    private readonly Microsoft.AspNetCore.Hosting.Server.IServer _server;
     private readonly IHostApplicationLifetime _lifetime;
     private volatile LeaderElection? _election;
 
     public DirectorRuntime(
-        StoreConnection connection, IOptions<DirectorOptions> director, IOptions<SchedulerOptions> scheduler, SchedulerMetrics metrics,
-        ILoggerFactory loggerFactory, TimeProvider time, Microsoft.AspNetCore.Hosting.Server.IServer server,
-        IHostApplicationLifetime lifetime)
+        StoreConnection connection, DirectorIdentity director, IOptions<SchedulerOptions> scheduler, SchedulerMetrics metrics,
+        ILoggerFactory loggerFactory, TimeProvider time, IHostApplicationLifetime lifetime)
     {
         _connection = connection;
-        _director = director.Value;
+        _director = director;
         _scheduler = scheduler.Value;
         _metrics = metrics;
         _loggerFactory = loggerFactory;
         _logger = loggerFactory.CreateLogger<DirectorRuntime>();
         _time = time;
-        _server = server;
         _lifetime = lifetime;
     }
 
@@ -66,7 +63,7 @@ internal sealed partial class DirectorRuntime : BackgroundService
         var record = new DirectorRecord
         {
             Id = _director.Id,
-            Url = AdvertisedUrl(),
+            Url = _director.Url,
             Version = typeof(DirectorRuntime).Assembly.GetName().Version?.ToString() ?? "0",
             StartedAt = _time.GetUtcNow(),
         };
@@ -190,17 +187,6 @@ internal sealed partial class DirectorRuntime : BackgroundService
                 return;
             }
         }
-    }
-
-    private string AdvertisedUrl()
-    {
-        if (!string.IsNullOrWhiteSpace(_director.Url))
-        {
-            return _director.Url;
-        }
-
-        var addresses = _server.Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()?.Addresses;
-        return addresses?.FirstOrDefault() ?? "";
     }
 
     private static partial class Log

@@ -17,7 +17,6 @@ public static class DirectorRuntimeExtensions
             .Bind(configuration.GetSection(SchedulerOptions.Section))
             .Validate(o => { o.Validate(); return true; })
             .ValidateOnStart();
-        services.AddOptions<DirectorOptions>().Bind(configuration.GetSection("Director"));
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(sp =>
         {

@@ -1,0 +1,92 @@
+using ControlPlane.Contracts;
+using ControlPlane.Contracts.Jobs;
+using ControlPlane.Coordination;
+using ControlPlane.Coordination.Hosting;
+using ControlPlane.Director.Hosting;
+using ControlPlane.Director.Telemetry;
+
+namespace ControlPlane.Director.Api;
+
+/// <summary>How a cancellation request ended.</summary>
+internal enum CancelResult
+{
+    /// <summary>Recorded (or already recorded): the leader carries it to the agent, or the job was Pending and is now Cancelled.</summary>
+    Accepted,
+
+    /// <summary>No such job.</summary>
+    NotFound,
+
+    /// <summary>The job had already finished.</summary>
+    AlreadyFinished,
+}
+
+/// <summary>A cancellation's result, the job as written (or found) and the revision of the write.</summary>
+internal sealed record CancelOutcome(CancelResult Result, JobView? Job);
+
+/// <summary>
+/// Requests cancellation by updating the job record on the version read, so it never overwrites the leader's
+/// concurrent assignment or result: a conflict re-reads and decides again. A Pending job has no attempt to stop
+/// and is Cancelled at once; any other live job gets <c>cancelRequested</c>, which the leader carries to its
+/// assignment.
+/// </summary>
+internal sealed class JobCancellation(StoreConnection connection, TimeProvider time, DirectorMetrics metrics, ILogger<JobCancellation> logger)
+{
+    /// <summary>The error recorded on a job cancelled while Pending.</summary>
+    public const string CancelledBeforeItRan = "cancelled before it ran";
+
+    // Each retry follows a concurrent change of the job (the leader assigning or finishing it); a handful is plenty.
+    private const int MaxAttempts = 6;
+
+    public async Task<CancelOutcome> CancelAsync(string jobId, CancellationToken cancellationToken)
+    {
+        var store = await connection.GetAsync(cancellationToken);
+        var key = StoreLayout.Job(jobId);
+        var maybeWritten = false;
+        for (var attempt = 1; attempt <= MaxAttempts; attempt++)
+        {
+            var item = await store.GetAsync(key, cancellationToken);
+            if (item is null)
+            {
+                return new CancelOutcome(CancelResult.NotFound, null);
+            }
+
+            var job = ContractJson.Deserialize<JobRecord>(item.Value.Span);
+            if (job.State.IsTerminal())
+            {
+                // After a lost answer, a Cancelled job may be our own earlier write rather than someone else's.
+                var ours = maybeWritten && job.State == JobState.Cancelled && job.Error == CancelledBeforeItRan;
+                return new CancelOutcome(ours ? CancelResult.Accepted : CancelResult.AlreadyFinished, await JobViews.ReadAsync(store, item, cancellationToken));
+            }
+
+            if (job.CancelRequested)
+            {
+                return new CancelOutcome(CancelResult.Accepted, await JobViews.ReadAsync(store, item, cancellationToken));
+            }
+
+            var updated = job.State == JobState.Pending
+                ? job with { State = JobState.Cancelled, FinishedAt = time.GetUtcNow(), Error = CancelledBeforeItRan }
+                : job with { CancelRequested = true };
+            CommitResult result;
+            try
+            {
+                result = await store.CommitAsync(new Transaction().Update(key, ContractJson.Serialize(updated), item.Version), cancellationToken);
+            }
+            catch (StoreOutcomeUnknownException)
+            {
+                // Re-reading decides: the flag or the Cancelled state is there, or the write is tried again.
+                maybeWritten = true;
+                continue;
+            }
+
+            if (result.Succeeded)
+            {
+                metrics.CancelRequests.Add(1);
+                Log.CancelRequested(logger, jobId, job.State.ToString());
+                var assignment = await JobViews.ReadAssignmentAsync(store, updated, cancellationToken);
+                return new CancelOutcome(CancelResult.Accepted, JobViews.From(updated, assignment, result.Revision));
+            }
+        }
+
+        throw new StoreException($"Job {jobId} kept changing while its cancellation was written; try again.");
+    }
+}

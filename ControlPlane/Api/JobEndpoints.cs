@@ -1,0 +1,177 @@
+using System.Globalization;
+using ControlPlane.Contracts.Jobs;
+using ControlPlane.Coordination.Hosting;
+using Microsoft.AspNetCore.Mvc;
+
+namespace ControlPlane.Director.Api;
+
+/// <summary><c>/v1/jobs</c>: submit, read, list and cancel jobs.</summary>
+internal static class JobEndpoints
+{
+    public static RouteGroupBuilder MapJobEndpoints(this RouteGroupBuilder v1)
+    {
+        var jobs = v1.MapGroup("/jobs").WithTags("Jobs");
+        jobs.MapPost("", SubmitAsync)
+            .WithName("SubmitJob")
+            .WithSummary("Submits a job; with Idempotency-Key a repeated submission answers the same job.")
+            .Accepts<JobSpec>("application/json")
+            .Produces<JobView>(StatusCodes.Status201Created)
+            .Produces<JobView>(StatusCodes.Status200OK)
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+        jobs.MapGet("/{id}", GetAsync)
+            .WithName("GetJob")
+            .WithSummary("Reads a job; minRevision (or X-Min-Revision) waits for a view at least that new.")
+            .Produces<JobView>()
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        jobs.MapGet("", ListAsync)
+            .WithName("ListJobs")
+            .WithSummary("Lists jobs a page at a time, optionally only one state or FIFO group.")
+            .Produces<JobPage>()
+            .ProducesValidationProblem();
+        jobs.MapDelete("/{id}", CancelAsync)
+            .WithName("CancelJob")
+            .WithSummary("Requests cancellation; a Pending job is cancelled at once.")
+            .Produces<JobView>(StatusCodes.Status202Accepted)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict);
+        return v1;
+    }
+
+    private static async Task<IResult> SubmitAsync(HttpContext context, JobSubmission submission, CancellationToken cancellationToken)
+    {
+        if (!RequestHeaders.TryIdempotencyKey(context.Request, out var key, out var keyError))
+        {
+            return Problems.Field(RequestHeaders.IdempotencyKey, keyError!);
+        }
+
+        var (spec, problem) = await SpecReader.ReadAsync(context.Request, cancellationToken);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        var errors = JobSpecValidator.Validate(spec!);
+        if (errors.Count > 0)
+        {
+            return Problems.Fields(errors.Select(e => (e.Field, e.Message)));
+        }
+
+        var outcome = await submission.SubmitAsync(spec!, key, cancellationToken);
+        switch (outcome.Result)
+        {
+            case SubmitResult.Conflict:
+                return Problems.Conflict($"Idempotency-Key was already used for job {outcome.JobId} with a different job spec.");
+            case SubmitResult.OutcomeUnknown:
+                return Problems.Unavailable(
+                    context,
+                    $"The store did not confirm the write of job {outcome.JobId}: it may or may not exist. Look it up, or submit with an Idempotency-Key header, which makes a retry safe.",
+                    "The submission's outcome is unknown.");
+        }
+
+        var job = outcome.Job!;
+        context.Response.Headers.Location = $"/v1/jobs/{job.Id}";
+        context.Response.Headers[RequestHeaders.Revision] = job.Revision.ToString(CultureInfo.InvariantCulture);
+        return outcome.Result == SubmitResult.Created ? TypedResults.Created($"/v1/jobs/{job.Id}", job) : TypedResults.Ok(job);
+    }
+
+    private static async Task<IResult> GetAsync(string id, HttpContext context, StoreConnection connection, CancellationToken cancellationToken)
+    {
+        if (!JobIds.IsValid(id))
+        {
+            return Problems.Field("id", $"A job id is {JobIds.Length} lowercase hex digits.");
+        }
+
+        if (!RequestHeaders.TryMinRevision(context.Request, out var minRevision, out var error))
+        {
+            return Problems.Field("minRevision", error!);
+        }
+
+        var store = await connection.GetAsync(cancellationToken);
+        if (minRevision is { } wanted)
+        {
+            // Read-your-writes across directors: the write was answered by another director with this revision.
+            await store.SyncAsync(wanted, cancellationToken);
+        }
+
+        var item = await store.GetAsync(Contracts.StoreLayout.Job(id), cancellationToken);
+        if (item is null)
+        {
+            return Problems.NotFound($"No job {id}.");
+        }
+
+        var view = await JobViews.ReadAsync(store, item, cancellationToken);
+        context.Response.Headers[RequestHeaders.Revision] = view.Revision.ToString(CultureInfo.InvariantCulture);
+        return TypedResults.Ok(view);
+    }
+
+    private static async Task<IResult> ListAsync(
+        JobListing listing,
+        [FromQuery] string? state,
+        [FromQuery] string? group,
+        [FromQuery] string? limit,
+        [FromQuery] string? cursor,
+        CancellationToken cancellationToken)
+    {
+        var errors = new List<(string, string)>();
+        JobState? wantedState = null;
+        if (state is not null)
+        {
+            if (Enum.TryParse<JobState>(state, ignoreCase: true, out var parsed) && Enum.IsDefined(parsed) && !int.TryParse(state, CultureInfo.InvariantCulture, out _))
+            {
+                wantedState = parsed;
+            }
+            else
+            {
+                errors.Add(("state", $"One of {string.Join(", ", Enum.GetNames<JobState>())}."));
+            }
+        }
+
+        var pageSize = JobListing.DefaultLimit;
+        if (limit is not null && (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out pageSize) || pageSize is < 1 or > JobListing.MaxLimit))
+        {
+            errors.Add(("limit", $"Between 1 and {JobListing.MaxLimit}."));
+        }
+
+        JobCursor? position = null;
+        if (cursor is not null && !JobCursor.TryDecode(cursor, out position))
+        {
+            errors.Add(("cursor", "Not a cursor returned by this API."));
+        }
+
+        if (group is { Length: 0 or > Contracts.Limits.MaxGroupLength })
+        {
+            errors.Add(("group", $"1 to {Contracts.Limits.MaxGroupLength} characters."));
+        }
+
+        if (errors.Count > 0)
+        {
+            return Problems.Fields(errors);
+        }
+
+        return TypedResults.Ok(await listing.ListAsync(new JobQuery(wantedState, group, pageSize, position), cancellationToken));
+    }
+
+    private static async Task<IResult> CancelAsync(string id, HttpContext context, JobCancellation cancellation, CancellationToken cancellationToken)
+    {
+        if (!JobIds.IsValid(id))
+        {
+            return Problems.Field("id", $"A job id is {JobIds.Length} lowercase hex digits.");
+        }
+
+        var outcome = await cancellation.CancelAsync(id, cancellationToken);
+        switch (outcome.Result)
+        {
+            case CancelResult.NotFound:
+                return Problems.NotFound($"No job {id}.");
+            case CancelResult.AlreadyFinished:
+                return Problems.Conflict($"Job {id} has already finished ({outcome.Job!.State}).");
+        }
+
+        context.Response.Headers[RequestHeaders.Revision] = outcome.Job!.Revision.ToString(CultureInfo.InvariantCulture);
+        return TypedResults.Accepted($"/v1/jobs/{id}", outcome.Job);
+    }
+}

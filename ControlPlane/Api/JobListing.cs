@@ -1,0 +1,97 @@
+using ControlPlane.Contracts;
+using ControlPlane.Contracts.Jobs;
+using ControlPlane.Coordination;
+using ControlPlane.Coordination.Hosting;
+
+namespace ControlPlane.Director.Api;
+
+/// <summary>What to list.</summary>
+/// <param name="State">Only jobs in this (overlaid) state.</param>
+/// <param name="Group">Only jobs of this FIFO group.</param>
+/// <param name="Limit">Most jobs in the page.</param>
+/// <param name="Cursor">Where to resume; null for the first page.</param>
+internal sealed record JobQuery(JobState? State, string? Group, int Limit, JobCursor? Cursor);
+
+/// <summary>
+/// Pages through jobs bucket by bucket (00 → ff, ids ordered within each), straight from the store, so any
+/// director serves any page. Filters are applied while scanning, and a request examines at most
+/// <see cref="ScanBudget"/> jobs: a rare state can yield a short (even empty) page with a cursor, never a request
+/// that reads the whole store.
+/// </summary>
+internal sealed class JobListing(StoreConnection connection)
+{
+    /// <summary>Default page size.</summary>
+    public const int DefaultLimit = 50;
+
+    /// <summary>Largest page size.</summary>
+    public const int MaxLimit = 500;
+
+    /// <summary>Jobs examined per request at most.</summary>
+    public const int ScanBudget = 2000;
+
+    private const int Buckets = 256;
+
+    public async Task<JobPage> ListAsync(JobQuery query, CancellationToken cancellationToken)
+    {
+        var store = await connection.GetAsync(cancellationToken);
+        var filtered = query.State is not null || query.Group is not null;
+        var items = new List<JobView>();
+        var revision = long.MaxValue;
+        var scanned = 0;
+        var bucket = query.Cursor?.Bucket ?? 0;
+        var after = string.IsNullOrEmpty(query.Cursor?.LastId) ? null : query.Cursor.LastId;
+        while (bucket < Buckets)
+        {
+            // Unfiltered, read just what the page needs; filtered, read in larger pages up to the scan budget.
+            var want = filtered ? Math.Min(MaxLimit, ScanBudget - scanned) : query.Limit - items.Count;
+            var page = await store.ListAsync(StoreLayout.JobBucket(bucket), new ListOptions(Math.Max(1, want), after), cancellationToken);
+            revision = Math.Min(revision, page.Revision);
+            for (var i = 0; i < page.Items.Count; i++)
+            {
+                var item = page.Items[i];
+                var name = item.Key[(item.Key.LastIndexOf('/') + 1)..];
+                scanned++;
+                if (JobIds.IsValid(name) && await MatchAsync(store, item, query, cancellationToken) is { } view)
+                {
+                    items.Add(view);
+                }
+
+                if (items.Count >= query.Limit || scanned >= ScanBudget)
+                {
+                    var last = i == page.Items.Count - 1 && page.Next is null && bucket == Buckets - 1;
+                    return new JobPage(items, last ? null : new JobCursor(bucket, name).Encode(), revision);
+                }
+            }
+
+            if (page.Next is not null)
+            {
+                after = page.Next;
+            }
+            else
+            {
+                bucket++;
+                after = null;
+            }
+        }
+
+        return new JobPage(items, null, revision == long.MaxValue ? store.SeenRevision : revision);
+    }
+
+    private static async Task<JobView?> MatchAsync(ICoordinationStore store, StoreItem item, JobQuery query, CancellationToken cancellationToken)
+    {
+        var job = ContractJson.Deserialize<JobRecord>(item.Value.Span);
+        if (query.Group is not null && job.Spec.Group != query.Group)
+        {
+            return null;
+        }
+
+        // Only Assigned jobs can read differently after the overlay; skip their extra read when the filter rules them out.
+        if (query.State is { } state && job.State != state && !(job.State == JobState.Assigned && state == JobState.Running))
+        {
+            return null;
+        }
+
+        var view = await JobViews.ReadAsync(store, item, cancellationToken);
+        return query.State is null || view.State == query.State ? view : null;
+    }
+}

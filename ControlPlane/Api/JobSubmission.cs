@@ -1,0 +1,150 @@
+using System.Security.Cryptography;
+using System.Text;
+using ControlPlane.Contracts;
+using ControlPlane.Contracts.Jobs;
+using ControlPlane.Coordination;
+using ControlPlane.Coordination.Hosting;
+using ControlPlane.Director.Hosting;
+using ControlPlane.Director.Telemetry;
+
+namespace ControlPlane.Director.Api;
+
+/// <summary>How a submission ended.</summary>
+internal enum SubmitResult
+{
+    /// <summary>A new job was written.</summary>
+    Created,
+
+    /// <summary>The idempotency key was used before with the same spec: the earlier job.</summary>
+    Replayed,
+
+    /// <summary>The idempotency key was used before with another spec.</summary>
+    Conflict,
+
+    /// <summary>No idempotency key and the store did not confirm the write: it may or may not exist.</summary>
+    OutcomeUnknown,
+}
+
+/// <summary>A submission's result and the job it names.</summary>
+internal sealed record SubmitOutcome(SubmitResult Result, JobView? Job, string? JobId = null);
+
+/// <summary>
+/// Writes a new job (and its idempotency record) in one transaction. Any director accepts submissions; the leader
+/// is not involved. A keyed submission is exactly-once: the idempotency record is created with the job, so a
+/// replay finds it, and a write whose answer was lost is retried unchanged, which either lands it or finds it
+/// already landed (the record names this attempt's job id).
+/// </summary>
+internal sealed class JobSubmission(StoreConnection connection, TimeProvider time, DirectorMetrics metrics, ILogger<JobSubmission> logger)
+{
+    private const int MaxAttempts = 4;
+
+    public async Task<SubmitOutcome> SubmitAsync(JobSpec spec, string? idempotencyKey, CancellationToken cancellationToken)
+    {
+        var store = await connection.GetAsync(cancellationToken);
+        var normalized = JobSpecValidator.Normalize(spec);
+        var job = new JobRecord
+        {
+            Id = JobIds.New(),
+            Spec = normalized,
+            State = JobState.Pending,
+            Attempt = 1,
+            CreatedAt = time.GetUtcNow(),
+            IdempotencyKey = idempotencyKey,
+        };
+        var jobKey = StoreLayout.Job(job.Id);
+        if (idempotencyKey is null)
+        {
+            try
+            {
+                var result = await store.CommitAsync(new Transaction().Create(jobKey, ContractJson.Serialize(job)), cancellationToken);
+                // A fresh version-7 id cannot exist already; a refusal here is a store fault, not a client error.
+                return result.Succeeded
+                    ? Created(job, result.Revision)
+                    : throw new StoreException($"The store refused to create {jobKey}.");
+            }
+            catch (StoreOutcomeUnknownException)
+            {
+                metrics.StoreErrors.Add(1, new KeyValuePair<string, object?>("kind", "unknown_outcome"));
+                return new SubmitOutcome(SubmitResult.OutcomeUnknown, null, job.Id);
+            }
+        }
+
+        var keyHash = Sha256Hex(Encoding.UTF8.GetBytes(idempotencyKey));
+        var recordKey = StoreLayout.IdempotencyRecord(keyHash);
+        var specHash = Sha256Hex(ContractJson.Serialize(normalized));
+        var record = new IdempotencyRecord { Key = idempotencyKey, JobId = job.Id, SpecHash = specHash };
+        var transaction = new Transaction()
+            .Create(recordKey, ContractJson.Serialize(record))
+            .Create(jobKey, ContractJson.Serialize(job));
+        for (var attempt = 1; ; attempt++)
+        {
+            CommitResult result;
+            try
+            {
+                result = await store.CommitAsync(transaction, cancellationToken);
+            }
+            catch (StoreOutcomeUnknownException) when (attempt < MaxAttempts)
+            {
+                // Retrying the same transaction is safe: if the first landed, this one fails on the record, which names our id.
+                metrics.StoreErrors.Add(1, new KeyValuePair<string, object?>("kind", "unknown_outcome"));
+                Log.SubmitOutcomeUnknown(logger, job.Id, attempt);
+                continue;
+            }
+
+            if (result.Succeeded)
+            {
+                return Created(job, result.Revision);
+            }
+
+            var existing = await store.GetAsync(recordKey, cancellationToken);
+            if (existing is null)
+            {
+                // The record was removed with its job (retention) between the commit and the read: submit again.
+                if (attempt >= MaxAttempts)
+                {
+                    throw new StoreException($"The idempotency record {recordKey} keeps changing; try again.");
+                }
+
+                continue;
+            }
+
+            var earlier = ContractJson.Deserialize<IdempotencyRecord>(existing.Value.Span);
+            if (earlier.SpecHash != specHash)
+            {
+                return new SubmitOutcome(SubmitResult.Conflict, null, earlier.JobId);
+            }
+
+            var jobItem = JobIds.IsValid(earlier.JobId) ? await store.GetAsync(StoreLayout.Job(earlier.JobId), cancellationToken) : null;
+            if (jobItem is null)
+            {
+                if (attempt >= MaxAttempts)
+                {
+                    throw new StoreException($"The job of idempotency record {recordKey} is being removed; try again.");
+                }
+
+                continue;
+            }
+
+            var view = await JobViews.ReadAsync(store, jobItem, cancellationToken);
+            if (earlier.JobId == job.Id)
+            {
+                // An earlier attempt of this very request landed: it is this request's creation, not a replay.
+                return Created(job, jobItem.CreateRevision) with { Job = view };
+            }
+
+            Log.JobReplayed(logger, keyHash, earlier.JobId);
+            return new SubmitOutcome(SubmitResult.Replayed, view, earlier.JobId);
+        }
+    }
+
+    /// <summary>Lowercase hex SHA-256.</summary>
+    internal static string Sha256Hex(ReadOnlySpan<byte> data) => Convert.ToHexStringLower(SHA256.HashData(data));
+
+    private SubmitOutcome Created(JobRecord job, long revision)
+    {
+        // No executor label: clients choose executor names, and a label per name would let them grow the series without bound.
+        metrics.JobsSubmitted.Add(1);
+        Log.JobAccepted(logger, job.Id, job.Spec.Executor, revision);
+        return new SubmitOutcome(SubmitResult.Created, JobViews.From(job, null, revision), job.Id);
+    }
+}

@@ -1,0 +1,38 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace ControlPlane.Director.Api;
+
+/// <summary>The API's error answers, all <c>application/problem+json</c> (RFC 9457).</summary>
+internal static class Problems
+{
+    /// <summary>400 naming one field, shaped like ASP.NET Core's validation problems (<c>errors</c>: field → messages).</summary>
+    public static ValidationProblem Field(string field, string message) =>
+        TypedResults.ValidationProblem(new Dictionary<string, string[]> { [field] = [message] }, title: "The request is invalid.");
+
+    /// <summary>400 naming every field in <paramref name="errors"/>.</summary>
+    public static ValidationProblem Fields(IEnumerable<(string Field, string Message)> errors) =>
+        TypedResults.ValidationProblem(
+            errors.GroupBy(e => e.Field, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Select(e => e.Message).ToArray(), StringComparer.Ordinal),
+            title: "The request is invalid.");
+
+    /// <summary>404.</summary>
+    public static ProblemHttpResult NotFound(string detail) => TypedResults.Problem(detail, statusCode: StatusCodes.Status404NotFound, title: "Not found.");
+
+    /// <summary>409.</summary>
+    public static ProblemHttpResult Conflict(string detail) => TypedResults.Problem(detail, statusCode: StatusCodes.Status409Conflict, title: "Conflict.");
+
+    /// <summary>413.</summary>
+    public static ProblemHttpResult TooLarge() => TypedResults.Problem(
+        $"The request body is larger than {Contracts.Limits.MaxBodyBytes} bytes.",
+        statusCode: StatusCodes.Status413PayloadTooLarge,
+        title: "Request body too large.");
+
+    /// <summary>503 with <c>Retry-After</c>: the store could not answer (yet).</summary>
+    public static ProblemHttpResult Unavailable(HttpContext context, string detail, string title = "The store is unavailable.")
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        // Clients retry soon: a store that is reconnecting or electing usually answers again within seconds.
+        context.Response.Headers.RetryAfter = "1";
+        return TypedResults.Problem(detail, statusCode: StatusCodes.Status503ServiceUnavailable, title: title);
+    }
+}

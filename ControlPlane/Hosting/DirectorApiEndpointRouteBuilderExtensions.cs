@@ -1,0 +1,34 @@
+using ControlPlane.Director.Api;
+using ControlPlane.Director.Auth;
+using ControlPlane.Director.Telemetry;
+
+namespace ControlPlane.Director.Hosting;
+
+/// <summary>Maps the director's endpoints and the middleware they rely on.</summary>
+public static class DirectorApiEndpointRouteBuilderExtensions
+{
+    /// <summary>
+    /// Adds request metrics, problem+json for every error, the open operational endpoints (<c>/healthz</c>,
+    /// <c>/readyz</c>, <c>/metrics</c>, <c>/openapi/v1.json</c>) and the token-guarded <c>/v1</c> API.
+    /// Requires <see cref="DirectorApiServiceCollectionExtensions.AddDirectorApi"/>.
+    /// </summary>
+    public static WebApplication MapDirectorApi(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        // The exporter listens from now on: created lazily at the first scrape, it would miss everything before it.
+        _ = app.Services.GetRequiredService<PrometheusExporter>();
+        app.UseMiddleware<RequestMetricsMiddleware>();
+        app.UseExceptionHandler();
+        // Unmatched routes and wrong methods answer problem+json too.
+        app.UseStatusCodePages();
+
+        app.MapHealthEndpoints();
+        app.MapOpenApi();
+        app.MapGroup("/v1")
+            .AddEndpointFilter<BearerTokenFilter>()
+            .MapJobEndpoints()
+            .MapWorkerEndpoints()
+            .MapClusterEndpoints();
+        return app;
+    }
+}

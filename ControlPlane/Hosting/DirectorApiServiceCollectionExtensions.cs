@@ -1,0 +1,88 @@
+using System.ComponentModel.DataAnnotations;
+using System.Diagnostics.Metrics;
+using System.Text.Json.Serialization;
+using ControlPlane.Contracts;
+using ControlPlane.Coordination.Hosting;
+using ControlPlane.Director.Api;
+using ControlPlane.Director.Auth;
+using ControlPlane.Director.Telemetry;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace ControlPlane.Director.Hosting;
+
+/// <summary>Registers the director's REST API: options, the store connection, auth, metrics, OpenAPI.</summary>
+public static class DirectorApiServiceCollectionExtensions
+{
+    /// <summary>
+    /// Adds everything <see cref="DirectorApiEndpointRouteBuilderExtensions.MapDirectorApi"/> serves, bound to the
+    /// <c>Store</c>, <c>Director</c> and <c>Auth</c> sections of <paramref name="configuration"/> and validated
+    /// when the host starts. Registers <see cref="StoreConnection"/>, <see cref="DirectorIdentity"/> and
+    /// <see cref="DirectorMetrics"/> as singletons for the rest of the director to share.
+    /// </summary>
+    public static IServiceCollection AddDirectorApi(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddOptions<StoreOptions>().Bind(configuration.GetSection(StoreOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<StoreOptions>>(new ProblemsValidator<StoreOptions>(StoreProblems));
+        services.AddOptions<DirectorOptions>()
+            .Bind(configuration.GetSection(DirectorOptions.Section))
+            .PostConfigure(options => options.Id ??= DirectorOptions.NewId())
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<DirectorOptions>>(new ProblemsValidator<DirectorOptions>(options => options.Problems()));
+        services.AddOptions<AuthOptions>().Bind(configuration.GetSection(AuthOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<AuthOptions>>(new ProblemsValidator<AuthOptions>(options => options.Problems()));
+
+        services.AddSingleton(provider => new StoreConnection(
+            provider.GetRequiredService<IOptions<StoreOptions>>().Value,
+            provider.GetRequiredService<ILoggerFactory>(),
+            provider.GetRequiredService<TimeProvider>()));
+        services.AddHostedService<StoreConnectionHost>();
+        services.AddSingleton<DirectorIdentity>();
+        services.AddHostedService<AuthStartupLog>();
+        services.AddSingleton<TokenSet>();
+
+        services.AddSingleton<DirectorMetrics>();
+        services.AddSingleton(provider =>
+        {
+            // Only this host's meters: tests run several directors in one process, each with its own factory.
+            var factory = provider.GetRequiredService<IMeterFactory>();
+            return new PrometheusExporter(instrument => instrument.Meter.Scope == factory
+                && instrument.Meter.Name.StartsWith(DirectorMetrics.MeterName, StringComparison.Ordinal));
+        });
+
+        services.AddSingleton<JobSubmission>();
+        services.AddSingleton<JobCancellation>();
+        services.AddSingleton<JobListing>();
+        services.AddSingleton<WorkerQueries>();
+        services.AddSingleton<ClusterQueries>();
+
+        services.AddProblemDetails();
+        services.AddExceptionHandler<ProblemExceptionHandler>();
+        // Responses use the contract dialect (ContractJson): camelCase, enums as strings, nulls left out.
+        services.ConfigureHttpJsonOptions(options =>
+        {
+            options.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
+            options.SerializerOptions.Converters.Add(new JsonStringEnumConverter());
+        });
+        services.Configure<KestrelServerOptions>(options => options.Limits.MaxRequestBodySize = Limits.MaxBodyBytes);
+        services.AddOpenApi(options => options.AddDocumentTransformer<BearerSecuritySchemeTransformer>());
+        return services;
+    }
+
+    private static IEnumerable<string> StoreProblems(StoreOptions options)
+    {
+        try
+        {
+            options.Validate();
+            return [];
+        }
+        catch (ValidationException e)
+        {
+            return [e.Message];
+        }
+    }
+}

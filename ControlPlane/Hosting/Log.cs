@@ -1,0 +1,32 @@
+namespace ControlPlane.Director.Hosting;
+
+/// <summary>The director API's log messages; event ids 700–799 are stable.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(EventId = 700, Level = LogLevel.Warning, Message = "No Auth:Tokens configured: the /v1 API accepts requests without a token. Configure tokens before exposing the director on a network.")]
+    public static partial void AuthDisabled(ILogger logger);
+
+    [LoggerMessage(EventId = 701, Level = LogLevel.Information, Message = "Director {DirectorId} serves the API with {TokenCount} token(s) ({ReadOnlyCount} read-only)")]
+    public static partial void AuthEnabled(ILogger logger, string directorId, int tokenCount, int readOnlyCount);
+
+    [LoggerMessage(EventId = 710, Level = LogLevel.Warning, Message = "The store is unavailable for {Method} {Path}: {Reason}")]
+    public static partial void StoreUnavailable(ILogger logger, string method, string path, string reason);
+
+    [LoggerMessage(EventId = 711, Level = LogLevel.Error, Message = "Unhandled error in {Method} {Path}")]
+    public static partial void Unhandled(ILogger logger, Exception exception, string method, string path);
+
+    [LoggerMessage(EventId = 720, Level = LogLevel.Information, Message = "Accepted job {JobId} ({Executor}) at revision {Revision}")]
+    public static partial void JobAccepted(ILogger logger, string jobId, string executor, long revision);
+
+    [LoggerMessage(EventId = 721, Level = LogLevel.Information, Message = "Replayed submission with idempotency key hash {KeyHash}: job {JobId}")]
+    public static partial void JobReplayed(ILogger logger, string keyHash, string jobId);
+
+    [LoggerMessage(EventId = 722, Level = LogLevel.Warning, Message = "Submission of job {JobId} has an unknown outcome (attempt {Attempt}); retrying with its idempotency record")]
+    public static partial void SubmitOutcomeUnknown(ILogger logger, string jobId, int attempt);
+
+    [LoggerMessage(EventId = 723, Level = LogLevel.Information, Message = "Cancellation of job {JobId} requested (was {State})")]
+    public static partial void CancelRequested(ILogger logger, string jobId, string state);
+
+    [LoggerMessage(EventId = 724, Level = LogLevel.Information, Message = "Drain of worker {WorkerId} requested")]
+    public static partial void DrainRequested(ILogger logger, string workerId);
+}

@@ -1,0 +1,58 @@
+using System.Diagnostics.Metrics;
+
+namespace ControlPlane.Director.Telemetry;
+
+/// <summary>
+/// The director's one <see cref="System.Diagnostics.Metrics.Meter"/> (<c>ControlPlane.Director</c>) and the API's
+/// instruments. A DI singleton: the scheduler adds its own instruments to <see cref="Meter"/>, and
+/// <c>/metrics</c> exports every instrument of it.
+/// </summary>
+public sealed class DirectorMetrics
+{
+    /// <summary>The meter name, also the prefix <c>/metrics</c> exports.</summary>
+    public const string MeterName = "ControlPlane.Director";
+
+    /// <summary>Bucket bounds of request durations, in seconds: store round trips are milliseconds, a slow
+    /// listing or a store outage (requests wait up to the request timeout) takes seconds.</summary>
+    public static readonly IReadOnlyList<double> DurationBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+    /// <summary>Creates the meter through the host's factory, so it is disposed with the host and tests hosting
+    /// several directors in one process keep their measurements apart (the meter's scope is the factory).</summary>
+    public DirectorMetrics(IMeterFactory meterFactory)
+    {
+        ArgumentNullException.ThrowIfNull(meterFactory);
+        Meter = meterFactory.Create(new MeterOptions(MeterName) { Version = typeof(DirectorMetrics).Assembly.GetName().Version?.ToString() });
+        Requests = Meter.CreateCounter<long>("controlplane.api.requests", "{request}", "API requests answered, by route, method and status code.");
+        RequestDuration = Meter.CreateHistogram<double>(
+            "controlplane.api.request.duration",
+            "s",
+            "Time to answer an API request.",
+            tags: null,
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = DurationBuckets });
+        ActiveRequests = Meter.CreateUpDownCounter<long>("controlplane.api.requests.active", "{request}", "API requests in progress.");
+        JobsSubmitted = Meter.CreateCounter<long>("controlplane.jobs.submitted", "{job}", "Jobs accepted by this director (replays excluded).");
+        CancelRequests = Meter.CreateCounter<long>("controlplane.jobs.cancel_requests", "{job}", "Cancellations accepted by this director.");
+        StoreErrors = Meter.CreateCounter<long>("controlplane.api.store_errors", "{error}", "Requests that failed because the store was unavailable or the outcome unknown.");
+    }
+
+    /// <summary>The director's meter; add scheduler instruments here.</summary>
+    public Meter Meter { get; }
+
+    /// <summary><c>controlplane.api.requests</c>: tags <c>route</c>, <c>method</c>, <c>status</c>.</summary>
+    public Counter<long> Requests { get; }
+
+    /// <summary><c>controlplane.api.request.duration</c> (s): tags <c>route</c>, <c>method</c>.</summary>
+    public Histogram<double> RequestDuration { get; }
+
+    /// <summary><c>controlplane.api.requests.active</c>.</summary>
+    public UpDownCounter<long> ActiveRequests { get; }
+
+    /// <summary><c>controlplane.jobs.submitted</c>.</summary>
+    public Counter<long> JobsSubmitted { get; }
+
+    /// <summary><c>controlplane.jobs.cancel_requests</c>.</summary>
+    public Counter<long> CancelRequests { get; }
+
+    /// <summary><c>controlplane.api.store_errors</c>: tag <c>kind</c> (<c>unavailable</c>, <c>unknown_outcome</c>, <c>error</c>).</summary>
+    public Counter<long> StoreErrors { get; }
+}

@@ -1,0 +1,60 @@
+using System.Net;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace ControlPlane.IntegrationTests.Director;
+
+/// <summary>Start-up validation and behaviour without a store; needs no server.</summary>
+public sealed class DirectorConfigurationTests
+{
+    [Fact]
+    public async Task Invalid_settings_stop_the_director_at_start_naming_each_of_them()
+    {
+        await using var factory = Configure(new()
+        {
+            ["Store:Backend"] = "cassandra",
+            ["Director:Url"] = "not a url",
+            ["Auth:Tokens:0"] = "short",
+        });
+
+        var error = Assert.ThrowsAny<Exception>(() => factory.CreateClient());
+
+        // One section's failures come as one exception, several sections' as an aggregate of them.
+        var failures = error is AggregateException aggregate ? aggregate.InnerExceptions : [error];
+        var all = string.Join(" | ", failures.OfType<OptionsValidationException>().SelectMany(e => e.Failures));
+        Assert.Contains("Store:Backend", all, StringComparison.Ordinal);
+        Assert.Contains("Director:Url", all, StringComparison.Ordinal);
+        Assert.Contains("Auth:Tokens:0", all, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Without_tokens_the_api_is_open_and_an_unreachable_store_answers_503_with_retry_after()
+    {
+        // Port 1 on loopback refuses connections: the store is never reached.
+        await using var factory = Configure(new() { ["Store:Backend"] = "etcd", ["Store:Endpoints"] = "127.0.0.1:1", ["Store:RequestTimeout"] = "00:00:01" });
+        using var client = factory.CreateClient();
+
+        using var response = await client.GetAsync("/v1/jobs");
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.NotNull(response.Headers.RetryAfter);
+        using var ready = await client.GetAsync("/readyz");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+        using var health = await client.GetAsync("/healthz");
+        Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+    }
+
+    private static WebApplicationFactory<Program> Configure(Dictionary<string, string> settings) =>
+        new WebApplicationFactory<Program>().WithWebHostBuilder(builder =>
+        {
+            foreach (var (key, value) in settings)
+            {
+                builder.UseSetting(key, value);
+            }
+
+            builder.ConfigureLogging(logging => logging.SetMinimumLevel(LogLevel.Error));
+        });
+}

@@ -1,0 +1,63 @@
+using System.Net.Http.Headers;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace ControlPlane.IntegrationTests.Director;
+
+/// <summary>One director process hosted in the test (<see cref="WebApplicationFactory{TEntryPoint}"/>), configured
+/// for a real store under a test's own root, with one full and one read-only token.</summary>
+public sealed class DirectorHost : IAsyncDisposable
+{
+    /// <summary>A token that may do everything.</summary>
+    public const string Token = "test-token-full-0001";
+
+    /// <summary>A token that may only read.</summary>
+    public const string ReadOnlyToken = "test-token-read-0001";
+
+    private readonly WebApplicationFactory<Program> _factory;
+
+    /// <summary>Configures the director; it starts with the first client or service request.</summary>
+    public DirectorHost(string backend, string endpoints, string root)
+    {
+        _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(builder =>
+        {
+            builder.UseSetting("Store:Backend", backend);
+            builder.UseSetting("Store:Endpoints", endpoints);
+            builder.UseSetting("Store:Root", root);
+            builder.UseSetting("Store:SessionTimeout", "00:00:04");
+            builder.UseSetting("Auth:Tokens:0", Token);
+            builder.UseSetting("Auth:ReadOnlyTokens:0", ReadOnlyToken);
+            // Requests and store connections log at Information; the tests need only what went wrong.
+            builder.ConfigureLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
+        });
+        Client = CreateClient(Token);
+    }
+
+    /// <summary>A client sending the full token.</summary>
+    public HttpClient Client { get; }
+
+    /// <summary>A client sending <paramref name="token"/>, or no Authorization header when null.</summary>
+    public HttpClient CreateClient(string? token)
+    {
+        var client = _factory.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        if (token is not null)
+        {
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
+
+        return client;
+    }
+
+    /// <summary>A service of the director.</summary>
+    public T Service<T>()
+        where T : notnull => _factory.Services.GetRequiredService<T>();
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        await _factory.DisposeAsync();
+    }
+}
