@@ -1,7 +1,21 @@
-// The agent process. Issue "Agent" adds registration, the assignment watch and the executors; at
-// this stage the host only starts and stops cleanly.
 using Microsoft.Extensions.Hosting;
 
-var builder = Host.CreateApplicationBuilder(args);
-using var host = builder.Build();
-await host.RunAsync().ConfigureAwait(false);
+namespace ControlPlane.Agents;
+
+/// <summary>
+/// The agent process: configuration from appsettings, environment and the command line
+/// (e.g. <c>--Store:Backend=etcd --Store:Endpoints=127.0.0.1:2379</c>), everything else in
+/// <see cref="AgentServiceCollectionExtensions.AddControlPlaneAgent(Microsoft.Extensions.DependencyInjection.IServiceCollection, Microsoft.Extensions.Configuration.IConfiguration)"/>.
+/// A named class rather than top-level statements: the test projects see this assembly's internals, and a
+/// second global <c>Program</c> would collide with the director's.
+/// </summary>
+internal static class AgentProgram
+{
+    private static async Task Main(string[] args)
+    {
+        var builder = Host.CreateApplicationBuilder(args);
+        builder.Services.AddControlPlaneAgent(builder.Configuration);
+        using var host = builder.Build();
+        await host.RunAsync().ConfigureAwait(false);
+    }
+}

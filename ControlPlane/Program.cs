@@ -3,6 +3,7 @@ using ControlPlane.Director.Hosting;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.Services.AddDirectorApi(builder.Configuration);
+builder.Services.AddDirectorRuntime(builder.Configuration);
 
 var app = builder.Build();
 app.MapDirectorApi();

@@ -1,0 +1,50 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace ControlPlane.Agents.Diagnostics;
+
+/// <summary>The agent's one <see cref="Meter"/>, <c>ControlPlane.Agent</c>, shared by every agent in the process.</summary>
+internal static class AgentMetrics
+{
+    public const string MeterName = "ControlPlane.Agent";
+
+    private static readonly Meter Meter = new(MeterName, WorkerIdentity());
+    private static readonly Counter<long> Started = Meter.CreateCounter<long>("controlplane.agent.attempts.started", "{attempt}", "Attempts whose executor started.");
+    private static readonly Counter<long> Finished = Meter.CreateCounter<long>("controlplane.agent.attempts.finished", "{attempt}", "Attempts that ended, by reported state.");
+    private static readonly Counter<long> Rejected = Meter.CreateCounter<long>("controlplane.agent.attempts.rejected", "{attempt}", "Reports refused because the assignment was gone.");
+    private static readonly Counter<long> Fenced = Meter.CreateCounter<long>("controlplane.agent.attempts.fenced", "{attempt}", "Attempts killed by self-fencing.");
+
+    public static void AttemptStarted()
+    {
+        if (Started.Enabled)
+        {
+            Started.Add(1);
+        }
+    }
+
+    public static void AttemptFinished(string state)
+    {
+        if (Finished.Enabled)
+        {
+            Finished.Add(1, new TagList { { "state", state } });
+        }
+    }
+
+    public static void ReportRejected()
+    {
+        if (Rejected.Enabled)
+        {
+            Rejected.Add(1);
+        }
+    }
+
+    public static void AttemptFenced()
+    {
+        if (Fenced.Enabled)
+        {
+            Fenced.Add(1);
+        }
+    }
+
+    private static string WorkerIdentity() => Runtime.WorkerIdentity.Version;
+}

@@ -1,0 +1,121 @@
+using ControlPlane.Agents.Diagnostics;
+using ControlPlane.Agents.Execution;
+using ControlPlane.Agents.Executors;
+using ControlPlane.Agents.Runtime;
+using ControlPlane.Coordination.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace ControlPlane.Agents.Hosting;
+
+/// <summary>
+/// Hosts one <see cref="AgentRuntime"/>: waits for the store, runs the agent, drains it when the host stops, and
+/// stops the host when the agent ends on its own (a drain record, or a fatal error). If the host's shutdown timeout
+/// runs out during a drain, every attempt is killed at once.
+/// </summary>
+internal sealed class AgentHostedService(
+    StoreConnection connection,
+    IOptions<AgentOptions> options,
+    IOptions<ShellExecutorOptions> shellOptions,
+    IServiceProvider services,
+    IEnumerable<JobHandlerRegistration> handlers,
+    IEnumerable<IExecutionObserver> observers,
+    ILoggerFactory loggerFactory,
+    TimeProvider time,
+    IHostApplicationLifetime lifetime) : IHostedService
+{
+    private readonly CancellationTokenSource _beforeConnect = new();
+    private readonly ILogger _logger = loggerFactory.CreateLogger<AgentHostedService>();
+    private readonly Lock _lock = new();
+    private Task _run = Task.CompletedTask;
+    private AgentRuntime? _runtime;
+    private bool _stopping;
+
+    /// <summary>The running agent, once the store is connected (tests read its worker id).</summary>
+    internal AgentRuntime? Runtime
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _runtime;
+            }
+        }
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        var runtimeOptions = options.Value;
+        List<IExecutionObserver> all = [.. observers];
+        if (runtimeOptions.ExecutionLog is { } path)
+        {
+            all.Add(ExecutionLogFile.For(path));
+        }
+
+        var shell = shellOptions.Value;
+        var registry = new ExecutorRegistry(new ShellExecutor(shellOptions, time), new HandlerExecutor(services, shell, time), handlers, shell.Enabled);
+        connection.Start();
+        _run = Task.Run(() => RunAsync(runtimeOptions, registry, all, shell.GracePeriod), CancellationToken.None);
+        return Task.CompletedTask;
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        AgentRuntime? runtime;
+        lock (_lock)
+        {
+            _stopping = true;
+            runtime = _runtime;
+        }
+
+        await _beforeConnect.CancelAsync().ConfigureAwait(false);
+        runtime?.RequestDrain(DrainCause.HostStopping);
+        try
+        {
+            await _run.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The host will not wait any longer: kill, do not report.
+            runtime?.Abort();
+            await _run.WaitAsync(TimeSpan.FromSeconds(5), time, CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+
+    private async Task RunAsync(AgentOptions runtimeOptions, ExecutorRegistry registry, List<IExecutionObserver> all, TimeSpan grace)
+    {
+        try
+        {
+            var store = await connection.Connected.WaitAsync(_beforeConnect.Token).ConfigureAwait(false);
+            var runtime = new AgentRuntime(store, runtimeOptions, registry, all, loggerFactory, time, grace);
+            bool stopping;
+            lock (_lock)
+            {
+                _runtime = runtime;
+                stopping = _stopping;
+            }
+
+            if (stopping)
+            {
+                runtime.RequestDrain(DrainCause.HostStopping);
+            }
+
+            var cause = await runtime.RunAsync(CancellationToken.None).ConfigureAwait(false);
+            if (cause != DrainCause.HostStopping)
+            {
+                lifetime.StopApplication();
+            }
+        }
+        catch (OperationCanceledException) when (_beforeConnect.IsCancellationRequested)
+        {
+            // Stopped before the store was reached, or aborted.
+        }
+        catch (Exception e)
+        {
+            AgentLog.LoopFailed(_logger, e, "agent");
+            lifetime.StopApplication();
+        }
+    }
+}

@@ -1,0 +1,57 @@
+using ControlPlane.Contracts;
+
+namespace ControlPlane.Agents;
+
+/// <summary>
+/// The <c>Agent:*</c> configuration section: who the worker is, how much it runs at once and its timing.
+/// Validated when the host starts; a bad value stops the start with a message naming the setting.
+/// </summary>
+public sealed class AgentOptions
+{
+    /// <summary>Configuration section name.</summary>
+    public const string Section = "Agent";
+
+    /// <summary>Worker id, a store key segment (<c>[A-Za-z0-9._:@-]</c>, at most 128 characters). Configure it to
+    /// keep the id across restarts; a restarted agent then waits until the store has expired its previous
+    /// incarnation's registration. <value><c>&lt;host&gt;-&lt;8 hex digits&gt;</c>, new on every start.</value></summary>
+    public string? Id { get; set; }
+
+    /// <summary>Concurrent slots offered; an attempt holds the slots of its assignment while it runs.
+    /// <value><see cref="Environment.ProcessorCount"/>.</value></summary>
+    public int Slots { get; set; } = Environment.ProcessorCount;
+
+    /// <summary>Labels that jobs' constraints are matched against (<c>Agent:Labels:&lt;name&gt;=&lt;value&gt;</c>).
+    /// <value>none.</value></summary>
+    public Dictionary<string, string> Labels { get; set; } = [];
+
+    /// <summary>How often a running attempt's <c>heartbeatAt</c> is written (feature <c>heartbeat</c>). The leader
+    /// marks a worker suspect after three missed intervals. <value>5 s.</value></summary>
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Self-fencing margin: when the session's provable lifetime falls below it, every running job is
+    /// killed at once (docs/agent.md). Must be below the session timeout. <value>a third of the session timeout.</value></summary>
+    public TimeSpan? FencingMargin { get; set; }
+
+    /// <summary>How long a drain lets running jobs finish before it stops them (they are reported <c>Lost</c> and
+    /// run elsewhere). <value>30 s.</value></summary>
+    public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Protocol features to advertise, a subset of <see cref="Protocol.Features.All"/>; the agent then also
+    /// behaves as one without the others (e.g. without <c>cancel</c> it lets jobs run to their end).
+    /// <value>null: every feature.</value></summary>
+    public List<string>? Features { get; set; }
+
+    /// <summary>File that receives one JSON line per attempt event (start, end, rejected, fenced), appended and
+    /// written through at once, so several agents and processes may share it. <value>null: no file.</value></summary>
+    public string? ExecutionLog { get; set; }
+
+    /// <summary>The features this agent advertises and honours.</summary>
+    internal IReadOnlyList<string> EffectiveFeatures =>
+        Features is null ? Protocol.Features.All : Protocol.Features.All.Where(Features.Contains).ToList();
+
+    /// <summary>Whether <paramref name="feature"/> is advertised.</summary>
+    internal bool Has(string feature) => EffectiveFeatures.Contains(feature);
+
+    /// <summary>The fencing margin for a session of <paramref name="sessionTimeout"/>.</summary>
+    internal TimeSpan EffectiveFencingMargin(TimeSpan sessionTimeout) => FencingMargin ?? sessionTimeout / 3;
+}

@@ -1,0 +1,95 @@
+using ControlPlane.Contracts;
+using ControlPlane.Coordination;
+using Microsoft.Extensions.Options;
+
+namespace ControlPlane.Agents;
+
+/// <summary>Start-up validation of <see cref="AgentOptions"/>: every failure names the setting and the fix.</summary>
+internal sealed class AgentOptionsValidator : IValidateOptions<AgentOptions>
+{
+    public ValidateOptionsResult Validate(string? name, AgentOptions options)
+    {
+        List<string> errors = [];
+        if (options.Id is not null && !IsKeySegment(options.Id))
+        {
+            errors.Add($"Agent:Id '{options.Id}' must be 1-128 characters of [A-Za-z0-9._:@-].");
+        }
+
+        if (options.Slots is < 1 or > Limits.MaxSlots)
+        {
+            errors.Add($"Agent:Slots must be between 1 and {Limits.MaxSlots}; got {options.Slots}.");
+        }
+
+        if (options.HeartbeatInterval < TimeSpan.FromMilliseconds(100) || options.HeartbeatInterval > TimeSpan.FromMinutes(10))
+        {
+            errors.Add($"Agent:HeartbeatInterval must be between 100 ms and 10 min; got {options.HeartbeatInterval}.");
+        }
+
+        if (options.FencingMargin is { } margin && margin <= TimeSpan.Zero)
+        {
+            errors.Add($"Agent:FencingMargin must be positive; got {margin}.");
+        }
+
+        if (options.DrainTimeout < TimeSpan.Zero || options.DrainTimeout > TimeSpan.FromHours(24))
+        {
+            errors.Add($"Agent:DrainTimeout must be between 0 and 24 h; got {options.DrainTimeout}.");
+        }
+
+        foreach (var feature in options.Features ?? [])
+        {
+            if (!Protocol.Features.All.Contains(feature))
+            {
+                errors.Add($"Agent:Features lists '{feature}', which is not one of {string.Join(", ", Protocol.Features.All)}.");
+            }
+        }
+
+        foreach (var (key, value) in options.Labels)
+        {
+            if (key.Length is 0 or > Limits.MaxMapKeyLength || value.Length > Limits.MaxMapValueLength)
+            {
+                errors.Add($"Agent:Labels:{key} is too long (keys 1-{Limits.MaxMapKeyLength}, values up to {Limits.MaxMapValueLength} characters).");
+            }
+        }
+
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    internal static bool IsKeySegment(string value)
+    {
+        try
+        {
+            StoreKeys.Validate(value, nameof(value));
+            return value.Length <= 128 && !value.Contains('/', StringComparison.Ordinal);
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+}
+
+/// <summary>Start-up validation of <see cref="ShellExecutorOptions"/>.</summary>
+internal sealed class ShellExecutorOptionsValidator : IValidateOptions<ShellExecutorOptions>
+{
+    public ValidateOptionsResult Validate(string? name, ShellExecutorOptions options)
+    {
+        List<string> errors = [];
+        if (options.GracePeriod < TimeSpan.Zero || options.GracePeriod > TimeSpan.FromHours(1))
+        {
+            errors.Add($"Executors:Shell:GracePeriod must be between 0 and 1 h; got {options.GracePeriod}.");
+        }
+
+        // The process-group and parent-death guarantees come from util-linux: without it jobs could outlive a fence.
+        if (options.Enabled && (!OperatingSystem.IsLinux() || !File.Exists(Executors.ProcessLauncher.SetSid) || !File.Exists(Executors.ProcessLauncher.SetPriv)))
+        {
+            errors.Add($"Executors:Shell:Enabled needs Linux with {Executors.ProcessLauncher.SetSid} and {Executors.ProcessLauncher.SetPriv} (util-linux).");
+        }
+
+        if (options.Allow?.Any(string.IsNullOrWhiteSpace) == true)
+        {
+            errors.Add("Executors:Shell:Allow has an empty entry.");
+        }
+
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}

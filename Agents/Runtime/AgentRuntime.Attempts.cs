@@ -1,0 +1,172 @@
+using ControlPlane.Agents.Diagnostics;
+using ControlPlane.Agents.Executors;
+using ControlPlane.Contracts;
+using ControlPlane.Contracts.Jobs;
+
+namespace ControlPlane.Agents.Runtime;
+
+/// <summary>An attempt's life: confirm the start, run, heartbeat, enforce the timeout, report.</summary>
+internal sealed partial class AgentRuntime
+{
+    private void Launch(Attempt attempt)
+    {
+        if (_attempts.TryAdd(attempt.Key, attempt))
+        {
+            _ = Task.Run(() => RunAttemptAsync(attempt), CancellationToken.None);
+        }
+    }
+
+    private async Task RunAttemptAsync(Attempt attempt)
+    {
+        try
+        {
+            if (attempt.Immediate is { } immediate)
+            {
+                await ReportAsync(attempt, immediate.State, null, "", immediate.Error).ConfigureAwait(false);
+                return;
+            }
+
+            // The start is confirmed in the store BEFORE anything runs: a failed write means the attempt was
+            // withdrawn or changed, and then it is not started (the next pass looks at it afresh).
+            var now = _time.GetUtcNow();
+            var confirm = await WriteAsync(attempt, r => r with { State = AttemptState.Running, StartedAt = now, HeartbeatAt = now }, merge: false).ConfigureAwait(false);
+            if (confirm != WriteResult.Written)
+            {
+                return;
+            }
+
+            await ExecuteAsync(attempt).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // Never leave an attempt half-done in the table: the orphan rule reports it Lost if it still says Running.
+            AgentLog.LoopFailed(_logger, e, "attempt " + attempt.Key);
+        }
+        finally
+        {
+            if (attempt.WrittenVersion > 0)
+            {
+                _finished[attempt.Key] = attempt.WrittenVersion;
+            }
+
+            _attempts.TryRemove(attempt.Key, out _);
+            _wake.Signal();
+        }
+    }
+
+    private async Task ExecuteAsync(Attempt attempt)
+    {
+        // A fence or cancel that came while the start was being confirmed: do not start at all.
+        if (attempt.Stop == StopReason.None && !IsHealthy(_store.Session))
+        {
+            attempt.RequestStop(StopReason.Fenced);
+        }
+
+        if (attempt.Stop != StopReason.None)
+        {
+            await ReportStoppedAsync(attempt, null, "").ConfigureAwait(false);
+            return;
+        }
+
+        var record = attempt.Assigned;
+        var request = new ExecutionRequest(
+            record.JobId, record.Attempt, record.Epoch, WorkerId, record.Executor, record.Command, record.Args,
+            _options.Has(Protocol.Features.Env) ? record.Env ?? new Dictionary<string, string>() : new Dictionary<string, string>(),
+            _options.Has(Protocol.Features.WorkingDirectory) ? record.WorkingDirectory : null)
+        {
+            Progress = p => attempt.Progress = p,
+        };
+        RunningExecution execution;
+        try
+        {
+            execution = await _executors.For(record.Executor).StartAsync(request).ConfigureAwait(false);
+        }
+        catch (ExecutorStartException e)
+        {
+            AgentLog.CannotStart(_logger, attempt.Key, e.Message);
+            await ReportAsync(attempt, AttemptState.Failed, null, "", e.Message).ConfigureAwait(false);
+            return;
+        }
+
+        attempt.Attach(execution);
+        attempt.Started = true;
+        AgentMetrics.AttemptStarted();
+        AgentLog.AttemptStarted(_logger, attempt.Key, record.Executor, record.Epoch);
+        Emit(ExecutionEventKind.Start, attempt, null);
+
+        using var running = new CancellationTokenSource();
+        var heartbeats = _options.Has(Protocol.Features.Heartbeat) ? HeartbeatLoopAsync(attempt, running.Token) : Task.CompletedTask;
+        using var timeout = record.TimeoutSeconds is { } seconds && seconds > 0 && _options.Has(Protocol.Features.Timeout)
+            ? _time.CreateTimer(_ => { if (attempt.RequestStop(StopReason.Timeout)) { AgentLog.TimedOut(_logger, attempt.Key, seconds); } }, null, TimeSpan.FromSeconds(seconds), Timeout.InfiniteTimeSpan)
+            : null;
+        var outcome = await execution.Completion.ConfigureAwait(false);
+        attempt.MarkEnded();
+        await running.CancelAsync().ConfigureAwait(false);
+        await heartbeats.ConfigureAwait(false);
+
+        if (attempt.Stop == StopReason.None)
+        {
+            var state = outcome.ExitCode == 0 ? AttemptState.Succeeded : AttemptState.Failed;
+            Ended(attempt, state.ToString(), outcome.ExitCode);
+            await ReportAsync(attempt, state, outcome.ExitCode, outcome.Output, outcome.Error).ConfigureAwait(false);
+        }
+        else
+        {
+            await ReportStoppedAsync(attempt, outcome.ExitCode, outcome.Output).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The report of an attempt the agent stopped, by why it stopped it.</summary>
+    private async Task ReportStoppedAsync(Attempt attempt, int? exitCode, string output)
+    {
+        var (state, error) = attempt.Stop switch
+        {
+            StopReason.Cancel => (AttemptState.Cancelled, "Cancelled on request."),
+            StopReason.Timeout => (AttemptState.Failed, $"Timed out after {attempt.Assigned.TimeoutSeconds} s."),
+            StopReason.Drained => (AttemptState.Lost, "Stopped by the agent's drain."),
+            StopReason.Fenced => (AttemptState.Lost, "Killed by the agent's self-fencing: it lost contact with the store."),
+            _ => (AttemptState.Lost, "Withdrawn by the leader."),
+        };
+        if (attempt.Started)
+        {
+            Ended(attempt, state.ToString(), exitCode);
+        }
+
+        if (attempt.Stop == StopReason.Withdrawn)
+        {
+            // The assignment is gone: there is nobody to report to.
+            return;
+        }
+
+        await ReportAsync(attempt, state, exitCode, output, error).ConfigureAwait(false);
+    }
+
+    private void Ended(Attempt attempt, string state, int? exitCode)
+    {
+        AgentMetrics.AttemptFinished(state);
+        AgentLog.AttemptEnded(_logger, attempt.Key, state, exitCode);
+        Emit(ExecutionEventKind.End, attempt, state);
+    }
+
+    private async Task HeartbeatLoopAsync(Attempt attempt, CancellationToken token)
+    {
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(_options.HeartbeatInterval, _time, token).ConfigureAwait(false);
+                var now = _time.GetUtcNow();
+                var progress = attempt.Progress;
+                var result = await WriteAsync(attempt, r => r with { HeartbeatAt = now, Progress = progress ?? r.Progress }, merge: true, token).ConfigureAwait(false);
+                if (result == WriteResult.Gone && attempt.RequestStop(StopReason.Withdrawn))
+                {
+                    AgentLog.Withdrawn(_logger, attempt.Key);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+            // The attempt ended.
+        }
+    }
+}

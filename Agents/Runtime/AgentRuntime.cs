@@ -1,0 +1,224 @@
+using System.Collections.Concurrent;
+using ControlPlane.Agents.Diagnostics;
+using ControlPlane.Agents.Executors;
+using ControlPlane.Contracts;
+using ControlPlane.Contracts.Workers;
+using ControlPlane.Coordination;
+using ControlPlane.Coordination.Caching;
+using ControlPlane.Coordination.Membership;
+using Microsoft.Extensions.Logging;
+
+namespace ControlPlane.Agents.Runtime;
+
+/// <summary>What ended an agent's run.</summary>
+internal enum DrainCause
+{
+    /// <summary>The host is stopping (SIGTERM).</summary>
+    HostStopping,
+
+    /// <summary>A <c>drains/&lt;workerId&gt;</c> record asked for it: the host is stopped afterwards.</summary>
+    DrainRecord,
+
+    /// <summary>A background loop failed: the agent drains and the host is stopped.</summary>
+    Failed,
+}
+
+/// <summary>
+/// One agent on one store connection (docs/protocol.md, docs/agent.md): registers the worker, follows its
+/// assignments and drain record through watch-fed caches, reconciles what runs with what is assigned, fences itself
+/// when its session could expire, and drains. Partial files: reconciliation, attempts, reports, fencing, drain.
+/// </summary>
+internal sealed partial class AgentRuntime
+{
+    // "At least every second" (docs/protocol.md): the floor under the level-triggered loop.
+    private static readonly TimeSpan ReconcilePeriod = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan FencePeriod = TimeSpan.FromMilliseconds(100);
+    private readonly ICoordinationStore _store;
+    private readonly AgentOptions _options;
+    private readonly ExecutorRegistry _executors;
+    private readonly IReadOnlyList<IExecutionObserver> _observers;
+    private readonly ILoggerFactory _loggerFactory;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly ConcurrentDictionary<string, Attempt> _attempts = new(StringComparer.Ordinal);
+    private readonly Wakeup _wake = new();
+    private readonly TaskCompletionSource<DrainCause> _drainRequested = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly CancellationTokenSource _abort = new();
+    private readonly string _assignmentsPrefix;
+    private MemberRegistration? _registration;
+    private WatchCache? _assignments;
+    private WatchCache? _drains;
+    private readonly TimeSpan _stopGrace;
+    private volatile bool _draining;
+
+    public AgentRuntime(
+        ICoordinationStore store, AgentOptions options, ExecutorRegistry executors, IEnumerable<IExecutionObserver> observers,
+        ILoggerFactory loggerFactory, TimeProvider time, TimeSpan stopGrace)
+    {
+        _stopGrace = stopGrace;
+        _store = store;
+        _options = options;
+        _executors = executors;
+        _observers = observers.ToList();
+        _loggerFactory = loggerFactory;
+        _logger = loggerFactory.CreateLogger<AgentRuntime>();
+        _time = time;
+        WorkerId = WorkerIdentity.Resolve(options.Id);
+        _assignmentsPrefix = StoreLayout.WorkerAssignments(WorkerId);
+        StartedAt = time.GetUtcNow();
+    }
+
+    /// <summary>This agent's worker id.</summary>
+    public string WorkerId { get; }
+
+    /// <summary>When this agent started.</summary>
+    public DateTimeOffset StartedAt { get; }
+
+    /// <summary>True while the registration exists on the current session.</summary>
+    public bool Registered => _registration?.Registered == true;
+
+    /// <summary>Attempts in progress here (running, starting or reporting).</summary>
+    public int ActiveAttempts => _attempts.Count;
+
+    /// <summary>Completes when the worker is registered the first time.</summary>
+    public Task RegisteredOnce => _registeredOnce.Task;
+
+    private readonly TaskCompletionSource _registeredOnce = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Asks for a drain; the first cause wins.</summary>
+    public void RequestDrain(DrainCause cause) => _drainRequested.TrySetResult(cause);
+
+    /// <summary>Kills every attempt at once, without reports, and ends <see cref="RunAsync"/> as soon as possible
+    /// (the host's shutdown timeout ran out).</summary>
+    public void Abort()
+    {
+        var count = 0;
+        foreach (var attempt in _attempts.Values)
+        {
+            attempt.RequestStop(StopReason.Fenced);
+            count++;
+        }
+
+        if (count > 0)
+        {
+            AgentLog.Aborted(_logger, count);
+        }
+
+        _abort.Cancel();
+    }
+
+    /// <summary>Registers, runs assignments until a drain is requested (or <paramref name="cancellationToken"/>
+    /// fires before registration), drains and deregisters. Returns what ended the run.</summary>
+    public async Task<DrainCause> RunAsync(CancellationToken cancellationToken)
+    {
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _abort.Token);
+        var token = linked.Token;
+        _registration = new MemberRegistration(
+            _store, StoreLayout.Workers, WorkerId, ContractJson.Serialize(BuildRecord(draining: false)),
+            _loggerFactory.CreateLogger<MemberRegistration>(), _time);
+        _assignments = new WatchCache(_store, _assignmentsPrefix, _loggerFactory.CreateLogger<WatchCache>(), _time);
+        _drains = new WatchCache(_store, StoreLayout.Drain(WorkerId), _loggerFactory.CreateLogger<WatchCache>(), _time);
+        Task[] loops = [];
+        try
+        {
+            // Caches first: the first reconcile pass after registering already sees every assignment.
+            await _assignments.StartAsync(token).ConfigureAwait(false);
+            await _drains.StartAsync(token).ConfigureAwait(false);
+            var registering = _registration.StartAsync(token);
+            if (await Task.WhenAny(registering, _drainRequested.Task).ConfigureAwait(false) == registering)
+            {
+                await registering.ConfigureAwait(false);
+                AgentLog.Registered(_logger, WorkerId, _store.Session.Id, _options.Slots,
+                    string.Join(",", _executors.Advertised), string.Join(",", _options.EffectiveFeatures));
+                _registeredOnce.TrySetResult();
+                loops =
+                [
+                    Guard("reconcile", () => ReconcileLoopAsync(token), token),
+                    Guard("fencing", () => FenceLoopAsync(token), token),
+                    Guard("wake", () => PumpAsync(_assignments.WatchAppliedAsync(token)), token),
+                    Guard("wake", () => PumpAsync(_drains.WatchAppliedAsync(token)), token),
+                    Guard("wake", () => PumpAsync(_registration.WatchRegisteredAsync(token)), token),
+                ];
+            }
+
+            var cause = await _drainRequested.Task.WaitAsync(token).ConfigureAwait(false);
+            await DrainAsync(cause, token).ConfigureAwait(false);
+            return cause;
+        }
+        finally
+        {
+            await linked.CancelAsync().ConfigureAwait(false);
+            await Task.WhenAll(loops).ConfigureAwait(false);
+            foreach (var attempt in _attempts.Values)
+            {
+                // Only an abort gets here with attempts left: none may outlive the agent's registration.
+                attempt.RequestStop(StopReason.Fenced);
+            }
+
+            await _drains.DisposeAsync().ConfigureAwait(false);
+            await _assignments.DisposeAsync().ConfigureAwait(false);
+            await _registration.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The registration record of this agent.</summary>
+    internal WorkerRecord BuildRecord(bool draining) => new()
+    {
+        Id = WorkerId,
+        Host = Environment.MachineName,
+        ProcessId = Environment.ProcessId,
+        Labels = new Dictionary<string, string>(_options.Labels, StringComparer.Ordinal),
+        Slots = _options.Slots,
+        Version = WorkerIdentity.Version,
+        ProtocolVersion = Protocol.Version,
+        Executors = _executors.Advertised,
+        Features = _options.EffectiveFeatures,
+        HeartbeatSeconds = _options.Has(Protocol.Features.Heartbeat) ? _options.HeartbeatInterval.TotalSeconds : 0,
+        StartedAt = StartedAt,
+        Draining = draining,
+    };
+
+    private async Task PumpAsync<T>(IAsyncEnumerable<T> changes)
+    {
+        await foreach (var _ in changes.ConfigureAwait(false))
+        {
+            _wake.Signal();
+        }
+    }
+
+    /// <summary>Runs a background loop; cancellation ends it quietly, anything else goes to the one fatal path:
+    /// logged, and the agent drains (its attempts are still reported) and stops the host, rather than living on
+    /// half-working.</summary>
+    private Task Guard(string name, Func<Task> loop, CancellationToken token) => Task.Run(async () =>
+    {
+        try
+        {
+            await loop().ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+        }
+        catch (Exception e)
+        {
+            AgentLog.LoopFailed(_logger, e, name);
+            RequestDrain(DrainCause.Failed);
+        }
+    }, CancellationToken.None);
+
+    private void Emit(ExecutionEventKind kind, Attempt attempt, string? state)
+    {
+        var e = new ExecutionEvent(kind, attempt.Assigned.JobId, attempt.Assigned.Attempt, attempt.Assigned.Epoch, WorkerId,
+            Environment.ProcessId, _time.GetUtcNow(), state, attempt.JobProcessId);
+        foreach (var observer in _observers)
+        {
+            try
+            {
+                observer.OnExecutionEvent(e);
+            }
+            catch (Exception ex)
+            {
+                AgentLog.ObserverFailed(_logger, ex);
+            }
+        }
+    }
+}

@@ -1,0 +1,64 @@
+using ControlPlane.TestSupport;
+using ControlPlane.TestSupport.ControlPlane;
+
+namespace ControlPlane.Bench.ControlPlane;
+
+/// <summary>
+/// A whole control plane for a benchmark: a store started for the run (ZooKeeper or etcd, stock timings), N
+/// directors and M agents as separate processes of the real builds, all on loopback. Disposing stops everything.
+/// </summary>
+internal sealed class BenchCluster : IAsyncDisposable
+{
+    private BenchCluster(ServerCluster servers, ControlPlaneApps apps, StoreTarget target)
+    {
+        Servers = servers;
+        Apps = apps;
+        Target = target;
+    }
+
+    public ServerCluster Servers { get; }
+
+    public ControlPlaneApps Apps { get; }
+
+    public StoreTarget Target { get; }
+
+    public List<DirectorProcess> Directors { get; } = [];
+
+    public List<AppProcess> Agents { get; } = [];
+
+    /// <summary>Starts the store and the processes and waits until every agent is registered and a leader leads.</summary>
+    public static async Task<BenchCluster> StartAsync(
+        string backend, int directors, int agents, int slots, TimeSpan sessionTimeout, IEnumerable<string>? directorArguments = null,
+        CancellationToken cancellationToken = default)
+    {
+        ServerCluster servers = backend switch
+        {
+            "zookeeper" => await ZooKeeperEnsemble.StartAsync(1, new ZooKeeperServerOptions { TickTime = TimeSpan.FromSeconds(1), HeapMegabytes = 1024 }, cancellationToken).ConfigureAwait(false),
+            "etcd" => await EtcdCluster.StartAsync(1, cancellationToken: cancellationToken).ConfigureAwait(false),
+            _ => throw new ArgumentException($"--backend is zookeeper or etcd, not '{backend}'."),
+        };
+        var target = new StoreTarget(backend, string.Join(',', servers.Members.Select(m => m.ClientAddress)), "bench", sessionTimeout);
+        var cluster = new BenchCluster(servers, new ControlPlaneApps("bench"), target);
+        var directorArgs = (directorArguments ?? []).Append("--Logging:LogLevel:Default=Warning").ToList();
+        cluster.Directors.AddRange(await Task.WhenAll(Enumerable.Range(1, directors)
+            .Select(i => cluster.Apps.StartDirectorAsync(target, $"director-{i}", directorArgs, cancellationToken))).ConfigureAwait(false));
+        cluster.Agents.AddRange(await Task.WhenAll(Enumerable.Range(1, agents)
+            .Select(i => cluster.Apps.StartAgentAsync(target, $"agent-{i}", slots, ["--Logging:LogLevel:Default=Warning"]))).ConfigureAwait(false));
+        await cluster.WaitForWorkersAsync(agents).ConfigureAwait(false);
+        return cluster;
+    }
+
+    public async Task WaitForWorkersAsync(int count)
+    {
+        var client = Directors[0].Client;
+        await Eventually.UntilAsync(
+            async () => (await client.WorkersAsync().ConfigureAwait(false)).Count >= count && await client.LeaderAsync().ConfigureAwait(false) is not null,
+            TimeSpan.FromMinutes(2)).ConfigureAwait(false);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Apps.DisposeAsync().ConfigureAwait(false);
+        await Servers.DisposeAsync().ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,203 @@
+using ControlPlane.Contracts;
+using ControlPlane.Contracts.Directors;
+using ControlPlane.Coordination;
+using ControlPlane.Coordination.Election;
+using ControlPlane.Coordination.Hosting;
+using ControlPlane.Coordination.Membership;
+using ControlPlane.Director.Scheduling;
+using Microsoft.Extensions.Options;
+
+namespace ControlPlane.Director.Hosting;
+
+/// <summary>
+/// The director's background life: once the store is reachable it checks the key layout version, registers the
+/// director, campaigns for leadership and, while it leads, runs the scheduler. A watchdog makes a leader whose
+/// scheduling loop has stalled resign (its session would otherwise keep it leader forever), then campaign again.
+/// On shutdown it resigns, so a successor takes over without waiting for the session to expire.
+/// </summary>
+internal sealed partial class DirectorRuntime : BackgroundService
+{
+    private readonly StoreConnection _connection;
+    private readonly DirectorIdentity _director;
+    private readonly SchedulerOptions _scheduler;
+    private readonly SchedulerMetrics _metrics;
+    private readonly ILoggerFactory _loggerFactory;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly IHostApplicationLifetime _lifetime;
+    private volatile LeaderElection? _election;
+
+    public DirectorRuntime(
+        StoreConnection connection, DirectorIdentity director, IOptions<SchedulerOptions> scheduler, SchedulerMetrics metrics,
+        ILoggerFactory loggerFactory, TimeProvider time, IHostApplicationLifetime lifetime)
+    {
+        _connection = connection;
+        _director = director;
+        _scheduler = scheduler.Value;
+        _metrics = metrics;
+        _loggerFactory = loggerFactory;
+        _logger = loggerFactory.CreateLogger<DirectorRuntime>();
+        _time = time;
+        _lifetime = lifetime;
+    }
+
+    /// <summary>This director's current election, if it campaigns.</summary>
+    public LeaderElection? Election => _election;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var store = await WaitForStoreAsync(stoppingToken).ConfigureAwait(false);
+        if (store is null)
+        {
+            return;
+        }
+
+        // The listening addresses are known once the server has started.
+        await Task.WhenAny(Task.Delay(Timeout.Infinite, _lifetime.ApplicationStarted), Task.Delay(Timeout.Infinite, stoppingToken))
+            .ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
+        if (stoppingToken.IsCancellationRequested)
+        {
+            return;
+        }
+
+        var record = new DirectorRecord
+        {
+            Id = _director.Id,
+            Url = _director.Url,
+            Version = typeof(DirectorRuntime).Assembly.GetName().Version?.ToString() ?? "0",
+            StartedAt = _time.GetUtcNow(),
+        };
+        var value = ContractJson.Serialize(record);
+        await EnsureLayoutAsync(store, stoppingToken).ConfigureAwait(false);
+        await using var registration = new MemberRegistration(
+            store, StoreLayout.Directors, _director.Id, value, _loggerFactory.CreateLogger<MemberRegistration>(), _time);
+        await registration.StartAsync(stoppingToken).ConfigureAwait(false);
+        Log.Registered(_logger, _director.Id, record.Url);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var election = new LeaderElection(
+                store,
+                new LeaderElectionOptions { ElectionKey = StoreLayout.Election, CandidateValue = value },
+                _loggerFactory.CreateLogger<LeaderElection>(),
+                _time);
+            _election = election;
+            try
+            {
+                election.Start();
+                await CampaignAsync(store, election, stoppingToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                _election = null;
+                // Resigning deletes the candidate key: on shutdown a successor leads at once.
+                using var resign = new CancellationTokenSource(_connection.Options.RequestTimeout);
+                try
+                {
+                    await election.ResignAsync(resign.Token).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is StoreException or OperationCanceledException)
+                {
+                    Log.ResignFailed(_logger, e);
+                }
+
+                await election.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>Leads whenever elected; returns when the watchdog made this candidate resign (to campaign afresh).</summary>
+    private async Task CampaignAsync(ICoordinationStore store, LeaderElection election, CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var lead = await election.WaitForLeadershipAsync(stoppingToken).ConfigureAwait(false);
+            var scheduler = new LeaderScheduler(_scheduler, _metrics, _loggerFactory, _time);
+            using var term = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+            var run = scheduler.RunAsync(store, election, lead, term.Token);
+            var stalled = await WatchdogAsync(scheduler, run, term.Token).ConfigureAwait(false);
+            await term.CancelAsync().ConfigureAwait(false);
+            await run.ConfigureAwait(false);
+            if (stalled)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>Returns true when the scheduler stalled past the watchdog timeout, false when it ended on its own.</summary>
+    private async Task<bool> WatchdogAsync(LeaderScheduler scheduler, Task run, CancellationToken cancellationToken)
+    {
+        var period = TimeSpan.FromTicks(Math.Max(_scheduler.WatchdogTimeout.Ticks / 10, TimeSpan.FromMilliseconds(100).Ticks));
+        while (!run.IsCompleted && !cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.WhenAny(run, Task.Delay(period, _time, cancellationToken)).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return false;
+            }
+
+            if (!run.IsCompleted && scheduler.SinceProgress > _scheduler.WatchdogTimeout)
+            {
+                Log.WatchdogResign(_logger, scheduler.SinceProgress.TotalSeconds);
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private async Task<ICoordinationStore?> WaitForStoreAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            return await _connection.Connected.WaitAsync(stoppingToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Writes <c>meta/schema</c> on a fresh store and refuses a layout newer than this build understands.</summary>
+    private async Task EnsureLayoutAsync(ICoordinationStore store, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var item = await store.GetAsync(StoreLayout.Schema, cancellationToken).ConfigureAwait(false);
+            if (item is not null)
+            {
+                var schema = ContractJson.Deserialize<SchemaRecord>(item.Value.Span);
+                if (schema.LayoutVersion > Protocol.LayoutVersion)
+                {
+                    throw new InvalidOperationException(
+                        $"The store's key layout is version {schema.LayoutVersion}; this director understands up to {Protocol.LayoutVersion}. Upgrade the director.");
+                }
+
+                return;
+            }
+
+            var created = await store.CommitAsync(
+                new Transaction().Create(StoreLayout.Schema, ContractJson.Serialize(new SchemaRecord(Protocol.LayoutVersion))),
+                cancellationToken).ConfigureAwait(false);
+            if (created.Succeeded || attempt >= 3)
+            {
+                return;
+            }
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 751, Level = LogLevel.Information, Message = "Director {DirectorId} registered at {Url}")]
+        public static partial void Registered(ILogger logger, string directorId, string url);
+
+        [LoggerMessage(EventId = 752, Level = LogLevel.Critical, Message = "The scheduling loop made no progress for {Seconds:0.0} s: resigning leadership")]
+        public static partial void WatchdogResign(ILogger logger, double seconds);
+
+        [LoggerMessage(EventId = 753, Level = LogLevel.Warning, Message = "Could not resign leadership cleanly; the session's expiry will end it")]
+        public static partial void ResignFailed(ILogger logger, Exception exception);
+    }
+}

@@ -1,0 +1,61 @@
+using System.Diagnostics.Metrics;
+
+namespace ControlPlane.Director.Scheduling;
+
+/// <summary>
+/// Scheduler instruments on the director's meter (<c>ControlPlane.Director</c>); the <c>/metrics</c> endpoint
+/// exports them. Names follow OpenTelemetry conventions; docs/operations.md says what each means.
+/// </summary>
+internal sealed class SchedulerMetrics
+{
+    /// <summary>Meter name shared with the API's instruments.</summary>
+    public const string MeterName = "ControlPlane.Director";
+
+    private readonly Counter<long> _writes;
+    private readonly Counter<long> _passes;
+    private readonly Histogram<double> _passDuration;
+    private readonly Counter<long> _refused;
+    private int _leader;
+    private int _pending;
+    private int _unplaceable;
+
+    public SchedulerMetrics(IMeterFactory meterFactory)
+    {
+        var meter = meterFactory.Create(MeterName);
+        _writes = meter.CreateCounter<long>("controlplane.scheduler.writes", "{write}", "Planned writes committed by the leader, by kind.");
+        _passes = meter.CreateCounter<long>("controlplane.scheduler.passes", "{pass}", "Reconciliation passes completed.");
+        _passDuration = meter.CreateHistogram<double>("controlplane.scheduler.pass.duration", "s", "Duration of one reconciliation pass, writes included.");
+        _refused = meter.CreateCounter<long>("controlplane.scheduler.batches.refused", "{batch}", "Fenced batches the store refused because a record changed underneath (replanned).");
+        meter.CreateObservableGauge("controlplane.scheduler.leader", () => Volatile.Read(ref _leader), "{leader}", "1 while this director schedules as leader.");
+        meter.CreateObservableGauge("controlplane.jobs.pending", () => Volatile.Read(ref _pending), "{job}", "Pending jobs seen by the leader's last pass.");
+        meter.CreateObservableGauge("controlplane.jobs.unplaceable", () => Volatile.Read(ref _unplaceable), "{job}", "Jobs whose turn had come but no worker could take them in the last pass.");
+    }
+
+    public void Leading(bool leading) => Volatile.Write(ref _leader, leading ? 1 : 0);
+
+    public void PassCompleted(Plan plan, TimeSpan duration)
+    {
+        Volatile.Write(ref _pending, plan.Pending);
+        Volatile.Write(ref _unplaceable, plan.Unplaceable);
+        _passes.Add(1);
+        if (_passDuration.Enabled)
+        {
+            _passDuration.Record(duration.TotalSeconds);
+        }
+    }
+
+    public void Committed(IEnumerable<PlannedWrite> writes)
+    {
+        if (!_writes.Enabled)
+        {
+            return;
+        }
+
+        foreach (var write in writes)
+        {
+            _writes.Add(1, new KeyValuePair<string, object?>("kind", write.Kind.ToString().ToLowerInvariant()));
+        }
+    }
+
+    public void Refused() => _refused.Add(1);
+}

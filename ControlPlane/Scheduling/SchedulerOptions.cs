@@ -1,0 +1,95 @@
+namespace ControlPlane.Director.Scheduling;
+
+/// <summary>
+/// The <c>Scheduler:*</c> section: how the leader reconciles. Defaults suit a cluster with a 10 s session timeout;
+/// every value is validated at start-up.
+/// </summary>
+public sealed class SchedulerOptions
+{
+    /// <summary>Configuration section name.</summary>
+    public const string Section = "Scheduler";
+
+    /// <summary>Longest time between two reconciliation passes when nothing wakes the loop. <value>1 s.</value></summary>
+    public TimeSpan ReconcileInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>An assignment its agent has not confirmed within this time (on the leader's clock) is taken back.
+    /// <value>30 s.</value></summary>
+    public TimeSpan StartTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Added to a job's <c>timeoutSeconds</c> before the leader ends an attempt whose agent stayed silent
+    /// (the agent enforces the timeout itself; this is the backstop for a gray failure). <value>10 s.</value></summary>
+    public TimeSpan TimeoutGrace { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>First retry backoff; it doubles with every attempt. <value>1 s.</value></summary>
+    public TimeSpan RetryBackoff { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Cap of the retry backoff. <value>60 s.</value></summary>
+    public TimeSpan MaxRetryBackoff { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Finished jobs are removed this long after they finished. <value>24 h.</value></summary>
+    public TimeSpan Retention { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>A worker whose running attempts have not reported for this many of its heartbeat intervals is
+    /// suspect: it gets no new work until they report again. <value>3.</value></summary>
+    public int SuspectAfterHeartbeats { get; set; } = 3;
+
+    /// <summary>Most jobs placed in one pass (the rest wait for the next). <value>2000.</value></summary>
+    public int MaxPlacementsPerPass { get; set; } = 2000;
+
+    /// <summary>A leader whose reconciliation loop has not completed a pass for this long resigns, so a stalled
+    /// leader cannot hold leadership while its session heartbeats on. <value>30 s.</value></summary>
+    public TimeSpan WatchdogTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Throws <see cref="System.ComponentModel.DataAnnotations.ValidationException"/> naming the bad setting.</summary>
+    public void Validate()
+    {
+        Positive(nameof(ReconcileInterval), ReconcileInterval);
+        Positive(nameof(StartTimeout), StartTimeout);
+        Positive(nameof(RetryBackoff), RetryBackoff);
+        Positive(nameof(Retention), Retention);
+        Positive(nameof(WatchdogTimeout), WatchdogTimeout);
+        if (TimeoutGrace < TimeSpan.Zero)
+        {
+            throw Invalid(nameof(TimeoutGrace), "must not be negative");
+        }
+
+        if (MaxRetryBackoff < RetryBackoff)
+        {
+            throw Invalid(nameof(MaxRetryBackoff), "must be at least RetryBackoff");
+        }
+
+        if (SuspectAfterHeartbeats < 2)
+        {
+            throw Invalid(nameof(SuspectAfterHeartbeats), "must be at least 2 (one late heartbeat is normal)");
+        }
+
+        if (MaxPlacementsPerPass < 1)
+        {
+            throw Invalid(nameof(MaxPlacementsPerPass), "must be positive");
+        }
+
+        if (WatchdogTimeout <= ReconcileInterval * 3)
+        {
+            throw Invalid(nameof(WatchdogTimeout), "must be more than three reconcile intervals");
+        }
+    }
+
+    /// <summary>Backoff before attempt <paramref name="nextAttempt"/> (2 or more) may start.</summary>
+    public TimeSpan BackoffBefore(int nextAttempt)
+    {
+        var doublings = Math.Clamp(nextAttempt - 2, 0, 30);
+        var ticks = Math.Min(RetryBackoff.Ticks * (1L << Math.Min(doublings, 20)), MaxRetryBackoff.Ticks);
+        return TimeSpan.FromTicks(ticks);
+    }
+
+    private static void Positive(string name, TimeSpan value)
+    {
+        if (value <= TimeSpan.Zero)
+        {
+            throw Invalid(name, "must be positive");
+        }
+    }
+
+    private static System.ComponentModel.DataAnnotations.ValidationException Invalid(string name, string why) =>
+        new($"Scheduler:{name} {why}.");
+}

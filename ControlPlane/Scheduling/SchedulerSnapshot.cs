@@ -1,0 +1,64 @@
+using ControlPlane.Contracts.Jobs;
+using ControlPlane.Contracts.Workers;
+
+namespace ControlPlane.Director.Scheduling;
+
+/// <summary>A live worker as the leader sees it.</summary>
+/// <param name="Id">Worker id.</param>
+/// <param name="Record">Its registration.</param>
+/// <param name="Session">The session its registration hangs on: the worker's incarnation.</param>
+/// <param name="DrainRequested">A drain record exists for it.</param>
+/// <param name="Suspect">A suspect record exists for it.</param>
+internal sealed record WorkerInfo(string Id, WorkerRecord Record, long Session, bool DrainRequested, bool Suspect)
+{
+    /// <summary>Takes new work: not draining, not suspect, and speaks a protocol this director serves.</summary>
+    public bool Ready => !Record.Draining && !DrainRequested && !Suspect
+        && Record.ProtocolVersion is >= Contracts.Protocol.MinProtocolVersion and <= Contracts.Protocol.Version;
+}
+
+/// <summary>A job record with the store metadata the scheduler needs.</summary>
+/// <param name="Key">Store key.</param>
+/// <param name="Record">The parsed record.</param>
+/// <param name="Version">Version for conditional writes.</param>
+/// <param name="CreateRevision">Submission order.</param>
+/// <param name="Bytes">Serialized size, to bound transactions.</param>
+internal sealed record JobInfo(string Key, JobRecord Record, long Version, long CreateRevision, int Bytes);
+
+/// <summary>An assignment with what the leader observed about it on its own clock.</summary>
+/// <param name="Key">Store key.</param>
+/// <param name="WorkerId">Worker (from the key).</param>
+/// <param name="JobId">Job (from the key).</param>
+/// <param name="Attempt">Attempt (from the key).</param>
+/// <param name="Record">The parsed record, or null when it cannot be read.</param>
+/// <param name="Version">Version for conditional writes.</param>
+/// <param name="FirstSeen">When this leader first saw it.</param>
+/// <param name="LastChanged">When this leader last saw it change (a report or heartbeat).</param>
+/// <param name="RunningSince">When this leader first saw it Running.</param>
+internal sealed record AssignmentInfo(
+    string Key, string WorkerId, string JobId, int Attempt, AssignmentRecord? Record, long Version,
+    DateTimeOffset FirstSeen, DateTimeOffset LastChanged, DateTimeOffset? RunningSince);
+
+/// <summary>Everything one reconciliation pass looks at, read from the leader's caches at one moment.</summary>
+internal sealed class SchedulerSnapshot
+{
+    /// <summary>Live workers by id.</summary>
+    public required IReadOnlyDictionary<string, WorkerInfo> Workers { get; init; }
+
+    /// <summary>Workers with a suspect record (live or not).</summary>
+    public required IReadOnlySet<string> Suspects { get; init; }
+
+    /// <summary>Every readable job by id.</summary>
+    public required IReadOnlyDictionary<string, JobInfo> Jobs { get; init; }
+
+    /// <summary>Every assignment.</summary>
+    public required IReadOnlyList<AssignmentInfo> Assignments { get; init; }
+
+    /// <summary>For jobs recorded as Assigned whose assignment does not exist: when this leader first noticed.</summary>
+    public required IReadOnlyDictionary<string, DateTimeOffset> MissingAssignmentSince { get; init; }
+
+    /// <summary>The leader's epoch.</summary>
+    public required long Epoch { get; init; }
+
+    /// <summary>The leader's clock at the snapshot.</summary>
+    public required DateTimeOffset Now { get; init; }
+}

@@ -1,0 +1,142 @@
+using ControlPlane.TestSupport.Processes;
+
+namespace ControlPlane.TestSupport.ControlPlane;
+
+/// <summary>
+/// Starts the real director and agent builds (<c>ControlPlane/bin/&lt;config&gt;/net10.0/ControlPlane.Director.dll</c>,
+/// <c>Agents/bin/.../ControlPlane.Agents.dll</c>) as child processes of the test, under the same parent-death
+/// signal as the store servers: nothing outlives the test run. Every process gets its own directory (log, execution
+/// log) below the fixture root.
+/// </summary>
+public sealed class ControlPlaneApps : IAsyncDisposable
+{
+    private readonly FixtureDirectory _directory;
+    private readonly List<AppProcess> _processes = [];
+    private readonly Lock _lock = new();
+
+    /// <summary>Creates an empty set of processes for one test or fixture.</summary>
+    public ControlPlaneApps(string name = "apps") => _directory = new FixtureDirectory(name);
+
+    /// <summary>The bearer token every director started here accepts.</summary>
+    public string Token { get; } = "test-token-" + Guid.NewGuid().ToString("N")[..12];
+
+    /// <summary>Directory holding the processes' logs.</summary>
+    public string Directory => _directory.Path;
+
+    /// <summary>Every process started so far.</summary>
+    public IReadOnlyList<AppProcess> Processes
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return [.. _processes];
+            }
+        }
+    }
+
+    /// <summary>Execution logs of every agent started so far (one file per agent process).</summary>
+    public IEnumerable<string> ExecutionLogs => System.IO.Directory.EnumerateFiles(_directory.Path, "*.executions.jsonl");
+
+    /// <summary>Starts a director listening on a free loopback port and waits until it answers <c>/healthz</c>.</summary>
+    public async Task<DirectorProcess> StartDirectorAsync(StoreTarget store, string name, IEnumerable<string>? extraArguments = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        var port = PortAllocator.Allocate(1)[0];
+        var url = $"http://127.0.0.1:{port}";
+        var arguments = new List<string>
+        {
+            Locate("ControlPlane", "ControlPlane.Director.dll"),
+            "--urls", url,
+            $"--Director:Id={name}",
+            $"--Director:Url={url}",
+            $"--Auth:Tokens:0={Token}",
+        };
+        arguments.AddRange(store.Arguments());
+        arguments.AddRange(extraArguments ?? []);
+        var process = await StartAsync(name, arguments).ConfigureAwait(false);
+        var director = new DirectorProcess(process, new Uri(url), Token);
+        await Eventually.UntilAsync(
+            async () => process.HasExited ? throw new InvalidOperationException($"{name} exited: {process.LogTail()}") : await director.Client.IsHealthyAsync().ConfigureAwait(false),
+            TimeSpan.FromSeconds(60),
+            () => process.LogTail()).ConfigureAwait(false);
+        return director;
+    }
+
+    /// <summary>Starts an agent with the shell executor enabled and an execution log; does not wait for its registration.</summary>
+    public Task<AppProcess> StartAgentAsync(StoreTarget store, string id, int slots = 4, IEnumerable<string>? extraArguments = null)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        var arguments = new List<string>
+        {
+            Locate("Agents", "ControlPlane.Agents.dll"),
+            $"--Agent:Id={id}",
+            $"--Agent:Slots={slots}",
+            $"--Agent:ExecutionLog={Path.Combine(_directory.Path, $"{id}-{Guid.NewGuid().ToString("N")[..6]}.executions.jsonl")}",
+            "--Executors:Shell:Enabled=true",
+        };
+        arguments.AddRange(store.Arguments());
+        arguments.AddRange(extraArguments ?? []);
+        return StartAsync(id, arguments);
+    }
+
+    private async Task<AppProcess> StartAsync(string name, List<string> arguments)
+    {
+        var log = Path.Combine(_directory.Path, $"{name}-{Guid.NewGuid().ToString("N")[..6]}.log");
+        arguments.Add($"--Test:FixtureDirectory={_directory.Path}");
+        // The fixture path in the command line lets test.sh find a process that outlived its test run.
+        var environment = new Dictionary<string, string>
+        {
+            ["DOTNET_ENVIRONMENT"] = "Production",
+            ["Logging__Console__FormatterName"] = "simple",
+            ["Logging__Console__FormatterOptions__TimestampFormat"] = "HH:mm:ss.fff ",
+            ["Logging__Console__FormatterOptions__SingleLine"] = "true",
+            ["CP_FIXTURE_DIR"] = _directory.Path,
+        };
+        var process = await ProcessLauncher.StartAsync(DotNet, arguments, log, _directory.Path, environment).ConfigureAwait(false);
+        var app = new AppProcess(name, process, log);
+        lock (_lock)
+        {
+            _processes.Add(app);
+        }
+
+        return app;
+    }
+
+    private static string DotNet => Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
+
+    /// <summary>The build output of <paramref name="project"/> in the configuration the tests were built in.</summary>
+    private static string Locate(string project, string assembly)
+    {
+        // Tests run from <root>/<TestProject>/bin/<Configuration>/net10.0/.
+        var baseDirectory = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+        var framework = baseDirectory.Name;
+        var configuration = baseDirectory.Parent!.Name;
+        var root = baseDirectory.Parent.Parent!.Parent!.Parent!.FullName;
+        var path = Path.Combine(root, project, "bin", configuration, framework, assembly);
+        return File.Exists(path)
+            ? path
+            : throw new FileNotFoundException($"{assembly} is not built at {path}; build the solution (test.sh does) before the integration tests.", path);
+    }
+
+    /// <summary>Kills every process still running and deletes the directory.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var process in Processes)
+        {
+            await process.DisposeAsync().ConfigureAwait(false);
+        }
+
+        _directory.Dispose();
+    }
+}
+
+/// <summary>A director process and a client for its API.</summary>
+/// <param name="Process">The process.</param>
+/// <param name="Url">Its API base address.</param>
+/// <param name="Token">A bearer token it accepts.</param>
+public sealed record DirectorProcess(AppProcess Process, Uri Url, string Token)
+{
+    /// <summary>A client of this director's API.</summary>
+    public DirectorClient Client { get; } = new(Url, Token);
+}

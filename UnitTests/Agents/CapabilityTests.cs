@@ -1,0 +1,77 @@
+using ControlPlane.Agents;
+using ControlPlane.Contracts;
+using ControlPlane.Contracts.Workers;
+using ControlPlane.TestSupport.Coordination;
+
+namespace ControlPlane.UnitTests.Agents;
+
+public sealed class CapabilityTests
+{
+    private readonly InMemoryStoreServer _server = new();
+
+    [Fact]
+    public async Task Registers_every_feature_and_the_handlers_by_default()
+    {
+        await using var agent = await TestAgent.StartAsync(_server, agent: o =>
+        {
+            o.Id = "w-default";
+            o.Labels["zone"] = "a";
+        });
+
+        var record = await ReadWorkerAsync(agent);
+
+        Assert.Equal(Protocol.Features.All, record.Features);
+        Assert.Equal(["echo", "sleep"], record.Executors);
+        Assert.Equal("w-default", record.Id);
+        Assert.Equal("a", record.Labels["zone"]);
+        Assert.Equal(Protocol.Version, record.ProtocolVersion);
+        Assert.Equal(Environment.ProcessId, record.ProcessId);
+        Assert.Equal(0.2, record.HeartbeatSeconds, 3);
+        Assert.False(record.Draining);
+        Assert.Equal(agent.Store.Session.Id, (await agent.Store.GetAsync(StoreLayout.Worker(agent.WorkerId)))!.Owner);
+    }
+
+    [Fact]
+    public async Task An_agent_that_advertises_less_registers_only_those_features_and_shell_when_enabled()
+    {
+        await using var agent = await TestAgent.StartAsync(_server,
+            agent: o => o.Features = [Protocol.Features.Env, Protocol.Features.Cancel],
+            shell: s => s.Enabled = true);
+
+        var record = await ReadWorkerAsync(agent);
+
+        Assert.Equal([Protocol.Features.Env, Protocol.Features.Cancel], record.Features);
+        Assert.Equal(["shell", "echo", "sleep"], record.Executors);
+        Assert.Equal(0, record.HeartbeatSeconds);
+    }
+
+    [Fact]
+    public void Generated_worker_ids_are_host_dash_eight_hex_digits()
+    {
+        var id = ControlPlane.Agents.Runtime.WorkerIdentity.Resolve(null);
+        Assert.Matches("^[a-z0-9._-]+-[0-9a-f]{8}$", id);
+        Assert.Equal("fixed", ControlPlane.Agents.Runtime.WorkerIdentity.Resolve("fixed"));
+    }
+
+    [Fact]
+    public void Options_validation_names_each_bad_setting()
+    {
+        var result = new AgentOptionsValidator().Validate(null, new AgentOptions
+        {
+            Id = "bad/id",
+            Slots = 0,
+            Features = ["teleport"],
+            HeartbeatInterval = TimeSpan.Zero,
+        });
+
+        Assert.True(result.Failed);
+        Assert.Contains("Agent:Id", result.FailureMessage);
+        Assert.Contains("Agent:Slots", result.FailureMessage);
+        Assert.Contains("teleport", result.FailureMessage);
+        Assert.Contains("Agent:HeartbeatInterval", result.FailureMessage);
+        Assert.True(new AgentOptionsValidator().Validate(null, new AgentOptions()).Succeeded);
+    }
+
+    private static async Task<WorkerRecord> ReadWorkerAsync(TestAgent agent) =>
+        ContractJson.Deserialize<WorkerRecord>((await agent.Store.GetAsync(StoreLayout.Worker(agent.WorkerId)))!.Value.Span);
+}

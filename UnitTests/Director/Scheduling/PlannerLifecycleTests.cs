@@ -1,0 +1,175 @@
+using ControlPlane.Contracts;
+using ControlPlane.Contracts.Jobs;
+using ControlPlane.Coordination;
+using ControlPlane.Director.Scheduling;
+using static ControlPlane.UnitTests.Director.Scheduling.PlannerFixture;
+
+namespace ControlPlane.UnitTests.Director.Scheduling;
+
+public sealed class PlannerLifecycleTests
+{
+    private readonly PlannerFixture _f = new();
+
+    [Fact]
+    public void A_success_report_finishes_the_job_and_removes_the_assignment_in_one_write()
+    {
+        var worker = _f.Worker("w1");
+        var (job, assignment) = _f.Running(worker, state: AttemptState.Succeeded, edit: r => r with { ExitCode = 0, Output = "hi" });
+
+        var plan = _f.Plan();
+
+        var write = Assert.Single(plan.Writes);
+        Assert.Equal(WriteKind.Finish, write.Kind);
+        var written = JobWritten(plan, job.Record.Id);
+        Assert.Equal((JobState.Succeeded, 0, "hi"), (written.State, written.ExitCode, written.Output));
+        Assert.Contains(Operations(plan), o => o.Kind == OperationKind.Delete && o.Key == assignment.Key && o.ExpectedVersion == assignment.Version);
+    }
+
+    [Fact]
+    public void A_failed_attempt_retries_after_a_backoff_until_attempts_are_spent()
+    {
+        var worker = _f.Worker("w1");
+        var (retried, _) = _f.Running(worker, new JobSpec { Executor = "sleep", MaxAttempts = 3 }, AttemptState.Failed, attempt: 1, edit: r => r with { ExitCode = 3 });
+        var (spent, _) = _f.Running(worker, new JobSpec { Executor = "sleep", MaxAttempts = 2 }, AttemptState.Failed, attempt: 2, edit: r => r with { ExitCode = 3 });
+
+        var plan = _f.Plan();
+
+        var again = JobWritten(plan, retried.Record.Id);
+        Assert.Equal((JobState.Pending, 2, 3), (again.State, again.Attempt, again.ExitCode));
+        Assert.Equal(T0 + _f.Options.RetryBackoff, again.NotBefore);
+        var failed = JobWritten(plan, spent.Record.Id);
+        Assert.Equal((JobState.Failed, 2), (failed.State, failed.Attempt));
+        Assert.NotNull(failed.FinishedAt);
+    }
+
+    [Fact]
+    public void When_a_worker_leaves_its_attempts_come_back_with_the_next_attempt_number()
+    {
+        var worker = _f.Worker("w1");
+        var (job, assignment) = _f.Running(worker);
+        _f.RemoveWorker("w1");
+
+        var plan = _f.Plan();
+
+        var written = JobWritten(plan, job.Record.Id);
+        Assert.Equal((JobState.Pending, 2, (string?)null), (written.State, written.Attempt, written.WorkerId));
+        Assert.Contains("left", written.Error, StringComparison.Ordinal);
+        Assert.Contains(Operations(plan), o => o.Kind == OperationKind.Delete && o.Key == assignment.Key);
+    }
+
+    [Fact]
+    public void An_attempt_made_to_an_earlier_session_of_the_worker_is_taken_back()
+    {
+        var worker = _f.Worker("w1", session: 7);
+        var (job, _) = _f.Running(worker, edit: r => r with { WorkerSession = 6 });
+
+        var written = JobWritten(_f.Plan(), job.Record.Id);
+
+        Assert.Equal(JobState.Pending, written.State);
+        Assert.Contains("restarted", written.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_attempt_never_started_is_taken_back_after_the_start_timeout()
+    {
+        var worker = _f.Worker("w1");
+        var (job, _) = _f.Running(worker, state: AttemptState.Assigned);
+
+        var early = _f.Plan();
+        Assert.Empty(early.Writes);
+        Assert.Equal(T0 + _f.Options.StartTimeout, early.NextDue);
+
+        _f.Now = T0 + _f.Options.StartTimeout;
+        Assert.Equal(JobState.Pending, JobWritten(_f.Plan(), job.Record.Id).State);
+    }
+
+    [Fact]
+    public void A_silent_attempt_is_ended_at_its_timeout_plus_grace()
+    {
+        var worker = _f.Worker("w1");
+        var (job, _) = _f.Running(worker, new JobSpec { Executor = "sleep", TimeoutSeconds = 10, MaxAttempts = 1 });
+
+        _f.Now = T0 + TimeSpan.FromSeconds(10) + _f.Options.TimeoutGrace - TimeSpan.FromMilliseconds(1);
+        Assert.DoesNotContain(_f.Plan().Writes, w => w.Kind == WriteKind.TakeBack);
+
+        _f.Now += TimeSpan.FromMilliseconds(1);
+        var written = JobWritten(_f.Plan(), job.Record.Id);
+        Assert.Equal(JobState.Failed, written.State);
+        Assert.Contains("timed out", written.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Cancellation_reaches_a_running_assignment_and_ends_one_not_started()
+    {
+        var worker = _f.Worker("w1");
+        var (running, runningAssignment) = _f.Running(worker);
+        var (waiting, _) = _f.Running(worker, state: AttemptState.Assigned);
+        _f.Replace(running, running.Record with { CancelRequested = true });
+        _f.Replace(waiting, waiting.Record with { CancelRequested = true });
+
+        var plan = _f.Plan();
+
+        var flagged = Operations(plan).Single(o => o.Key == runningAssignment.Key);
+        Assert.Equal(OperationKind.Update, flagged.Kind);
+        Assert.True(ContractJson.Deserialize<AssignmentRecord>(flagged.Value.Span).CancelRequested);
+        Assert.DoesNotContain(Operations(plan), o => o.Key == running.Key);
+        Assert.Equal(JobState.Cancelled, JobWritten(plan, waiting.Record.Id).State);
+    }
+
+    [Fact]
+    public void An_assignment_whose_job_moved_on_is_deleted()
+    {
+        var worker = _f.Worker("w1");
+        var (job, assignment) = _f.Running(worker);
+        _f.Replace(job, job.Record with { Attempt = 2, State = JobState.Pending, WorkerId = null });
+
+        var plan = _f.Plan();
+
+        var orphan = Assert.Single(plan.Writes, w => w.Kind == WriteKind.Orphan);
+        var delete = Assert.Single(Operations(new Plan { Writes = { orphan } }));
+        Assert.Equal((OperationKind.Delete, assignment.Key), (delete.Kind, delete.Key));
+    }
+
+    [Fact]
+    public void Finished_jobs_are_removed_after_the_retention_period()
+    {
+        var finished = _f.Job(state: JobState.Succeeded, edit: r => r with { FinishedAt = T0, IdempotencyKey = "k1" });
+
+        Assert.DoesNotContain(_f.Plan().Writes, w => w.Kind == WriteKind.Remove);
+
+        _f.Now = T0 + _f.Options.Retention;
+        var remove = Assert.Single(_f.Plan().Writes, w => w.Kind == WriteKind.Remove);
+        Assert.Equal("k1", remove.IdempotencyKey);
+        Assert.Equal(finished.Record.Id, remove.JobId);
+    }
+
+    [Fact]
+    public void A_worker_whose_running_attempts_stop_reporting_becomes_suspect_and_recovers()
+    {
+        var worker = _f.Worker("w1", heartbeatSeconds: 5);
+        _f.Running(worker, lastChanged: T0);
+        _f.Now = T0 + TimeSpan.FromSeconds(15);
+
+        var marked = Operations(_f.Plan()).Single(o => o.Key == StoreLayout.Suspect("w1"));
+        Assert.Equal(OperationKind.Create, marked.Kind);
+
+        var recovered = new PlannerFixture();
+        var w = recovered.Worker("w1", suspect: true);
+        recovered.Running(w);
+        var cleared = Operations(recovered.Plan()).Single(o => o.Key == StoreLayout.Suspect("w1"));
+        Assert.Equal(OperationKind.Delete, cleared.Kind);
+    }
+
+    [Fact]
+    public void A_job_recorded_as_assigned_without_its_assignment_is_requeued_after_the_start_timeout()
+    {
+        _f.Worker("w1");
+        var job = _f.Job(state: JobState.Assigned, workerId: "w1");
+        _f.MissingSince(job.Record.Id, T0);
+
+        Assert.DoesNotContain(_f.Plan().Writes, w => w.JobId == job.Record.Id);
+
+        _f.Now = T0 + _f.Options.StartTimeout;
+        Assert.Equal(JobState.Pending, JobWritten(_f.Plan(), job.Record.Id).State);
+    }
+}
