@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using System.Text;
 using ControlPlane.Contracts;
 using ControlPlane.Contracts.Jobs;
 using ControlPlane.Coordination;
@@ -71,7 +70,8 @@ internal sealed class JobSubmission(StoreConnection connection, TimeProvider tim
             }
         }
 
-        var keyHash = Sha256Hex(Encoding.UTF8.GetBytes(idempotencyKey));
+        // The same mapping the scheduler uses to remove the record with its job after retention.
+        var keyHash = IdempotencyKeys.Hash(idempotencyKey);
         var recordKey = StoreLayout.IdempotencyRecord(keyHash);
         var specHash = Sha256Hex(ContractJson.Serialize(normalized));
         var record = new IdempotencyRecord { Key = idempotencyKey, JobId = job.Id, SpecHash = specHash };

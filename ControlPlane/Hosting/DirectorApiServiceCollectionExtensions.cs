@@ -36,10 +36,16 @@ public static class DirectorApiServiceCollectionExtensions
         services.AddOptions<AuthOptions>().Bind(configuration.GetSection(AuthOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<AuthOptions>>(new ProblemsValidator<AuthOptions>(options => options.Problems()));
 
-        services.AddSingleton(provider => new StoreConnection(
-            provider.GetRequiredService<IOptions<StoreOptions>>().Value,
-            provider.GetRequiredService<ILoggerFactory>(),
-            provider.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(provider =>
+        {
+            // Hosted services that take the connection are built before ValidateOnStart runs: whoever asks first
+            // gets every invalid setting, not just the store's.
+            ThrowIfAnyInvalid(provider);
+            return new StoreConnection(
+                provider.GetRequiredService<IOptions<StoreOptions>>().Value,
+                provider.GetRequiredService<ILoggerFactory>(),
+                provider.GetRequiredService<TimeProvider>());
+        });
         services.AddHostedService<StoreConnectionHost>();
         services.AddSingleton<DirectorIdentity>();
         services.AddHostedService<AuthStartupLog>();
@@ -71,6 +77,30 @@ public static class DirectorApiServiceCollectionExtensions
         services.Configure<KestrelServerOptions>(options => options.Limits.MaxRequestBodySize = Limits.MaxBodyBytes);
         services.AddOpenApi(options => options.AddDocumentTransformer<BearerSecuritySchemeTransformer>());
         return services;
+    }
+
+    private static void ThrowIfAnyInvalid(IServiceProvider provider)
+    {
+        var failures = new List<OptionsValidationException>();
+        foreach (var read in (Action[])[
+            () => _ = provider.GetRequiredService<IOptions<StoreOptions>>().Value,
+            () => _ = provider.GetRequiredService<IOptions<DirectorOptions>>().Value,
+            () => _ = provider.GetRequiredService<IOptions<AuthOptions>>().Value])
+        {
+            try
+            {
+                read();
+            }
+            catch (OptionsValidationException e)
+            {
+                failures.Add(e);
+            }
+        }
+
+        if (failures.Count > 0)
+        {
+            throw failures.Count == 1 ? failures[0] : new AggregateException(failures);
+        }
     }
 
     private static IEnumerable<string> StoreProblems(StoreOptions options)

@@ -98,6 +98,26 @@ public abstract partial class DirectorApiTests
     }
 
     [Fact]
+    public async Task A_director_with_its_runtime_leads_and_names_itself_in_leader_and_cluster()
+    {
+        var leading = StartDirector(runtime: true);
+        using var client = leading.CreateClient(DirectorHost.Token);
+        var id = leading.Service<ControlPlane.Director.Hosting.DirectorIdentity>().Id;
+
+        await Eventually.UntilAsync(async () =>
+        {
+            using var response = await client.GetAsync("/v1/leader");
+            return response.StatusCode == HttpStatusCode.OK && (await ReadAsync<LeaderView>(response)).DirectorId == id;
+        }, Deadline);
+
+        await Eventually.UntilAsync(async () =>
+        {
+            using var response = await Client.GetAsync("/v1/cluster");
+            return (await ReadAsync<ClusterView>(response)).Directors.Any(d => d.Id == id);
+        }, Deadline);
+    }
+
+    [Fact]
     public async Task Operational_endpoints_report_readiness_metrics_and_the_openapi_document()
     {
         await Eventually.UntilAsync(async () =>

@@ -1,13 +1,17 @@
 using System.Net.Http.Headers;
+using ControlPlane.Director.Hosting;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace ControlPlane.IntegrationTests.Director;
 
 /// <summary>One director process hosted in the test (<see cref="WebApplicationFactory{TEntryPoint}"/>), configured
-/// for a real store under a test's own root, with one full and one read-only token.</summary>
+/// for a real store under a test's own root, with one full and one read-only token. Without <c>runtime</c> it serves
+/// only the API: no election, no scheduler, so records the test writes as an agent or a leader would stay as written.</summary>
 public sealed class DirectorHost : IAsyncDisposable
 {
     /// <summary>A token that may do everything.</summary>
@@ -19,7 +23,7 @@ public sealed class DirectorHost : IAsyncDisposable
     private readonly WebApplicationFactory<Program> _factory;
 
     /// <summary>Configures the director; it starts with the first client or service request.</summary>
-    public DirectorHost(string backend, string endpoints, string root)
+    public DirectorHost(string backend, string endpoints, string root, bool runtime = false)
     {
         _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(builder =>
         {
@@ -31,6 +35,16 @@ public sealed class DirectorHost : IAsyncDisposable
             builder.UseSetting("Auth:ReadOnlyTokens:0", ReadOnlyToken);
             // Requests and store connections log at Information; the tests need only what went wrong.
             builder.ConfigureLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
+            if (!runtime)
+            {
+                builder.ConfigureTestServices(services =>
+                {
+                    foreach (var descriptor in services.Where(IsDirectorRuntime).ToList())
+                    {
+                        services.Remove(descriptor);
+                    }
+                });
+            }
         });
         Client = CreateClient(Token);
     }
@@ -53,6 +67,10 @@ public sealed class DirectorHost : IAsyncDisposable
     /// <summary>A service of the director.</summary>
     public T Service<T>()
         where T : notnull => _factory.Services.GetRequiredService<T>();
+
+    /// <summary>The runtime's hosted service, registered by a factory that returns the runtime.</summary>
+    private static bool IsDirectorRuntime(ServiceDescriptor descriptor) =>
+        descriptor.ServiceType == typeof(IHostedService) && descriptor.ImplementationFactory?.Method.ReturnType == typeof(DirectorRuntime);
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
