@@ -11,7 +11,7 @@ namespace ControlPlane.Director.Api;
 /// because it names a position in the key order, not a server-side snapshot.
 /// </summary>
 /// <param name="Bucket">Bucket to resume in.</param>
-/// <param name="LastId">Last id examined in it (resume strictly after); empty to start at the bucket's beginning.</param>
+/// <param name="LastId">Last name examined in it, normally a job id (resume strictly after); empty to start at the bucket's beginning.</param>
 public sealed record JobCursor(int Bucket, string LastId)
 {
     /// <summary>The opaque text form.</summary>
@@ -21,8 +21,8 @@ public sealed record JobCursor(int Bucket, string LastId)
     public static bool TryDecode(string? text, out JobCursor? cursor)
     {
         cursor = null;
-        // A cursor is at most 2 + 1 + 32 characters before encoding; anything longer is not one of ours.
-        if (string.IsNullOrEmpty(text) || text.Length > 64 || !Base64Url.IsValid(text))
+        // Ours are 47 characters (2 + 1 + 32 bytes encoded); the bound leaves room for a stray key's longer name.
+        if (string.IsNullOrEmpty(text) || text.Length > 256 || !Base64Url.IsValid(text))
         {
             return false;
         }
@@ -44,7 +44,8 @@ public sealed record JobCursor(int Bucket, string LastId)
         }
 
         var lastId = plain[(colon + 1)..];
-        if (lastId.Length > 0 && !JobIds.IsValid(lastId))
+        // Usually a job id, but a listing may stop on any key it found in a bucket: accept any key-safe name.
+        if (lastId.Length > 0 && !JobSpecValidator.IsName(lastId))
         {
             return false;
         }

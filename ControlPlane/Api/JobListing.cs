@@ -1,7 +1,9 @@
+using System.Text.Json;
 using ControlPlane.Contracts;
 using ControlPlane.Contracts.Jobs;
 using ControlPlane.Coordination;
 using ControlPlane.Coordination.Hosting;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace ControlPlane.Director.Api;
 
@@ -19,7 +21,7 @@ internal sealed record JobQuery(JobState? State, string? Group, int Limit, JobCu
 /// <see cref="ScanBudget"/> jobs: a rare state can yield a short (even empty) page with a cursor, never a request
 /// that reads the whole store.
 /// </summary>
-internal sealed class JobListing(StoreConnection connection, int scanBudget = JobListing.ScanBudget)
+internal sealed class JobListing(StoreConnection connection, ILogger<JobListing>? logger = null, int scanBudget = JobListing.ScanBudget)
 {
     /// <summary>Default page size.</summary>
     public const int DefaultLimit = 50;
@@ -86,9 +88,20 @@ internal sealed class JobListing(StoreConnection connection, int scanBudget = Jo
         return new JobPage(items, null, revision == long.MaxValue ? store.SeenRevision : revision);
     }
 
-    private static async Task<JobView?> MatchAsync(ICoordinationStore store, StoreItem item, JobQuery query, CancellationToken cancellationToken)
+    private async Task<JobView?> MatchAsync(ICoordinationStore store, StoreItem item, JobQuery query, CancellationToken cancellationToken)
     {
-        var job = ContractJson.Deserialize<JobRecord>(item.Value.Span);
+        JobRecord job;
+        try
+        {
+            job = ContractJson.Deserialize<JobRecord>(item.Value.Span);
+        }
+        catch (JsonException e)
+        {
+            // One unreadable record must not make every page that holds it fail; it is logged and left out.
+            Log.UnreadableRecord(logger ?? (ILogger)NullLogger.Instance, e, item.Key);
+            return null;
+        }
+
         if (query.Group is not null && job.Spec.Group != query.Group)
         {
             return null;
@@ -100,7 +113,7 @@ internal sealed class JobListing(StoreConnection connection, int scanBudget = Jo
             return null;
         }
 
-        var view = await JobViews.ReadAsync(store, item, cancellationToken);
+        var view = JobViews.From(job, await JobViews.ReadAssignmentAsync(store, job, cancellationToken), item.ModRevision);
         return query.State is null || view.State == query.State ? view : null;
     }
 }

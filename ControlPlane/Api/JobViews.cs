@@ -1,3 +1,4 @@
+using System.Text.Json;
 using ControlPlane.Contracts;
 using ControlPlane.Contracts.Jobs;
 using ControlPlane.Coordination;
@@ -48,7 +49,17 @@ internal static class JobViews
             return view;
         }
 
-        var assignment = ContractJson.Deserialize<AssignmentRecord>(assignmentItem.Value.Span);
+        AssignmentRecord assignment;
+        try
+        {
+            assignment = ContractJson.Deserialize<AssignmentRecord>(assignmentItem.Value.Span);
+        }
+        catch (JsonException)
+        {
+            // The agent logs an unreadable assignment and the leader takes it back; the job record alone is still true.
+            return view;
+        }
+
         // Any report past Assigned means the agent started it; a finished report not yet folded in by the
         // leader is still the running attempt from the job's point of view.
         return assignment.State == AttemptState.Assigned

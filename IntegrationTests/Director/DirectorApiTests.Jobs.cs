@@ -124,7 +124,7 @@ public abstract partial class DirectorApiTests
         var key = StoreLayout.Assignment("worker-1", job.Id, 1);
         Assert.True((await store.CommitAsync(new Transaction().Create(key, ContractJson.Serialize(assignment)))).Succeeded);
 
-        using (var response = await Client.GetAsync($"/v1/jobs/{job.Id}"))
+        using (var response = await Client.GetAsync($"/v1/jobs/{job.Id}?minRevision={store.SeenRevision}"))
         {
             Assert.Equal(JobState.Assigned, (await ReadAsync<JobView>(response)).State);
         }
@@ -138,6 +138,12 @@ public abstract partial class DirectorApiTests
         Assert.Equal(JobState.Running, view.State);
         Assert.Equal(started, view.StartedAt);
         Assert.Equal("worker-1", view.WorkerId);
+
+        // Listings overlay alike, so a state filter finds it as Running and not as Assigned.
+        using var runningPage = await Client.GetAsync($"/v1/jobs?state=Running&minRevision={update.Revision}");
+        Assert.Equal(job.Id, Assert.Single((await ReadAsync<JobPage>(runningPage)).Items).Id);
+        using var assigned = await Client.GetAsync("/v1/jobs?state=Assigned");
+        Assert.Empty((await ReadAsync<JobPage>(assigned)).Items);
     }
 
     [Fact]

@@ -36,7 +36,7 @@ public sealed class JobCursorTests
     [InlineData("MDA")] // "00": no separator
     [InlineData("enp6Og")] // "zzz:": not a two-digit hex bucket
     [InlineData("MGc6")] // "0g:": not hex
-    [InlineData("MDA6bm90LWFuLWlk")] // "00:not-an-id"
+    [InlineData("MDA6YmFkL2lk")] // "00:bad/id": not a key segment
     public void Anything_else_is_refused(string? text) =>
         Assert.False(JobCursor.TryDecode(text, out _));
 
