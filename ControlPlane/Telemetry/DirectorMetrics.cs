@@ -21,7 +21,8 @@ public sealed class DirectorMetrics
     public DirectorMetrics(IMeterFactory meterFactory)
     {
         ArgumentNullException.ThrowIfNull(meterFactory);
-        Meter = meterFactory.Create(new MeterOptions(MeterName) { Version = typeof(DirectorMetrics).Assembly.GetName().Version?.ToString() });
+        // Same name, no version: the factory caches meters, so the scheduler's Create(MeterName) gets this very meter.
+        Meter = meterFactory.Create(MeterName);
         Requests = Meter.CreateCounter<long>("controlplane.api.requests", "{request}", "API requests answered, by route, method and status code.");
         RequestDuration = Meter.CreateHistogram<double>(
             "controlplane.api.request.duration",

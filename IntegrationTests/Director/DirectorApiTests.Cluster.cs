@@ -115,6 +115,11 @@ public abstract partial class DirectorApiTests
             using var response = await Client.GetAsync("/v1/cluster");
             return (await ReadAsync<ClusterView>(response)).Directors.Any(d => d.Id == id);
         }, Deadline);
+
+        // The scheduler's instruments are on the director's meter, so /metrics exports them beside the API's.
+        await Eventually.UntilAsync(
+            async () => (await client.GetStringAsync("/metrics")).Contains("controlplane_scheduler_leader 1", StringComparison.Ordinal),
+            Deadline);
     }
 
     [Fact]
