@@ -24,6 +24,7 @@ internal static class ClusterEndpoints
     private static async Task<IResult> LeaderAsync(HttpContext context, ClusterQueries queries, CancellationToken cancellationToken)
     {
         var leader = await queries.LeaderAsync(cancellationToken);
+        // 503 rather than 404: having no leader is a transient state of the service (an election), not a missing resource.
         return leader is null
             ? Problems.Unavailable(context, "No director leads right now (none is running, or an election is in progress).", "No leader.")
             : TypedResults.Ok(leader);

@@ -41,8 +41,11 @@ internal static class JobEndpoints
         return v1;
     }
 
+    // The body is read by SpecReader rather than bound as a parameter: binding would run before the token check
+    // and answer malformed JSON without naming the field.
     private static async Task<IResult> SubmitAsync(HttpContext context, JobSubmission submission, CancellationToken cancellationToken)
     {
+        // Headers first: a bad key is refused before the body is read at all.
         if (!RequestHeaders.TryIdempotencyKey(context.Request, out var key, out var keyError))
         {
             return Problems.Field(RequestHeaders.IdempotencyKey, keyError!);
@@ -72,6 +75,7 @@ internal static class JobEndpoints
                     "The submission's outcome is unknown.");
         }
 
+        // A replay answers 200, not 201: nothing new was created, but the client gets the same job and location.
         var job = outcome.Job!;
         context.Response.Headers.Location = $"/v1/jobs/{job.Id}";
         context.Response.Headers[RequestHeaders.Revision] = job.Revision.ToString(CultureInfo.InvariantCulture);
@@ -80,6 +84,7 @@ internal static class JobEndpoints
 
     private static async Task<IResult> GetAsync(string id, HttpContext context, StoreConnection connection, CancellationToken cancellationToken)
     {
+        // A malformed id is the client's mistake (400), not a job that does not exist (404), and never reaches a key.
         if (!JobIds.IsValid(id))
         {
             return Problems.Field("id", $"A job id is {JobIds.Length} lowercase hex digits.");
@@ -117,10 +122,12 @@ internal static class JobEndpoints
         [FromQuery] string? cursor,
         CancellationToken cancellationToken)
     {
+        // Parameters arrive as strings and are checked here, so every bad one is named in one 400.
         var errors = new List<(string, string)>();
         JobState? wantedState = null;
         if (state is not null)
         {
+            // Enum.TryParse also accepts numbers ("7"); the API speaks state names only.
             if (Enum.TryParse<JobState>(state, ignoreCase: true, out var parsed) && Enum.IsDefined(parsed) && !int.TryParse(state, CultureInfo.InvariantCulture, out _))
             {
                 wantedState = parsed;
@@ -179,6 +186,7 @@ internal static class JobEndpoints
                 return Problems.Conflict($"Job {id} has already finished ({outcome.Job!.State}).");
         }
 
+        // 202: the request is recorded; a running attempt stops once the leader and the agent have acted on it.
         context.Response.Headers[RequestHeaders.Revision] = outcome.Job!.Revision.ToString(CultureInfo.InvariantCulture);
         return TypedResults.Accepted($"/v1/jobs/{id}", outcome.Job);
     }

@@ -25,6 +25,7 @@ internal static class WorkerEndpoints
 
     private static async Task<IResult> DrainAsync(string id, HttpContext context, WorkerQueries queries, CancellationToken cancellationToken)
     {
+        // Worker ids become key segments: refuse anything that could not be one before touching the store.
         if (id.Length > 128 || !JobSpecValidator.IsName(id))
         {
             return Problems.Field("id", "A worker id is 1 to 128 letters, digits, '.', '_' or '-'.");
@@ -36,6 +37,7 @@ internal static class WorkerEndpoints
             return Problems.NotFound($"No worker {id} is registered.");
         }
 
+        // 202, also when a drain was already requested: the agent acts on the record, asynchronously, once.
         context.Response.Headers[RequestHeaders.Revision] = revision.ToString(CultureInfo.InvariantCulture);
         return TypedResults.Accepted((string?)null);
     }
