@@ -17,6 +17,11 @@ public sealed class DirectorOptions
     /// <c>http://10.0.0.5:5080</c>. <value>The first address the server listens on.</value></summary>
     public string? Url { get; set; }
 
+    /// <summary>Whether this director campaigns for leadership (and schedules when elected). A director with
+    /// <c>false</c> only serves the API: useful to scale the API apart from scheduling, or to keep a director of a
+    /// new version out of leadership during an upgrade. <value><c>true</c>.</value></summary>
+    public bool Campaign { get; set; } = true;
+
     /// <summary>The default id: the host name reduced to key-safe characters, then 8 random hex digits.</summary>
     public static string NewId()
     {

@@ -19,6 +19,7 @@ internal sealed partial class DirectorRuntime : BackgroundService
 {
     private readonly StoreConnection _connection;
     private readonly DirectorIdentity _director;
+    private readonly bool _campaign;
     private readonly SchedulerOptions _scheduler;
     private readonly SchedulerMetrics _metrics;
     private readonly ILoggerFactory _loggerFactory;
@@ -28,11 +29,12 @@ internal sealed partial class DirectorRuntime : BackgroundService
     private volatile LeaderElection? _election;
 
     public DirectorRuntime(
-        StoreConnection connection, DirectorIdentity director, IOptions<SchedulerOptions> scheduler, SchedulerMetrics metrics,
+        StoreConnection connection, DirectorIdentity director, IOptions<DirectorOptions> directorOptions, IOptions<SchedulerOptions> scheduler, SchedulerMetrics metrics,
         ILoggerFactory loggerFactory, TimeProvider time, IHostApplicationLifetime lifetime)
     {
         _connection = connection;
         _director = director;
+        _campaign = directorOptions.Value.Campaign;
         _scheduler = scheduler.Value;
         _metrics = metrics;
         _loggerFactory = loggerFactory;
@@ -73,6 +75,13 @@ internal sealed partial class DirectorRuntime : BackgroundService
             store, StoreLayout.Directors, _director.Id, value, _loggerFactory.CreateLogger<MemberRegistration>(), _time);
         await registration.StartAsync(stoppingToken).ConfigureAwait(false);
         Log.Registered(_logger, _director.Id, record.Url);
+        if (!_campaign)
+        {
+            Log.NotCampaigning(_logger);
+            await Task.Delay(Timeout.Infinite, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
+            return;
+        }
+
         while (!stoppingToken.IsCancellationRequested)
         {
             var election = new LeaderElection(
@@ -196,6 +205,9 @@ internal sealed partial class DirectorRuntime : BackgroundService
 
         [LoggerMessage(EventId = 752, Level = LogLevel.Critical, Message = "The scheduling loop made no progress for {Seconds:0.0} s: resigning leadership")]
         public static partial void WatchdogResign(ILogger logger, double seconds);
+
+        [LoggerMessage(EventId = 754, Level = LogLevel.Information, Message = "Director:Campaign is false: this director serves the API and never leads")]
+        public static partial void NotCampaigning(ILogger logger);
 
         [LoggerMessage(EventId = 753, Level = LogLevel.Warning, Message = "Could not resign leadership cleanly; the session's expiry will end it")]
         public static partial void ResignFailed(ILogger logger, Exception exception);

@@ -35,16 +35,8 @@ public sealed class DirectorHost : IAsyncDisposable
             builder.UseSetting("Auth:ReadOnlyTokens:0", ReadOnlyToken);
             // Requests and store connections log at Information; the tests need only what went wrong.
             builder.ConfigureLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
-            if (!runtime)
-            {
-                builder.ConfigureTestServices(services =>
-                {
-                    foreach (var descriptor in services.Where(IsDirectorRuntime).ToList())
-                    {
-                        services.Remove(descriptor);
-                    }
-                });
-            }
+            // Without the runtime's campaign, no scheduler rewrites the workers and assignments tests write by hand.
+            builder.UseSetting("Director:Campaign", runtime ? "true" : "false");
         });
         Client = CreateClient(Token);
     }
@@ -67,10 +59,6 @@ public sealed class DirectorHost : IAsyncDisposable
     /// <summary>A service of the director.</summary>
     public T Service<T>()
         where T : notnull => _factory.Services.GetRequiredService<T>();
-
-    /// <summary>The runtime's hosted service, registered by a factory that returns the runtime.</summary>
-    private static bool IsDirectorRuntime(ServiceDescriptor descriptor) =>
-        descriptor.ServiceType == typeof(IHostedService) && descriptor.ImplementationFactory?.Method.ReturnType == typeof(DirectorRuntime);
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
