@@ -43,7 +43,8 @@ RUN apt-get update \
 WORKDIR /app
 COPY --from=build /out/director ./
 COPY --from=build /out/cpctl /opt/cpctl/
-RUN ln -s /opt/cpctl/cpctl /usr/local/bin/cpctl
+RUN printf '#!/bin/sh\nexec dotnet /opt/cpctl/cpctl.dll "$@"\n' >/usr/local/bin/cpctl \
+ && chmod 755 /usr/local/bin/cpctl
 # Inside the container the API listens on all interfaces; docker-compose.yml publishes it on loopback only.
 ENV ASPNETCORE_HTTP_PORTS=8080 \
     CONTROLPLANE_URL=http://127.0.0.1:8080
