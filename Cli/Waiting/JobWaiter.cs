@@ -40,7 +40,9 @@ internal static class JobWaiter
         var deadline = time.GetUtcNow() + timeout;
         var last = new Dictionary<string, (JobView Job, JsonNode? Body)>(StringComparer.Ordinal);
         var delay = FirstDelay;
-        while (true)
+        // The deadline ends the loop; the round bound only guards against a clock that does not move.
+        var maxRounds = (long)(timeout / MaxDelay) + 64;
+        for (var round = 0L; ; round++)
         {
             foreach (var id in ids.Distinct(StringComparer.Ordinal).Where(id => !last.TryGetValue(id, out var seen) || !seen.Job.State.IsTerminal()))
             {
@@ -50,7 +52,7 @@ internal static class JobWaiter
 
             var done = last.Values.All(v => v.Job.State.IsTerminal());
             var left = deadline - time.GetUtcNow();
-            if (done || left <= TimeSpan.Zero)
+            if (done || left <= TimeSpan.Zero || round >= maxRounds)
             {
                 return new WaitOutcome([.. ids.Select(id => last[id].Job)], [.. ids.Select(id => last[id].Body)], TimedOut: !done);
             }
