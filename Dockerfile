@@ -28,6 +28,9 @@ RUN dotnet publish ControlPlane/ControlPlane.csproj -c Release --no-restore -o /
 
 # The agent: no HTTP, only the .NET runtime. Shell jobs run as the same non-root user as the agent.
 FROM mcr.microsoft.com/dotnet/runtime:${DOTNET_RUNTIME_TAG} AS agent
+# The shell executor starts every job through util-linux setsid and setpriv (Agents/Options/ShellExecutorOptions.cs):
+# fail the build here, not the first job, if a base image ever lacks them (chiseled images do).
+RUN test -x /usr/bin/setsid && test -x /usr/bin/setpriv
 WORKDIR /app
 COPY --from=build /out/agent ./
 # APP_UID (1654, user "app") is defined by the .NET base images; numeric so runAsNonRoot checks pass.
