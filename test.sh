@@ -19,6 +19,11 @@ done
 
 cp_require_dotnet
 cp_ensure_store_packages
+# A broken docker-compose.yml fails the run before anything is built: it ships with the repository.
+cp_validate_compose docker-compose.yml || {
+  echo "0 passed, 1 failed (docker-compose.yml is invalid: docker-compose config says so above)"
+  exit 1
+}
 
 results=.test-results
 rm -rf "$results"

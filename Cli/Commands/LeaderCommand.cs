@@ -1,0 +1,30 @@
+using System.CommandLine;
+using ControlPlane.Cli.Rendering;
+using ControlPlane.Contracts.Directors;
+
+namespace ControlPlane.Cli.Commands;
+
+/// <summary><c>cpctl leader</c>: the leading director; exit 1 (503) while none leads.</summary>
+internal static class LeaderCommand
+{
+    /// <summary>Builds the command.</summary>
+    public static Command Create(CliRunner runner)
+    {
+        var command = new Command("leader", "Show the leading director: id, URL, epoch, since when.");
+        runner.Bind(command, async (context, cancellationToken) =>
+        {
+            var response = await context.Api.GetLeaderAsync(cancellationToken);
+            if (context.Json)
+            {
+                JsonOutput.Write(context.Out, response.ReadNode());
+            }
+            else
+            {
+                ClusterRendering.WriteLeader(context.Out, response.Read<LeaderView>(), context.Now);
+            }
+
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,66 @@
+using System.CommandLine;
+using System.Text.Json.Nodes;
+using ControlPlane.Cli.Rendering;
+using ControlPlane.Contracts.Jobs;
+
+namespace ControlPlane.Cli.Commands;
+
+/// <summary><c>cpctl list</c>: a page of jobs, or with <c>--all</c> every page up to <see cref="MaxPages"/>.</summary>
+internal static class ListCommand
+{
+    /// <summary>Most pages <c>--all</c> fetches: a bound, so a huge backlog cannot keep cpctl paging forever.</summary>
+    public const int MaxPages = 100;
+
+    /// <summary>Builds the command.</summary>
+    public static Command Create(CliRunner runner)
+    {
+        var state = new Option<JobState?>("--state", "-s") { Description = "Only jobs in this state." };
+        var group = new Option<string?>("--group", "-g") { Description = "Only jobs of this FIFO group." };
+        var limit = new Option<int?>("--limit", "-l") { Description = "Jobs per page (the director caps it)." };
+        var cursor = new Option<string?>("--cursor") { Description = "Continue after a previous page (its cursor)." };
+        var all = new Option<bool>("--all", "-A") { Description = $"Follow cursors to the end (at most {MaxPages} pages)." };
+        var command = new Command("list", "List jobs, optionally by state or group.") { state, group, limit, cursor, all };
+        runner.Bind(command, async (context, cancellationToken) =>
+        {
+            var p = context.Parse;
+            var pages = p.GetValue(all) ? MaxPages : 1;
+            var items = new List<(JobView Job, JsonNode? Body)>();
+            string? next = p.GetValue(cursor);
+            long? revision = null;
+            for (var page = 0; page < pages && (page == 0 || next is not null); page++)
+            {
+                var response = await context.Api.ListJobsAsync(p.GetValue(state), p.GetValue(group), p.GetValue(limit), next, cancellationToken);
+                var read = response.Read<JobPage>();
+                var bodies = response.ReadNode()?["items"]?.AsArray();
+                items.AddRange(read.Items.Select((job, i) => (job, bodies?[i]?.DeepClone())));
+                next = read.Cursor;
+                revision ??= read.Revision;
+            }
+
+            Write(context, items, next, revision ?? 0);
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static void Write(CommandContext context, List<(JobView Job, JsonNode? Body)> items, string? next, long revision)
+    {
+        if (context.Json)
+        {
+            // Pages are merged into one page-shaped document: items of every page, the cursor left over.
+            JsonOutput.Write(context.Out, new JsonObject
+            {
+                ["items"] = new JsonArray([.. items.Select(i => i.Body)]),
+                ["cursor"] = next,
+                ["revision"] = revision,
+            });
+            return;
+        }
+
+        JobRendering.WriteTable(context.Out, items.Select(i => i.Job), context.Now);
+        if (next is not null)
+        {
+            context.Error.WriteLine($"more jobs: cpctl list --cursor {next} (or --all)");
+        }
+    }
+}

@@ -1,0 +1,104 @@
+using System.CommandLine;
+using System.Text.Json;
+using ControlPlane.Cli.Parsing;
+using ControlPlane.Contracts;
+using ControlPlane.Contracts.Jobs;
+
+namespace ControlPlane.Cli.Commands;
+
+/// <summary>The arguments and options of <c>submit</c>, and how they become a <see cref="JobSpec"/>.</summary>
+internal sealed class SubmitOptions
+{
+    public Argument<string> Executor { get; } = new("executor") { Description = "\"shell\", or the name of a handler agents registered." };
+
+    public Argument<string[]> Argv { get; } = new("argv")
+    {
+        Description = "Shell jobs: the executable and its arguments, after '--'. Never passed through a shell.",
+        Arity = ArgumentArity.ZeroOrMore,
+    };
+
+    public Option<string?> Command { get; } = new("--command") { Description = "Shell argv as a JSON array, instead of '--': '[\"/bin/sh\",\"-c\",\"echo hi\"]'." };
+
+    public Option<string?> Args { get; } = new("--args") { Description = "Handler payload as JSON: '{\"n\": 3}'." };
+
+    public Option<string[]> Env { get; } = new("--env", "-e") { Description = "Environment variable KEY=VALUE for a shell job (repeatable)." };
+
+    public Option<string[]> Constraints { get; } = new("--constraint", "-c") { Description = "Worker label KEY=VALUE the job needs (repeatable)." };
+
+    public Option<string?> WorkingDirectory { get; } = new("--working-directory", "-w") { Description = "Working directory of a shell job." };
+
+    public Option<int?> Slots { get; } = new("--slots") { Description = "Slots the job takes on its worker (default 1)." };
+
+    public Option<int?> Priority { get; } = new("--priority", "-p") { Description = "Higher runs first (default 0)." };
+
+    public Option<string?> Group { get; } = new("--group", "-g") { Description = "FIFO group: one job of a group runs at a time, in submission order." };
+
+    public Option<int?> MaxAttempts { get; } = new("--max-attempts") { Description = "Attempts before the job fails for good (default 3)." };
+
+    public Option<string?> Timeout { get; } = new("--timeout") { Description = "Time one attempt may run: 30s, 10m, 2h (default: no limit)." };
+
+    public Option<string?> Name { get; } = new("--name", "-n") { Description = "Label for people; not unique." };
+
+    public Option<string?> IdempotencyKey { get; } = new("--idempotency-key", "-k") { Description = "Submitting again with the same key returns the first job instead of a new one." };
+
+    public Option<bool> Wait { get; } = new("--wait") { Description = "Wait until the job finishes; exit code as for 'cpctl wait'." };
+
+    public Option<string?> WaitTimeout { get; } = new("--wait-timeout") { Description = $"Give up waiting after this long (default {WaitCommand.DefaultTimeout})." };
+
+    public Option<bool> Quiet { get; } = new("--quiet", "-q") { Description = "Print only the job id." };
+
+    /// <summary>Adds every argument and option to <paramref name="command"/>.</summary>
+    public void AddTo(Command command)
+    {
+        command.Arguments.Add(Executor);
+        command.Arguments.Add(Argv);
+        Option[] options = [Command, Args, Env, Constraints, WorkingDirectory, Slots, Priority, Group, MaxAttempts, Timeout, Name, IdempotencyKey, Wait, WaitTimeout, Quiet];
+        foreach (var option in options)
+        {
+            command.Options.Add(option);
+        }
+    }
+
+    /// <summary>The spec the command line describes. Limits are left to the director, which answers with field errors.</summary>
+    /// <exception cref="UsageException">Malformed JSON, KEY=VALUE or duration, or argv given twice.</exception>
+    public JobSpec ToSpec(ParseResult parse)
+    {
+        var argv = parse.GetValue(Argv) ?? [];
+        var commandJson = parse.GetValue(Command);
+        if (argv.Length > 0 && commandJson is not null)
+        {
+            throw new UsageException("give the argv either after '--' or with --command, not both.");
+        }
+
+        var timeout = parse.GetValue(Timeout) is { } text ? Durations.Parse(text, "--timeout") : (TimeSpan?)null;
+        var defaults = new JobSpec();
+        return new JobSpec
+        {
+            Name = parse.GetValue(Name),
+            Executor = parse.GetValue(Executor) ?? "",
+            Command = argv.Length > 0 ? argv : commandJson is null ? null : ParseJson<string[]>(commandJson, "--command", "a JSON array of strings"),
+            Args = parse.GetValue(Args) is { } args ? ParseJson<JsonElement>(args, "--args", "JSON") : null,
+            Env = KeyValues.Parse(parse.GetValue(Env), "--env"),
+            Constraints = KeyValues.Parse(parse.GetValue(Constraints), "--constraint"),
+            WorkingDirectory = parse.GetValue(WorkingDirectory),
+            Slots = parse.GetValue(Slots) ?? defaults.Slots,
+            Priority = parse.GetValue(Priority) ?? defaults.Priority,
+            Group = parse.GetValue(Group),
+            MaxAttempts = parse.GetValue(MaxAttempts) ?? defaults.MaxAttempts,
+            // Whole seconds, rounded up: "1.5s" must not become a 1 s limit that kills the job early.
+            TimeoutSeconds = timeout is { } t ? (int)Math.Min(int.MaxValue, Math.Ceiling(t.TotalSeconds)) : null,
+        };
+    }
+
+    private static T ParseJson<T>(string text, string option, string what)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<T>(text, ContractJson.Options) ?? throw new JsonException("null");
+        }
+        catch (JsonException e)
+        {
+            throw new UsageException($"{option} takes {what}: {e.Message}");
+        }
+    }
+}

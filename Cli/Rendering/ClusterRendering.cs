@@ -1,0 +1,58 @@
+using System.Globalization;
+using ControlPlane.Contracts.Directors;
+using ControlPlane.Contracts.Workers;
+
+namespace ControlPlane.Cli.Rendering;
+
+/// <summary>Workers, the leader and the cluster as text.</summary>
+internal static class ClusterRendering
+{
+    /// <summary>One row per worker: id, state, used/total slots, executors, labels, version, host, age.</summary>
+    public static void WriteWorkers(TextWriter writer, IEnumerable<WorkerView> workers, DateTimeOffset now)
+    {
+        var table = new Table("ID", "STATE", "SLOTS", "EXECUTORS", "LABELS", "VERSION", "HOST", "AGE");
+        foreach (var w in workers.OrderBy(w => w.Id, StringComparer.Ordinal))
+        {
+            var labels = string.Join(',', w.Labels.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={p.Value}"));
+            table.Add(
+                w.Id,
+                w.State,
+                string.Create(CultureInfo.InvariantCulture, $"{w.SlotsUsed}/{w.Slots}"),
+                string.Join(',', w.Capabilities.Executors),
+                labels,
+                w.Version,
+                w.Host,
+                Ages.Since(w.StartedAt, now));
+        }
+
+        table.WriteTo(writer);
+    }
+
+    /// <summary>The leader's id, URL, epoch and how long it has led.</summary>
+    public static void WriteLeader(TextWriter writer, LeaderView leader, DateTimeOffset now)
+    {
+        writer.WriteLine($"{"leader:",-10}{leader.DirectorId}");
+        writer.WriteLine($"{"url:",-10}{leader.Url}");
+        writer.WriteLine($"{"epoch:",-10}{leader.Epoch.ToString(CultureInfo.InvariantCulture)}");
+        writer.WriteLine($"{"since:",-10}{Ages.Since(leader.Since, now)} ago");
+    }
+
+    /// <summary>The store, then one row per director with the leader marked.</summary>
+    public static void WriteCluster(TextWriter writer, ClusterView cluster, DateTimeOffset now)
+    {
+        var c = CultureInfo.InvariantCulture;
+        var store = cluster.Store;
+        writer.WriteLine($"store:    {store.Backend} {string.Join(',', store.Members)} root={store.Root} revision={store.Revision.ToString(c)}");
+        writer.WriteLine($"session:  {store.SessionState} (timeout {store.SessionTimeoutSeconds.ToString("0.#", c)}s)");
+        writer.WriteLine($"leader:   {cluster.Leader?.DirectorId ?? "none"}{(cluster.Leader is { } l ? $" (epoch {l.Epoch.ToString(c)})" : "")}");
+        writer.WriteLine();
+        var table = new Table("DIRECTOR", "ROLE", "URL", "VERSION", "AGE");
+        foreach (var d in cluster.Directors.OrderBy(d => d.Id, StringComparer.Ordinal))
+        {
+            var role = d.Id == cluster.Leader?.DirectorId ? "leader" : "follower";
+            table.Add(d.Id, role, d.Url, d.Version, Ages.Since(d.StartedAt, now));
+        }
+
+        table.WriteTo(writer);
+    }
+}

@@ -1,0 +1,44 @@
+using System.Globalization;
+using System.Net;
+using ControlPlane.Cli.Http;
+
+namespace ControlPlane.Cli.Rendering;
+
+/// <summary>Error answers on stderr: the problem's title and detail, then one line per field error.</summary>
+internal static class ProblemRendering
+{
+    /// <summary>Writes <paramref name="error"/> for a person, with a hint for the common authentication mistake.</summary>
+    public static void Write(TextWriter writer, ApiException error)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        ArgumentNullException.ThrowIfNull(error);
+        var status = ((int)error.Status).ToString(CultureInfo.InvariantCulture);
+        if (error.Problem is not { } problem)
+        {
+            writer.WriteLine($"error: {error.Message}");
+        }
+        else
+        {
+            var title = problem.Title ?? $"HTTP {status}";
+            writer.WriteLine($"error: {title} ({status})");
+            // ASP.NET Core often repeats the title as the detail; saying it twice helps nobody.
+            if (!string.IsNullOrEmpty(problem.Detail) && problem.Detail != problem.Title)
+            {
+                writer.WriteLine($"  {problem.Detail}");
+            }
+
+            foreach (var (field, messages) in problem.Errors)
+            {
+                foreach (var message in messages)
+                {
+                    writer.WriteLine($"  {field}: {message}");
+                }
+            }
+        }
+
+        if (error.Status == HttpStatusCode.Unauthorized)
+        {
+            writer.WriteLine("  hint: pass --token or set CONTROLPLANE_TOKEN");
+        }
+    }
+}

@@ -1,0 +1,93 @@
+using System.Net;
+using ControlPlane.Contracts.Directors;
+using ControlPlane.Contracts.Workers;
+
+namespace ControlPlane.UnitTests.Cli;
+
+public sealed class ClusterCommandsTests
+{
+    [Fact]
+    public async Task Cancel_sends_delete_on_the_escaped_job_path()
+    {
+        var cli = new CliHarness(_ => new HttpResponseMessage(HttpStatusCode.Accepted));
+
+        var run = await cli.RunAsync("cancel", "a/b");
+
+        Assert.Equal(0, run.ExitCode);
+        var request = Assert.Single(cli.Api.Requests);
+        Assert.Equal((HttpMethod.Delete, "/v1/jobs/a%2Fb"), (request.Method, request.PathAndQuery));
+        Assert.Equal("cancellation requested: a/b" + Environment.NewLine, run.Out);
+    }
+
+    [Fact]
+    public async Task Drain_posts_to_the_worker_drain_path()
+    {
+        var cli = new CliHarness(_ => new HttpResponseMessage(HttpStatusCode.Accepted));
+
+        var run = await cli.RunAsync("drain", "worker-1");
+
+        Assert.Equal(0, run.ExitCode);
+        var request = Assert.Single(cli.Api.Requests);
+        Assert.Equal((HttpMethod.Post, "/v1/workers/worker-1/drain"), (request.Method, request.PathAndQuery));
+    }
+
+    [Fact]
+    public async Task Workers_table_shows_state_used_slots_executors_and_labels()
+    {
+        WorkerView[] workers =
+        [
+            new()
+            {
+                Id = "w2", Host = "h2", State = "draining", Slots = 4, SlotsUsed = 3, Version = "0.1.0",
+                Capabilities = new(["shell", "resize"], ["env"]), Labels = new Dictionary<string, string> { ["zone"] = "eu", ["gpu"] = "1" },
+                StartedAt = CliHarness.Start.AddHours(-3),
+            },
+            new() { Id = "w1", Host = "h1", Slots = 2, Version = "0.1.0", Capabilities = new(["shell"], []), StartedAt = CliHarness.Start.AddSeconds(-7) },
+        ];
+        var cli = new CliHarness(_ => FakeApi.Json(workers));
+
+        var run = await cli.RunAsync("workers");
+
+        var lines = run.Out.Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("/v1/workers", Assert.Single(cli.Api.Requests).PathAndQuery);
+        Assert.Equal(["w1", "ready", "0/2", "shell", "-", "0.1.0", "h1", "7s"], lines[1].Split(' ', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Equal(["w2", "draining", "3/4", "shell,resize", "gpu=1,zone=eu", "0.1.0", "h2", "3h"], lines[2].Split(' ', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    [Fact]
+    public async Task Leader_prints_id_url_and_epoch_and_no_leader_is_an_error()
+    {
+        var leader = new CliHarness(_ => FakeApi.Json(new LeaderView("d1", "http://d1:8080", 12, CliHarness.Start.AddMinutes(-2))));
+        var none = new CliHarness(_ => FakeApi.Problem(HttpStatusCode.ServiceUnavailable, "No leader", "An election is in progress."));
+
+        var elected = await leader.RunAsync("leader");
+        var election = await none.RunAsync("leader");
+
+        Assert.Equal(0, elected.ExitCode);
+        Assert.Equal(
+            string.Join(Environment.NewLine, "leader:   d1", "url:      http://d1:8080", "epoch:    12", "since:    2m ago", ""),
+            elected.Out);
+        Assert.Equal(1, election.ExitCode);
+        Assert.Contains("No leader (503)", election.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Cluster_marks_the_leader_among_the_directors()
+    {
+        var view = new ClusterView(
+            [new DirectorRecord { Id = "d2", Url = "http://d2:8080", Version = "0.1.0", StartedAt = CliHarness.Start.AddMinutes(-9) },
+             new DirectorRecord { Id = "d1", Url = "http://d1:8080", Version = "0.1.0", StartedAt = CliHarness.Start.AddMinutes(-10) }],
+            new LeaderView("d1", "http://d1:8080", 12, CliHarness.Start),
+            new StoreView("zookeeper", ["zk1:2181", "zk2:2181"], "controlplane", 345, "Connected", 10));
+        var cli = new CliHarness(_ => FakeApi.Json(view));
+
+        var run = await cli.RunAsync("cluster");
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Contains("store:    zookeeper zk1:2181,zk2:2181 root=controlplane revision=345", run.Out, StringComparison.Ordinal);
+        Assert.Contains("leader:   d1 (epoch 12)", run.Out, StringComparison.Ordinal);
+        var rows = run.Out.Split(Environment.NewLine).SkipWhile(l => !l.StartsWith("DIRECTOR", StringComparison.Ordinal)).Skip(1)
+            .Where(l => l.Length > 0).Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[..2]).ToList();
+        Assert.Equal([["d1", "leader"], ["d2", "follower"]], rows);
+    }
+}
