@@ -1,0 +1,184 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace ControlPlane.IntegrationTests.Chaos;
+
+/// <summary>
+/// Injects a random fault every few seconds for the chaos period and always repairs it: kill -9 of the leader or of
+/// an agent (restarted under the same name), kill -9 of one store member (restarted; never two at once, so the store
+/// keeps its quorum), a process's store links black-holed past the session timeout, or cut. Every choice comes from
+/// one seeded <see cref="Random"/> used by this loop alone, so a seed replays the same sequence of decisions (the
+/// timing of the machine still varies).
+/// </summary>
+public sealed class ChaosMonkey(ChaosCluster cluster, FaultTimeline timeline, Random random, Action<string> log)
+{
+    private const int MaxConcurrentFaults = 3;
+    private readonly HashSet<string> _busy = [];
+    private readonly Lock _lock = new();
+    private bool _storeFault;
+
+    /// <summary>Injects faults for <paramref name="period"/>, then waits (bounded) until every fault is repaired.</summary>
+    public async Task RunAsync(TimeSpan period)
+    {
+        var clock = Stopwatch.StartNew();
+        var repairs = new List<Task>();
+        while (clock.Elapsed < period)
+        {
+            // Pacing the faults (not synchronisation): one every 1.5–4.5 s.
+            await Task.Delay(TimeSpan.FromMilliseconds(1500 + random.Next(3000)));
+            repairs.RemoveAll(r => r.IsCompleted && r.Exception is null);
+            if (repairs.Count(r => !r.IsCompleted) >= MaxConcurrentFaults)
+            {
+                continue;
+            }
+
+            if (await InjectAsync() is { } repair)
+            {
+                repairs.Add(repair);
+            }
+        }
+
+        await TestSupport.Eventually.WithinAsync(Task.WhenAll(repairs), TimeSpan.FromMinutes(3), "repairing every fault");
+    }
+
+    private async Task<Task?> InjectAsync()
+    {
+        var kind = (FaultKind)random.Next(5);
+        switch (kind)
+        {
+            case FaultKind.KillLeader:
+                var leader = await cluster.LeaderAsync();
+                var down = TimeSpan.FromMilliseconds(500 + random.Next(2500));
+                // The leader view names a director; right after a restart it may still be the key of the killed
+                // incarnation (until its session expires). Kill only a process that logged leading with that epoch.
+                return leader is { } l && cluster.IsLeading(l.Name, l.Epoch) && Claim(l.Name)
+                    ? KillAndRestartAsync(kind, l.Name, down, $"epoch {l.Epoch}")
+                    : null;
+            case FaultKind.KillAgent:
+                var agent = ChaosCluster.AgentNames[random.Next(ChaosCluster.AgentCount)];
+                var agentDown = TimeSpan.FromMilliseconds(500 + random.Next(2500));
+                return Claim(agent) ? KillAndRestartAsync(kind, agent, agentDown, null) : null;
+            case FaultKind.KillStoreMember:
+                var member = random.Next(cluster.Servers.Members.Count);
+                var memberDown = TimeSpan.FromMilliseconds(2000 + random.Next(4000));
+                return ClaimStore() ? KillStoreMemberAsync(member, memberDown) : null;
+            case FaultKind.PauseStoreLink:
+                var paused = ChaosCluster.ProcessNames[random.Next(ChaosCluster.ProcessNames.Count)];
+                var pause = ChaosSettings.SessionTimeout + TimeSpan.FromMilliseconds(1000 + random.Next(2000));
+                return Claim(paused) ? PauseAsync(paused, pause) : null;
+            default:
+                var cut = ChaosCluster.ProcessNames[random.Next(ChaosCluster.ProcessNames.Count)];
+                return Claim(cut) ? CutAsync(cut) : null;
+        }
+    }
+
+    private async Task KillAndRestartAsync(FaultKind kind, string name, TimeSpan down, string? detail)
+    {
+        var fault = timeline.Begin(kind, name);
+        try
+        {
+            var pid = await cluster.KillAsync(name);
+            fault.Detail = string.Create(CultureInfo.InvariantCulture, $"pid {pid}{(detail is null ? "" : ", " + detail)}, down {down.TotalSeconds:0.0}s");
+            log($"{timeline.At(fault.Start)} kill -9 {name} ({fault.Detail})");
+            await Task.Delay(down);
+            await cluster.RestartAsync(name);
+        }
+        finally
+        {
+            timeline.End(fault);
+            Release(name);
+        }
+    }
+
+    private async Task KillStoreMemberAsync(int member, TimeSpan down)
+    {
+        var name = cluster.Servers.Members[member].Name;
+        var fault = timeline.Begin(FaultKind.KillStoreMember, $"store-{name}");
+        try
+        {
+            await cluster.Servers.KillAsync(member);
+            fault.Detail = string.Create(CultureInfo.InvariantCulture, $"down {down.TotalSeconds:0.0}s");
+            log($"{timeline.At(fault.Start)} kill -9 store member {name}");
+            await Task.Delay(down);
+            await cluster.Servers.StartMemberAsync(member);
+        }
+        finally
+        {
+            timeline.End(fault);
+            lock (_lock)
+            {
+                _storeFault = false;
+            }
+        }
+    }
+
+    private async Task PauseAsync(string name, TimeSpan pause)
+    {
+        var fault = timeline.Begin(FaultKind.PauseStoreLink, name);
+        try
+        {
+            foreach (var link in cluster.Links(name))
+            {
+                link.Pause();
+            }
+
+            fault.Detail = string.Create(CultureInfo.InvariantCulture, $"black hole {pause.TotalSeconds:0.0}s");
+            log($"{timeline.At(fault.Start)} pause store links of {name} for {pause.TotalSeconds:0.0}s");
+            await Task.Delay(pause);
+        }
+        finally
+        {
+            foreach (var link in cluster.Links(name))
+            {
+                link.Resume();
+            }
+
+            timeline.End(fault);
+            Release(name);
+        }
+    }
+
+    private Task CutAsync(string name)
+    {
+        var fault = timeline.Begin(FaultKind.CutStoreLink, name);
+        foreach (var link in cluster.Links(name))
+        {
+            link.CutAll();
+        }
+
+        log($"{timeline.At(fault.Start)} cut store links of {name}");
+        timeline.End(fault);
+        Release(name);
+        return Task.CompletedTask;
+    }
+
+    private bool Claim(string name)
+    {
+        lock (_lock)
+        {
+            return _busy.Add(name);
+        }
+    }
+
+    private bool ClaimStore()
+    {
+        lock (_lock)
+        {
+            if (_storeFault)
+            {
+                return false;
+            }
+
+            _storeFault = true;
+            return true;
+        }
+    }
+
+    private void Release(string name)
+    {
+        lock (_lock)
+        {
+            _busy.Remove(name);
+        }
+    }
+}

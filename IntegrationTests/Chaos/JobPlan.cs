@@ -1,0 +1,68 @@
+using System.Globalization;
+using System.Text.Json;
+using ControlPlane.Contracts.Jobs;
+
+namespace ControlPlane.IntegrationTests.Chaos;
+
+/// <summary>One job the workload submits, and how it must end.</summary>
+/// <param name="Index">Position in the workload.</param>
+/// <param name="Kind">What sort of job (for reports).</param>
+/// <param name="Spec">What is submitted; its name is unique, so duplicates are found by name.</param>
+/// <param name="Expected">The terminal state it must reach.</param>
+/// <param name="IdempotencyKey">Sent with every try when not null; such a job is retried until accepted.</param>
+public sealed record JobPlan(int Index, string Kind, JobSpec Spec, JobState Expected, string? IdempotencyKey)
+{
+    /// <summary>Many attempts: faults cost attempts (a lost worker counts as one), and a job that should succeed must
+    /// not run out of them in a long run. Designed failures take 2.</summary>
+    public const int Attempts = 40;
+
+    private const int Groups = 4;
+
+    /// <summary>The whole workload, drawn from <paramref name="random"/>: sleep handlers with short random durations,
+    /// shell jobs (one in five designed to fail, one in five failing only on attempt 1), FIFO groups, and about a
+    /// third of the ungrouped jobs submitted with an Idempotency-Key.</summary>
+    public static IReadOnlyList<JobPlan> Draw(Random random, int count, string runId)
+    {
+        ArgumentNullException.ThrowIfNull(random);
+        var plans = new List<JobPlan>(count);
+        for (var i = 0; i < count; i++)
+        {
+            var name = $"chaos-{runId}-{i}";
+            var roll = random.Next(100);
+            var seconds = (0.05 + (random.NextDouble() * 0.45)).ToString("0.00", CultureInfo.InvariantCulture);
+            JobPlan plan = roll switch
+            {
+                < 55 => new(i, "sleep", Sleep(name, seconds), JobState.Succeeded, null),
+                < 67 => new(i, "shell", Shell(name, $"sleep {seconds}", Attempts), JobState.Succeeded, null),
+                < 72 => new(i, "shell-fails", Shell(name, "echo designed to fail; exit 3", 2), JobState.Failed, null),
+                < 77 => new(i, "shell-retries", Shell(name, "test \"$CP_ATTEMPT\" -ge 2", Attempts), JobState.Succeeded, null),
+                // Group jobs are never keyed: their order is checked by the creation revision a 201 returns.
+                _ => new(i, "fifo", Sleep(name, seconds) with { Group = $"fifo-{runId}-{random.Next(Groups)}" }, JobState.Succeeded, null),
+            };
+            if (plan.Spec.Group is null && random.Next(3) == 0)
+            {
+                plan = plan with { IdempotencyKey = $"key-{runId}-{i}" };
+            }
+
+            plans.Add(plan);
+        }
+
+        return plans;
+    }
+
+    private static JobSpec Sleep(string name, string seconds) => new()
+    {
+        Name = name,
+        Executor = "sleep",
+        Args = JsonDocument.Parse($$"""{"seconds":{{seconds}}}""").RootElement,
+        MaxAttempts = Attempts,
+    };
+
+    private static JobSpec Shell(string name, string script, int attempts) => new()
+    {
+        Name = name,
+        Executor = "shell",
+        Command = ["/bin/sh", "-c", script],
+        MaxAttempts = attempts,
+    };
+}
