@@ -63,13 +63,22 @@ public sealed class ChaosMonkey(ChaosCluster cluster, FaultTimeline timeline, Ra
                 var memberDown = TimeSpan.FromMilliseconds(2000 + random.Next(4000));
                 return ClaimStore() ? KillStoreMemberAsync(member, memberDown) : null;
             case FaultKind.PauseStoreLink:
-                var paused = ChaosCluster.ProcessNames[random.Next(ChaosCluster.ProcessNames.Count)];
+                var paused = await PickProcessAsync();
                 var pause = ChaosSettings.SessionTimeout + TimeSpan.FromMilliseconds(1000 + random.Next(2000));
                 return Claim(paused) ? PauseAsync(paused, pause) : null;
             default:
-                var cut = ChaosCluster.ProcessNames[random.Next(ChaosCluster.ProcessNames.Count)];
+                var cut = await PickProcessAsync();
                 return Claim(cut) ? CutAsync(cut) : null;
         }
+    }
+
+    /// <summary>The leader two times in five (a leader cut off from the store is what fencing is for), otherwise any
+    /// process.</summary>
+    private async Task<string> PickProcessAsync()
+    {
+        var roll = random.Next(5);
+        var any = ChaosCluster.ProcessNames[random.Next(ChaosCluster.ProcessNames.Count)];
+        return roll < 2 && await cluster.LeaderAsync() is { } l && cluster.IsLeading(l.Name, l.Epoch) ? l.Name : any;
     }
 
     private async Task KillAndRestartAsync(FaultKind kind, string name, TimeSpan down, string? detail)

@@ -18,9 +18,9 @@ public sealed record JobPlan(int Index, string Kind, JobSpec Spec, JobState Expe
 
     private const int Groups = 4;
 
-    /// <summary>The whole workload, drawn from <paramref name="random"/>: sleep handlers with short random durations,
-    /// shell jobs (one in five designed to fail, one in five failing only on attempt 1), FIFO groups, and about a
-    /// third of the ungrouped jobs submitted with an Idempotency-Key.</summary>
+    /// <summary>The whole workload, drawn from <paramref name="random"/>: sleep handlers and shell sleeps of 0.05–0.5 s
+    /// (some of 1.5–4.5 s), shell jobs designed to fail (5 %) or to fail only on attempt 1 (5 %), FIFO groups (23 %),
+    /// and about a third of the ungrouped jobs submitted with an Idempotency-Key.</summary>
     public static IReadOnlyList<JobPlan> Draw(Random random, int count, string runId)
     {
         ArgumentNullException.ThrowIfNull(random);
@@ -32,8 +32,11 @@ public sealed record JobPlan(int Index, string Kind, JobSpec Spec, JobState Expe
             var seconds = (0.05 + (random.NextDouble() * 0.45)).ToString("0.00", CultureInfo.InvariantCulture);
             JobPlan plan = roll switch
             {
-                < 55 => new(i, "sleep", Sleep(name, seconds), JobState.Succeeded, null),
-                < 67 => new(i, "shell", Shell(name, $"sleep {seconds}", Attempts), JobState.Succeeded, null),
+                < 47 => new(i, "sleep", Sleep(name, seconds), JobState.Succeeded, null),
+                // Long enough that kills and partitions catch them running: what the overlap check is about.
+                < 55 => new(i, "sleep-long", Sleep(name, Long(random)), JobState.Succeeded, null),
+                < 63 => new(i, "shell", Shell(name, $"sleep {seconds}", Attempts), JobState.Succeeded, null),
+                < 67 => new(i, "shell-long", Shell(name, $"sleep {Long(random)}", Attempts), JobState.Succeeded, null),
                 < 72 => new(i, "shell-fails", Shell(name, "echo designed to fail; exit 3", 2), JobState.Failed, null),
                 < 77 => new(i, "shell-retries", Shell(name, "test \"$CP_ATTEMPT\" -ge 2", Attempts), JobState.Succeeded, null),
                 // Group jobs are never keyed: their order is checked by the creation revision a 201 returns.
@@ -49,6 +52,8 @@ public sealed record JobPlan(int Index, string Kind, JobSpec Spec, JobState Expe
 
         return plans;
     }
+
+    private static string Long(Random random) => (1.5 + (random.NextDouble() * 3)).ToString("0.0", CultureInfo.InvariantCulture);
 
     private static JobSpec Sleep(string name, string seconds) => new()
     {
