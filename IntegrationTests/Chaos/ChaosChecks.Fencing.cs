@@ -94,10 +94,15 @@ public sealed partial class ChaosChecks
         var logs = evidence.DirectorLogs;
         var refused = logs.Sum(l => Count(l, "Fenced write refused"));
         var terms = logs.SelectMany(l => LeadingEpoch().Matches(l).Select(m => long.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture))).Distinct().Order().ToList();
+        var unknown = logs.Sum(l => Count(l, "writes has an unknown outcome"));
+        // How terms ended, as the leaders logged it: their own safety check, a refused write, a kill (no line).
+        var endings = logs.SelectMany(l => TermEnded().Matches(l).Select(m => Reason(m.Groups[1].Value)))
+            .GroupBy(r => r).OrderByDescending(g => g.Count()).Select(g => $"{g.Count()}× {g.Key}");
         var usedEpochs = audited.Select(a => a.Epoch).Distinct().Count();
         Line($"3. Fencing: {terms.Count} leadership terms (epochs {string.Join(", ", terms)}); the store audit saw {audited.Count} placements " +
              $"in {usedEpochs} epochs and {deletedAt.Count} deposals ({evidence.Audit.Errors} watch restarts); " +
-             $"{refused} fenced writes of deposed leaders were refused by the store (director logs); " +
+             $"{refused} fenced writes of deposed leaders were refused by the store and {unknown} leader batches had an unknown outcome (director logs); " +
+             $"terms that ended with a log line: {string.Join(", ", endings)}; " +
              $"{afterDeposal.Count} placements committed after their leader's deposal, {outOfOrder.Count} out of epoch order, " +
              $"{twoEpochs.Count} attempts with two epochs, {falling.Count} epoch regressions across {seen.Count} jobs.");
         Violate("3", afterDeposal, a => $"{a.Key} (epoch {a.Epoch}) committed at revision {a.CreateRevision}, at or after the deletion of that leader's key (revision ≤ {deletedAt[a.Epoch]})");
@@ -116,6 +121,22 @@ public sealed partial class ChaosChecks
 
         return count;
     }
+
+    /// <summary>A term-end reason without its variable parts (keys, epochs, durations).</summary>
+    private static string Reason(string reason)
+    {
+        var general = Number().Replace(Key().Replace(reason, "<key>"), "N");
+        return general.Length > 90 ? general[..90] : general;
+    }
+
+    [GeneratedRegex(@"\S*/\S*")]
+    private static partial Regex Key();
+
+    [GeneratedRegex(@"\d+(\.\d+)?")]
+    private static partial Regex Number();
+
+    [GeneratedRegex(@"Stopped scheduling \(epoch \d+\): ([^\r\n]*)")]
+    private static partial Regex TermEnded();
 
     [GeneratedRegex(@"Scheduling as leader with epoch (\d+)")]
     private static partial Regex LeadingEpoch();

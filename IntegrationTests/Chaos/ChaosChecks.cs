@@ -45,7 +45,7 @@ public sealed partial class ChaosChecks(ChaosEvidence evidence, TimeSpan grace)
         Line($"1. Jobs: {evidence.Accepted.Count} accepted ({evidence.Accepted.Count(a => a.Status == 200)} answered 200 on a keyed retry, " +
              $"{evidence.Accepted.Count(a => a.Tries > 1)} after more than one try), {evidence.NeverAccepted.Count} never accepted; " +
              $"final states: {string.Join(", ", states)}; {attempts} attempts in all; " +
-             $"{orphans.Count} orphan jobs from {evidence.Abandoned.Count} unanswered unkeyed tries ({orphans.Count(o => !o.State.IsTerminal())} not terminal).");
+             $"{orphans.Count} orphan jobs from {evidence.Abandoned.Count} failed unkeyed tries (503 or no answer; {orphans.Count(o => !o.State.IsTerminal())} orphans not terminal).");
         Violate("1", missing, e => $"job {e.a.Id} ({e.a.Plan.Kind}, plan {e.a.Plan.Index}) accepted by {e.a.Director} is missing from the final listing");
         Violate("1", unfinished, e => $"job {e.a.Id} ({e.a.Plan.Kind}) did not end: {e.view!.State}, attempt {e.view.Attempt} on {e.view.WorkerId}, epoch {e.view.Epoch}: {e.view.Error}");
         Violate("1", wrong, e => $"job {e.a.Id} ({e.a.Plan.Kind}) ended {e.view!.State}, expected {e.a.Plan.Expected}, after {e.view.Attempt} attempts: {e.view.Error}");

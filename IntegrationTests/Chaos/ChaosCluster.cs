@@ -126,13 +126,14 @@ public sealed partial class ChaosCluster : IAsyncDisposable
     }
 
     /// <summary>True when the current incarnation of <paramref name="director"/> logged that it leads with
-    /// <paramref name="epoch"/> and has not logged the end of that term.</summary>
+    /// <paramref name="epoch"/> and has not logged the end of that term since (a candidate whose session survived a
+    /// suspension may lead again with the same epoch).</summary>
     public bool IsLeading(string director, long epoch)
     {
         var log = Process(director).LogTail(int.MaxValue);
         var e = epoch.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        return log.Contains($"Scheduling as leader with epoch {e}", StringComparison.Ordinal)
-            && !log.Contains($"Stopped scheduling (epoch {e})", StringComparison.Ordinal);
+        var began = log.LastIndexOf($"Scheduling as leader with epoch {e}", StringComparison.Ordinal);
+        return began >= 0 && began > log.LastIndexOf($"Stopped scheduling (epoch {e})", StringComparison.Ordinal);
     }
 
     /// <summary>Waits until every agent is registered and a director leads, as a live director sees it.</summary>

@@ -51,8 +51,14 @@ public sealed class ChaosMonkey(ChaosCluster cluster, FaultTimeline timeline, Ra
                 var down = TimeSpan.FromMilliseconds(500 + random.Next(2500));
                 // The leader view names a director; right after a restart it may still be the key of the killed
                 // incarnation (until its session expires). Kill only a process that logged leading with that epoch.
-                return leader is { } l && cluster.IsLeading(l.Name, l.Epoch) && Claim(l.Name)
-                    ? KillAndRestartAsync(kind, l.Name, down, $"epoch {l.Epoch}")
+                if (leader is { } l && !cluster.IsLeading(l.Name, l.Epoch))
+                {
+                    log($"leader {l.Name} (epoch {l.Epoch}) is not leading in its current incarnation's log: no kill this round");
+                    return null;
+                }
+
+                return leader is { } current && Claim(current.Name)
+                    ? KillAndRestartAsync(kind, current.Name, down, $"epoch {current.Epoch}")
                     : null;
             case FaultKind.KillAgent:
                 var agent = ChaosCluster.AgentNames[random.Next(ChaosCluster.AgentCount)];
