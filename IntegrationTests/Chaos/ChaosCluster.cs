@@ -21,8 +21,10 @@ public sealed partial class ChaosCluster : IAsyncDisposable
     public const int Slots = 4;
 
     // Retries back off 1 s doubling; capped low so a job that lost many attempts to faults still ends within the
-    // run's drain deadline (the default cap is a minute).
-    private static readonly string[] DirectorArguments = ["--Scheduler:MaxRetryBackoff=00:00:04"];
+    // run's drain deadline (the default cap is a minute). A line per HTTP request would cost the busy machine and
+    // make the logs the leader check reads long.
+    private static readonly string[] DirectorArguments =
+        ["--Scheduler:MaxRetryBackoff=00:00:04", "--Logging:LogLevel:Microsoft.AspNetCore=Warning"];
 
     private readonly Dictionary<string, TcpProxy[]> _links = [];
     private readonly Dictionary<string, DirectorProcess> _directors = [];
