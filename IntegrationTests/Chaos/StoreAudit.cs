@@ -81,12 +81,25 @@ public sealed class StoreAudit(StoreTarget target)
         };
         await using var store = await options.ConnectAsync(cancellationToken: cancellationToken);
         await Task.WhenAll(
-            WatchAsync(store, StoreLayout.Assignments, OnAssignment, null, cancellationToken),
-            WatchAsync(store, StoreLayout.Election, OnCandidate, OnCandidateGone, cancellationToken));
+            WatchAsync(store, StoreLayout.Assignments, cancellationToken),
+            WatchAsync(store, StoreLayout.Election, cancellationToken));
     }
 
-    private async Task WatchAsync(
-        ICoordinationStore store, string prefix, Action<StoreItem> onItem, Action<string, long>? onDelete, CancellationToken cancellationToken)
+    /// <summary>Applies one update of the watch on <paramref name="prefix"/> (<see cref="StoreLayout.Assignments"/> or
+    /// <see cref="StoreLayout.Election"/>); internal so the checks can be tested on made-up histories.</summary>
+    internal void Apply(string prefix, WatchUpdate update)
+    {
+        if (prefix == StoreLayout.Assignments)
+        {
+            Apply(update, OnAssignment, null);
+        }
+        else
+        {
+            Apply(update, OnCandidate, OnCandidateGone);
+        }
+    }
+
+    private async Task WatchAsync(ICoordinationStore store, string prefix, CancellationToken cancellationToken)
     {
         long after = 0;
         while (!cancellationToken.IsCancellationRequested)
@@ -95,7 +108,7 @@ public sealed class StoreAudit(StoreTarget target)
             {
                 await foreach (var update in store.WatchAsync(prefix, after, cancellationToken))
                 {
-                    Apply(update, onItem, onDelete);
+                    Apply(prefix, update);
                     after = update.Revision;
                 }
             }
