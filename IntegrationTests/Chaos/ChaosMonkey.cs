@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 
 namespace ControlPlane.IntegrationTests.Chaos;
 
@@ -10,7 +9,7 @@ namespace ControlPlane.IntegrationTests.Chaos;
 /// one seeded <see cref="Random"/> used by this loop alone, so a seed replays the same sequence of decisions (the
 /// timing of the machine still varies).
 /// </summary>
-public sealed class ChaosMonkey(ChaosCluster cluster, FaultTimeline timeline, Random random, Action<string> log)
+public sealed partial class ChaosMonkey(ChaosCluster cluster, FaultTimeline timeline, Random random, Action<string> log)
 {
     private const int MaxConcurrentFaults = 3;
     private readonly HashSet<string> _busy = [];
@@ -85,86 +84,6 @@ public sealed class ChaosMonkey(ChaosCluster cluster, FaultTimeline timeline, Ra
         var roll = random.Next(5);
         var any = ChaosCluster.ProcessNames[random.Next(ChaosCluster.ProcessNames.Count)];
         return roll < 2 && await cluster.LeaderAsync() is { } l && cluster.IsLeading(l.Name, l.Epoch) ? l.Name : any;
-    }
-
-    private async Task KillAndRestartAsync(FaultKind kind, string name, TimeSpan down, string? detail)
-    {
-        var fault = timeline.Begin(kind, name);
-        try
-        {
-            var pid = await cluster.KillAsync(name);
-            fault.Detail = string.Create(CultureInfo.InvariantCulture, $"pid {pid}{(detail is null ? "" : ", " + detail)}, down {down.TotalSeconds:0.0}s");
-            log($"{timeline.At(fault.Start)} kill -9 {name} ({fault.Detail})");
-            await Task.Delay(down);
-            await cluster.RestartAsync(name);
-        }
-        finally
-        {
-            timeline.End(fault);
-            Release(name);
-        }
-    }
-
-    private async Task KillStoreMemberAsync(int member, TimeSpan down)
-    {
-        var name = cluster.Servers.Members[member].Name;
-        var fault = timeline.Begin(FaultKind.KillStoreMember, $"store-{name}");
-        try
-        {
-            await cluster.Servers.KillAsync(member);
-            fault.Detail = string.Create(CultureInfo.InvariantCulture, $"down {down.TotalSeconds:0.0}s");
-            log($"{timeline.At(fault.Start)} kill -9 store member {name}");
-            await Task.Delay(down);
-            await cluster.Servers.StartMemberAsync(member);
-        }
-        finally
-        {
-            timeline.End(fault);
-            lock (_lock)
-            {
-                _storeFault = false;
-            }
-        }
-    }
-
-    private async Task PauseAsync(string name, TimeSpan pause)
-    {
-        var fault = timeline.Begin(FaultKind.PauseStoreLink, name);
-        try
-        {
-            foreach (var link in cluster.Links(name))
-            {
-                link.Pause();
-            }
-
-            fault.Detail = string.Create(CultureInfo.InvariantCulture, $"black hole {pause.TotalSeconds:0.0}s");
-            log($"{timeline.At(fault.Start)} pause store links of {name} for {pause.TotalSeconds:0.0}s");
-            await Task.Delay(pause);
-        }
-        finally
-        {
-            foreach (var link in cluster.Links(name))
-            {
-                link.Resume();
-            }
-
-            timeline.End(fault);
-            Release(name);
-        }
-    }
-
-    private Task CutAsync(string name)
-    {
-        var fault = timeline.Begin(FaultKind.CutStoreLink, name);
-        foreach (var link in cluster.Links(name))
-        {
-            link.CutAll();
-        }
-
-        log($"{timeline.At(fault.Start)} cut store links of {name}");
-        timeline.End(fault);
-        Release(name);
-        return Task.CompletedTask;
     }
 
     private bool Claim(string name)

@@ -100,6 +100,15 @@ public abstract class ChaosTests(ITestOutputHelper output)
             timeline);
         var checks = new ChaosChecks(evidence, Grace);
         checks.RunAll();
+        // A watcher that died early leaves a check with nothing to look at: that is a failure, not a pass.
+        foreach (var (what, task) in new[] { ("store audit", auditing), ("job observer", watching) })
+        {
+            if (task.Exception?.GetBaseException() is { } error)
+            {
+                checks.Violations.Add($"[3] the {what} stopped: {error.GetType().Name}: {error.Message}");
+            }
+        }
+
         var faults = string.Join(", ", timeline.Faults.GroupBy(f => f.Kind).Select(g => $"{g.Key} {g.Count()}"));
         var report = $"Chaos on {Backend.Name}, seed {settings.Seed}: {settings.Duration.TotalSeconds:0} s of faults ({faults}), " +
                      $"{settings.Jobs} jobs, {clock.Elapsed.TotalSeconds:0} s in all.\n{checks.Report}Fault timeline:\n{timeline.Describe()}";

@@ -1,6 +1,4 @@
-using System.Text.Json;
 using ControlPlane.Contracts;
-using ControlPlane.Contracts.Jobs;
 using ControlPlane.Coordination;
 using ControlPlane.Coordination.Hosting;
 using ControlPlane.TestSupport.ControlPlane;
@@ -21,7 +19,7 @@ public sealed record AuditedAssignment(string Key, string JobId, int Attempt, lo
 /// with its creation revision (an epoch) and its deletion. A placement is the one leader write whose record names the
 /// writer's epoch, so it is where a deposed leader's accepted write would show (see docs/chaos.md).
 /// </summary>
-public sealed class StoreAudit(StoreTarget target)
+public sealed partial class StoreAudit(StoreTarget target)
 {
     private readonly Dictionary<string, AuditedAssignment> _assignments = [];
     private readonly Dictionary<string, long> _candidates = [];
@@ -129,75 +127,6 @@ public sealed class StoreAudit(StoreTarget target)
                     return;
                 }
             }
-        }
-    }
-
-    private void Apply(WatchUpdate update, Action<StoreItem> onItem, Action<string, long>? onDelete)
-    {
-        lock (_lock)
-        {
-            switch (update)
-            {
-                case WatchResync resync:
-                    foreach (var item in resync.Items)
-                    {
-                        onItem(item);
-                    }
-
-                    // A candidate known before and missing now was deleted at or before this revision.
-                    if (onDelete is not null)
-                    {
-                        var present = resync.Items.Select(i => i.Key).ToHashSet();
-                        foreach (var key in _candidates.Keys.Where(k => !present.Contains(k)).ToList())
-                        {
-                            onDelete(key, resync.Revision);
-                        }
-                    }
-
-                    break;
-                case WatchChanges changes:
-                    foreach (var change in changes.Changes)
-                    {
-                        if (change.Item is { } item)
-                        {
-                            onItem(item);
-                        }
-                        else
-                        {
-                            onDelete?.Invoke(change.Key, change.Revision);
-                        }
-                    }
-
-                    break;
-            }
-        }
-    }
-
-    private void OnAssignment(StoreItem item)
-    {
-        if (item.Value.Length == 0 || _assignments.ContainsKey(item.Key + "@" + item.CreateRevision))
-        {
-            return;
-        }
-
-        try
-        {
-            var record = ContractJson.Deserialize<AssignmentRecord>(item.Value.Span);
-            _assignments[item.Key + "@" + item.CreateRevision] = new(item.Key, record.JobId, record.Attempt, record.Epoch, item.CreateRevision);
-        }
-        catch (JsonException)
-        {
-            // Not an assignment (a ZooKeeper directory node would have no value): nothing to audit.
-        }
-    }
-
-    private void OnCandidate(StoreItem item) => _candidates[item.Key] = item.CreateRevision;
-
-    private void OnCandidateGone(string key, long revision)
-    {
-        if (_candidates.Remove(key, out var epoch) && !_deposedBy.ContainsKey(epoch))
-        {
-            _deposedBy[epoch] = revision;
         }
     }
 }
