@@ -37,7 +37,7 @@ public sealed partial class ChaosMonkey(ChaosCluster cluster, FaultTimeline time
             }
         }
 
-        await TestSupport.Eventually.WithinAsync(Task.WhenAll(repairs), TimeSpan.FromMinutes(3), "repairing every fault");
+        await TestSupport.Eventually.WithinAsync(Task.WhenAll(repairs), TimeSpan.FromMinutes(2), "repairing every fault");
     }
 
     private async Task<Task?> InjectAsync()
