@@ -35,7 +35,9 @@ public abstract partial class AgentTestBase
         {
             var started = await Task.WhenAll(batch.Select(async i =>
             {
-                var store = await ConnectAsync();
+                // 200 sessions on two busy cores: a short TTL could expire one, and an agent rightly ignores
+                // assignments made to a session it no longer has. This test is about scale, not expiry.
+                var store = await ConnectAsync(sessionTimeout: LongSessionTimeout);
                 var runtime = new AgentRuntime(store, new AgentOptions { Id = $"a{i:d3}", Slots = 1 }, registry, [events],
                     NullLoggerFactory.Instance, TimeProvider.System, shell.GracePeriod);
                 return (store, runtime, Task.Run(() => runtime.RunAsync(CancellationToken.None)));
@@ -52,6 +54,7 @@ public abstract partial class AgentTestBase
         {
             // As the leader: one echo job per agent, written in transactions of 50 assignments.
             var keys = new List<string>();
+            var sessions = new Dictionary<string, long>();
             foreach (var batch in agents.Chunk(50))
             {
                 var tx = new Transaction();
@@ -59,15 +62,17 @@ public abstract partial class AgentTestBase
                 {
                     var jobId = JobIds.New();
                     var key = StoreLayout.Assignment(runtime.WorkerId, jobId, 1);
-                    tx.Create(key, ContractJson.Serialize(new AssignmentRecord { JobId = jobId, Attempt = 1, Epoch = 1, WorkerSession = store.Session.Id, Executor = "echo" }));
+                    sessions[runtime.WorkerId] = store.Session.Id;
+                    tx.Create(key, ContractJson.Serialize(new AssignmentRecord { JobId = jobId, Attempt = 1, Epoch = 1, WorkerSession = sessions[runtime.WorkerId], Executor = "echo" }));
                     keys.Add(key);
                 }
 
                 Assert.True((await Director.CommitAsync(tx)).Succeeded);
             }
 
-            await Eventually.UntilAsync(() => events.All.Count(e => e.Kind == ExecutionEventKind.End) == ScaleAgents, TimeSpan.FromSeconds(60),
-                () => $"{events.All.Count(e => e.Kind == ExecutionEventKind.End)} ended");
+            await Eventually.UntilAsync(() => events.All.Count(e => e.Kind == ExecutionEventKind.End) == ScaleAgents, TimeSpan.FromSeconds(90),
+                () => $"{events.All.Count(e => e.Kind == ExecutionEventKind.End)} ended; sessions replaced since the assignments: " +
+                    agents.Count(a => a.Store.Session.Id != sessions[a.Runtime.WorkerId]));
             await Eventually.UntilAsync(async () =>
             {
                 var reports = await Task.WhenAll(keys.Select(ReadAsync));

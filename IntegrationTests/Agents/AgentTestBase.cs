@@ -30,6 +30,10 @@ public abstract partial class AgentTestBase(ITestOutputHelper output) : IAsyncLi
     private readonly List<IAsyncDisposable> _owned = [];
     private readonly List<IHost> _hosts = [];
 
+    /// <summary>The longest session timeout the backend's shared test server grants: what tests use that must not
+    /// lose sessions to a busy machine (ZooKeeper's test server allows at most 4 s; etcd takes any TTL).</summary>
+    protected virtual TimeSpan LongSessionTimeout => TimeSpan.FromSeconds(4);
+
     /// <summary>The test's key root.</summary>
     protected string Root { get; } = "t/" + TestNames.Unique("agent");
 

@@ -23,4 +23,7 @@ public sealed class EtcdAgentTests(EtcdFixture fixture, ITestOutputHelper output
 
     /// <inheritdoc />
     protected override string Endpoints => fixture.Endpoints;
+
+    /// <inheritdoc />
+    protected override TimeSpan LongSessionTimeout => TimeSpan.FromSeconds(10);
 }
