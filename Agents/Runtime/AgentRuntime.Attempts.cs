@@ -44,7 +44,9 @@ internal sealed partial class AgentRuntime
         }
         finally
         {
-            if (attempt.WrittenVersion > 0)
+            // Only a settled attempt is remembered as done; an unsettled one that wrote Running is picked up again by
+            // the orphan rule, so an attempt whose report was abandoned cannot stay Running (and hold the worker) forever.
+            if (attempt.WrittenVersion > 0 && (attempt.Settled || attempt.Stop == StopReason.Withdrawn))
             {
                 _finished[attempt.Key] = attempt.WrittenVersion;
             }
@@ -81,10 +83,13 @@ internal sealed partial class AgentRuntime
         {
             execution = await _executors.For(record.Executor).StartAsync(request).ConfigureAwait(false);
         }
-        catch (ExecutorStartException e)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
-            AgentLog.CannotStart(_logger, attempt.Key, e.Message);
-            await ReportAsync(attempt, AttemptState.Failed, null, "", e.Message).ConfigureAwait(false);
+            // Any failure to start (a bad working directory, a handler whose constructor throws) fails the attempt
+            // with its reason: it must never leave the attempt saying Running with nothing running it.
+            var message = e is ExecutorStartException ? e.Message : $"The {record.Executor} executor could not start the job: {e.Message}";
+            AgentLog.CannotStart(_logger, attempt.Key, message);
+            await ReportAsync(attempt, AttemptState.Failed, null, "", message).ConfigureAwait(false);
             return;
         }
 
