@@ -85,7 +85,7 @@ public sealed partial class ZooKeeperCoordinationStore : ICoordinationStore
                 // An ended session is replaced at once by a new one that starts in Connecting.
                 if (_session.Ended.IsCompleted && !_session.Closing && !_disposing.IsCancellationRequested)
                 {
-                    _seenFloor = Math.Max(_seenFloor, LastZxidOf(_session));
+                    Interlocked.Exchange(ref _seenFloor, Math.Max(_seenFloor, LastZxidOf(_session)));
                     ZooKeeperStoreLog.SessionReplaced(_logger, _session.Id);
                     _session = OpenSession();
                 }
@@ -168,6 +168,8 @@ public sealed partial class ZooKeeperCoordinationStore : ICoordinationStore
                         ConnectionString = _options.ConnectionString,
                         SessionTimeout = _options.SessionTimeout,
                         ConnectTimeout = _options.ConnectTimeout,
+                        // A new session must not read older state than the ended one saw (a lagging follower refuses it).
+                        LastZxidSeen = Interlocked.Read(ref _seenFloor),
                         RequestTimeout = _options.RequestTimeout,
                     },
                     _loggerFactory,
