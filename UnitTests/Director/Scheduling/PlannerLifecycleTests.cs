@@ -198,4 +198,14 @@ public sealed class PlannerLifecycleTests
 
         Assert.True(write.Bytes > big.Length, $"estimated {write.Bytes} bytes for a record holding {big.Length}");
     }
+
+    [Fact]
+    public void Fields_a_newer_writer_added_survive_the_leaders_rewrite()
+    {
+        var record = ContractJson.Deserialize<JobRecord>("""{"id":"x","spec":{"executor":"echo"},"state":"Pending","attempt":1,"futureField":{"a":1}}"""u8);
+
+        var rewritten = System.Text.Encoding.UTF8.GetString(ContractJson.Serialize(record with { State = JobState.Assigned }));
+
+        Assert.Contains("\"futureField\":{\"a\":1}", rewritten, StringComparison.Ordinal);
+    }
 }
