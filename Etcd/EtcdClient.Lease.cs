@@ -18,7 +18,7 @@ public sealed partial class EtcdClient
     {
         var seconds = (long)Math.Ceiling(ttl.TotalSeconds);
         ArgumentOutOfRangeException.ThrowIfLessThan(seconds, 1, nameof(ttl));
-        var sent = _time.GetUtcNow();
+        var sent = MonotonicNow;
         var response = await CallAsync("/etcdserverpb.Lease/LeaseGrant", new LeaseGrantRequest { TTL = seconds },
             LeaseGrantResponse.Parser, idempotent: false, cancellationToken).ConfigureAwait(false);
         if (!string.IsNullOrEmpty(response.Error))
@@ -27,7 +27,7 @@ public sealed partial class EtcdClient
         }
 
         Log.LeaseGranted(_logger, response.ID, response.TTL);
-        var lease = new EtcdLease(response.ID, response.TTL, sent + TimeSpan.FromSeconds(response.TTL));
+        var lease = new EtcdLease(response.ID, response.TTL, sent + TimeSpan.FromSeconds(response.TTL), () => MonotonicNow);
         if (keepAlive)
         {
             _leases.Add(lease);

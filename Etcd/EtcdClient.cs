@@ -18,6 +18,8 @@ public sealed partial class EtcdClient : IAsyncDisposable
     private readonly GrpcTransport _transport;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
+    private readonly DateTimeOffset _clockAnchor;
+    private readonly long _clockAnchorTimestamp;
     private readonly CancellationTokenSource _disposed = new();
     private readonly WatchMultiplexer _watches;
     private readonly LeaseKeeper _leases;
@@ -36,6 +38,8 @@ public sealed partial class EtcdClient : IAsyncDisposable
         _transport = new GrpcTransport(options);
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _time = timeProvider ?? TimeProvider.System;
+        _clockAnchor = _time.GetUtcNow();
+        _clockAnchorTimestamp = _time.GetTimestamp();
         _watches = new WatchMultiplexer(this);
         _leases = new LeaseKeeper(this);
     }
@@ -52,6 +56,13 @@ public sealed partial class EtcdClient : IAsyncDisposable
     internal ILogger Logger => _logger;
 
     internal TimeProvider Time => _time;
+
+    /// <summary>
+    /// The clock of lease deadlines: the wall time when this client was created plus the monotonic time elapsed
+    /// since. A step of the machine's clock (NTP, a resumed VM) cannot stretch a lease's provable lifetime, which is
+    /// what self-fencing relies on; only the monotonic clock, measured on this machine, enters.
+    /// </summary>
+    internal DateTimeOffset MonotonicNow => _clockAnchor + _time.GetElapsedTime(_clockAnchorTimestamp);
 
     internal CancellationToken DisposedToken => _disposed.Token;
 

@@ -31,8 +31,11 @@ public sealed class EtcdLease
     private long _deadline;
     private long _nextKeepAlive;
 
-    internal EtcdLease(long id, long ttlSeconds, DateTimeOffset deadline)
+    private readonly Func<DateTimeOffset> _clock;
+
+    internal EtcdLease(long id, long ttlSeconds, DateTimeOffset deadline, Func<DateTimeOffset>? clock = null)
     {
+        _clock = clock ?? (() => TimeProvider.System.GetUtcNow());
         Id = id;
         Ttl = TimeSpan.FromSeconds(ttlSeconds);
         Deadline = deadline;
@@ -44,10 +47,15 @@ public sealed class EtcdLease
     /// <summary>The TTL granted by the server.</summary>
     public TimeSpan Ttl { get; }
 
+    /// <summary>Time until <see cref="Deadline"/> on the client's monotonic clock (negative once passed).</summary>
+    public TimeSpan TimeLeft => Deadline - _clock();
+
     /// <summary>The current state; changes once from Alive to a final state.</summary>
     public EtcdLeaseState State => (EtcdLeaseState)Volatile.Read(ref _state);
 
-    /// <summary>The latest time the lease is known to be alive until (last confirmed renewal's send time + TTL).</summary>
+    /// <summary>The latest time the lease is known to be alive until (last confirmed renewal's send time + TTL), on
+    /// the client's monotonic clock (anchored at the wall time the client was created): compare it with
+    /// <see cref="TimeLeft"/>, not with <see cref="DateTimeOffset.UtcNow"/>, which a clock step may move.</summary>
     public DateTimeOffset Deadline
     {
         get => Read(ref _deadline);

@@ -32,6 +32,7 @@ public sealed partial class ZooKeeperClient : IAsyncDisposable
     private ZooKeeperClient(ZooKeeperClientOptions options, ILogger logger)
     {
         _options = options;
+        _lastZxid = options.LastZxidSeen;
         _target = ConnectionStringParser.Parse(options.ConnectionString);
         // Shuffle once so a fleet of clients spreads over the ensemble, then go round-robin.
         _hosts = [.. _target.Hosts];

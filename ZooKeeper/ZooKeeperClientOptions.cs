@@ -23,6 +23,11 @@ public sealed class ZooKeeperClientOptions
     /// <value>Default 30 s.</value>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>The highest zxid the caller has already seen, e.g. through an earlier session. It is sent when
+    /// connecting, so a server that has not caught up with it refuses the session and the client tries another:
+    /// a new session never reads older state than an old one did. <value>Default 0 (nothing seen).</value></summary>
+    public long LastZxidSeen { get; set; }
+
     /// <summary>Authentications sent on connect and replayed after every reconnect.</summary>
     public IList<ZooKeeperAuthInfo> AuthInfos { get; } = [];
 

@@ -44,7 +44,9 @@ internal sealed partial class AgentRuntime
         }
         finally
         {
-            if (attempt.WrittenVersion > 0)
+            // Only a settled attempt is remembered as done; an unsettled one that wrote Running is picked up again by
+            // the orphan rule, so an attempt whose report was abandoned cannot stay Running (and hold the worker) forever.
+            if (attempt.WrittenVersion > 0 && (attempt.Settled || attempt.Stop == StopReason.Withdrawn))
             {
                 _finished[attempt.Key] = attempt.WrittenVersion;
             }
@@ -81,13 +83,17 @@ internal sealed partial class AgentRuntime
         {
             execution = await _executors.For(record.Executor).StartAsync(request).ConfigureAwait(false);
         }
-        catch (ExecutorStartException e)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
-            AgentLog.CannotStart(_logger, attempt.Key, e.Message);
-            await ReportAsync(attempt, AttemptState.Failed, null, "", e.Message).ConfigureAwait(false);
+            // Any failure to start (a bad working directory, a handler whose constructor throws) fails the attempt
+            // with its reason: it must never leave the attempt saying Running with nothing running it.
+            var message = e is ExecutorStartException ? e.Message : $"The {record.Executor} executor could not start the job: {e.Message}";
+            AgentLog.CannotStart(_logger, attempt.Key, message);
+            await ReportAsync(attempt, AttemptState.Failed, null, "", message).ConfigureAwait(false);
             return;
         }
 
+        // A stop asked for while the executor was starting is applied now.
         attempt.Attach(execution);
         attempt.Started = true;
         AgentMetrics.AttemptStarted();
@@ -96,14 +102,16 @@ internal sealed partial class AgentRuntime
 
         using var running = new CancellationTokenSource();
         var heartbeats = _options.Has(Protocol.Features.Heartbeat) ? HeartbeatLoopAsync(attempt, running.Token) : Task.CompletedTask;
-        using var timeout = record.TimeoutSeconds is { } seconds && seconds > 0 && _options.Has(Protocol.Features.Timeout)
-            ? _time.CreateTimer(_ => { if (attempt.RequestStop(StopReason.Timeout)) { AgentLog.TimedOut(_logger, attempt.Key, seconds); } }, null, TimeSpan.FromSeconds(seconds), Timeout.InfiniteTimeSpan)
+        // The leader enforces the timeout too (plus a grace), even when this agent falls silent.
+        using var timeout = record.TimeoutSeconds is > 0 && _options.Has(Protocol.Features.Timeout)
+            ? _time.CreateTimer(_ => TimeOut(attempt), null, TimeSpan.FromSeconds(record.TimeoutSeconds.Value), Timeout.InfiniteTimeSpan)
             : null;
         var outcome = await execution.Completion.ConfigureAwait(false);
         attempt.MarkEnded();
         await running.CancelAsync().ConfigureAwait(false);
         await heartbeats.ConfigureAwait(false);
 
+        // The outcome is the executor's unless the agent stopped it; then why it stopped it decides.
         if (attempt.Stop == StopReason.None)
         {
             var state = outcome.ExitCode == 0 ? AttemptState.Succeeded : AttemptState.Failed;
@@ -113,6 +121,14 @@ internal sealed partial class AgentRuntime
         else
         {
             await ReportStoppedAsync(attempt, outcome.ExitCode, outcome.Output).ConfigureAwait(false);
+        }
+    }
+
+    private void TimeOut(Attempt attempt)
+    {
+        if (attempt.RequestStop(StopReason.Timeout))
+        {
+            AgentLog.TimedOut(_logger, attempt.Key, attempt.Assigned.TimeoutSeconds ?? 0);
         }
     }
 

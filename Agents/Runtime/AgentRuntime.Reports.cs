@@ -61,8 +61,10 @@ internal sealed partial class AgentRuntime
                 switch (result)
                 {
                     case WriteResult.Written or WriteResult.AlreadyFinished:
+                        attempt.Settled = true;
                         return;
                     case WriteResult.Gone:
+                        attempt.Settled = true;
                         AgentMetrics.ReportRejected();
                         AgentLog.ReportRejected(_logger, attempt.Key, state.ToString());
                         Emit(ExecutionEventKind.Rejected, attempt, state.ToString());

@@ -51,6 +51,11 @@ internal sealed class Attempt(string key, AssignmentRecord record, long version)
     /// <summary>The version of this agent's last successful write to the assignment; 0 before the first.</summary>
     public long WrittenVersion { get; set; }
 
+    /// <summary>The final report was written, or found already there, or refused because the attempt is gone: the
+    /// key needs nothing more from this agent. False after an abandoned report or a failure: then the orphan rule
+    /// (a record that says Running that nothing here runs) reports the attempt Lost on a later pass.</summary>
+    public bool Settled { get; set; }
+
     /// <summary>Slots held while in the table.</summary>
     public int Slots => Math.Max(1, Assigned.Slots);
 

@@ -34,6 +34,11 @@ public enum AttemptState
 /// </summary>
 public sealed record AssignmentRecord
 {
+    /// <summary>Fields this build does not know, kept so that rewriting the record (the leader folding a result,
+    /// an agent reporting) does not drop what a newer writer added during a rolling upgrade.</summary>
+    [System.Text.Json.Serialization.JsonExtensionData]
+    public IDictionary<string, System.Text.Json.JsonElement>? Unknown { get; init; }
+
     /// <summary>Schema version of this record.</summary>
     public int Schema { get; init; } = Protocol.SchemaVersion;
 
@@ -101,6 +106,7 @@ public sealed record AssignmentRecord
     /// <summary>Agent report: error.</summary>
     public string? Error { get; init; }
 
-    /// <summary>True once the agent reported an end (any state after Running).</summary>
+    /// <summary>True once the agent reported an end (any state after Running). Computed, never stored.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
     public bool IsFinished => State is AttemptState.Succeeded or AttemptState.Failed or AttemptState.Cancelled or AttemptState.Lost;
 }

@@ -8,6 +8,11 @@ namespace ControlPlane.Contracts.Jobs;
 /// </summary>
 public sealed record JobRecord
 {
+    /// <summary>Fields this build does not know, kept so that rewriting the record (the leader folding a result,
+    /// an agent reporting) does not drop what a newer writer added during a rolling upgrade.</summary>
+    [System.Text.Json.Serialization.JsonExtensionData]
+    public IDictionary<string, System.Text.Json.JsonElement>? Unknown { get; init; }
+
     /// <summary>Schema version of this record (<see cref="Protocol.SchemaVersion"/>).</summary>
     public int Schema { get; init; } = Protocol.SchemaVersion;
 

@@ -81,9 +81,9 @@ public static class JobSpecValidator
 
         CheckMap(errors, "env", spec.Env, envKey: true);
         CheckMap(errors, "constraints", spec.Constraints, envKey: false);
-        if (spec.WorkingDirectory is { } dir && (dir.Length == 0 || dir.Length > Limits.MaxArgLength || dir.Contains('\0', StringComparison.Ordinal)))
+        if (spec.WorkingDirectory is { } dir && (dir.Length == 0 || dir.Length > Limits.MaxArgLength || dir.Contains('\0', StringComparison.Ordinal) || dir[0] != '/'))
         {
-            errors.Add(new("workingDirectory", $"1 to {Limits.MaxArgLength} characters and no NUL."));
+            errors.Add(new("workingDirectory", $"An absolute path (starting with '/') of at most {Limits.MaxArgLength} characters, without NUL."));
         }
 
         if (spec.Slots is < 1 or > Limits.MaxSlots)

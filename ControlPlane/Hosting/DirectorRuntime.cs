@@ -48,6 +48,21 @@ internal sealed partial class DirectorRuntime : BackgroundService
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        try
+        {
+            await RunAsync(stoppingToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+        {
+            // The host stops on this exception; a supervisor must see a failure, not a clean exit.
+            Log.Fatal(_logger, e);
+            Environment.ExitCode = 1;
+            throw;
+        }
+    }
+
+    private async Task RunAsync(CancellationToken stoppingToken)
+    {
         var store = await WaitForStoreAsync(stoppingToken).ConfigureAwait(false);
         if (store is null)
         {
@@ -99,15 +114,7 @@ internal sealed partial class DirectorRuntime : BackgroundService
             {
                 _election = null;
                 // Resigning deletes the candidate key: on shutdown a successor leads at once.
-                using var resign = new CancellationTokenSource(_connection.Options.RequestTimeout);
-                try
-                {
-                    await election.ResignAsync(resign.Token).ConfigureAwait(false);
-                }
-                catch (Exception e) when (e is StoreException or OperationCanceledException)
-                {
-                    Log.ResignFailed(_logger, e);
-                }
+                await ResignQuietlyAsync(election).ConfigureAwait(false);
 
                 await election.DisposeAsync().ConfigureAwait(false);
             }
@@ -124,12 +131,40 @@ internal sealed partial class DirectorRuntime : BackgroundService
             using var term = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
             var run = scheduler.RunAsync(store, election, lead, term.Token);
             var stalled = await WatchdogAsync(scheduler, run, term.Token).ConfigureAwait(false);
+            if (stalled)
+            {
+                // Resign first: deleting the candidate key fences the stalled loop's writes and lets a successor
+                // lead now. Only then wait, boundedly, for the loop; one that ignores cancellation is abandoned.
+                await ResignQuietlyAsync(election).ConfigureAwait(false);
+            }
+
             await term.CancelAsync().ConfigureAwait(false);
-            await run.ConfigureAwait(false);
+            try
+            {
+                await run.WaitAsync(_scheduler.WatchdogTimeout, _time, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                Log.SchedulerAbandoned(_logger, _scheduler.WatchdogTimeout.TotalSeconds);
+            }
+
             if (stalled)
             {
                 return;
             }
+        }
+    }
+
+    private async Task ResignQuietlyAsync(LeaderElection election)
+    {
+        using var resign = new CancellationTokenSource(_connection.Options.RequestTimeout);
+        try
+        {
+            await election.ResignAsync(resign.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is StoreException or OperationCanceledException)
+        {
+            Log.ResignFailed(_logger, e);
         }
     }
 
@@ -148,7 +183,9 @@ internal sealed partial class DirectorRuntime : BackgroundService
                 return false;
             }
 
-            if (!run.IsCompleted && scheduler.SinceProgress > _scheduler.WatchdogTimeout)
+            // Loading a large tree at the start of a term may take longer than a pass: it gets four timeouts.
+            var limit = scheduler.Loading ? _scheduler.WatchdogTimeout * 4 : _scheduler.WatchdogTimeout;
+            if (!run.IsCompleted && scheduler.SinceProgress > limit)
             {
                 Log.WatchdogResign(_logger, scheduler.SinceProgress.TotalSeconds);
                 return true;
@@ -205,6 +242,12 @@ internal sealed partial class DirectorRuntime : BackgroundService
 
         [LoggerMessage(EventId = 752, Level = LogLevel.Critical, Message = "The scheduling loop made no progress for {Seconds:0.0} s: resigning leadership")]
         public static partial void WatchdogResign(ILogger logger, double seconds);
+
+        [LoggerMessage(EventId = 756, Level = LogLevel.Critical, Message = "The stalled scheduling loop did not stop within {Seconds} s after resigning; it is abandoned (its writes are fenced)")]
+        public static partial void SchedulerAbandoned(ILogger logger, double seconds);
+
+        [LoggerMessage(EventId = 755, Level = LogLevel.Critical, Message = "The director's runtime failed; the process stops with exit code 1")]
+        public static partial void Fatal(ILogger logger, Exception exception);
 
         [LoggerMessage(EventId = 754, Level = LogLevel.Information, Message = "Director:Campaign is false: this director serves the API and never leads")]
         public static partial void NotCampaigning(ILogger logger);

@@ -36,8 +36,11 @@ internal sealed class LeaderScheduler
         _lastProgress = time.GetTimestamp();
     }
 
-    /// <summary>Time since the loop last completed a pass (or started a term): what the watchdog checks.</summary>
+    /// <summary>Time since the loop last completed a pass successfully (or started a term): what the watchdog checks.</summary>
     public TimeSpan SinceProgress => _time.GetElapsedTime(Interlocked.Read(ref _lastProgress));
+
+    /// <summary>True while the term's caches load (a large tree may take longer than one pass should).</summary>
+    public bool Loading { get; private set; } = true;
 
     /// <summary>Schedules until leadership <paramref name="lead"/> ends or <paramref name="cancellationToken"/> fires.</summary>
     public async Task RunAsync(ICoordinationStore store, LeaderElection election, Leadership lead, CancellationToken cancellationToken)
@@ -53,6 +56,8 @@ internal sealed class LeaderScheduler
         try
         {
             await Task.WhenAll(caches.Select(c => c.StartAsync(term.Token))).ConfigureAwait(false);
+            Loading = false;
+            Interlocked.Exchange(ref _lastProgress, _time.GetTimestamp());
             pumps.AddRange(caches.Select(c => PumpAsync(c, wake.Writer, term.Token)));
             var state = new SchedulerState(_logger);
             var planner = new Planner(_options);
@@ -60,7 +65,12 @@ internal sealed class LeaderScheduler
             while (!term.IsCancellationRequested)
             {
                 var plan = await PassAsync(caches, state, planner, executor, lead.Epoch, term.Token).ConfigureAwait(false);
-                Interlocked.Exchange(ref _lastProgress, _time.GetTimestamp());
+                if (plan is not null)
+                {
+                    // Only a pass that worked is progress: a leader whose passes keep failing is made to resign.
+                    Interlocked.Exchange(ref _lastProgress, _time.GetTimestamp());
+                }
+
                 await WaitForWakeAsync(wake.Reader, plan?.NextDue, term.Token).ConfigureAwait(false);
             }
 
@@ -112,6 +122,13 @@ internal sealed class LeaderScheduler
         catch (Exception e) when (e is StoreException and not LeadershipLostException || e is OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {
             SchedulerLog.PassFailed(_logger, e);
+            return null;
+        }
+        catch (Exception e) when (e is not (OperationCanceledException or LeadershipLostException or OutOfMemoryException))
+        {
+            // A bug or a record the planner chokes on must not take the director (and its API) down: log it, retry,
+            // and let the watchdog hand leadership on if no pass succeeds.
+            SchedulerLog.PassCrashed(_logger, e);
             return null;
         }
     }

@@ -41,7 +41,8 @@ internal sealed class PlanExecutor
         var bytes = 0;
         foreach (var write in writes)
         {
-            var ops = write.Operations + (write.IdempotencyKey is null ? 0 : 1);
+            // Conditions share the transaction's limits with operations in spirit: count both against one margin.
+            var ops = write.Operations + write.Conditions + (write.IdempotencyKey is null ? 0 : 1);
             if (batch.Count > 0 && (operations + ops > MaxOperations || bytes + write.Bytes > MaxBytes))
             {
                 revision = Math.Max(revision, await CommitAsync(batch, cancellationToken).ConfigureAwait(false));
@@ -66,13 +67,23 @@ internal sealed class PlanExecutor
     private async Task<long> CommitAsync(List<PlannedWrite> batch, CancellationToken cancellationToken)
     {
         var transaction = new Transaction();
-        foreach (var write in batch)
+        try
         {
-            write.Apply(transaction);
-            if (write.IdempotencyKey is { } key)
+            foreach (var write in batch)
             {
-                await AddIdempotencyRemovalAsync(transaction, key, write.JobId, cancellationToken).ConfigureAwait(false);
+                write.Apply(transaction);
+                if (write.IdempotencyKey is { } key)
+                {
+                    await AddIdempotencyRemovalAsync(transaction, key, write.JobId, cancellationToken).ConfigureAwait(false);
+                }
             }
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
+        {
+            // The batch broke a transaction limit (size, a key twice) that the estimates missed. Never let that
+            // stop the leader: commit the writes one by one, and a write that cannot be built even alone is logged
+            // and skipped (the next pass plans it again; its record stays for an operator to see).
+            return await CommitOneByOneAsync(batch, e, cancellationToken).ConfigureAwait(false);
         }
 
         CommitResult result;
@@ -108,6 +119,23 @@ internal sealed class PlanExecutor
         }
 
         return result.Revision;
+    }
+
+    private async Task<long> CommitOneByOneAsync(List<PlannedWrite> batch, Exception why, CancellationToken cancellationToken)
+    {
+        if (batch.Count == 1)
+        {
+            SchedulerLog.WriteUnbuildable(_logger, why, batch[0].JobId, batch[0].Kind, batch[0].Detail);
+            return 0;
+        }
+
+        long revision = 0;
+        foreach (var write in batch)
+        {
+            revision = Math.Max(revision, await CommitAsync([write], cancellationToken).ConfigureAwait(false));
+        }
+
+        return revision;
     }
 
     private async Task AddIdempotencyRemovalAsync(Transaction transaction, string idempotencyKey, string? jobId, CancellationToken cancellationToken)

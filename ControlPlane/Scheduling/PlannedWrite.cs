@@ -41,6 +41,9 @@ internal sealed record PlannedWrite(WriteKind Kind, string? JobId, string Detail
 {
     /// <summary>For <see cref="WriteKind.Remove"/>: the job's idempotency key, whose record the executor removes with it.</summary>
     public string? IdempotencyKey { get; init; }
+
+    /// <summary>Conditions the write adds (counted against the transaction's limit like operations).</summary>
+    public int Conditions { get; init; }
 }
 
 /// <summary>The outcome of planning one pass.</summary>

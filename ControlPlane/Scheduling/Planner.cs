@@ -12,6 +12,9 @@ namespace ControlPlane.Director.Scheduling;
 /// </summary>
 internal sealed partial class Planner
 {
+    /// <summary>Finished jobs removed per pass at most: each may cost the executor one read.</summary>
+    internal const int MaxRemovalsPerPass = 500;
+
     private readonly SchedulerOptions _options;
 
     public Planner(SchedulerOptions options) => _options = options;
@@ -40,8 +43,27 @@ internal sealed partial class Planner
                 || job.Record.WorkerId != a.WorkerId || job.Record.Attempt != a.Attempt)
             {
                 // The job moved on (or is gone): nothing may run this attempt any more. Deleting the assignment
-                // withdraws it from the agent and makes any late report fail.
-                plan.Writes.Add(new(WriteKind.Orphan, a.JobId, a.Key, 1, 0, tx => tx.Delete(a.Key, a.Version)));
+                // withdraws it from the agent and makes any late report fail. The delete is conditioned on the job
+                // as this pass saw it: a jobs cache lagging behind the assignments cache must not withdraw an
+                // attempt the job record (newer in the store) still points at.
+                touched.Add(a.JobId);
+                var jobKey = job?.Key ?? (JobIds.IsValid(a.JobId) ? StoreLayout.Job(a.JobId) : null);
+                plan.Writes.Add(new(WriteKind.Orphan, a.JobId, a.Key, 1, 0, tx =>
+                {
+                    if (job is not null)
+                    {
+                        tx.RequireVersion(job.Key, job.Version);
+                    }
+                    else if (jobKey is not null)
+                    {
+                        tx.RequireAbsent(jobKey);
+                    }
+
+                    tx.Delete(a.Key, a.Version);
+                })
+                {
+                    Conditions = 1,
+                });
                 continue;
             }
 
@@ -75,9 +97,9 @@ internal sealed partial class Planner
                     continue;
                 }
 
-                var flagged = record with { CancelRequested = true };
-                plan.Writes.Add(new(WriteKind.Cancel, job.Record.Id, a.Key, 1, 512,
-                    tx => tx.Update(a.Key, ContractJson.Serialize(flagged), a.Version)));
+                var flagged = ContractJson.Serialize(record with { CancelRequested = true });
+                plan.Writes.Add(new(WriteKind.Cancel, job.Record.Id, a.Key, 1, flagged.Length,
+                    tx => tx.Update(a.Key, flagged, a.Version)));
             }
 
             active.Add(job.Record.Id);
@@ -134,13 +156,14 @@ internal sealed partial class Planner
         var withReport = job.Record with { StartedAt = report.StartedAt ?? job.Record.StartedAt };
         switch (report.State)
         {
+            // FinishedAt is the leader's clock, like every deadline it measures (retention counts from it).
             case AttemptState.Succeeded:
                 plan.Writes.Add(JobAndAssignment(WriteKind.Finish, job,
-                    Terminal(s, withReport, JobState.Succeeded, report.Error, report.ExitCode, report.Output, report.FinishedAt), a, "succeeded"));
+                    Terminal(s, withReport, JobState.Succeeded, report.Error, report.ExitCode, report.Output), a, "succeeded"));
                 break;
             case AttemptState.Cancelled:
                 plan.Writes.Add(JobAndAssignment(WriteKind.Finish, job,
-                    Terminal(s, withReport, JobState.Cancelled, report.Error ?? "cancelled", report.ExitCode, report.Output, report.FinishedAt), a, "cancelled"));
+                    Terminal(s, withReport, JobState.Cancelled, report.Error ?? "cancelled", report.ExitCode, report.Output), a, "cancelled"));
                 break;
             default:
                 var why = report.State == AttemptState.Lost
@@ -181,17 +204,35 @@ internal sealed partial class Planner
             };
         }
 
-        plan.Writes.Add(a is null
-            ? new(kind, job.Record.Id, error, 1, job.Bytes, tx => tx.Update(job.Key, ContractJson.Serialize(next), job.Version))
-            : JobAndAssignment(kind, job, next, a, error));
+        if (a is not null)
+        {
+            plan.Writes.Add(JobAndAssignment(kind, job, next, a, error));
+            return;
+        }
+
+        // No assignment in this pass's view: conditioned on its absence in the store, so an assignments cache that
+        // lags behind cannot make a second attempt start while the first one runs.
+        var bytes = ContractJson.Serialize(next);
+        var missing = job.Record.WorkerId is { } worker ? StoreLayout.Assignment(worker, job.Record.Id, job.Record.Attempt) : null;
+        plan.Writes.Add(new(kind, job.Record.Id, error, 1, bytes.Length, tx =>
+        {
+            if (missing is not null)
+            {
+                tx.RequireAbsent(missing);
+            }
+
+            tx.Update(job.Key, bytes, job.Version);
+        })
+        {
+            Conditions = missing is null ? 0 : 1,
+        });
     }
 
-    private static JobRecord Terminal(
-        SchedulerSnapshot s, JobRecord job, JobState state, string? error, int? exitCode, string? output, DateTimeOffset? finishedAt = null) =>
+    private static JobRecord Terminal(SchedulerSnapshot s, JobRecord job, JobState state, string? error, int? exitCode, string? output) =>
         job with
         {
             State = state,
-            FinishedAt = finishedAt ?? s.Now,
+            FinishedAt = s.Now,
             Error = error is null ? null : Bound(error),
             ExitCode = exitCode,
             Output = output,
@@ -274,6 +315,7 @@ internal sealed partial class Planner
 
     private void RemoveExpired(SchedulerSnapshot s, Plan plan, HashSet<string> touched)
     {
+        var removed = 0;
         foreach (var job in s.Jobs.Values)
         {
             if (!job.Record.State.IsTerminal() || touched.Contains(job.Record.Id) || job.Record.FinishedAt is not { } finished)
@@ -286,6 +328,13 @@ internal sealed partial class Planner
             {
                 plan.DueAt(expiry);
                 continue;
+            }
+
+            if (removed++ >= MaxRemovalsPerPass)
+            {
+                // A backlog (e.g. after a long outage) is worked off over several passes, so no pass outlives the watchdog.
+                plan.DueAt(s.Now);
+                break;
             }
 
             // The idempotency record goes too; the executor looks it up first (the leader does not cache that tree).

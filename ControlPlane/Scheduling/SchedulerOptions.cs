@@ -17,8 +17,10 @@ public sealed class SchedulerOptions
     public TimeSpan StartTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Added to a job's <c>timeoutSeconds</c> before the leader ends an attempt whose agent stayed silent
-    /// (the agent enforces the timeout itself; this is the backstop for a gray failure). <value>10 s.</value></summary>
-    public TimeSpan TimeoutGrace { get; set; } = TimeSpan.FromSeconds(10);
+    /// (the agent enforces the timeout itself; this is the backstop for a gray failure). Keep it well above the
+    /// agents' <c>Executors:Shell:GracePeriod</c> (SIGTERM to SIGKILL, 10 s by default): the agent's own stop must be
+    /// over before the leader can start the next attempt. <value>30 s.</value></summary>
+    public TimeSpan TimeoutGrace { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>First retry backoff; it doubles with every attempt. <value>1 s.</value></summary>
     public TimeSpan RetryBackoff { get; set; } = TimeSpan.FromSeconds(1);

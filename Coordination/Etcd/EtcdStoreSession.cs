@@ -59,7 +59,7 @@ public sealed class EtcdStoreSession : IStoreSession
             // The lease's own verdict comes first; its deadline tells how close to expiry a live lease is.
             return lease.State switch
             {
-                EtcdLeaseState.Alive => lease.Deadline - _time.GetUtcNow() < lease.Ttl / 3 ? SessionState.Suspended : SessionState.Connected,
+                EtcdLeaseState.Alive => lease.TimeLeft < lease.Ttl / 3 ? SessionState.Suspended : SessionState.Connected,
                 EtcdLeaseState.Lost => SessionState.Lost,
                 _ => SessionState.Closed,
             };
@@ -69,7 +69,7 @@ public sealed class EtcdStoreSession : IStoreSession
     /// <inheritdoc />
     public TimeSpan ProvablyAliveFor =>
         Volatile.Read(ref _final) == 0 && _lease is { State: EtcdLeaseState.Alive } lease
-            ? lease.Deadline - _time.GetUtcNow()
+            ? lease.TimeLeft
             : TimeSpan.Zero;
 
     /// <inheritdoc />

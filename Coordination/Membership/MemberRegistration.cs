@@ -171,13 +171,20 @@ public sealed class MemberRegistration : IAsyncDisposable
 
         try
         {
-            return (await _store.CommitAsync(new Transaction().Create(_key, metadata, ephemeral: true), stop).ConfigureAwait(false)).Succeeded;
+            if ((await _store.CommitAsync(new Transaction().Create(_key, metadata, ephemeral: true), stop).ConfigureAwait(false)).Succeeded)
+            {
+                return true;
+            }
         }
         catch (StoreOutcomeUnknownException)
         {
-            // The create may have landed: adopt the key only if it hangs on our own session.
-            var found = await _store.GetAsync(_key, stop).ConfigureAwait(false);
-            return found is not null && found.Owner == session.Id;
+            // The create may have landed: decided below by who owns the key.
         }
+
+        // A key that hangs on our own session is ours: a create whose reply was lost, or one the store made on a
+        // session that replaced the one we read before committing. Waiting for its deletion would wait forever.
+        var found = await _store.GetAsync(_key, stop).ConfigureAwait(false);
+        var current = _store.Session.Id;
+        return found is not null && found.Owner != 0 && (found.Owner == session.Id || found.Owner == current);
     }
 }

@@ -44,9 +44,21 @@ public sealed partial class ZooKeeperCoordinationStore : ICoordinationStore
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(options.ConnectTimeout);
-            var client = await store.ClientAsync(timeout.Token).ConfigureAwait(false);
-            await store.EnsurePathAsync(client, store._rootPath, timeout.Token).ConfigureAwait(false);
-            return store;
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    var client = await store.ClientAsync(timeout.Token).ConfigureAwait(false);
+                    await store.EnsurePathAsync(client, store._rootPath, timeout.Token).ConfigureAwait(false);
+                    return store;
+                }
+                catch (ConnectionLossException)
+                {
+                    // A server that drops the connection right after the handshake (busy, or restarting) is not
+                    // a failure to connect: the client reconnects within the session; try again until the deadline.
+                    await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(50 * attempt, 500)), timeout.Token).ConfigureAwait(false);
+                }
+            }
         }
         catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
         {
@@ -73,7 +85,7 @@ public sealed partial class ZooKeeperCoordinationStore : ICoordinationStore
                 // An ended session is replaced at once by a new one that starts in Connecting.
                 if (_session.Ended.IsCompleted && !_session.Closing && !_disposing.IsCancellationRequested)
                 {
-                    _seenFloor = Math.Max(_seenFloor, LastZxidOf(_session));
+                    Interlocked.Exchange(ref _seenFloor, Math.Max(_seenFloor, LastZxidOf(_session)));
                     ZooKeeperStoreLog.SessionReplaced(_logger, _session.Id);
                     _session = OpenSession();
                 }
@@ -156,6 +168,8 @@ public sealed partial class ZooKeeperCoordinationStore : ICoordinationStore
                         ConnectionString = _options.ConnectionString,
                         SessionTimeout = _options.SessionTimeout,
                         ConnectTimeout = _options.ConnectTimeout,
+                        // A new session must not read older state than the ended one saw (a lagging follower refuses it).
+                        LastZxidSeen = Interlocked.Read(ref _seenFloor),
                         RequestTimeout = _options.RequestTimeout,
                     },
                     _loggerFactory,

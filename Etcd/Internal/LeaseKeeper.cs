@@ -21,7 +21,7 @@ internal sealed partial class LeaseKeeper(EtcdClient client) : IAsyncDisposable
 
     public void Add(EtcdLease lease)
     {
-        var now = client.Time.GetUtcNow();
+        var now = client.MonotonicNow;
         lease.NextKeepAlive = now + (lease.Ttl / 3);
         lock (_gate)
         {
@@ -73,7 +73,7 @@ internal sealed partial class LeaseKeeper(EtcdClient client) : IAsyncDisposable
                 break;
             }
 
-            var now = client.Time.GetUtcNow();
+            var now = client.MonotonicNow;
             GrpcDuplexCall? call;
             lock (_gate)
             {

@@ -9,6 +9,23 @@ namespace ControlPlane.IntegrationTests.ZooKeeper;
 public sealed class SessionTests(ZooKeeperFixture fixture)
 {
     [Fact]
+    public async Task A_new_session_is_refused_by_a_server_behind_the_zxid_the_caller_has_seen()
+    {
+        await using var writer = await ConnectAsync(fixture.ConnectionString);
+        await writer.CreateAsync("/" + TestNames.Unique(), default);
+        var seen = writer.LastZxid;
+
+        // Caught up: accepted. Ahead of the server (as a lagging follower would be): refused, never served stale.
+        await using var current = await ConnectAsync(fixture.ConnectionString, o => o.LastZxidSeen = seen);
+        Assert.True(current.LastZxid >= seen);
+        await Assert.ThrowsAnyAsync<Exception>(() => ConnectAsync(fixture.ConnectionString, o =>
+        {
+            o.LastZxidSeen = seen + 1_000_000;
+            o.ConnectTimeout = TimeSpan.FromSeconds(2);
+        }));
+    }
+
+    [Fact]
     public async Task Pending_requests_fail_with_connection_loss_when_the_connection_breaks_and_the_session_resumes()
     {
         var (proxy, chroot) = await ProxiedAsync();

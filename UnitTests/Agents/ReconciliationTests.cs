@@ -30,6 +30,18 @@ public sealed class ReconciliationTests
     }
 
     [Fact]
+    public async Task A_handler_that_cannot_even_be_created_fails_the_attempt_instead_of_leaving_it_Running()
+    {
+        await using var agent = await TestAgent.StartAsync(_server, handlers: s => s.AddJobHandler<UnbuildableHandler>("unbuildable"));
+        var key = await agent.AssignAsync(new AssignmentRecord { Executor = "unbuildable" });
+
+        var report = await agent.WaitForReportAsync(key);
+
+        Assert.Equal(AttemptState.Failed, report.State);
+        Assert.Contains("could not start", report.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Ignores_assignments_made_to_another_session()
     {
         await using var agent = await TestAgent.StartAsync(_server);
@@ -129,4 +141,12 @@ public sealed class ReconciliationTests
             TestAgent.Deadline);
         return (ContractJson.Deserialize<AssignmentRecord>(item!.Value.Span), item.Version);
     }
+}
+
+/// <summary>A handler whose construction fails, as one with a broken dependency would.</summary>
+internal sealed class UnbuildableHandler : IJobHandler
+{
+    public UnbuildableHandler() => throw new InvalidOperationException("a dependency is missing");
+
+    public Task<JobResult> RunAsync(JobContext context, CancellationToken cancellationToken) => throw new NotSupportedException();
 }

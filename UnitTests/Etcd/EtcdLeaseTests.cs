@@ -45,4 +45,25 @@ public class EtcdLeaseTests
         Assert.Equal(EtcdLeaseState.Revoked, revoked.State);
         Assert.False(revoked.Lost.IsCompleted);
     }
+
+    [Fact]
+    public async Task Lease_deadlines_follow_the_monotonic_clock_not_a_stepped_wall_clock()
+    {
+        var time = new SteppedWallClock();
+        await using var client = new EtcdClient(new EtcdClientOptions { Endpoints = "127.0.0.1:1" }, timeProvider: time);
+        var before = client.MonotonicNow;
+
+        time.Step = -TimeSpan.FromMinutes(5); // NTP steps the machine's clock back
+
+        Assert.True(client.MonotonicNow >= before, $"{client.MonotonicNow:O} went back from {before:O}");
+        Assert.True(client.MonotonicNow - before < TimeSpan.FromMinutes(1));
+    }
+
+    /// <summary>The system clock, with a wall-clock offset a test can step; timestamps stay monotonic.</summary>
+    private sealed class SteppedWallClock : TimeProvider
+    {
+        public TimeSpan Step { get; set; }
+
+        public override DateTimeOffset GetUtcNow() => System.GetUtcNow() + Step;
+    }
 }

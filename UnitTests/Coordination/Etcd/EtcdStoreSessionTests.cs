@@ -16,7 +16,7 @@ public class EtcdStoreSessionTests
         var session = new EtcdStoreSession(Ttl, _time);
         Assert.Equal((SessionState.Connecting, 0L, TimeSpan.Zero), (session.State, session.Id, session.ProvablyAliveFor));
 
-        var lease = new EtcdLease(7, 9, _time.GetUtcNow() + Ttl);
+        var lease = new EtcdLease(7, 9, _time.GetUtcNow() + Ttl, _time.GetUtcNow);
         Assert.True(session.Establish(lease));
         Assert.Equal((SessionState.Connected, 7L, Ttl), (session.State, session.Id, session.ProvablyAliveFor));
 
@@ -34,7 +34,7 @@ public class EtcdStoreSessionTests
     public async Task A_lost_lease_ends_the_session_for_good()
     {
         var session = new EtcdStoreSession(Ttl, _time);
-        var lease = new EtcdLease(7, 9, _time.GetUtcNow() + Ttl);
+        var lease = new EtcdLease(7, 9, _time.GetUtcNow() + Ttl, _time.GetUtcNow);
         session.Establish(lease);
 
         lease.MarkLost("test");
@@ -55,7 +55,7 @@ public class EtcdStoreSessionTests
 
         Assert.Equal(SessionState.Closed, session.State);
         await Assert.ThrowsAsync<SessionLostException>(() => waiting);
-        Assert.False(session.Establish(new EtcdLease(7, 9, _time.GetUtcNow() + Ttl)));
+        Assert.False(session.Establish(new EtcdLease(7, 9, _time.GetUtcNow() + Ttl, _time.GetUtcNow)));
         Assert.Equal(0, session.Id);
     }
 
@@ -63,7 +63,7 @@ public class EtcdStoreSessionTests
     public async Task Watching_the_state_reports_each_change_then_ends_with_the_session()
     {
         var session = new EtcdStoreSession(Ttl, _time);
-        var lease = new EtcdLease(7, 9, _time.GetUtcNow() + Ttl);
+        var lease = new EtcdLease(7, 9, _time.GetUtcNow() + Ttl, _time.GetUtcNow);
         var seen = new List<SessionState>();
         var watching = Task.Run(async () =>
         {

@@ -126,8 +126,14 @@ public sealed class PlannerLifecycleTests
         var plan = _f.Plan();
 
         var orphan = Assert.Single(plan.Writes, w => w.Kind == WriteKind.Orphan);
-        var delete = Assert.Single(Operations(new Plan { Writes = { orphan } }));
+        var tx = new Transaction();
+        orphan.Apply(tx);
+        var delete = Assert.Single(tx.Operations);
         Assert.Equal((OperationKind.Delete, assignment.Key), (delete.Kind, delete.Key));
+        // Conditioned on the job as seen: a jobs cache behind the assignments cache cannot withdraw a live attempt.
+        var condition = Assert.Single(tx.Conditions);
+        Assert.Equal((ConditionKind.VersionEquals, job.Key, job.Version + 1), (condition.Kind, condition.Key, condition.Value));
+        Assert.DoesNotContain(plan.Writes, w => w.Kind == WriteKind.Place && w.JobId == job.Record.Id);
     }
 
     [Fact]
@@ -170,6 +176,36 @@ public sealed class PlannerLifecycleTests
         Assert.DoesNotContain(_f.Plan().Writes, w => w.JobId == job.Record.Id);
 
         _f.Now = T0 + _f.Options.StartTimeout;
-        Assert.Equal(JobState.Pending, JobWritten(_f.Plan(), job.Record.Id).State);
+        var plan = _f.Plan();
+        Assert.Equal(JobState.Pending, JobWritten(plan, job.Record.Id).State);
+        // Only if the assignment is really absent: an assignments cache that lags must not start a second attempt.
+        var tx = new Transaction();
+        plan.Writes.Single(w => w.JobId == job.Record.Id).Apply(tx);
+        var condition = Assert.Single(tx.Conditions);
+        Assert.Equal((ConditionKind.Absent, StoreLayout.Assignment("w1", job.Record.Id, 1)), (condition.Kind, condition.Key));
+    }
+
+    [Fact]
+    public void A_cancel_flag_write_is_sized_by_its_real_record_so_batches_stay_within_limits()
+    {
+        var worker = _f.Worker("w1");
+        var big = new string('x', 20_000);
+        var (job, _) = _f.Running(worker, new JobSpec { Executor = "shell", Command = ["/bin/echo", big] },
+            edit: r => r with { Command = ["/bin/echo", big] });
+        _f.Replace(job, job.Record with { CancelRequested = true });
+
+        var write = Assert.Single(_f.Plan().Writes, w => w.Kind == WriteKind.Cancel);
+
+        Assert.True(write.Bytes > big.Length, $"estimated {write.Bytes} bytes for a record holding {big.Length}");
+    }
+
+    [Fact]
+    public void Fields_a_newer_writer_added_survive_the_leaders_rewrite()
+    {
+        var record = ContractJson.Deserialize<JobRecord>("""{"id":"x","spec":{"executor":"echo"},"state":"Pending","attempt":1,"futureField":{"a":1}}"""u8);
+
+        var rewritten = System.Text.Encoding.UTF8.GetString(ContractJson.Serialize(record with { State = JobState.Assigned }));
+
+        Assert.Contains("\"futureField\":{\"a\":1}", rewritten, StringComparison.Ordinal);
     }
 }
