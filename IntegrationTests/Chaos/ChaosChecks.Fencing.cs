@@ -102,7 +102,7 @@ public sealed partial class ChaosChecks
         Line($"3. Fencing: {terms.Count} leadership terms (epochs {string.Join(", ", terms)}); the store audit saw {audited.Count} placements " +
              $"in {usedEpochs} epochs and {deletedAt.Count} deposals ({evidence.Audit.Errors} watch restarts); " +
              $"{refused} fenced writes of deposed leaders were refused by the store and {unknown} leader batches had an unknown outcome (director logs); " +
-             $"terms that ended with a log line: {string.Join(", ", endings)}; " +
+             $"terms that ended with a log line (a killed leader writes none): {(endings.Any() ? string.Join(", ", endings) : "none")}; " +
              $"{afterDeposal.Count} placements committed after their leader's deposal, {outOfOrder.Count} out of epoch order, " +
              $"{twoEpochs.Count} attempts with two epochs, {falling.Count} epoch regressions across {seen.Count} jobs.");
         Violate("3", afterDeposal, a => $"{a.Key} (epoch {a.Epoch}) committed at revision {a.CreateRevision}, at or after the deletion of that leader's key (revision ≤ {deletedAt[a.Epoch]})");
