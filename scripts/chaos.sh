@@ -23,7 +23,7 @@ while [ $# -gt 0 ]; do
     --seed) export CP_CHAOS_SEED="$2"; shift 2 ;;
     --seconds) export CP_CHAOS_SECONDS="$2"; shift 2 ;;
     --jobs) export CP_CHAOS_JOBS="$2"; shift 2 ;;
-    -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,7p' "$0"; exit 0 ;;
     *) cp_die "unknown option $1 (see scripts/chaos.sh --help)" ;;
   esac
 done

@@ -114,8 +114,26 @@ public abstract class ChaosTests(ITestOutputHelper output)
         var report = $"Chaos on {Backend.Name}, seed {settings.Seed}: {settings.Duration.TotalSeconds:0} s of faults ({faults}), " +
                      $"{settings.Jobs} jobs, {clock.Elapsed.TotalSeconds:0} s in all.\n{checks.Report}Fault timeline:\n{timeline.Describe()}";
         Say(report);
+        var logs = checks.Violations.Count == 0 ? cluster.Apps.Directory : KeepLogs(cluster.Apps.Directory, settings.Seed);
         Assert.True(checks.Violations.Count == 0,
-            $"{checks.Violations.Count} violations:\n{string.Join('\n', checks.Violations)}\n\n{report}\nReplay: {replay}\nLogs: {cluster.Apps.Directory}");
+            $"{checks.Violations.Count} violations:\n{string.Join('\n', checks.Violations)}\n\n{report}\nReplay: {replay}\nLogs: {logs}");
+    }
+
+    /// <summary>Copies every process log and execution log out of the fixture directory, which is deleted when the
+    /// cluster is disposed, so a failure can be read afterwards. Returns where they went.</summary>
+    private string KeepLogs(string directory, int seed)
+    {
+        var kept = Path.Combine(Path.GetTempPath(), $"chaos-logs-{Backend.Name}-{seed}-{DateTime.UtcNow:HHmmss}");
+        Directory.CreateDirectory(kept);
+        foreach (var file in Directory.EnumerateFiles(directory).Where(f => f.EndsWith(".log", StringComparison.Ordinal) || f.EndsWith(".jsonl", StringComparison.Ordinal)))
+        {
+            // The processes still run and write: read the way AppProcess.LogTail does, sharing the file.
+            using var source = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            using var copy = File.Create(Path.Combine(kept, Path.GetFileName(file)));
+            source.CopyTo(copy);
+        }
+
+        return kept;
     }
 
     private static string Describe(AcceptedJob job, JobView? view) =>
