@@ -1,7 +1,8 @@
 // The director process: the REST API (any director serves it) and, added by the runtime, election and scheduling.
 using ControlPlane.Director.Hosting;
 
-var builder = WebApplication.CreateBuilder(args);
+// appsettings.json is read from the install directory, wherever the process is started from.
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 builder.Services.AddDirectorApi(builder.Configuration);
 builder.Services.AddDirectorRuntime(builder.Configuration);
 
