@@ -1,0 +1,128 @@
+using System.Diagnostics;
+using System.Text.Json;
+using ControlPlane.Contracts.Jobs;
+using ControlPlane.TestSupport.ControlPlane;
+
+namespace ControlPlane.Bench.ControlPlane;
+
+/// <summary>
+/// Submission throughput and the API's own cost, while leadership moves. First the raw store write a director makes
+/// per submission (<see cref="RawStoreWrites"/>), C in flight; then C concurrent HTTP clients <c>POST /v1/jobs</c>
+/// round-robin over N directors for a fixed time, and during that time the leader is killed (-9, or SIGTERM with
+/// <c>--stop sigterm</c>) K times. No agents run, so the jobs stay Pending (bounded by <c>--max-requests</c>).
+/// Requests are reported by phase: steady, and "move" (started between a kill and the moment a surviving director
+/// names the successor). Submissions do not need the leader, so the move should not show in errors.
+/// <c>api --backend zookeeper|etcd --directors 3 --concurrency 32 --seconds 45 --kills 2 --store-requests 5000</c>.
+/// </summary>
+internal sealed partial class ApiBench : IScenario
+{
+    public string Name => "api";
+
+    public string Summary => "POST /v1/jobs req/s and p50/p99 vs the raw store write, while the leader is killed (--backend zookeeper|etcd --concurrency 32 --seconds 45 --kills 2)";
+
+    public async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
+    {
+        var options = BenchArgs.Parse(args);
+        var backend = options.String("backend") ?? "zookeeper";
+        var directors = options.Int("directors", 3);
+        var concurrency = options.Int("concurrency", 32);
+        var seconds = options.Int("seconds", 45);
+        var kills = options.Int("kills", 2);
+        var maxRequests = options.Int("max-requests", 30_000);
+        var storeRequests = options.Int("store-requests", 5000);
+        var graceful = options.String("stop") == "sigterm";
+        var sessionTimeout = TimeSpan.FromSeconds(options.Int("session-timeout", 10));
+        if (kills >= directors)
+        {
+            await Console.Error.WriteLineAsync("--kills must be less than --directors: one director must survive.").ConfigureAwait(false);
+            return 2;
+        }
+
+        await using var cluster = await BenchCluster.StartAsync(backend, directors, 0, 1, sessionTimeout, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var load = BenchReport.LoadAverage();
+        var spec = new JobSpec { Executor = "echo", Args = JsonDocument.Parse("""{"bench":true}""").RootElement };
+
+        // The raw store write, warmed up first (connection, JIT), then measured.
+        var store = await RawStoreWrites.ConnectAsync(cluster.Target, cancellationToken).ConfigureAwait(false);
+        (List<double> Latencies, double Seconds) raw;
+        await using (store.ConfigureAwait(false))
+        {
+            await RawStoreWrites.RunAsync(store, spec, Math.Min(500, storeRequests), concurrency, cancellationToken).ConfigureAwait(false);
+            raw = await RawStoreWrites.RunAsync(store, spec, storeRequests, concurrency, cancellationToken).ConfigureAwait(false);
+        }
+
+        using var api = new ApiLoad(cluster.Directors, spec);
+        // Warm-up: JIT and connection pools of every director, not measured.
+        await api.RunAsync(concurrency, TimeSpan.FromSeconds(30), 200 * directors, Stopwatch.GetTimestamp(), cancellationToken).ConfigureAwait(false);
+        var origin = Stopwatch.GetTimestamp();
+        var running = api.RunAsync(concurrency, TimeSpan.FromSeconds(seconds), maxRequests, origin, cancellationToken);
+        var moves = await MoveLeadershipAsync(cluster, api, kills, graceful, TimeSpan.FromSeconds(seconds), sessionTimeout, origin, cancellationToken).ConfigureAwait(false);
+        var samples = await running.ConfigureAwait(false);
+        var elapsed = Math.Min(seconds, samples.Count == 0 ? 0 : samples.Max(s => (s.StartMs + s.LatencyMs) / 1000));
+
+        Report(backend, directors, concurrency, graceful, sessionTimeout, load, raw, samples, elapsed, moves, cluster.Directors);
+        var completed = moves.Count(m => m.ElectedMs is not null);
+        var unexpected = samples.Count(s => !Ok(s.Status) && !moves.Any(m => m.Victim == s.Director));
+        return completed == kills && unexpected == 0 ? 0 : 1;
+    }
+
+    private static bool Ok(int status) => status is >= 200 and < 300;
+
+    /// <summary>One leadership move: the victim's index, when it was killed, when a survivor named the successor
+    /// (ms since the run began; null if none within the bound).</summary>
+    private sealed record Move(int Victim, string Name, double KillMs, double? ElectedMs);
+
+    private static async Task<List<Move>> MoveLeadershipAsync(
+        BenchCluster cluster, ApiLoad api, int kills, bool graceful, TimeSpan duration, TimeSpan sessionTimeout, long origin, CancellationToken cancellationToken)
+    {
+        var moves = new List<Move>();
+        var alive = cluster.Directors.ToList();
+        for (var k = 1; k <= kills; k++)
+        {
+            // Evenly spaced kills: at 1/(K+1), 2/(K+1), ... of the run.
+            var at = duration * k / (kills + 1) - Stopwatch.GetElapsedTime(origin);
+            if (at > TimeSpan.Zero)
+            {
+                await Task.Delay(at, cancellationToken).ConfigureAwait(false);
+            }
+
+            var leader = await alive[0].Client.LeaderAsync(cancellationToken).ConfigureAwait(false);
+            var victim = leader is null ? null : alive.FirstOrDefault(d => d.Process.Name == leader.DirectorId);
+            if (leader is null || victim is null)
+            {
+                await Console.Error.WriteLineAsync($"move {k}: no leader to kill").ConfigureAwait(false);
+                continue;
+            }
+
+            api.Retire(victim);
+            alive.Remove(victim);
+            var killMs = Stopwatch.GetElapsedTime(origin).TotalMilliseconds;
+            if (graceful)
+            {
+                await victim.Process.TerminateAsync(TimeSpan.FromSeconds(60)).ConfigureAwait(false);
+            }
+            else
+            {
+                await victim.Process.KillAsync().ConfigureAwait(false);
+            }
+
+            double? electedMs = null;
+            var deadline = Stopwatch.GetTimestamp() + (long)(sessionTimeout.TotalSeconds * 6 * Stopwatch.Frequency);
+            while (electedMs is null && Stopwatch.GetTimestamp() < deadline)
+            {
+                if (await alive[0].Client.LeaderAsync(cancellationToken).ConfigureAwait(false) is { } now && now.Epoch > leader.Epoch)
+                {
+                    electedMs = Stopwatch.GetElapsedTime(origin).TotalMilliseconds;
+                }
+                else
+                {
+                    await Task.Delay(100, cancellationToken).ConfigureAwait(false);
+                }
+            }
+
+            moves.Add(new Move(cluster.Directors.ToList().IndexOf(victim), victim.Process.Name, killMs, electedMs));
+        }
+
+        return moves;
+    }
+}
