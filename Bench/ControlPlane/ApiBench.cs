@@ -12,7 +12,9 @@ namespace ControlPlane.Bench.ControlPlane;
 /// <c>--stop sigterm</c>) K times. No agents run, so the jobs stay Pending (bounded by <c>--max-requests</c>).
 /// Requests are reported by phase: steady, and "move" (started between a kill and the moment a surviving director
 /// names the successor). Submissions do not need the leader, so the move should not show in errors.
-/// <c>api --backend zookeeper|etcd --directors 3 --concurrency 32 --seconds 45 --kills 2 --store-requests 5000</c>.
+/// <c>api --backend zookeeper|etcd --directors 3 --concurrency 32 --seconds 45 --kills 2 --store-requests 5000 [--leaderless]</c>;
+/// <c>--leaderless</c> starts the directors with <c>Director:Campaign=false</c> (nobody schedules, no kills): the
+/// same load without a leader's work beside it.
 /// </summary>
 internal sealed partial class ApiBench : IScenario
 {
@@ -31,6 +33,9 @@ internal sealed partial class ApiBench : IScenario
         var maxRequests = options.Int("max-requests", 30_000);
         var storeRequests = options.Int("store-requests", 5000);
         var graceful = options.String("stop") == "sigterm";
+        // --leaderless: no director campaigns, so nobody schedules; the API's cost without a leader's work beside it.
+        var leaderless = options.String("leaderless") == "true";
+        kills = leaderless ? 0 : kills;
         var sessionTimeout = TimeSpan.FromSeconds(options.Int("session-timeout", 10));
         if (kills >= directors)
         {
@@ -38,35 +43,62 @@ internal sealed partial class ApiBench : IScenario
             return 2;
         }
 
-        await using var cluster = await BenchCluster.StartAsync(backend, directors, 0, 1, sessionTimeout, cancellationToken: cancellationToken).ConfigureAwait(false);
+        await using var cluster = await BenchCluster.StartAsync(
+            backend, directors, 0, 1, sessionTimeout, leaderless ? ["--Director:Campaign=false"] : null, cancellationToken).ConfigureAwait(false);
         var load = BenchReport.LoadAverage();
         var spec = new JobSpec { Executor = "echo", Args = JsonDocument.Parse("""{"bench":true}""").RootElement };
 
-        // The raw store write, warmed up first (connection, JIT), then measured.
-        var store = await RawStoreWrites.ConnectAsync(cluster.Target, cancellationToken).ConfigureAwait(false);
-        (List<double> Latencies, double Seconds) raw;
-        await using (store.ConfigureAwait(false))
-        {
-            await RawStoreWrites.RunAsync(store, spec, Math.Min(500, storeRequests), concurrency, cancellationToken).ConfigureAwait(false);
-            raw = await RawStoreWrites.RunAsync(store, spec, storeRequests, concurrency, cancellationToken).ConfigureAwait(false);
-        }
-
         using var api = new ApiLoad(cluster.Directors, spec);
         // Warm-up: JIT and connection pools of every director, not measured.
-        await api.RunAsync(concurrency, TimeSpan.FromSeconds(30), 200 * directors, Stopwatch.GetTimestamp(), cancellationToken).ConfigureAwait(false);
+        await api.RunAsync(concurrency, TimeSpan.FromSeconds(30), 500 * directors, Stopwatch.GetTimestamp(), cancellationToken).ConfigureAwait(false);
+        // The raw store write, after the API warm-up (the store's JIT too), warmed up on its connections, then measured.
+        var stores = await Task.WhenAll(cluster.Directors.Select(_ => RawStoreWrites.ConnectAsync(cluster.Target, cancellationToken))).ConfigureAwait(false);
+        (List<double> Latencies, double Seconds) raw;
+        double rawStoreCpu;
+        try
+        {
+            await RawStoreWrites.RunAsync(stores, spec, Math.Min(500, storeRequests), concurrency, cancellationToken).ConfigureAwait(false);
+            rawStoreCpu = cluster.StoreCpuSeconds();
+            raw = await RawStoreWrites.RunAsync(stores, spec, storeRequests, concurrency, cancellationToken).ConfigureAwait(false);
+            rawStoreCpu = cluster.StoreCpuSeconds() - rawStoreCpu;
+        }
+        finally
+        {
+            foreach (var store in stores)
+            {
+                await store.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+
+        var cpuBefore = cluster.Directors.ToDictionary(d => d.Process.Name, d => BenchReport.CpuSeconds(d.Process.ProcessId), StringComparer.Ordinal);
+        var storeCpu = cluster.StoreCpuSeconds();
         var origin = Stopwatch.GetTimestamp();
         var running = api.RunAsync(concurrency, TimeSpan.FromSeconds(seconds), maxRequests, origin, cancellationToken);
         var moves = await MoveLeadershipAsync(cluster, api, kills, graceful, TimeSpan.FromSeconds(seconds), sessionTimeout, origin, cancellationToken).ConfigureAwait(false);
         var samples = await running.ConfigureAwait(false);
+        storeCpu = cluster.StoreCpuSeconds() - storeCpu;
+        var finalLeader = leaderless ? null : (await cluster.Directors.First(d => !d.Process.HasExited).Client.LeaderAsync(cancellationToken).ConfigureAwait(false))?.DirectorId;
+        // CPU each surviving director used during the measured run: shows what leading costs next to serving the API.
+        var cpu = cluster.Directors.Where(d => !d.Process.HasExited)
+            .Select(d => new DirectorCpu(d.Process.Name, d.Process.Name == finalLeader, BenchReport.CpuSeconds(d.Process.ProcessId) - cpuBefore[d.Process.Name], BenchReport.RssMb(d.Process.ProcessId)))
+            .ToList();
+        // What the final leader's scheduler did during its term (passes, time in passes, pending jobs it saw).
+        var leaderProcess = cluster.Directors.FirstOrDefault(d => d.Process.Name == finalLeader);
+        var scheduler = leaderProcess is null ? [] : (await DirectorMetricsScrape.ScrapeAsync(leaderProcess, cancellationToken).ConfigureAwait(false))
+            .Where(m => m.Key.StartsWith("controlplane_scheduler_pass", StringComparison.Ordinal) || m.Key.StartsWith("controlplane_jobs_pending", StringComparison.Ordinal))
+            .ToDictionary(m => m.Key, m => Math.Round(m.Value, 3), StringComparer.Ordinal);
         var elapsed = Math.Min(seconds, samples.Count == 0 ? 0 : samples.Max(s => (s.StartMs + s.LatencyMs) / 1000));
 
-        Report(backend, directors, concurrency, graceful, sessionTimeout, load, raw, samples, elapsed, moves, cluster.Directors);
+        Report(leaderless ? $"{backend} (no leader)" : backend, directors, concurrency, graceful, sessionTimeout, load, raw, samples, elapsed, moves, cpu, scheduler, (rawStoreCpu, storeCpu));
         var completed = moves.Count(m => m.ElectedMs is not null);
         var unexpected = samples.Count(s => !Ok(s.Status) && !moves.Any(m => m.Victim == s.Director));
         return completed == kills && unexpected == 0 ? 0 : 1;
     }
 
     private static bool Ok(int status) => status is >= 200 and < 300;
+
+    /// <summary>CPU seconds a surviving director used during the measured run, whether it leads at the end, and its RSS.</summary>
+    private sealed record DirectorCpu(string Name, bool Leader, double CpuSeconds, double RssMb);
 
     /// <summary>One leadership move: the victim's index, when it was killed, when a survivor named the successor
     /// (ms since the run began; null if none within the bound).</summary>

@@ -63,6 +63,22 @@ internal static class BenchReport
         return double.NaN;
     }
 
+    /// <summary>User + system CPU seconds process <paramref name="pid"/> has used (/proc/&lt;pid&gt;/stat, 100 ticks per second), or NaN.</summary>
+    public static double CpuSeconds(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            // Fields after the command name (which may hold spaces, so split after its closing parenthesis): utime is 14th, stime 15th.
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
+        }
+        catch (IOException)
+        {
+            return double.NaN;
+        }
+    }
+
     /// <summary>The 1-minute load average (from /proc/loadavg), recorded with every result because the machine is shared.</summary>
     public static double LoadAverage()
     {

@@ -11,7 +11,8 @@ namespace ControlPlane.Bench.ControlPlane;
 /// <summary>
 /// The store write a director makes for one submission without an idempotency key (JobSubmission): one transaction
 /// creating <c>jobs/&lt;bucket&gt;/&lt;id&gt;</c> with the normalized JobRecord, made directly through
-/// <see cref="ICoordinationStore"/> from the bench process over one store connection (as a director has one).
+/// <see cref="ICoordinationStore"/> from the bench process, spread over one store connection per director (each
+/// director has one), so the store sees the same number of connections as under the API load.
 /// </summary>
 internal static class RawStoreWrites
 {
@@ -20,16 +21,17 @@ internal static class RawStoreWrites
         new StoreOptions { Backend = target.Backend, Endpoints = target.Endpoints, Root = target.Root, SessionTimeout = target.SessionTimeout }
             .ConnectAsync(cancellationToken: cancellationToken);
 
-    /// <summary><paramref name="count"/> job creations, <paramref name="concurrency"/> in flight; returns each one's latency (ms)
-    /// and the wall time of the whole run.</summary>
+    /// <summary><paramref name="count"/> job creations, <paramref name="concurrency"/> in flight, round-robin over
+    /// <paramref name="stores"/>; returns each one's latency (ms) and the wall time of the whole run.</summary>
     public static async Task<(List<double> Latencies, double Seconds)> RunAsync(
-        ICoordinationStore store, JobSpec spec, int count, int concurrency, CancellationToken cancellationToken)
+        IReadOnlyList<ICoordinationStore> stores, JobSpec spec, int count, int concurrency, CancellationToken cancellationToken)
     {
         var normalized = JobSpecValidator.Normalize(spec);
         var latencies = new ConcurrentBag<double>();
         var started = Stopwatch.GetTimestamp();
-        await Parallel.ForAsync(0, count, new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancellationToken }, async (_, ct) =>
+        await Parallel.ForAsync(0, count, new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancellationToken }, async (i, ct) =>
         {
+            var store = stores[i % stores.Count];
             var t = Stopwatch.GetTimestamp();
             // Built per request, as the director builds it: id, record, serialization are part of the write's cost.
             var job = new JobRecord { Id = JobIds.New(), Spec = normalized, State = JobState.Pending, Attempt = 1, CreatedAt = DateTimeOffset.UtcNow };

@@ -1,0 +1,40 @@
+using System.Globalization;
+using ControlPlane.TestSupport.ControlPlane;
+
+namespace ControlPlane.Bench.ControlPlane;
+
+/// <summary>Reads a director's <c>/metrics</c> (Prometheus text) into name → value, summed over label sets, so a
+/// scenario can report what the leader did (passes, time in passes, pending jobs) beside its own figures.</summary>
+internal static class DirectorMetricsScrape
+{
+    public static async Task<Dictionary<string, double>> ScrapeAsync(DirectorProcess director, CancellationToken cancellationToken)
+    {
+        var values = new Dictionary<string, double>(StringComparer.Ordinal);
+        try
+        {
+            var text = await director.Client.Http.GetStringAsync(new Uri("/metrics", UriKind.Relative), cancellationToken).ConfigureAwait(false);
+            foreach (var line in text.Split('\n'))
+            {
+                if (line.Length == 0 || line[0] == '#')
+                {
+                    continue;
+                }
+
+                // "name{labels} value" or "name value".
+                var space = line.LastIndexOf(' ');
+                var brace = line.IndexOf('{', StringComparison.Ordinal);
+                var name = line[..(brace >= 0 && brace < space ? brace : space)];
+                if (double.TryParse(line.AsSpan(space + 1), NumberStyles.Float, CultureInfo.InvariantCulture, out var value))
+                {
+                    values[name] = values.GetValueOrDefault(name) + value;
+                }
+            }
+        }
+        catch (HttpRequestException)
+        {
+            // A director that is gone has no metrics: an empty result.
+        }
+
+        return values;
+    }
+}
