@@ -5,7 +5,7 @@ internal sealed partial class ApiBench
 {
     private static void Report(
         string backend, int directors, int concurrency, bool graceful, TimeSpan sessionTimeout, double load,
-        (List<double> Latencies, double Seconds) raw, List<ApiSample> samples, double elapsed, List<Move> moves, List<DirectorCpu> cpu, Dictionary<string, double> scheduler, (double Raw, double Api) storeCpu)
+        (List<double> Latencies, double Seconds) raw, List<ApiSample> samples, double elapsed, List<Move> moves, List<DirectorCpu> cpu, Dictionary<string, double> scheduler, (double Raw, double Api) storeCpu, ServerSide server)
     {
         // A request belongs to a move when it started between a kill and the moment the successor was named.
         bool InMove(ApiSample s) => moves.Any(m => s.StartMs >= m.KillMs && s.StartMs <= (m.ElectedMs ?? double.MaxValue));
@@ -58,14 +58,18 @@ internal sealed partial class ApiBench
             scenario = "api", backend, phase = "summary", sessionTimeoutSeconds = sessionTimeout.TotalSeconds, stop = graceful ? "sigterm" : "kill9",
             overheadP50Ms = BenchReport.Round(a50 - r50, 2), overheadP99Ms = BenchReport.Round(a99 - r99, 2),
             moves = moves.Select(m => new { victim = m.Name, killAtS = Math.Round(m.KillMs / 1000, 2), successorSeenAfterS = m.ElectedMs is { } e ? Math.Round((e - m.KillMs) / 1000, 2) : (double?)null }),
+            directorMeanMs = BenchReport.Round(server.DirectorMeanMs, 2), clientMeanMs = BenchReport.Round(server.ClientMeanMs, 2), directorMeasuredRequests = server.Requests,
             leaderScheduler = scheduler,
             // Store server CPU per request: what one submission costs the store, directly and through the API (the leader's reads included).
             storeCpuMsPerRawWrite = BenchReport.Round(storeCpu.Raw * 1000 / Math.Max(1, raw.Latencies.Count), 3),
+            directorCpuMsPerApiRequest = BenchReport.Round(cpu.Sum(c => c.CpuSeconds) * 1000 / Math.Max(1, samples.Count), 3),
             storeCpuMsPerApiRequest = BenchReport.Round(storeCpu.Api * 1000 / Math.Max(1, samples.Count), 3),
             survivors = cpu.Select(c => new { director = c.Name, leader = c.Leader, cpuSeconds = BenchReport.Round(c.CpuSeconds, 2), rssMb = BenchReport.Round(c.RssMb) }),
         });
         BenchReport.Table(["backend", "what", "requests", "ok", "5xx", "4xx", "no answer", "ok/s", "p50 ms", "p99 ms", "max ms"], rows);
         Console.WriteLine($"\nAPI overhead over the raw store write (steady): p50 {BenchReport.Cell(a50 - r50, "0.00")} ms, p99 {BenchReport.Cell(a99 - r99, "0.00")} ms; " +
+            $"mean per POST at the surviving directors {server.DirectorMeanMs:0.00} ms inside, {server.ClientMeanMs:0.00} ms at the client; " +
+            $"surviving directors' CPU per request {cpu.Sum(c => c.CpuSeconds) * 1000 / Math.Max(1, samples.Count):0.00} ms (the leader's work included); " +
             $"store CPU per write {storeCpu.Raw * 1000 / Math.Max(1, raw.Latencies.Count):0.00} ms raw, {storeCpu.Api * 1000 / Math.Max(1, samples.Count):0.00} ms via the API; " +
             string.Join("; ", cpu.Select(c => $"{c.Name}{(c.Leader ? " (leader)" : "")} used {c.CpuSeconds:0.0} CPU s")) + "; " +
             string.Join("; ", moves.Select(m => $"{m.Name} {(graceful ? "stopped" : "killed")} at {m.KillMs / 1000:0.0} s, successor seen after {(m.ElectedMs is { } e ? $"{(e - m.KillMs) / 1000:0.00} s" : "never")}")));

@@ -57,7 +57,8 @@ internal sealed partial class ApiBench : IScenario
         double rawStoreCpu;
         try
         {
-            await RawStoreWrites.RunAsync(stores, spec, Math.Min(500, storeRequests), concurrency, cancellationToken).ConfigureAwait(false);
+            // A full-size warm-up: a short one left the first measured run 3-8x slower than the next (tiered JIT, GC).
+            await RawStoreWrites.RunAsync(stores, spec, Math.Max(1000, storeRequests), concurrency, cancellationToken).ConfigureAwait(false);
             rawStoreCpu = cluster.StoreCpuSeconds();
             raw = await RawStoreWrites.RunAsync(stores, spec, storeRequests, concurrency, cancellationToken).ConfigureAwait(false);
             rawStoreCpu = cluster.StoreCpuSeconds() - rawStoreCpu;
@@ -71,12 +72,21 @@ internal sealed partial class ApiBench : IScenario
         }
 
         var cpuBefore = cluster.Directors.ToDictionary(d => d.Process.Name, d => BenchReport.CpuSeconds(d.Process.ProcessId), StringComparer.Ordinal);
+        var serverBefore = await ServerSideAsync(cluster.Directors, cancellationToken).ConfigureAwait(false);
         var storeCpu = cluster.StoreCpuSeconds();
         var origin = Stopwatch.GetTimestamp();
         var running = api.RunAsync(concurrency, TimeSpan.FromSeconds(seconds), maxRequests, origin, cancellationToken);
         var moves = await MoveLeadershipAsync(cluster, api, kills, graceful, TimeSpan.FromSeconds(seconds), sessionTimeout, origin, cancellationToken).ConfigureAwait(false);
         var samples = await running.ConfigureAwait(false);
         storeCpu = cluster.StoreCpuSeconds() - storeCpu;
+        var survivors = cluster.Directors.Where(d => !d.Process.HasExited).ToList();
+        var serverAfter = await ServerSideAsync(survivors, cancellationToken).ConfigureAwait(false);
+        // The survivors' own mean time per POST (their request-duration histogram, before/after), and what the clients saw from them.
+        var serverSum = survivors.Sum(d => serverAfter[d.Process.Name].Sum - serverBefore[d.Process.Name].Sum);
+        var serverCount = survivors.Sum(d => serverAfter[d.Process.Name].Count - serverBefore[d.Process.Name].Count);
+        var survivorIndexes = survivors.Select(d => cluster.Directors.IndexOf(d)).ToHashSet();
+        var clientMean = samples.Where(s => survivorIndexes.Contains(s.Director) && Ok(s.Status)).Select(s => s.LatencyMs).DefaultIfEmpty(double.NaN).Average();
+        var serverSide = new ServerSide(serverCount > 0 ? serverSum * 1000 / serverCount : double.NaN, clientMean, (long)serverCount);
         var finalLeader = leaderless ? null : (await cluster.Directors.First(d => !d.Process.HasExited).Client.LeaderAsync(cancellationToken).ConfigureAwait(false))?.DirectorId;
         // CPU each surviving director used during the measured run: shows what leading costs next to serving the API.
         var cpu = cluster.Directors.Where(d => !d.Process.HasExited)
@@ -84,18 +94,34 @@ internal sealed partial class ApiBench : IScenario
             .ToList();
         // What the final leader's scheduler did during its term (passes, time in passes, pending jobs it saw).
         var leaderProcess = cluster.Directors.FirstOrDefault(d => d.Process.Name == finalLeader);
-        var scheduler = leaderProcess is null ? [] : (await DirectorMetricsScrape.ScrapeAsync(leaderProcess, cancellationToken).ConfigureAwait(false))
+        var scheduler = leaderProcess is null ? [] : (await DirectorMetricsScrape.ScrapeAsync(leaderProcess, null, cancellationToken).ConfigureAwait(false))
             .Where(m => m.Key.StartsWith("controlplane_scheduler_pass", StringComparison.Ordinal) || m.Key.StartsWith("controlplane_jobs_pending", StringComparison.Ordinal))
             .ToDictionary(m => m.Key, m => Math.Round(m.Value, 3), StringComparer.Ordinal);
         var elapsed = Math.Min(seconds, samples.Count == 0 ? 0 : samples.Max(s => (s.StartMs + s.LatencyMs) / 1000));
 
-        Report(leaderless ? $"{backend} (no leader)" : backend, directors, concurrency, graceful, sessionTimeout, load, raw, samples, elapsed, moves, cpu, scheduler, (rawStoreCpu, storeCpu));
+        Report(leaderless ? $"{backend} (no leader)" : backend, directors, concurrency, graceful, sessionTimeout, load, raw, samples, elapsed, moves, cpu, scheduler, (rawStoreCpu, storeCpu), serverSide);
         var completed = moves.Count(m => m.ElectedMs is not null);
         var unexpected = samples.Count(s => !Ok(s.Status) && !moves.Any(m => m.Victim == s.Director));
         return completed == kills && unexpected == 0 ? 0 : 1;
     }
 
     private static bool Ok(int status) => status is >= 200 and < 300;
+
+    /// <summary>Mean milliseconds per POST /v1/jobs inside the surviving directors (their request-duration histogram) and
+    /// as the clients measured the same directors' requests.</summary>
+    private sealed record ServerSide(double DirectorMeanMs, double ClientMeanMs, long Requests);
+
+    private static async Task<Dictionary<string, (double Sum, double Count)>> ServerSideAsync(IEnumerable<DirectorProcess> directors, CancellationToken cancellationToken)
+    {
+        var result = new Dictionary<string, (double, double)>(StringComparer.Ordinal);
+        foreach (var director in directors)
+        {
+            var m = await DirectorMetricsScrape.ScrapeAsync(director, "POST", cancellationToken).ConfigureAwait(false);
+            result[director.Process.Name] = (m.GetValueOrDefault("controlplane_api_request_duration_seconds_sum"), m.GetValueOrDefault("controlplane_api_request_duration_seconds_count"));
+        }
+
+        return result;
+    }
 
     /// <summary>CPU seconds a surviving director used during the measured run, whether it leads at the end, and its RSS.</summary>
     private sealed record DirectorCpu(string Name, bool Leader, double CpuSeconds, double RssMb);

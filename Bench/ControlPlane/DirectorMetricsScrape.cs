@@ -7,7 +7,10 @@ namespace ControlPlane.Bench.ControlPlane;
 /// scenario can report what the leader did (passes, time in passes, pending jobs) beside its own figures.</summary>
 internal static class DirectorMetricsScrape
 {
-    public static async Task<Dictionary<string, double>> ScrapeAsync(DirectorProcess director, CancellationToken cancellationToken)
+    /// <param name="director">The director.</param>
+    /// <param name="mustContain">When given, only series whose line contains it (e.g. <c>POST</c>, a label value).</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    public static async Task<Dictionary<string, double>> ScrapeAsync(DirectorProcess director, string? mustContain, CancellationToken cancellationToken)
     {
         var values = new Dictionary<string, double>(StringComparer.Ordinal);
         try
@@ -15,7 +18,7 @@ internal static class DirectorMetricsScrape
             var text = await director.Client.Http.GetStringAsync(new Uri("/metrics", UriKind.Relative), cancellationToken).ConfigureAwait(false);
             foreach (var line in text.Split('\n'))
             {
-                if (line.Length == 0 || line[0] == '#')
+                if (line.Length == 0 || line[0] == '#' || (mustContain is not null && !line.Contains(mustContain, StringComparison.Ordinal)))
                 {
                     continue;
                 }

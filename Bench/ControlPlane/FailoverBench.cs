@@ -72,18 +72,13 @@ internal sealed class FailoverBench : IScenario
             }
 
             // The successor's first assignment: the earliest assignedAt under an epoch newer than the victim's.
+            // When a survivor first names the successor, polled every 50 ms beside the job polling (an upper bound).
+            var seen = WaitForSuccessorAsync(submitter.Client, leader.Epoch, killedAt, sessionTimeout * 6, cancellationToken);
             double? seconds = null;
-            double? electedSeconds = null;
             var deadline = Stopwatch.GetTimestamp() + (long)(sessionTimeout.TotalSeconds * 6 * Stopwatch.Frequency);
             while (seconds is null && Stopwatch.GetTimestamp() < deadline)
             {
                 await Task.Delay(200, cancellationToken).ConfigureAwait(false);
-                if (electedSeconds is null && await submitter.Client.LeaderAsync(cancellationToken).ConfigureAwait(false) is { } successor && successor.Epoch > leader.Epoch)
-                {
-                    // Seen by polling (every 200 ms): the view's Since is the candidacy's age, not the term's.
-                    electedSeconds = (DateTimeOffset.UtcNow - killedAt).TotalSeconds;
-                }
-
                 var jobs = await submitter.Client.AllJobsAsync(cancellationToken).ConfigureAwait(false);
                 var first = jobs.Where(j => j.Epoch > leader.Epoch && j.AssignedAt is not null).Select(j => j.AssignedAt!.Value).DefaultIfEmpty().Min();
                 if (first != default)
@@ -92,6 +87,7 @@ internal sealed class FailoverBench : IScenario
                 }
             }
 
+            var electedSeconds = await seen.ConfigureAwait(false);
             await stop.CancelAsync().ConfigureAwait(false);
             await feeding.ConfigureAwait(false);
             BenchReport.Json(new
@@ -115,5 +111,24 @@ internal sealed class FailoverBench : IScenario
 
         BenchReport.Table(["backend", "mode", "session", "round", "elected s", "first assignment s", "submit errors"], rows);
         return measured == rounds ? 0 : 1;
+    }
+
+    /// <summary>Seconds from <paramref name="killedAt"/> until <paramref name="client"/>'s director names a leader with
+    /// an epoch above <paramref name="epoch"/>; null if none within <paramref name="timeout"/>.</summary>
+    private static async Task<double?> WaitForSuccessorAsync(
+        TestSupport.ControlPlane.DirectorClient client, long epoch, DateTimeOffset killedAt, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var deadline = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
+        while (Stopwatch.GetTimestamp() < deadline)
+        {
+            if (await client.LeaderAsync(cancellationToken).ConfigureAwait(false) is { } now && now.Epoch > epoch)
+            {
+                return (DateTimeOffset.UtcNow - killedAt).TotalSeconds;
+            }
+
+            await Task.Delay(50, cancellationToken).ConfigureAwait(false);
+        }
+
+        return null;
     }
 }
