@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Quickstart: installs what is missing, builds, and starts a local store on loopback.
-#   ./quickstart.sh            ZooKeeper (standalone) on 127.0.0.1:12181, until Ctrl-C
-#   ./quickstart.sh --etcd     etcd (single member) on 127.0.0.1:12379 instead
-#   ./quickstart.sh --once     start, check it answers, stop, exit 0 on success
-# At this stage of the project only the store starts; directors and agents join the demo as they land.
+# Quickstart: installs what is missing, builds, and runs a whole control plane on loopback: a local store,
+# 3 directors and 2 agents; submits demo jobs (one succeeds, one fails, one FIFO group) and shows where to look.
+#   ./quickstart.sh            on ZooKeeper (standalone, 127.0.0.1:12181), until Ctrl-C
+#   ./quickstart.sh --etcd     on etcd (single member, 127.0.0.1:12379) instead
+#   ./quickstart.sh --once     run the demo, check its outcome, stop everything; exit 0 on success
+# Ports and places: CP_QUICKSTART_ZK_PORT, CP_QUICKSTART_ETCD_PORT, CP_QUICKSTART_API_PORT (first of 3),
+# CP_QUICKSTART_DIR (default ./.quickstart); CP_QUICKSTART_NO_BUILD=1 skips the build; CONTROLPLANE_TOKEN
+# sets the API token (default: a random one, printed).
 set -euo pipefail
 cd "$(dirname "$0")"
 . scripts/common.sh
@@ -15,7 +18,7 @@ while [ $# -gt 0 ]; do
     --etcd) store=etcd ;;
     --zookeeper) store=zookeeper ;;
     --once) once=true ;;
-    -h|--help) sed -n '2,6p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
     *) cp_die "unknown option $1 (see ./quickstart.sh --help)" ;;
   esac
   shift
@@ -23,7 +26,9 @@ done
 
 zk_port=${CP_QUICKSTART_ZK_PORT:-12181}
 etcd_port=${CP_QUICKSTART_ETCD_PORT:-12379}
-work="$PWD/.quickstart"
+api_port=${CP_QUICKSTART_API_PORT:-5080}
+work=${CP_QUICKSTART_DIR:-$PWD/.quickstart}
+token=${CONTROLPLANE_TOKEN:-qs-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')}
 pids=()
 
 cleanup() {
@@ -48,16 +53,19 @@ wait_for() {
 
 cp_require_dotnet
 cp_ensure_store_packages
-echo "Building (Release)..."
-build_log=$(mktemp)
-dotnet build ControlPlane.sln -c Release -nologo -v q -clp:NoSummary >"$build_log" 2>&1 || {
-  cat "$build_log" >&2; rm -f "$build_log"; cp_die "build failed"; }
-rm -f "$build_log"
+if [ "${CP_QUICKSTART_NO_BUILD:-0}" != 1 ]; then
+  echo "Building (Release)..."
+  build_log=$(mktemp)
+  dotnet build ControlPlane.sln -c Release -nologo -v q -clp:NoSummary >"$build_log" 2>&1 || {
+    cat "$build_log" >&2; rm -f "$build_log"; cp_die "build failed"; }
+  rm -f "$build_log"
+fi
 
 rm -rf "$work"
 mkdir -p "$work"
-# The store dies with this script even if the script itself is killed (parent-death signal).
-launch() { setpriv --pdeathsig TERM -- "$@" >"$work/$store.log" 2>&1 & pids+=($!); }
+# Everything started here dies with this script even if the script itself is killed (parent-death signal).
+# $1 names the log file; the rest is the command.
+launch() { local log="$work/$1.log"; shift; setpriv --pdeathsig TERM -- "$@" >"$log" 2>&1 & pids+=($!); }
 
 if [ "$store" = zookeeper ]; then
   port_free "$zk_port" || cp_die "port $zk_port is in use; set CP_QUICKSTART_ZK_PORT"
@@ -71,43 +79,117 @@ maxClientCnxns=0
 admin.enableServer=false
 4lw.commands.whitelist=srvr,ruok,mntr,cons,stat
 CFG
-  launch java -Xmx256m -Dzookeeper.extendedTypesEnabled=true \
+  launch "$store" java -Xmx256m -Dzookeeper.extendedTypesEnabled=true \
     -cp /usr/share/java/zookeeper.jar:/usr/share/java/slf4j-simple.jar \
     org.apache.zookeeper.server.quorum.QuorumPeerMain "$work/zoo.cfg"
   ruok() { exec 3<>"/dev/tcp/127.0.0.1/$zk_port" && printf ruok >&3 && grep -q imok <&3; }
   wait_for ruok 60 || { tail -20 "$work/$store.log" >&2; cp_die "ZooKeeper did not start"; }
-  cat <<MSG
-
-ZooKeeper 3.8 is running on 127.0.0.1:$zk_port (data in $work, log in $work/$store.log).
-  Inspect it:   /usr/share/zookeeper/bin/zkCli.sh -server 127.0.0.1:$zk_port ls /
-  Health:       bash -c 'exec 3<>/dev/tcp/127.0.0.1/$zk_port; printf srvr >&3; cat <&3'
-MSG
+  endpoints="127.0.0.1:$zk_port"
+  inspect="/usr/share/zookeeper/bin/zkCli.sh -server $endpoints"
 else
   port_free "$etcd_port" || cp_die "port $etcd_port is in use; set CP_QUICKSTART_ETCD_PORT"
   peer_port=$((etcd_port + 1))
-  launch etcd --name quickstart --data-dir "$work/etcd-data" \
+  launch "$store" etcd --name quickstart --data-dir "$work/etcd-data" \
     --listen-client-urls "http://127.0.0.1:$etcd_port" --advertise-client-urls "http://127.0.0.1:$etcd_port" \
     --listen-peer-urls "http://127.0.0.1:$peer_port" --initial-advertise-peer-urls "http://127.0.0.1:$peer_port" \
     --initial-cluster "quickstart=http://127.0.0.1:$peer_port"
   wait_for "ETCDCTL_API=3 etcdctl --endpoints=127.0.0.1:$etcd_port endpoint health" 60 ||
     { tail -20 "$work/$store.log" >&2; cp_die "etcd did not start"; }
-  cat <<MSG
-
-etcd 3.4 is running on 127.0.0.1:$etcd_port (data in $work, log in $work/$store.log).
-  Inspect it:   ETCDCTL_API=3 etcdctl --endpoints=127.0.0.1:$etcd_port get --prefix /
-  Health:       ETCDCTL_API=3 etcdctl --endpoints=127.0.0.1:$etcd_port endpoint status -w table
-MSG
+  endpoints="127.0.0.1:$etcd_port"
+  inspect="ETCDCTL_API=3 etcdctl --endpoints=$endpoints"
 fi
 
+echo "$store is up on $endpoints (log: $work/$store.log)."
+
+# --- directors and agents ------------------------------------------------------------------------------
+bin=Release/net10.0
+director_dll=ControlPlane/bin/$bin/ControlPlane.Director.dll
+agent_dll=Agents/bin/$bin/ControlPlane.Agents.dll
+cpctl_dll=Cli/bin/$bin/cpctl.dll
+for dll in "$director_dll" "$agent_dll" "$cpctl_dll"; do [ -f "$dll" ] || cp_die "$dll is not built"; done
+store_args=(--Store:Backend="$store" --Store:Endpoints="$endpoints" --Store:Root=controlplane)
+export Logging__Console__FormatterName=simple Logging__Console__FormatterOptions__SingleLine=true \
+  Logging__Console__FormatterOptions__TimestampFormat="HH:mm:ss.fff "
+for i in 1 2 3; do
+  port=$((api_port + i - 1))
+  port_free "$port" || cp_die "port $port is in use; set CP_QUICKSTART_API_PORT"
+  launch "director-$i" dotnet "$director_dll" --urls "http://127.0.0.1:$port" --Director:Id="director-$i" \
+    --Auth:Tokens:0="$token" "${store_args[@]}"
+done
+for i in 1 2; do
+  # The shell executor is off unless enabled; the allow-list names the only programs jobs may start.
+  launch "agent-$i" dotnet "$agent_dll" --Agent:Id="agent-$i" --Agent:Slots=4 --Agent:Labels:demo=true \
+    --Executors:Shell:Enabled=true --Executors:Shell:Allow:0=/bin/echo --Executors:Shell:Allow:1=/bin/sh \
+    "${store_args[@]}"
+done
+
+url="http://127.0.0.1:$api_port"
+export CONTROLPLANE_URL="$url" CONTROLPLANE_TOKEN="$token"
+cpctl() { dotnet "$cpctl_dll" "$@"; }
+healthy() { exec 3<>"/dev/tcp/127.0.0.1/$1" && printf 'GET /healthz HTTP/1.0\r\n\r\n' >&3 && head -1 <&3 | grep -q ' 200 '; }
+workers_ready() { [ "$(cpctl workers -o json | grep -c '"id"')" -ge 2 ]; }
+leader_ready() { cpctl leader >/dev/null 2>&1; }
+for i in 1 2 3; do
+  wait_for "healthy $((api_port + i - 1))" 90 ||
+    { tail -20 "$work/director-$i.log" >&2; cp_die "director-$i did not start"; }
+done
+wait_for leader_ready 60 || { tail -20 "$work/director-1.log" >&2; cp_die "no director became leader"; }
+wait_for workers_ready 60 || { tail -20 "$work/agent-1.log" >&2; cp_die "the agents did not register"; }
+
+# --- the demo --------------------------------------------------------------------------------------------
+echo
+echo "Submitting demo jobs..."
+ok=$(cpctl submit shell -q --name demo-hello -- /bin/echo "hello from the control plane")
+bad=$(cpctl submit shell -q --name demo-fails --max-attempts 1 -- /bin/sh -c 'echo "about to fail"; exit 3')
+fifo=()
+for n in 1 2 3; do
+  fifo+=("$(cpctl submit sleep -q --name "demo-fifo-$n" --group demo-fifo --args '{"seconds":1}')")
+done
+cpctl wait --timeout 2m "$ok" "${fifo[@]}" >/dev/null || true
+cpctl wait --timeout 2m "$bad" >/dev/null 2>&1 || true
+
+echo
+cpctl list
+echo
+cpctl leader
+echo
+cpctl workers
+
+# The demo's outcome, checked: --once exits non-zero when it is not what the demo promises.
+state_of() { cpctl get -o json "$1" | sed -n 's/^  "state": "\([A-Za-z]*\)".*/\1/p'; }
+outcome=ok
+[ "$(state_of "$ok")" = Succeeded ] || outcome="demo-hello did not succeed"
+[ "$(state_of "$bad")" = Failed ] || outcome="demo-fails did not fail"
+for id in "${fifo[@]}"; do [ "$(state_of "$id")" = Succeeded ] || outcome="a FIFO job did not succeed"; done
+
+if [ "$store" = zookeeper ]; then
+  look="$inspect ls -R /controlplane
+  $inspect get /controlplane/jobs/${ok: -2}/$ok"
+else
+  look="$inspect get --prefix /controlplane/ --keys-only
+  $inspect get /controlplane/jobs/${ok: -2}/$ok --print-value-only"
+fi
 cat <<MSG
 
-This is the store the control plane runs on. Directors, agents and a demo job join this script as the
-project grows (see README.md); for now, ./test.sh exercises real servers like this one.
+The control plane is running on loopback:
+  API (any director):  $url  (also :$((api_port + 1)) and :$((api_port + 2)))
+  Token:               $token
+  cpctl:               export CONTROLPLANE_URL=$url CONTROLPLANE_TOKEN=$token
+                       dotnet $cpctl_dll list     (submit, get, cancel, wait, workers, drain, leader, cluster)
+  REST:                curl -H "Authorization: Bearer $token" $url/v1/jobs/$ok
+  OpenAPI, metrics:    $url/openapi/v1.json   $url/metrics
+  The same state in the store:
+  $look
+  Logs:                $work/*.log
 MSG
 
 if $once; then
-  echo "--once: the store answered; stopping."
-  exit 0
+  if [ "$outcome" = ok ]; then
+    echo "--once: the demo did what it promises; stopping everything."
+    exit 0
+  fi
+  echo "--once: $outcome" >&2
+  exit 1
 fi
 echo "Press Ctrl-C to stop; everything started here is stopped and removed."
 wait "${pids[@]}"

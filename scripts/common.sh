@@ -14,6 +14,28 @@ cp_require_dotnet() {
   [ "${major:-0}" -ge 10 ] || cp_die "the .NET 10 SDK is required; found $(dotnet --version 2>/dev/null || echo none)"
 }
 
+# Installs Debian packages "$@" (after the first argument, the advice shown where apt-get is missing),
+# with sudo when not root; prints apt's output only when it fails.
+cp_apt_install() {
+  local advice=$1
+  shift
+  command -v apt-get >/dev/null 2>&1 || cp_die "missing $*: $advice"
+  local sudo=()
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null 2>&1 || cp_die "missing $*; run as root or install sudo"
+    sudo=(sudo)
+  fi
+  echo "Installing $* (Debian packages)..." >&2
+  local log
+  log=$(mktemp)
+  if ! { "${sudo[@]}" apt-get update -qq && DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "$@"; } >"$log" 2>&1; then
+    cat "$log" >&2
+    rm -f "$log"
+    cp_die "could not install $*"
+  fi
+  rm -f "$log"
+}
+
 # Installs ZooKeeper 3.8 (with a JRE) and etcd 3.4 from Debian packages when any piece is missing.
 cp_ensure_store_packages() {
   local missing=()
@@ -22,22 +44,7 @@ cp_ensure_store_packages() {
   command -v etcdctl >/dev/null 2>&1 || missing+=(etcd-client)
   [ ${#missing[@]} -eq 0 ] && return 0
 
-  command -v apt-get >/dev/null 2>&1 ||
-    cp_die "missing ${missing[*]}: install ZooKeeper 3.8 and etcd 3.4 (Debian/Ubuntu packages zookeeper, etcd-server, etcd-client)"
-  local sudo=()
-  if [ "$(id -u)" -ne 0 ]; then
-    command -v sudo >/dev/null 2>&1 || cp_die "missing ${missing[*]}; run as root or install sudo"
-    sudo=(sudo)
-  fi
-  echo "Installing ${missing[*]} (Debian packages)..." >&2
-  local log
-  log=$(mktemp)
-  if ! { "${sudo[@]}" apt-get update -qq && DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "${missing[@]}"; } >"$log" 2>&1; then
-    cat "$log" >&2
-    rm -f "$log"
-    cp_die "could not install ${missing[*]}"
-  fi
-  rm -f "$log"
+  cp_apt_install "install ZooKeeper 3.8 and etcd 3.4 (Debian/Ubuntu packages zookeeper, etcd-server, etcd-client)" "${missing[@]}"
 }
 
 # Checks docker-compose.yml with `docker-compose config` (parsing, anchors, interpolation; no engine needed),
@@ -45,23 +52,8 @@ cp_ensure_store_packages() {
 # CONTROLPLANE_TOKEN, so a placeholder is set for the check unless the caller has one.
 cp_validate_compose() {
   local file=${1:-docker-compose.yml}
-  if ! command -v docker-compose >/dev/null 2>&1; then
-    command -v apt-get >/dev/null 2>&1 || cp_die "docker-compose is needed to check $file (Debian/Ubuntu package docker-compose)"
-    local sudo=()
-    if [ "$(id -u)" -ne 0 ]; then
-      command -v sudo >/dev/null 2>&1 || cp_die "missing docker-compose; run as root or install sudo"
-      sudo=(sudo)
-    fi
-    echo "Installing docker-compose (Debian package)..." >&2
-    local log
-    log=$(mktemp)
-    if ! { "${sudo[@]}" apt-get update -qq && DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq docker-compose; } >"$log" 2>&1; then
-      cat "$log" >&2
-      rm -f "$log"
-      cp_die "could not install docker-compose"
-    fi
-    rm -f "$log"
-  fi
+  command -v docker-compose >/dev/null 2>&1 ||
+    cp_apt_install "docker-compose is needed to check $file (Debian/Ubuntu package docker-compose)" docker-compose
   local out
   if ! out=$(CONTROLPLANE_TOKEN=${CONTROLPLANE_TOKEN:-compose-check} docker-compose -f "$file" config -q 2>&1); then
     echo "$out" >&2
@@ -76,8 +68,9 @@ cp_orphan_servers() {
   for pid in $(pgrep -f 'cp-fixtures/[0-9]+-' 2>/dev/null); do
     cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || continue
     owner=$(printf '%s' "$cmd" | sed -n 's#.*cp-fixtures/\([0-9][0-9]*\)-.*#\1#p')
-    [ -n "$owner" ] && ! kill -0 "$owner" 2>/dev/null && echo "$pid"
+    if [ -n "$owner" ] && ! kill -0 "$owner" 2>/dev/null; then echo "$pid"; fi
   done
+  return 0 # a live owner is not an error (set -e callers)
 }
 
 # Prints fixture directories whose owning test process is gone.

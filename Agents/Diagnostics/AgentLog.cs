@@ -32,7 +32,7 @@ internal static partial class AgentLog
     [LoggerMessage(EventId = 7009, Level = LogLevel.Warning, Message = "Drain timeout: stopping {Count} attempt(s); they are reported Lost and run elsewhere")]
     public static partial void DrainStopping(ILogger logger, int count);
 
-    [LoggerMessage(EventId = 7010, Level = LogLevel.Information, Message = "Worker {WorkerId} drained and deregistered")]
+    [LoggerMessage(EventId = 7010, Level = LogLevel.Information, Message = "Worker {WorkerId} drained; deregistering")]
     public static partial void Drained(ILogger logger, string workerId);
 
     [LoggerMessage(EventId = 7011, Level = LogLevel.Debug, Message = "Report of {Key} not written yet ({Outcome}); retrying")]

@@ -21,9 +21,6 @@ internal static partial class NativeMethods
     public static bool SignalGroup(int processGroupId, int signal) =>
         Kill(-processGroupId, signal) == 0 || Kill(processGroupId, signal) == 0;
 
-    /// <summary>True while a process (or zombie) with <paramref name="pid"/> exists.</summary>
-    public static bool ProcessExists(int pid) => Kill(pid, 0) == 0 || Marshal.GetLastPInvokeError() == 1;
-
     /// <summary>Opens <paramref name="path"/> for appending (created 0644 when missing).</summary>
     public static int OpenAppend(string path)
     {

@@ -9,6 +9,7 @@ internal sealed class ShellExecution : RunningExecution
     // (something left in the background may hold a pipe open until it is killed).
     private static readonly TimeSpan DrainOutputFor = TimeSpan.FromSeconds(2);
     private readonly Process _process;
+    private readonly Process? _guard;
     private readonly OutputTail _tail;
     private readonly TimeSpan _grace;
     private readonly TimeProvider _time;
@@ -17,9 +18,10 @@ internal sealed class ShellExecution : RunningExecution
     private ITimer? _killTimer;
     private int _stopRequested;
 
-    public ShellExecution(Process process, OutputTail tail, TimeSpan grace, TimeProvider time)
+    public ShellExecution(Process process, Process? guard, OutputTail tail, TimeSpan grace, TimeProvider time)
     {
         _process = process;
+        _guard = guard;
         _tail = tail;
         _grace = grace;
         _time = time;
@@ -59,6 +61,8 @@ internal sealed class ShellExecution : RunningExecution
         // The job is its process: whatever it left behind in its group goes with it (and releases the pipes).
         NativeMethods.SignalGroup(_pid, NativeMethods.SigKill);
         _killTimer?.Dispose();
+        await ReleaseGuardAsync().ConfigureAwait(false);
+
         try
         {
             await Task.WhenAll(stdout, stderr).WaitAsync(DrainOutputFor, _time).ConfigureAwait(false);
@@ -70,6 +74,26 @@ internal sealed class ShellExecution : RunningExecution
 
         _process.Dispose();
         return new ExecutionOutcome(exitCode, _tail.ToString(), exitCode == 0 ? null : Describe(exitCode));
+    }
+
+    private async Task ReleaseGuardAsync()
+    {
+        if (_guard is null)
+        {
+            return;
+        }
+
+        ProcessLauncher.Release(_guard);
+        try
+        {
+            await _guard.WaitForExitAsync().WaitAsync(DrainOutputFor, _time).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            // It exits on its own once it reads the line; nothing waits on it.
+        }
+
+        _guard.Dispose();
     }
 
     private static string Describe(int exitCode) => exitCode > 128 && exitCode < 128 + 65

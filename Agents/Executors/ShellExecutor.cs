@@ -43,8 +43,8 @@ internal sealed class ShellExecutor(IOptions<ShellExecutorOptions> options, Time
         string[] argv = [resolved, .. command.Skip(1)];
         try
         {
-            var process = await ProcessLauncher.StartAsync(argv, env, request.WorkingDirectory).ConfigureAwait(false);
-            return new ShellExecution(process, new OutputTail(Limits.OutputTailBytes), _options.GracePeriod, time);
+            var (process, guard) = await ProcessLauncher.StartAsync(argv, env, request.WorkingDirectory).ConfigureAwait(false);
+            return new ShellExecution(process, guard, new OutputTail(Limits.OutputTailBytes), _options.GracePeriod, time);
         }
         catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException or IOException)
         {

@@ -115,6 +115,8 @@ internal sealed class AgentHostedService(
         catch (Exception e)
         {
             AgentLog.LoopFailed(_logger, e, "agent");
+            // A supervisor must see a failure, not a clean exit, so it can restart or alert.
+            Environment.ExitCode = 1;
             lifetime.StopApplication();
         }
     }

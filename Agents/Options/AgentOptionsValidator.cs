@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 namespace ControlPlane.Agents;
 
 /// <summary>Start-up validation of <see cref="AgentOptions"/>: every failure names the setting and the fix.</summary>
-internal sealed class AgentOptionsValidator : IValidateOptions<AgentOptions>
+internal sealed class AgentOptionsValidator(IOptions<ControlPlane.Coordination.Hosting.StoreOptions> store) : IValidateOptions<AgentOptions>
 {
     public ValidateOptionsResult Validate(string? name, AgentOptions options)
     {
@@ -25,9 +25,12 @@ internal sealed class AgentOptionsValidator : IValidateOptions<AgentOptions>
             errors.Add($"Agent:HeartbeatInterval must be between 100 ms and 10 min; got {options.HeartbeatInterval}.");
         }
 
-        if (options.FencingMargin is { } margin && margin <= TimeSpan.Zero)
+        // Above half the session timeout a healthy agent, whose keepalives land every third of it, would keep
+        // killing its own jobs; at or above the timeout it would never run anything.
+        var sessionTimeout = store.Value.SessionTimeout;
+        if (options.FencingMargin is { } margin && (margin <= TimeSpan.Zero || margin > sessionTimeout / 2))
         {
-            errors.Add($"Agent:FencingMargin must be positive; got {margin}.");
+            errors.Add($"Agent:FencingMargin must be positive and at most half of Store:SessionTimeout ({sessionTimeout / 2}); got {margin}.");
         }
 
         if (options.DrainTimeout < TimeSpan.Zero || options.DrainTimeout > TimeSpan.FromHours(24))

@@ -88,6 +88,7 @@ internal sealed partial class AgentRuntime
             return;
         }
 
+        // A stop asked for while the executor was starting is applied now.
         attempt.Attach(execution);
         attempt.Started = true;
         AgentMetrics.AttemptStarted();
@@ -96,14 +97,16 @@ internal sealed partial class AgentRuntime
 
         using var running = new CancellationTokenSource();
         var heartbeats = _options.Has(Protocol.Features.Heartbeat) ? HeartbeatLoopAsync(attempt, running.Token) : Task.CompletedTask;
-        using var timeout = record.TimeoutSeconds is { } seconds && seconds > 0 && _options.Has(Protocol.Features.Timeout)
-            ? _time.CreateTimer(_ => { if (attempt.RequestStop(StopReason.Timeout)) { AgentLog.TimedOut(_logger, attempt.Key, seconds); } }, null, TimeSpan.FromSeconds(seconds), Timeout.InfiniteTimeSpan)
+        // The leader enforces the timeout too (plus a grace), even when this agent falls silent.
+        using var timeout = record.TimeoutSeconds is > 0 && _options.Has(Protocol.Features.Timeout)
+            ? _time.CreateTimer(_ => TimeOut(attempt), null, TimeSpan.FromSeconds(record.TimeoutSeconds.Value), Timeout.InfiniteTimeSpan)
             : null;
         var outcome = await execution.Completion.ConfigureAwait(false);
         attempt.MarkEnded();
         await running.CancelAsync().ConfigureAwait(false);
         await heartbeats.ConfigureAwait(false);
 
+        // The outcome is the executor's unless the agent stopped it; then why it stopped it decides.
         if (attempt.Stop == StopReason.None)
         {
             var state = outcome.ExitCode == 0 ? AttemptState.Succeeded : AttemptState.Failed;
@@ -113,6 +116,14 @@ internal sealed partial class AgentRuntime
         else
         {
             await ReportStoppedAsync(attempt, outcome.ExitCode, outcome.Output).ConfigureAwait(false);
+        }
+    }
+
+    private void TimeOut(Attempt attempt)
+    {
+        if (attempt.RequestStop(StopReason.Timeout))
+        {
+            AgentLog.TimedOut(_logger, attempt.Key, attempt.Assigned.TimeoutSeconds ?? 0);
         }
     }
 

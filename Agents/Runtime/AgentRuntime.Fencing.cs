@@ -37,7 +37,11 @@ internal sealed partial class AgentRuntime
             {
                 count++;
                 AgentMetrics.AttemptFenced();
-                Emit(ExecutionEventKind.Fenced, attempt, null);
+                if (attempt.Started)
+                {
+                    // Not yet started ones never start: they have no execution to kill.
+                    Emit(ExecutionEventKind.Fenced, attempt, null);
+                }
             }
         }
 

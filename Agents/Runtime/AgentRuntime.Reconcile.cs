@@ -28,8 +28,19 @@ internal sealed partial class AgentRuntime
         }
     }
 
-    /// <summary>One pass. Runs on the reconcile loop only (and in unit tests).</summary>
+    // Passes never overlap (a unit test may run one beside the loop); the bookkeeping above is the loop's own.
+    private readonly Lock _reconcileLock = new();
+
+    /// <summary>One pass: runs on the reconcile loop (and in unit tests).</summary>
     internal void Reconcile()
+    {
+        lock (_reconcileLock)
+        {
+            ReconcileOnce();
+        }
+    }
+
+    private void ReconcileOnce()
     {
         if (!_drains!.Items.IsEmpty)
         {

@@ -101,6 +101,7 @@ public sealed record AssignmentRecord
     /// <summary>Agent report: error.</summary>
     public string? Error { get; init; }
 
-    /// <summary>True once the agent reported an end (any state after Running).</summary>
+    /// <summary>True once the agent reported an end (any state after Running). Computed, never stored.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
     public bool IsFinished => State is AttemptState.Succeeded or AttemptState.Failed or AttemptState.Cancelled or AttemptState.Lost;
 }

@@ -48,6 +48,21 @@ internal sealed partial class DirectorRuntime : BackgroundService
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        try
+        {
+            await RunAsync(stoppingToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+        {
+            // The host stops on this exception; a supervisor must see a failure, not a clean exit.
+            Log.Fatal(_logger, e);
+            Environment.ExitCode = 1;
+            throw;
+        }
+    }
+
+    private async Task RunAsync(CancellationToken stoppingToken)
+    {
         var store = await WaitForStoreAsync(stoppingToken).ConfigureAwait(false);
         if (store is null)
         {
@@ -205,6 +220,9 @@ internal sealed partial class DirectorRuntime : BackgroundService
 
         [LoggerMessage(EventId = 752, Level = LogLevel.Critical, Message = "The scheduling loop made no progress for {Seconds:0.0} s: resigning leadership")]
         public static partial void WatchdogResign(ILogger logger, double seconds);
+
+        [LoggerMessage(EventId = 755, Level = LogLevel.Critical, Message = "The director's runtime failed; the process stops with exit code 1")]
+        public static partial void Fatal(ILogger logger, Exception exception);
 
         [LoggerMessage(EventId = 754, Level = LogLevel.Information, Message = "Director:Campaign is false: this director serves the API and never leads")]
         public static partial void NotCampaigning(ILogger logger);

@@ -31,7 +31,16 @@ internal sealed class SchedulerMetrics
         meter.CreateObservableGauge("controlplane.jobs.unplaceable", () => Volatile.Read(ref _unplaceable), "{job}", "Jobs whose turn had come but no worker could take them in the last pass.");
     }
 
-    public void Leading(bool leading) => Volatile.Write(ref _leader, leading ? 1 : 0);
+    public void Leading(bool leading)
+    {
+        Volatile.Write(ref _leader, leading ? 1 : 0);
+        if (!leading)
+        {
+            // Only the leader's view of the queue is meaningful: a former leader reports none, not a stale figure.
+            Volatile.Write(ref _pending, 0);
+            Volatile.Write(ref _unplaceable, 0);
+        }
+    }
 
     public void PassCompleted(Plan plan, TimeSpan duration)
     {

@@ -44,9 +44,21 @@ public sealed partial class ZooKeeperCoordinationStore : ICoordinationStore
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(options.ConnectTimeout);
-            var client = await store.ClientAsync(timeout.Token).ConfigureAwait(false);
-            await store.EnsurePathAsync(client, store._rootPath, timeout.Token).ConfigureAwait(false);
-            return store;
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    var client = await store.ClientAsync(timeout.Token).ConfigureAwait(false);
+                    await store.EnsurePathAsync(client, store._rootPath, timeout.Token).ConfigureAwait(false);
+                    return store;
+                }
+                catch (ConnectionLossException)
+                {
+                    // A server that drops the connection right after the handshake (busy, or restarting) is not
+                    // a failure to connect: the client reconnects within the session; try again until the deadline.
+                    await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(50 * attempt, 500)), timeout.Token).ConfigureAwait(false);
+                }
+            }
         }
         catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
         {

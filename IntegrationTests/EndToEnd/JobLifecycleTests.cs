@@ -1,6 +1,9 @@
 using System.Net;
 using System.Text.Json;
+using ControlPlane.Contracts;
 using ControlPlane.Contracts.Jobs;
+using ControlPlane.Coordination;
+using ControlPlane.Coordination.Hosting;
 using ControlPlane.TestSupport;
 using ControlPlane.TestSupport.ControlPlane;
 
@@ -204,6 +207,23 @@ public abstract class JobLifecycleTests
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
+    public async Task A_director_refuses_a_newer_key_layout_and_exits_with_a_failure()
+    {
+        var target = _cluster.Target with { Root = TestNames.Unique() };
+        await using (var store = await new StoreOptions { Backend = target.Backend, Endpoints = target.Endpoints, Root = target.Root }.ConnectAsync())
+        {
+            var written = await store.CommitAsync(new Transaction().Create(StoreLayout.Schema, ContractJson.Serialize(new SchemaRecord(99))));
+            Assert.True(written.Succeeded);
+        }
+
+        var director = await _cluster.Apps.StartDirectorAsync(target, "director-too-old", waitUntilHealthy: false);
+        await Eventually.UntilAsync(() => director.Process.HasExited, Deadline, () => director.Process.LogTail());
+
+        Assert.Equal(1, director.Process.ExitCode);
+        Assert.True(director.Process.LogContains("Upgrade the director"), director.Process.LogTail());
     }
 
     [Fact]

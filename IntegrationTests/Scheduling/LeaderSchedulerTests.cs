@@ -79,6 +79,25 @@ public abstract class LeaderSchedulerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_running_attempt_whose_agent_goes_silent_is_ended_at_its_timeout_plus_grace()
+    {
+        var director = await ConnectAsync();
+        var agent = await ConnectAsync();
+        await RegisterWorkerAsync(agent, "w-silent");
+        var job = await SubmitAsync(director, new JobSpec { Executor = "echo", TimeoutSeconds = 1, MaxAttempts = 1 });
+        await StartLeaderAsync(director);
+        var (key, assignment) = await WaitForAssignmentAsync(agent, "w-silent", job);
+
+        // Running, then nothing: the session stays alive (a gray failure), so only the timeout can end it.
+        await ReportAsync(agent, key, assignment, r => r with { State = AttemptState.Running });
+
+        var done = await WaitForJobAsync(agent, job, r => r.State.IsTerminal());
+        Assert.Equal(JobState.Failed, done.State);
+        Assert.Contains("timed out", done.Error, StringComparison.Ordinal);
+        Assert.Null(await agent.GetAsync(key));
+    }
+
+    [Fact]
     public async Task A_new_leader_carries_on_from_the_store_alone()
     {
         var first = await ConnectAsync(track: false);
@@ -115,7 +134,7 @@ public abstract class LeaderSchedulerTests : IAsyncLifetime
         var election = new LeaderElection(store, new LeaderElectionOptions { ElectionKey = StoreLayout.Election });
         election.Start();
         var stop = new CancellationTokenSource();
-        var scheduler = new LeaderScheduler(new SchedulerOptions { RetryBackoff = TimeSpan.FromMilliseconds(100) },
+        var scheduler = new LeaderScheduler(new SchedulerOptions { RetryBackoff = TimeSpan.FromMilliseconds(100), TimeoutGrace = TimeSpan.FromMilliseconds(500) },
             new SchedulerMetrics(new TestMeterFactory()), NullLoggerFactory.Instance, TimeProvider.System);
         var run = Task.Run(async () =>
         {

@@ -38,8 +38,10 @@ public sealed class ControlPlaneApps : IAsyncDisposable
     /// <summary>Execution logs of every agent started so far (one file per agent process).</summary>
     public IEnumerable<string> ExecutionLogs => System.IO.Directory.EnumerateFiles(_directory.Path, "*.executions.jsonl");
 
-    /// <summary>Starts a director listening on a free loopback port and waits until it answers <c>/healthz</c>.</summary>
-    public async Task<DirectorProcess> StartDirectorAsync(StoreTarget store, string name, IEnumerable<string>? extraArguments = null, CancellationToken cancellationToken = default)
+    /// <summary>Starts a director listening on a free loopback port and (unless <paramref name="waitUntilHealthy"/> is
+    /// false) waits until it answers <c>/healthz</c>.</summary>
+    public async Task<DirectorProcess> StartDirectorAsync(
+        StoreTarget store, string name, IEnumerable<string>? extraArguments = null, CancellationToken cancellationToken = default, bool waitUntilHealthy = true)
     {
         ArgumentNullException.ThrowIfNull(store);
         var port = PortAllocator.Allocate(1)[0];
@@ -56,6 +58,11 @@ public sealed class ControlPlaneApps : IAsyncDisposable
         arguments.AddRange(extraArguments ?? []);
         var process = await StartAsync(name, arguments).ConfigureAwait(false);
         var director = new DirectorProcess(process, new Uri(url), Token);
+        if (!waitUntilHealthy)
+        {
+            return director;
+        }
+
         await Eventually.UntilAsync(
             async () => process.HasExited ? throw new InvalidOperationException($"{name} exited: {process.LogTail()}") : await director.Client.IsHealthyAsync().ConfigureAwait(false),
             TimeSpan.FromSeconds(60),

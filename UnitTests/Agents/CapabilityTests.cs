@@ -56,12 +56,15 @@ public sealed class CapabilityTests
     [Fact]
     public void Options_validation_names_each_bad_setting()
     {
-        var result = new AgentOptionsValidator().Validate(null, new AgentOptions
+        var validator = new AgentOptionsValidator(Microsoft.Extensions.Options.Options.Create(
+            new ControlPlane.Coordination.Hosting.StoreOptions { SessionTimeout = TimeSpan.FromSeconds(10) }));
+        var result = validator.Validate(null, new AgentOptions
         {
             Id = "bad/id",
             Slots = 0,
             Features = ["teleport"],
             HeartbeatInterval = TimeSpan.Zero,
+            FencingMargin = TimeSpan.FromSeconds(6),
         });
 
         Assert.True(result.Failed);
@@ -69,7 +72,9 @@ public sealed class CapabilityTests
         Assert.Contains("Agent:Slots", result.FailureMessage);
         Assert.Contains("teleport", result.FailureMessage);
         Assert.Contains("Agent:HeartbeatInterval", result.FailureMessage);
-        Assert.True(new AgentOptionsValidator().Validate(null, new AgentOptions()).Succeeded);
+        Assert.Contains("Agent:FencingMargin", result.FailureMessage);
+        Assert.True(validator.Validate(null, new AgentOptions()).Succeeded);
+        Assert.True(validator.Validate(null, new AgentOptions { FencingMargin = TimeSpan.FromSeconds(5) }).Succeeded);
     }
 
     private static async Task<WorkerRecord> ReadWorkerAsync(TestAgent agent) =>

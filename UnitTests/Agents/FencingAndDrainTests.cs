@@ -36,6 +36,37 @@ public sealed class FencingAndDrainTests
     }
 
     [Fact]
+    public async Task Fences_when_the_provable_lifetime_falls_below_the_margin_and_not_before()
+    {
+        var time = new ManualTimeProvider();
+        await using var agent = await TestAgent.StartAsync(_server, agent: o => o.FencingMargin = TimeSpan.FromSeconds(1),
+            handlers: s => s.AddJobHandler<GateHandler>("gate"), sessionTimeout: TimeSpan.FromSeconds(3), time: time);
+        var key = await agent.AssignAsync(new AssignmentRecord { Executor = "gate" });
+        var (running, _) = await ReconciliationTests.WaitForStateAsync(agent, key, AttemptState.Running);
+        await Eventually.UntilAsync(() => agent.Events.Has(ExecutionEventKind.Start, running.JobId), TestAgent.Deadline);
+
+        agent.Store.CurrentSession.Suspend();
+        time.Advance(TimeSpan.FromSeconds(1.9));
+        await Eventually.UntilAsync(() => time.PendingTimers > 0 && agent.Runtime.ActiveAttempts == 1, TestAgent.Deadline);
+        agent.Runtime.CheckFence();
+        Assert.False(agent.Events.Has(ExecutionEventKind.Fenced, running.JobId));
+
+        // 0.9 s left < 1 s margin: the monitor's next tick (every 100 ms of the provider's time) kills the job.
+        time.Advance(TimeSpan.FromSeconds(0.2));
+        await Eventually.UntilAsync(() => agent.Events.Has(ExecutionEventKind.Fenced, running.JobId), TestAgent.Deadline);
+        await Eventually.UntilAsync(() => agent.Events.Has(ExecutionEventKind.End, running.JobId), TestAgent.Deadline);
+
+        // Healthy again: the report's retry (on the provider's time too) lands.
+        agent.Store.CurrentSession.Reconnect();
+        await Eventually.UntilAsync(async () =>
+        {
+            time.Advance(TimeSpan.FromMilliseconds(100));
+            return (await agent.ReadAsync(key))?.IsFinished == true;
+        }, TestAgent.Deadline);
+        Assert.Equal(AttemptState.Lost, (await agent.ReadAsync(key))!.State);
+    }
+
+    [Fact]
     public async Task A_drain_record_lets_the_running_job_finish_marks_the_worker_draining_and_deregisters()
     {
         var agent = await TestAgent.StartAsync(_server, handlers: s => s.AddJobHandler<GateHandler>("gate"));

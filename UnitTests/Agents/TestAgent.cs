@@ -38,24 +38,25 @@ internal sealed class TestAgent : IAsyncDisposable
 
     public static async Task<TestAgent> StartAsync(
         InMemoryStoreServer server, Action<AgentOptions>? agent = null, Action<ShellExecutorOptions>? shell = null,
-        Action<IServiceCollection>? handlers = null, TimeSpan? sessionTimeout = null)
+        Action<IServiceCollection>? handlers = null, TimeSpan? sessionTimeout = null, TimeProvider? time = null)
     {
+        time ??= TimeProvider.System;
         var agentOptions = new AgentOptions { Slots = 4, HeartbeatInterval = TimeSpan.FromMilliseconds(200), DrainTimeout = TimeSpan.FromSeconds(5) };
         agent?.Invoke(agentOptions);
         var shellOptions = new ShellExecutorOptions { GracePeriod = TimeSpan.FromSeconds(2) };
         shell?.Invoke(shellOptions);
-        var services = new ServiceCollection().AddSingleton(TimeProvider.System);
+        var services = new ServiceCollection().AddSingleton(time);
         services.AddJobHandler<ControlPlane.Agents.Handlers.SleepHandler>("sleep");
         services.AddJobHandler<ControlPlane.Agents.Handlers.EchoHandler>("echo");
         handlers?.Invoke(services);
         var provider = services.BuildServiceProvider();
         var registry = new ExecutorRegistry(
-            new ShellExecutor(Options.Create(shellOptions), TimeProvider.System),
-            new HandlerExecutor(provider, shellOptions, TimeProvider.System),
+            new ShellExecutor(Options.Create(shellOptions), time),
+            new HandlerExecutor(provider, shellOptions, time),
             provider.GetServices<JobHandlerRegistration>(), shellOptions.Enabled);
-        var store = server.Connect(sessionTimeout);
+        var store = server.Connect(sessionTimeout, time);
         var observer = new RecordingObserver();
-        var runtime = new AgentRuntime(store, agentOptions, registry, [observer], NullLoggerFactory.Instance, TimeProvider.System, shellOptions.GracePeriod);
+        var runtime = new AgentRuntime(store, agentOptions, registry, [observer], NullLoggerFactory.Instance, time, shellOptions.GracePeriod);
         var test = new TestAgent(store, runtime, observer);
         await runtime.RegisteredOnce.WaitAsync(Deadline);
         return test;
