@@ -5,7 +5,7 @@ internal sealed partial class ApiBench
 {
     private static void Report(
         string backend, int directors, int concurrency, bool graceful, TimeSpan sessionTimeout, double load,
-        (List<double> Latencies, double Seconds) raw, List<ApiSample> samples, double elapsed, List<Move> moves, List<DirectorCpu> cpu, Dictionary<string, double> scheduler, (double Raw, double Api) storeCpu, ServerSide server)
+        (List<double> Latencies, double Seconds) raw, List<ApiSample> samples, double elapsed, List<Move> moves, List<DirectorCpu> cpu, Dictionary<string, double> scheduler, (double Raw, double Api) storeCpu, ServerSide server, double[] rawRates)
     {
         // A request belongs to a move when it started between a kill and the moment the successor was named.
         bool InMove(ApiSample s) => moves.Any(m => s.StartMs >= m.KillMs && s.StartMs <= (m.ElectedMs ?? double.MaxValue));
@@ -22,7 +22,7 @@ internal sealed partial class ApiBench
         var rawRate = raw.Latencies.Count / raw.Seconds;
         BenchReport.Json(new
         {
-            scenario = "api", backend, phase = "store-raw", concurrency, requests = raw.Latencies.Count, perSecond = BenchReport.Round(rawRate),
+            scenario = "api", backend, phase = "store-raw", concurrency, requests = raw.Latencies.Count, perSecond = BenchReport.Round(rawRate), roundsPerSecond = rawRates,
             p50Ms = BenchReport.Round(r50, 2), p90Ms = BenchReport.Round(r90, 2), p99Ms = BenchReport.Round(r99, 2), maxMs = BenchReport.Round(rmax, 2), loadAverage = load,
         });
         rows.Add([backend, "store write", $"{raw.Latencies.Count}", $"{raw.Latencies.Count}", "0", "0", "0", BenchReport.Cell(rawRate), BenchReport.Cell(r50, "0.00"), BenchReport.Cell(r99, "0.00"), BenchReport.Cell(rmax, "0.00")]);
