@@ -9,7 +9,8 @@ internal sealed partial class ApiBench
     {
         // A request belongs to a move when it started between a kill and the moment the successor was named.
         bool InMove(ApiSample s) => moves.Any(m => s.StartMs >= m.KillMs && s.StartMs <= (m.ElectedMs ?? double.MaxValue));
-        var moveSeconds = moves.Sum(m => ((m.ElectedMs ?? elapsed * 1000) - m.KillMs) / 1000);
+        // Move windows clipped to the run (a kill after the load ended has no window).
+        var moveSeconds = moves.Sum(m => Math.Max(0, Math.Min(m.ElectedMs ?? elapsed * 1000, elapsed * 1000) - Math.Min(m.KillMs, elapsed * 1000)) / 1000);
         var phases = new (string Name, List<ApiSample> Items, double Seconds)[]
         {
             ("steady", samples.Where(s => !InMove(s)).ToList(), elapsed - moveSeconds),

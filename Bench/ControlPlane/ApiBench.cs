@@ -12,7 +12,9 @@ namespace ControlPlane.Bench.ControlPlane;
 /// <c>--stop sigterm</c>) K times. No agents run, so the jobs stay Pending (bounded by <c>--max-requests</c>).
 /// Requests are reported by phase: steady, and "move" (started between a kill and the moment a surviving director
 /// names the successor). Submissions do not need the leader, so the move should not show in errors.
-/// <c>api --backend zookeeper|etcd --directors 3 --concurrency 32 --seconds 45 --kills 2 --store-requests 5000 [--leaderless]</c>;
+/// <c>api --backend zookeeper|etcd --directors 3 --concurrency 32 --seconds 30 --kills 2 --session-timeout 4 --store-requests 5000
+/// --max-requests 150000 [--leaderless]</c>; the request bound must not end the run before the last kill (the
+/// scenario fails when a kill found no load running).
 /// <c>--leaderless</c> starts the directors with <c>Director:Campaign=false</c> (nobody schedules, no kills): the
 /// same load without a leader's work beside it.
 /// </summary>
@@ -30,7 +32,7 @@ internal sealed partial class ApiBench : IScenario
         var concurrency = options.Int("concurrency", 32);
         var seconds = options.Int("seconds", 45);
         var kills = options.Int("kills", 2);
-        var maxRequests = options.Int("max-requests", 30_000);
+        var maxRequests = options.Int("max-requests", 150_000);
         var storeRequests = options.Int("store-requests", 5000);
         var graceful = options.String("stop") == "sigterm";
         // --leaderless: no director campaigns, so nobody schedules; the API's cost without a leader's work beside it.
@@ -109,7 +111,7 @@ internal sealed partial class ApiBench : IScenario
         var elapsed = Math.Min(seconds, samples.Count == 0 ? 0 : samples.Max(s => (s.StartMs + s.LatencyMs) / 1000));
 
         Report(leaderless ? $"{backend} (no leader)" : backend, directors, concurrency, graceful, sessionTimeout, load, raw, samples, elapsed, moves, cpu, scheduler, (rawStoreCpu / 3, storeCpu), serverSide, rawRates);
-        var completed = moves.Count(m => m.ElectedMs is not null);
+        var completed = moves.Count(m => m.ElectedMs is not null && m.KillMs < elapsed * 1000);
         var unexpected = samples.Count(s => !Ok(s.Status) && !moves.Any(m => m.Victim == s.Director));
         return completed == kills && unexpected == 0 ? 0 : 1;
     }
