@@ -44,17 +44,22 @@ internal sealed class BenchCluster : IAsyncDisposable
             .Select(i => cluster.Apps.StartDirectorAsync(target, $"director-{i}", directorArgs, cancellationToken))).ConfigureAwait(false));
         cluster.Agents.AddRange(await Task.WhenAll(Enumerable.Range(1, agents)
             .Select(i => cluster.Apps.StartAgentAsync(target, $"agent-{i}", slots, ["--Logging:LogLevel:Default=Warning"]))).ConfigureAwait(false));
-        await cluster.WaitForWorkersAsync(agents).ConfigureAwait(false);
+        await cluster.WaitForWorkersAsync(agents, !directorArgs.Contains("--Director:Campaign=false")).ConfigureAwait(false);
         return cluster;
     }
 
-    public async Task WaitForWorkersAsync(int count)
+    /// <summary>Waits (up to 2 min) until <paramref name="count"/> workers are registered and, unless
+    /// <paramref name="leader"/> is false (directors started with <c>Director:Campaign=false</c>), a leader leads.</summary>
+    public async Task WaitForWorkersAsync(int count, bool leader = true)
     {
         var client = Directors[0].Client;
         await Eventually.UntilAsync(
-            async () => (await client.WorkersAsync().ConfigureAwait(false)).Count >= count && await client.LeaderAsync().ConfigureAwait(false) is not null,
+            async () => (await client.WorkersAsync().ConfigureAwait(false)).Count >= count && (!leader || await client.LeaderAsync().ConfigureAwait(false) is not null),
             TimeSpan.FromMinutes(2)).ConfigureAwait(false);
     }
+
+    /// <summary>CPU seconds the store's server processes have used so far.</summary>
+    public double StoreCpuSeconds() => Servers.Members.Sum(m => m.ProcessId is { } pid ? BenchReport.CpuSeconds(pid) : 0);
 
     public async ValueTask DisposeAsync()
     {

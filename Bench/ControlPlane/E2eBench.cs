@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Globalization;
 using System.Text.Json;
 using ControlPlane.Contracts.Jobs;
 
@@ -10,7 +9,10 @@ namespace ControlPlane.Bench.ControlPlane;
 /// Jobs per second and submission-to-completion latency through the whole system: J echo jobs submitted by C
 /// concurrent clients spread over N directors, run by M agents, on a store started for the run.
 /// <c>e2e --backend zookeeper|etcd --directors 3 --agents 4 --slots 16 --jobs 2000 --concurrency 32</c>.
-/// Latency is the job's finish time (agent clock) minus its creation time (director clock): one machine, one clock.
+/// Latency is the job's finish time (the agent's report, which the leader copies into the job) minus its creation
+/// time (the accepting director's clock; one machine, one clock); it is split into queue (created → assigned), start
+/// (assigned → the agent's Running) and run (Running → the agent's finish). The job reads as terminal in the API one
+/// leader pass after its finish time. Throughput is jobs over the time from the first submission to the last finish.
 /// </summary>
 internal sealed class E2eBench : IScenario
 {
@@ -27,10 +29,13 @@ internal sealed class E2eBench : IScenario
         var directors = options.Int("directors", 3);
         var agents = options.Int("agents", 4);
         var slots = options.Int("slots", 16);
-        await using var cluster = await BenchCluster.StartAsync(backend, directors, agents, slots, TimeSpan.FromSeconds(10), cancellationToken: cancellationToken).ConfigureAwait(false);
+        var sessionTimeout = TimeSpan.FromSeconds(options.Int("session-timeout", 10));
+        await using var cluster = await BenchCluster.StartAsync(backend, directors, agents, slots, sessionTimeout, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var load = BenchReport.LoadAverage();
 
         var ids = new ConcurrentBag<string>();
         var submitLatency = new ConcurrentBag<double>();
+        var startedAt = DateTimeOffset.UtcNow;
         var started = Stopwatch.GetTimestamp();
         var payload = JsonDocument.Parse("""{"bench":true}""").RootElement;
         await Parallel.ForAsync(0, jobs, new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancellationToken }, async (i, ct) =>
@@ -42,8 +47,9 @@ internal sealed class E2eBench : IScenario
         }).ConfigureAwait(false);
         var submitSeconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
 
+        // Poll for completion at a modest rate: every listing costs the director (and the store) real work.
         var wanted = ids.ToHashSet(StringComparer.Ordinal);
-        IReadOnlyList<JobView> done = [];
+        List<JobView> done = [];
         var deadline = Stopwatch.GetTimestamp() + (long)(TimeSpan.FromMinutes(10).TotalSeconds * Stopwatch.Frequency);
         while (Stopwatch.GetTimestamp() < deadline)
         {
@@ -54,29 +60,48 @@ internal sealed class E2eBench : IScenario
                 break;
             }
 
-            await Task.Delay(250, cancellationToken).ConfigureAwait(false);
+            await Task.Delay(500, cancellationToken).ConfigureAwait(false);
         }
 
-        var totalSeconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
-        var latencies = done.Where(j => j.FinishedAt is not null).Select(j => (j.FinishedAt!.Value - j.CreatedAt).TotalMilliseconds).ToList();
-        var (p50, p90, p99, max) = Percentiles.Of(latencies);
+        // The leader's scheduler over the run: how many passes, and how long they took on average.
+        var leaderName = (await cluster.Directors[0].Client.LeaderAsync(cancellationToken).ConfigureAwait(false))?.DirectorId;
+        var leader = cluster.Directors.FirstOrDefault(d => d.Process.Name == leaderName);
+        var scheduler = leader is null ? [] : await DirectorMetricsScrape.ScrapeAsync(leader, null, cancellationToken).ConfigureAwait(false);
+        var passes = scheduler.GetValueOrDefault("controlplane_scheduler_pass_duration_seconds_count");
+        var passMs = passes > 0 ? scheduler.GetValueOrDefault("controlplane_scheduler_pass_duration_seconds_sum") * 1000 / passes : double.NaN;
+        var finished = done.Where(j => j.FinishedAt is not null).ToList();
+        var lastFinish = finished.Count == 0 ? DateTimeOffset.UtcNow : finished.Max(j => j.FinishedAt!.Value);
+        var totalSeconds = (lastFinish - startedAt).TotalSeconds;
+        static List<double> Span(IEnumerable<JobView> js, Func<JobView, DateTimeOffset?> from, Func<JobView, DateTimeOffset?> to) =>
+            js.Where(j => from(j) is not null && to(j) is not null).Select(j => (to(j)!.Value - from(j)!.Value).TotalMilliseconds).ToList();
+        var (p50, p90, p99, max) = Percentiles.Of(Span(finished, j => j.CreatedAt, j => j.FinishedAt));
+        var (q50, _, q99, _) = Percentiles.Of(Span(finished, j => j.CreatedAt, j => j.AssignedAt));
+        var (st50, _, st99, _) = Percentiles.Of(Span(finished, j => j.AssignedAt, j => j.StartedAt));
+        var (f50, _, f99, _) = Percentiles.Of(Span(finished, j => j.StartedAt, j => j.FinishedAt));
         var (s50, _, s99, _) = Percentiles.Of([.. submitLatency]);
         var succeeded = done.Count(j => j.State == JobState.Succeeded);
-        var result = new
+        var submitRate = jobs / submitSeconds;
+        var jobRate = done.Count / totalSeconds;
+        BenchReport.Json(new
         {
-            scenario = "e2e", backend, directors, agents, slots, jobs, concurrency,
+            scenario = "e2e", backend, directors, agents, slots, jobs, concurrency, sessionTimeoutSeconds = sessionTimeout.TotalSeconds,
             completed = done.Count, succeeded,
-            submitPerSecond = Math.Round(jobs / submitSeconds, 1),
-            jobsPerSecond = Math.Round(done.Count / totalSeconds, 1),
-            submitP50Ms = Math.Round(s50, 1), submitP99Ms = Math.Round(s99, 1),
-            latencyP50Ms = Math.Round(p50, 1), latencyP90Ms = Math.Round(p90, 1), latencyP99Ms = Math.Round(p99, 1), latencyMaxMs = Math.Round(max, 1),
-        };
-        Console.WriteLine(JsonSerializer.Serialize(result));
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"""
-
-            backend    jobs  done  ok    submit/s  jobs/s   submit p50/p99 ms   latency p50/p90/p99/max ms
-            {backend,-10} {jobs,-5} {done.Count,-5} {succeeded,-5} {result.submitPerSecond,-9} {result.jobsPerSecond,-8} {s50,6:0.0} /{s99,7:0.0}     {p50,7:0.0} /{p90,7:0.0} /{p99,7:0.0} /{max,7:0.0}
-            """));
+            submitPerSecond = BenchReport.Round(submitRate), jobsPerSecond = BenchReport.Round(jobRate),
+            submitP50Ms = BenchReport.Round(s50), submitP99Ms = BenchReport.Round(s99),
+            latencyP50Ms = BenchReport.Round(p50), latencyP90Ms = BenchReport.Round(p90), latencyP99Ms = BenchReport.Round(p99), latencyMaxMs = BenchReport.Round(max),
+            queueP50Ms = BenchReport.Round(q50), queueP99Ms = BenchReport.Round(q99),
+            startP50Ms = BenchReport.Round(st50), startP99Ms = BenchReport.Round(st99),
+            runP50Ms = BenchReport.Round(f50), runP99Ms = BenchReport.Round(f99),
+            leaderPasses = passes, leaderPassMeanMs = BenchReport.Round(passMs, 2),
+            leaderCpuSeconds = leader is null ? null : BenchReport.Round(BenchReport.CpuSeconds(leader.Process.ProcessId), 1),
+            loadAverage = load,
+        });
+        BenchReport.Table(
+            ["backend", "jobs", "done", "ok", "submit/s", "jobs/s", "submit p50/p99 ms", "latency p50/p90/p99/max ms", "queue/start/run p50 ms"],
+            [[backend, $"{jobs}", $"{done.Count}", $"{succeeded}", BenchReport.Cell(submitRate), BenchReport.Cell(jobRate),
+              $"{BenchReport.Cell(s50)} / {BenchReport.Cell(s99)}",
+              $"{BenchReport.Cell(p50)} / {BenchReport.Cell(p90)} / {BenchReport.Cell(p99)} / {BenchReport.Cell(max)}",
+              $"{BenchReport.Cell(q50)} / {BenchReport.Cell(st50)} / {BenchReport.Cell(f50)}"]]);
         return done.Count == jobs ? 0 : 1;
     }
 }

@@ -1,0 +1,87 @@
+using System.Diagnostics;
+using ControlPlane.TestSupport.ControlPlane;
+
+namespace ControlPlane.Bench.ControlPlane;
+
+/// <summary>
+/// The directors with thousands of registered agents: A simulated agents (<see cref="SimulatedAgents"/>, real
+/// ephemeral registrations on real store sessions, no processes) against N real directors. Measures the leader's
+/// RSS before and after, the registration itself, <c>GET /v1/workers</c> on the leader and on a follower, and in R
+/// rounds the leader's reaction to a membership change: a probe agent joins and the job pinned to its label
+/// (waiting, unplaceable) is assigned to it (join → assignedAt); a second probe with the same label joins, the first
+/// one's session is closed, and the job is taken back (attempt 2 seen, polled every 20 ms) and assigned to the second
+/// (leave → attempt 2's assignedAt, which includes the 1 s retry backoff).
+/// <c>scale --backend zookeeper|etcd --directors 3 --agents 2000 --agents-per-session 1 --rounds 5</c>.
+/// </summary>
+internal sealed partial class ScaleBench : IScenario
+{
+    public string Name => "scale";
+
+    public string Summary => "thousands of registered (simulated) agents: leader reaction to join/leave, leader RSS, GET /v1/workers (--backend zookeeper|etcd --agents 2000 --rounds 5)";
+
+    public async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
+    {
+        var options = BenchArgs.Parse(args);
+        var backend = options.String("backend") ?? "zookeeper";
+        var directors = options.Int("directors", 3);
+        var agents = options.Int("agents", 2000);
+        var perSession = options.Int("agents-per-session", 1);
+        var rounds = options.Int("rounds", 5);
+        var listRequests = options.Int("list-requests", 10);
+        var sessionTimeout = TimeSpan.FromSeconds(options.Int("session-timeout", 10));
+        await using var cluster = await BenchCluster.StartAsync(backend, directors, 0, 1, sessionTimeout, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var load = BenchReport.LoadAverage();
+        var leaderView = await cluster.Directors[0].Client.LeaderAsync(cancellationToken).ConfigureAwait(false) ?? throw new InvalidOperationException("no leader");
+        var leader = cluster.Directors.Single(d => d.Process.Name == leaderView.DirectorId);
+        var follower = cluster.Directors.FirstOrDefault(d => d != leader) ?? leader;
+        // Let start-up garbage settle before the baseline.
+        await Task.Delay(2000, cancellationToken).ConfigureAwait(false);
+        var rssBefore = BenchReport.RssMb(leader.Process.ProcessId);
+        var followerRssBefore = BenchReport.RssMb(follower.Process.ProcessId);
+
+        await using var simulated = new SimulatedAgents();
+        var registering = Stopwatch.GetTimestamp();
+        await simulated.RegisterAsync(cluster.Target, "sim", agents, perSession, 64, cancellationToken).ConfigureAwait(false);
+        var registerSeconds = Stopwatch.GetElapsedTime(registering).TotalSeconds;
+        await cluster.WaitForWorkersAsync(agents).ConfigureAwait(false);
+
+        var (leaderList, bytes) = await TimeWorkerListAsync(leader, listRequests, cancellationToken).ConfigureAwait(false);
+        var (followerList, _) = await TimeWorkerListAsync(follower, listRequests, cancellationToken).ConfigureAwait(false);
+        await Task.Delay(2000, cancellationToken).ConfigureAwait(false);
+        var rssRegistered = BenchReport.RssMb(leader.Process.ProcessId);
+
+        var reactions = new List<Reaction>();
+        for (var round = 1; round <= rounds; round++)
+        {
+            reactions.Add(await ProbeAsync(cluster, leader.Client, round, cancellationToken).ConfigureAwait(false));
+        }
+
+        var rssAfter = BenchReport.RssMb(leader.Process.ProcessId);
+        var followerRssAfter = BenchReport.RssMb(follower.Process.ProcessId);
+        var sessions = simulated.Sessions;
+        var closing = Stopwatch.GetTimestamp();
+        await simulated.DisposeAsync().ConfigureAwait(false);
+        var closeSeconds = Stopwatch.GetElapsedTime(closing).TotalSeconds;
+
+        Report(new Figures(backend, directors, agents, sessions, load, registerSeconds, closeSeconds, bytes, leaderList, followerList,
+            rssBefore, rssRegistered, rssAfter, followerRssBefore, followerRssAfter, reactions));
+        return reactions.All(r => r.JoinMs is not null && r.ReassignMs is not null) ? 0 : 1;
+    }
+
+    /// <summary><paramref name="count"/> sequential <c>GET /v1/workers</c>: latencies (ms) and the body size.</summary>
+    private static async Task<(List<double> Latencies, long Bytes)> TimeWorkerListAsync(DirectorProcess director, int count, CancellationToken cancellationToken)
+    {
+        var latencies = new List<double>();
+        long bytes = 0;
+        for (var i = 0; i < count; i++)
+        {
+            var t = Stopwatch.GetTimestamp();
+            using var response = await director.Client.Http.GetAsync(new Uri("/v1/workers", UriKind.Relative), cancellationToken).ConfigureAwait(false);
+            response.EnsureSuccessStatusCode();
+            bytes = (await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false)).LongLength;
+            latencies.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
+        }
+
+        return (latencies, bytes);
+    }
+}
