@@ -36,6 +36,9 @@ internal sealed partial class Planner
     private void ReconcileAssignments(
         SchedulerSnapshot s, Plan plan, Dictionary<string, int> used, HashSet<string> active, HashSet<string> touched)
     {
+        // Jobs with an assignment withdrawn in this pass: not placed again in it (a stale job record could name the
+        // withdrawn key again), but their current assignment, if any, is still reconciled and still holds its slots.
+        var withdrawn = new HashSet<string>(StringComparer.Ordinal);
         foreach (var a in s.Assignments)
         {
             s.Jobs.TryGetValue(a.JobId, out var job);
@@ -46,7 +49,7 @@ internal sealed partial class Planner
                 // withdraws it from the agent and makes any late report fail. The delete is conditioned on the job
                 // as this pass saw it: a jobs cache lagging behind the assignments cache must not withdraw an
                 // attempt the job record (newer in the store) still points at.
-                touched.Add(a.JobId);
+                withdrawn.Add(a.JobId);
                 var jobKey = job?.Key ?? (JobIds.IsValid(a.JobId) ? StoreLayout.Job(a.JobId) : null);
                 plan.Writes.Add(new(WriteKind.Orphan, a.JobId, a.Key, 1, 0, tx =>
                 {
@@ -105,6 +108,8 @@ internal sealed partial class Planner
             active.Add(job.Record.Id);
             used[a.WorkerId] = used.GetValueOrDefault(a.WorkerId) + (record?.Slots ?? job.Record.Spec.Slots);
         }
+
+        touched.UnionWith(withdrawn);
     }
 
     /// <summary>Why an unfinished attempt must be withdrawn now, or null; also schedules the next check.</summary>

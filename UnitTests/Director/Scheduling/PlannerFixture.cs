@@ -100,6 +100,16 @@ internal sealed class PlannerFixture
         return info;
     }
 
+    /// <summary>Keeps the assignments <paramref name="keep"/> maps to themselves and puts <paramref name="extra"/> first
+    /// (assignments are reconciled in order).</summary>
+    public void ReplaceAssignments(Func<AssignmentInfo, AssignmentInfo?> keep, AssignmentInfo extra)
+    {
+        var kept = _assignments.Select(keep).OfType<AssignmentInfo>().Where(a => a.Key != extra.Key).ToList();
+        _assignments.Clear();
+        _assignments.Add(extra);
+        _assignments.AddRange(kept);
+    }
+
     public void RemoveWorker(string id) => _workers.Remove(id);
 
     public void MissingSince(string jobId, DateTimeOffset since) => _missing[jobId] = since;

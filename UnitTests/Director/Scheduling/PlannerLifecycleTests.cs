@@ -137,6 +137,22 @@ public sealed class PlannerLifecycleTests
     }
 
     [Fact]
+    public void A_withdrawn_stale_attempt_does_not_hide_the_current_one_or_its_slots()
+    {
+        var worker = _f.Worker("w1", slots: 1);
+        var (job, _) = _f.Running(worker, attempt: 2);
+        // A left-over assignment of attempt 1 of the same job, e.g. from a pass that saw an older job record.
+        var stale = _f.Running(worker, attempt: 1).Assignment with { JobId = job.Record.Id, Key = StoreLayout.Assignment("w1", job.Record.Id, 1) };
+        _f.ReplaceAssignments(a => a.JobId == job.Record.Id || a.Key == stale.Key ? a : null, stale);
+        _f.Job(); // waits for the single slot
+
+        var plan = _f.Plan();
+
+        Assert.Contains(plan.Writes, w => w.Kind == WriteKind.Orphan && w.Detail == stale.Key);
+        Assert.Empty(AssignmentsCreated(plan)); // the current attempt still holds the only slot
+    }
+
+    [Fact]
     public void Finished_jobs_are_removed_after_the_retention_period()
     {
         var finished = _f.Job(state: JobState.Succeeded, edit: r => r with { FinishedAt = T0, IdempotencyKey = "k1" });
