@@ -14,10 +14,11 @@ public abstract partial class AgentTestBase
     {
         var workerId = "p-" + Guid.NewGuid().ToString("N")[..8];
         var childFile = Path.Combine(Path.GetTempPath(), TestNames.Unique("child") + ".pid");
+        var executions = Path.Combine(Path.GetTempPath(), TestNames.Unique("executions") + ".jsonl");
         var info = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var arg in (string[])[Path.Combine(AppContext.BaseDirectory, "ControlPlane.Agents.dll"), $"--Store:Backend={Backend}",
             $"--Store:Endpoints={Endpoints}", $"--Store:Root={Root}", $"--Store:SessionTimeout={SessionTimeout}", $"--Agent:Id={workerId}",
-            "--Executors:Shell:Enabled=true", "--Logging:LogLevel:Default=Warning"])
+            "--Executors:Shell:Enabled=true", "--Logging:LogLevel:Default=Warning", $"--Agent:ExecutionLog={executions}"])
         {
             info.ArgumentList.Add(arg);
         }
@@ -39,6 +40,9 @@ public abstract partial class AgentTestBase
             await Eventually.UntilAsync(() => File.Exists(childFile) && File.ReadAllText(childFile).EndsWith('\n'), Deadline);
             var child = int.Parse(File.ReadAllText(childFile).Trim(), System.Globalization.CultureInfo.InvariantCulture);
             Assert.True(ProcessProbe.IsAlive(child));
+            // The "start" event is written once the executor has started the job and its guard. A kill -9 in the
+            // instant between the two would leave the job's children unguarded (docs/agent.md): not what this tests.
+            await Eventually.UntilAsync(() => File.Exists(executions) && File.ReadAllText(executions).Contains("\"start\"", StringComparison.Ordinal), Deadline);
 
             agent.Kill();
 
@@ -53,6 +57,7 @@ public abstract partial class AgentTestBase
             }
 
             File.Delete(childFile);
+            File.Delete(executions);
         }
     }
 }

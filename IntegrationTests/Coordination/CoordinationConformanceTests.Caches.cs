@@ -88,7 +88,8 @@ public abstract partial class CoordinationConformanceTests
 
         await Eventually.UntilAsync(() => members.Items.TryGetValue("workers/agent-1", out var item) && item.Owner != firstOwner,
             Deadline * 2, () => $"members: {string.Join(", ", members.Items.Keys)}");
-        Assert.True(registration.Registered);
+        // The observer may see the new key a moment before the registration has published its own success.
+        await Eventually.UntilAsync(() => registration.Registered, Deadline);
         await registration.UpdateAsync(Utf8("""{"slots":3}"""));
         await Eventually.UntilAsync(
             () => members.Items.TryGetValue("workers/agent-1", out var item) && Text(item) == """{"slots":3}""",
