@@ -26,6 +26,7 @@ internal sealed partial class DirectorRuntime : BackgroundService
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly IHostApplicationLifetime _lifetime;
+    private const int MaxLayoutAttempts = 60;
     private volatile LeaderElection? _election;
 
     public DirectorRuntime(
@@ -210,27 +211,44 @@ internal sealed partial class DirectorRuntime : BackgroundService
     /// <summary>Writes <c>meta/schema</c> on a fresh store and refuses a layout newer than this build understands.</summary>
     private async Task EnsureLayoutAsync(ICoordinationStore store, CancellationToken cancellationToken)
     {
+        // A store that fails now (a member restarting, a dropped connection) is retried, boundedly; a layout this
+        // build does not understand is final.
+        var delay = TimeSpan.FromMilliseconds(500);
         for (var attempt = 1; ; attempt++)
         {
-            var item = await store.GetAsync(StoreLayout.Schema, cancellationToken).ConfigureAwait(false);
-            if (item is not null)
+            try
             {
-                var schema = ContractJson.Deserialize<SchemaRecord>(item.Value.Span);
-                if (schema.LayoutVersion > Protocol.LayoutVersion)
+                var item = await store.GetAsync(StoreLayout.Schema, cancellationToken).ConfigureAwait(false);
+                if (item is not null)
                 {
-                    throw new InvalidOperationException(
-                        $"The store's key layout is version {schema.LayoutVersion}; this director understands up to {Protocol.LayoutVersion}. Upgrade the director.");
+                    var schema = ContractJson.Deserialize<SchemaRecord>(item.Value.Span);
+                    if (schema.LayoutVersion > Protocol.LayoutVersion)
+                    {
+                        throw new InvalidOperationException(
+                            $"The store's key layout is version {schema.LayoutVersion}; this director understands up to {Protocol.LayoutVersion}. Upgrade the director.");
+                    }
+
+                    return;
                 }
 
-                return;
+                var created = await store.CommitAsync(
+                    new Transaction().Create(StoreLayout.Schema, ContractJson.Serialize(new SchemaRecord(Protocol.LayoutVersion))),
+                    cancellationToken).ConfigureAwait(false);
+                if (created.Succeeded)
+                {
+                    return;
+                }
+            }
+            catch (StoreException e) when (attempt < MaxLayoutAttempts)
+            {
+                Log.LayoutCheckRetry(_logger, e, attempt);
+                await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(10).Ticks));
             }
 
-            var created = await store.CommitAsync(
-                new Transaction().Create(StoreLayout.Schema, ContractJson.Serialize(new SchemaRecord(Protocol.LayoutVersion))),
-                cancellationToken).ConfigureAwait(false);
-            if (created.Succeeded || attempt >= 3)
+            if (attempt >= MaxLayoutAttempts)
             {
-                return;
+                throw new StoreException($"Could not read or write {StoreLayout.Schema} in {MaxLayoutAttempts} attempts.");
             }
         }
     }
@@ -242,6 +260,9 @@ internal sealed partial class DirectorRuntime : BackgroundService
 
         [LoggerMessage(EventId = 752, Level = LogLevel.Critical, Message = "The scheduling loop made no progress for {Seconds:0.0} s: resigning leadership")]
         public static partial void WatchdogResign(ILogger logger, double seconds);
+
+        [LoggerMessage(EventId = 757, Level = LogLevel.Warning, Message = "Checking the store's key layout failed (attempt {Attempt}); retrying")]
+        public static partial void LayoutCheckRetry(ILogger logger, Exception exception, int attempt);
 
         [LoggerMessage(EventId = 756, Level = LogLevel.Critical, Message = "The stalled scheduling loop did not stop within {Seconds} s after resigning; it is abandoned (its writes are fenced)")]
         public static partial void SchedulerAbandoned(ILogger logger, double seconds);
