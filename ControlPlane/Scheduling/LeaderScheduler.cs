@@ -109,10 +109,17 @@ internal sealed class LeaderScheduler
             if (revision > 0)
             {
                 // Plan the next pass only from caches that show this one's writes; otherwise it would replan
-                // them from stale versions (harmless, refused by the store, but wasted).
+                // them from stale versions (harmless, refused by the store, but wasted). Only the trees written
+                // are waited for: on ZooKeeper each wait costs a sync.
                 using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 bounded.CancelAfter(TimeSpan.FromSeconds(10));
-                await Task.WhenAll(caches.Skip(2).Select(c => c.WaitForRevisionAsync(revision, bounded.Token))).ConfigureAwait(false);
+                var written = new List<WatchCache> { caches[3], caches[4] };
+                if (plan.Writes.Any(w => w.Kind == WriteKind.Suspect))
+                {
+                    written.Add(caches[2]);
+                }
+
+                await Task.WhenAll(written.Select(c => c.WaitForRevisionAsync(revision, bounded.Token))).ConfigureAwait(false);
             }
 
             _metrics.PassCompleted(plan, _time.GetElapsedTime(started));
