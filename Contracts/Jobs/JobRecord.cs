@@ -29,6 +29,11 @@ public sealed record JobRecord
     /// <summary>Current attempt, from 1. Increases each time the job goes back to Pending.</summary>
     public int Attempt { get; init; } = 1;
 
+    /// <summary>Attempts lost through no fault of the job (its worker left, restarted, was fenced or drained, or
+    /// never started it). They do not count against <see cref="JobSpec.MaxAttempts"/>: the attempts the job itself
+    /// has used are <see cref="Attempt"/> less this.</summary>
+    public int Interruptions { get; init; }
+
     /// <summary>Worker of the current attempt while Assigned/Running; the last worker once finished.</summary>
     public string? WorkerId { get; init; }
 

@@ -15,6 +15,10 @@ public sealed record JobView
     /// <summary>Current attempt, from 1.</summary>
     public int Attempt { get; init; }
 
+    /// <summary>Attempts lost through no fault of the job (worker gone, restarted, fenced, drained): they do not
+    /// count against <c>maxAttempts</c>.</summary>
+    public int Interruptions { get; init; }
+
     /// <summary>Worker of the current or last attempt.</summary>
     public string? WorkerId { get; init; }
 

@@ -4,6 +4,8 @@ using ControlPlane.Coordination;
 using ControlPlane.Coordination.Hosting;
 using ControlPlane.Director.Telemetry;
 
+using ControlPlane.Director.Scheduling;
+
 namespace ControlPlane.Director.Api;
 
 /// <summary>How a cancellation request ended.</summary>
@@ -31,7 +33,7 @@ internal sealed record CancelOutcome(CancelResult Result, JobView? Job);
 internal sealed class JobCancellation(StoreConnection connection, TimeProvider time, DirectorMetrics metrics, ILogger<JobCancellation> logger)
 {
     /// <summary>The error recorded on a job cancelled while Pending.</summary>
-    public const string CancelledBeforeItRan = "cancelled before it ran";
+    public const string CancelledBeforeItRan = JobTransitions.CancelledBeforeItRan;
 
     // Each retry follows a concurrent change of the job (the leader assigning or finishing it); a handful is plenty.
     private const int MaxAttempts = 6;
@@ -66,8 +68,8 @@ internal sealed class JobCancellation(StoreConnection connection, TimeProvider t
             }
 
             var updated = job.State == JobState.Pending
-                ? job with { State = JobState.Cancelled, FinishedAt = time.GetUtcNow(), Error = CancelledBeforeItRan }
-                : job with { CancelRequested = true };
+                ? JobTransitions.CancelledWhilePending(job, time.GetUtcNow())
+                : JobTransitions.CancelRequested(job);
             CommitResult result;
             try
             {

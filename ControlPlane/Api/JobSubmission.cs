@@ -3,6 +3,7 @@ using ControlPlane.Contracts;
 using ControlPlane.Contracts.Jobs;
 using ControlPlane.Coordination;
 using ControlPlane.Coordination.Hosting;
+using ControlPlane.Director.Scheduling;
 using ControlPlane.Director.Telemetry;
 
 namespace ControlPlane.Director.Api;
@@ -43,15 +44,7 @@ internal sealed class JobSubmission(StoreConnection connection, TimeProvider tim
     internal async Task<SubmitOutcome> SubmitAsync(ICoordinationStore store, JobSpec spec, string? idempotencyKey, CancellationToken cancellationToken)
     {
         var normalized = JobSpecValidator.Normalize(spec);
-        var job = new JobRecord
-        {
-            Id = JobIds.New(),
-            Spec = normalized,
-            State = JobState.Pending,
-            Attempt = 1,
-            CreatedAt = time.GetUtcNow(),
-            IdempotencyKey = idempotencyKey,
-        };
+        var job = JobTransitions.Submitted(JobIds.New(), normalized, time.GetUtcNow(), idempotencyKey);
         var jobKey = StoreLayout.Job(job.Id);
         if (idempotencyKey is null)
         {

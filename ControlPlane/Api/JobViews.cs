@@ -32,6 +32,7 @@ internal static class JobViews
             Spec = job.Spec,
             State = job.State,
             Attempt = job.Attempt,
+            Interruptions = job.Interruptions,
             WorkerId = job.WorkerId,
             Epoch = job.Epoch,
             CreatedAt = job.CreatedAt,

@@ -8,17 +8,17 @@ using Microsoft.Extensions.Logging;
 namespace ControlPlane.Director.Scheduling;
 
 /// <summary>
-/// The leader's reconciliation loop for one term of leadership. It builds watch-fed caches of the trees it
-/// schedules from (rebuilt from the store at the start of every term: nothing carries over from a previous leader
-/// but the store), and runs passes: snapshot, plan, fenced commit, wait until the caches show the commit. Cache
-/// events only wake the loop; each pass compares the whole recorded state, so a missed or repeated event changes
-/// nothing but latency. The term ends when leadership is lost or a fenced write is refused.
+/// The leader's reconciliation loop for one term of leadership. It follows the trees it schedules from with
+/// watch-fed caches (loaded from the store at the start of every term: nothing carries over from a previous leader
+/// but the store), feeds every change they apply, losslessly and in order, into one incremental
+/// <see cref="LeaderState"/>, and runs passes: apply the changes, plan from what changed or fell due, commit the
+/// plan's fenced batches (several in flight), wait until the caches show the commit. Cache events only wake the loop.
+/// Every so often the state is rebuilt from the caches' content and compared with the incremental one: a difference
+/// is logged, counted and repaired by adopting the rebuild. The term ends when leadership is lost or a fenced write
+/// is refused for the epoch.
 /// </summary>
 internal sealed class LeaderScheduler
 {
-    private static readonly string[] Prefixes =
-        [StoreLayout.Workers, StoreLayout.Drains, StoreLayout.Suspects, StoreLayout.Assignments, StoreLayout.Jobs];
-
     private readonly SchedulerOptions _options;
     private readonly SchedulerMetrics _metrics;
     private readonly ILoggerFactory _loggerFactory;
@@ -47,7 +47,7 @@ internal sealed class LeaderScheduler
     {
         using var term = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         Interlocked.Exchange(ref _lastProgress, _time.GetTimestamp());
-        var caches = Prefixes.Select(p => new WatchCache(store, p, _loggerFactory.CreateLogger<WatchCache>(), _time)).ToArray();
+        var caches = new LeaderCaches(store, _loggerFactory.CreateLogger<WatchCache>(), _time);
         var wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
         var pumps = new List<Task> { WatchLeadershipAsync(election, lead, term) };
         var reason = "cancelled";
@@ -55,16 +55,18 @@ internal sealed class LeaderScheduler
         _metrics.Leading(true);
         try
         {
-            await Task.WhenAll(caches.Select(c => c.StartAsync(term.Token))).ConfigureAwait(false);
+            await caches.StartAsync(term.Token).ConfigureAwait(false);
+            pumps.AddRange(caches.All.Select(c => PumpAsync(c, wake.Writer, term.Token)));
+            var work = new Term(caches, new LeaderState(_logger), new Planner(_options), new PlanExecutor(store, election, _metrics, _logger), lead.Epoch)
+            {
+                NextSelfCheck = _time.GetUtcNow() + _options.SelfCheckInterval,
+            };
+            Apply(work, full: false);
             Loading = false;
             Interlocked.Exchange(ref _lastProgress, _time.GetTimestamp());
-            pumps.AddRange(caches.Select(c => PumpAsync(c, wake.Writer, term.Token)));
-            var state = new SchedulerState(_logger);
-            var planner = new Planner(_options);
-            var executor = new PlanExecutor(store, election, _metrics, _logger);
             while (!term.IsCancellationRequested)
             {
-                var plan = await PassAsync(caches, state, planner, executor, lead.Epoch, term.Token).ConfigureAwait(false);
+                var plan = await PassAsync(work, term.Token).ConfigureAwait(false);
                 if (plan is not null)
                 {
                     // Only a pass that worked is progress: a leader whose passes keep failing is made to resign.
@@ -88,24 +90,33 @@ internal sealed class LeaderScheduler
         {
             _metrics.Leading(false);
             await term.CancelAsync().ConfigureAwait(false);
-            foreach (var cache in caches)
-            {
-                await cache.DisposeAsync().ConfigureAwait(false);
-            }
-
+            await caches.DisposeAsync().ConfigureAwait(false);
             await Task.WhenAll(pumps.Select(p => p.ContinueWith(_ => { }, TaskScheduler.Default))).ConfigureAwait(false);
             SchedulerLog.Stopped(_logger, lead.Epoch, reason);
         }
     }
 
-    private async Task<Plan?> PassAsync(WatchCache[] caches, SchedulerState state, Planner planner, PlanExecutor executor, long epoch, CancellationToken cancellationToken)
+    private async Task<Plan?> PassAsync(Term term, CancellationToken cancellationToken)
     {
         var started = _time.GetTimestamp();
+        Plan? plan = null;
         try
         {
-            var snapshot = state.Build(caches[0].Items, caches[1].Items, caches[2].Items, caches[3].Items, caches[4].Items, epoch, _time.GetUtcNow());
-            var plan = planner.PlanPass(snapshot);
-            var revision = await executor.ExecuteAsync(plan.Writes, cancellationToken).ConfigureAwait(false);
+            var now = _time.GetUtcNow();
+            var check = term.Rebuild || now >= term.NextSelfCheck;
+            Apply(term, full: check);
+            if (check)
+            {
+                term.NextSelfCheck = now + _options.SelfCheckInterval;
+            }
+
+            plan = term.Planner.PlanPass(term.State, term.Epoch, now);
+            var (revision, failed) = await term.Executor.ExecuteAsync(plan.Writes, _options.MaxCommitsInFlight, cancellationToken).ConfigureAwait(false);
+            foreach (var write in failed)
+            {
+                term.State.Redo(write);
+            }
+
             if (revision > 0)
             {
                 // Plan the next pass only from caches that show this one's writes; otherwise it would replan
@@ -113,13 +124,7 @@ internal sealed class LeaderScheduler
                 // are waited for: on ZooKeeper each wait costs a sync.
                 using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 bounded.CancelAfter(TimeSpan.FromSeconds(10));
-                var written = new List<WatchCache> { caches[3], caches[4] };
-                if (plan.Writes.Any(w => w.Kind == WriteKind.Suspect))
-                {
-                    written.Add(caches[2]);
-                }
-
-                await Task.WhenAll(written.Select(c => c.WaitForRevisionAsync(revision, bounded.Token))).ConfigureAwait(false);
+                await Task.WhenAll(term.Caches.Written(plan.Writes).Select(c => c.WaitForRevisionAsync(revision, bounded.Token))).ConfigureAwait(false);
             }
 
             _metrics.PassCompleted(plan, _time.GetElapsedTime(started));
@@ -129,14 +134,70 @@ internal sealed class LeaderScheduler
         catch (Exception e) when (e is StoreException and not LeadershipLostException || e is OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {
             SchedulerLog.PassFailed(_logger, e);
+            Redo(term, plan);
             return null;
         }
         catch (Exception e) when (e is not (OperationCanceledException or LeadershipLostException or OutOfMemoryException))
         {
-            // A bug or a record the planner chokes on must not take the director (and its API) down: log it, retry,
-            // and let the watchdog hand leadership on if no pass succeeds.
+            // A bug or a record the planner chokes on must not take the director (and its API) down: log it, retry
+            // from a state rebuilt from the caches, and let the watchdog hand leadership on if no pass succeeds.
             SchedulerLog.PassCrashed(_logger, e);
+            term.Rebuild = true;
             return null;
+        }
+    }
+
+    private static void Redo(Term term, Plan? plan)
+    {
+        foreach (var write in plan?.Writes ?? [])
+        {
+            term.State.Redo(write);
+        }
+    }
+
+    /// <summary>
+    /// Feeds every change the caches applied since the last call into the state. With <paramref name="full"/> it
+    /// also rebuilds a state from the caches' content (taken atomically with those changes), compares the two, and
+    /// adopts the rebuild when they differ.
+    /// </summary>
+    private void Apply(Term term, bool full)
+    {
+        var now = _time.GetUtcNow();
+        var taken = term.Caches.All.Select(c => c.TakeChanges()).ToList();
+        foreach (var (changes, _, _) in taken)
+        {
+            foreach (var change in changes)
+            {
+                term.State.Apply(change, now);
+            }
+        }
+
+        if (!full)
+        {
+            return;
+        }
+
+        var rebuilt = new LeaderState(_logger);
+        foreach (var (_, items, _) in taken)
+        {
+            foreach (var item in items.Values)
+            {
+                rebuilt.Apply(new StoreChange(ChangeKind.Put, item.Key, item, item.ModRevision), now);
+            }
+        }
+
+        rebuilt.CarryObservations(term.State);
+        var differences = term.Rebuild ? [] : rebuilt.Fingerprint().Except(term.State.Fingerprint(), StringComparer.Ordinal).Take(5).ToList();
+        if (term.Rebuild || differences.Count > 0)
+        {
+            if (differences.Count > 0)
+            {
+                SchedulerLog.SelfCheckFailed(_logger, string.Join("; ", differences));
+                _metrics.SelfCheckFailed();
+            }
+
+            term.State = rebuilt;
+            term.Rebuild = false;
         }
     }
 
@@ -194,5 +255,24 @@ internal sealed class LeaderScheduler
         }
 
         await term.CancelAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>What one term works with.</summary>
+    private sealed class Term(LeaderCaches caches, LeaderState state, Planner planner, PlanExecutor executor, long epoch)
+    {
+        public LeaderCaches Caches { get; } = caches;
+
+        public LeaderState State { get; set; } = state;
+
+        public Planner Planner { get; } = planner;
+
+        public PlanExecutor Executor { get; } = executor;
+
+        public long Epoch { get; } = epoch;
+
+        /// <summary>The next pass starts from a state rebuilt from the caches (after a pass crashed).</summary>
+        public bool Rebuild { get; set; }
+
+        public DateTimeOffset NextSelfCheck { get; set; }
     }
 }

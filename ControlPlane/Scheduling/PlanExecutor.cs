@@ -6,9 +6,10 @@ using Microsoft.Extensions.Logging;
 namespace ControlPlane.Director.Scheduling;
 
 /// <summary>
-/// Commits a plan as few fenced transactions as the store's limits allow: writes are packed in order, a write is
-/// never split, and every transaction carries the leader's epoch check (so a deposed leader's batch fails whole).
-/// A batch refused because a record changed is dropped, not retried: the next pass replans from fresh state.
+/// Commits a plan as few fenced transactions as the store's limits allow, several at once: writes are packed in
+/// order, a write is never split, and every transaction carries the leader's epoch check (so a deposed leader's batch
+/// fails whole). A batch refused because a record changed is dropped, not retried: its writes are handed back so the
+/// leader's state judges their records again in the next pass.
 /// </summary>
 internal sealed class PlanExecutor
 {
@@ -31,40 +32,93 @@ internal sealed class PlanExecutor
         _logger = logger;
     }
 
-    /// <summary>Commits the writes; returns the highest revision committed (0 when nothing was).</summary>
+    /// <summary>
+    /// Commits the writes as batches, up to <paramref name="inFlight"/> at once (writes of one plan touch distinct
+    /// records and each is conditioned on what it read, so batches are independent). Returns the highest revision
+    /// committed (0 when nothing was) and the writes that did not land or whose outcome is unknown, for the state
+    /// to judge again.
+    /// </summary>
     /// <exception cref="LeadershipLostException">Another director leads now; stop scheduling.</exception>
-    public async Task<long> ExecuteAsync(IReadOnlyList<PlannedWrite> writes, CancellationToken cancellationToken)
+    /// <exception cref="StoreException">The store failed; the pass failed (the caller judges every write again).</exception>
+    public async Task<(long Revision, IReadOnlyList<PlannedWrite> Failed)> ExecuteAsync(
+        IReadOnlyList<PlannedWrite> writes, int inFlight, CancellationToken cancellationToken)
     {
+        var batches = Batch(writes);
+        var failed = new List<PlannedWrite>();
         long revision = 0;
+        if (batches.Count == 0)
+        {
+            return (0, failed);
+        }
+
+        using var slots = new SemaphoreSlim(Math.Max(1, inFlight));
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var commits = batches.Select(async batch =>
+        {
+            await slots.WaitAsync(stop.Token).ConfigureAwait(false);
+            try
+            {
+                var (committed, lost) = await CommitAsync(batch, stop.Token).ConfigureAwait(false);
+                lock (failed)
+                {
+                    revision = Math.Max(revision, committed);
+                    failed.AddRange(lost);
+                }
+            }
+            catch (LeadershipLostException)
+            {
+                // Deposed: the other batches are fenced too; stop sending them.
+                await stop.CancelAsync().ConfigureAwait(false);
+                throw;
+            }
+            finally
+            {
+                slots.Release();
+            }
+        }).ToList();
+        try
+        {
+            await Task.WhenAll(commits).ConfigureAwait(false);
+        }
+        catch (Exception) when (commits.FirstOrDefault(c => c.Exception?.InnerException is LeadershipLostException) is { } deposed)
+        {
+            throw deposed.Exception!.InnerException!;
+        }
+
+        return (revision, failed);
+    }
+
+    /// <summary>Packs writes in order into batches within the transaction limits; a write is never split.</summary>
+    internal static List<List<PlannedWrite>> Batch(IReadOnlyList<PlannedWrite> writes)
+    {
+        var batches = new List<List<PlannedWrite>>();
         var batch = new List<PlannedWrite>();
-        var operations = 0;
+        var entries = 0;
         var bytes = 0;
         foreach (var write in writes)
         {
-            // Conditions share the transaction's limits with operations in spirit: count both against one margin.
-            var ops = write.Operations + write.Conditions + (write.IdempotencyKey is null ? 0 : 1);
-            if (batch.Count > 0 && (operations + ops > MaxOperations || bytes + write.Bytes > MaxBytes))
+            if (batch.Count > 0 && (entries + write.Entries > MaxOperations || bytes + write.Bytes > MaxBytes))
             {
-                revision = Math.Max(revision, await CommitAsync(batch, cancellationToken).ConfigureAwait(false));
-                batch.Clear();
-                operations = 0;
+                batches.Add(batch);
+                batch = [];
+                entries = 0;
                 bytes = 0;
             }
 
             batch.Add(write);
-            operations += ops;
+            entries += write.Entries;
             bytes += write.Bytes;
         }
 
         if (batch.Count > 0)
         {
-            revision = Math.Max(revision, await CommitAsync(batch, cancellationToken).ConfigureAwait(false));
+            batches.Add(batch);
         }
 
-        return revision;
+        return batches;
     }
 
-    private async Task<long> CommitAsync(List<PlannedWrite> batch, CancellationToken cancellationToken)
+    private async Task<(long Revision, IReadOnlyList<PlannedWrite> Failed)> CommitAsync(List<PlannedWrite> batch, CancellationToken cancellationToken)
     {
         var transaction = new Transaction();
         try
@@ -80,7 +134,7 @@ internal sealed class PlanExecutor
         }
         catch (Exception e) when (e is InvalidOperationException or ArgumentException)
         {
-            // The batch broke a transaction limit (size, a key twice) that the estimates missed. Never let that
+            // The batch broke a transaction limit (a key twice, a bad key) that packing cannot see. Never let that
             // stop the leader: commit the writes one by one, and a write that cannot be built even alone is logged
             // and skipped (the next pass plans it again; its record stays for an operator to see).
             return await CommitOneByOneAsync(batch, e, cancellationToken).ConfigureAwait(false);
@@ -95,14 +149,14 @@ internal sealed class PlanExecutor
         {
             // Every write is conditioned on versions: whether it landed or not, replanning is safe.
             SchedulerLog.BatchOutcomeUnknown(_logger, e, batch.Count);
-            return 0;
+            return (0, batch);
         }
 
         if (!result.Succeeded)
         {
             _metrics.Refused();
             SchedulerLog.BatchRefused(_logger, batch.Count, result.FailedIndex);
-            return result.Revision;
+            return (result.Revision, batch);
         }
 
         _metrics.Committed(batch);
@@ -118,24 +172,28 @@ internal sealed class PlanExecutor
             }
         }
 
-        return result.Revision;
+        return (result.Revision, []);
     }
 
-    private async Task<long> CommitOneByOneAsync(List<PlannedWrite> batch, Exception why, CancellationToken cancellationToken)
+    private async Task<(long Revision, IReadOnlyList<PlannedWrite> Failed)> CommitOneByOneAsync(
+        List<PlannedWrite> batch, Exception why, CancellationToken cancellationToken)
     {
         if (batch.Count == 1)
         {
             SchedulerLog.WriteUnbuildable(_logger, why, batch[0].JobId, batch[0].Kind, batch[0].Detail);
-            return 0;
+            return (0, batch);
         }
 
         long revision = 0;
+        var failed = new List<PlannedWrite>();
         foreach (var write in batch)
         {
-            revision = Math.Max(revision, await CommitAsync([write], cancellationToken).ConfigureAwait(false));
+            var (committed, lost) = await CommitAsync([write], cancellationToken).ConfigureAwait(false);
+            revision = Math.Max(revision, committed);
+            failed.AddRange(lost);
         }
 
-        return revision;
+        return (revision, failed);
     }
 
     private async Task AddIdempotencyRemovalAsync(Transaction transaction, string idempotencyKey, string? jobId, CancellationToken cancellationToken)

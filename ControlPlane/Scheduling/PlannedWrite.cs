@@ -1,3 +1,4 @@
+using ControlPlane.Contracts;
 using ControlPlane.Coordination;
 
 namespace ControlPlane.Director.Scheduling;
@@ -28,22 +29,66 @@ internal enum WriteKind
 }
 
 /// <summary>
-/// One unit of the plan: operations that must commit together (e.g. a job's update and its assignment's
-/// creation). The executor packs several into one fenced transaction, never splitting one.
+/// One unit of the plan, as data: the conditions it assumes and the operations that must commit together (e.g. a
+/// job's update and its assignment's creation). The executor packs several into one fenced transaction, never
+/// splitting one; because a write is data, its size is measured, not estimated, and a test reads exactly what it
+/// would commit.
 /// </summary>
 /// <param name="Kind">What it does.</param>
 /// <param name="JobId">The job concerned, if any.</param>
 /// <param name="Detail">Reason or target, for logs.</param>
-/// <param name="Operations">Operation count.</param>
-/// <param name="Bytes">Approximate payload size.</param>
-/// <param name="Apply">Adds the operations to a transaction.</param>
-internal sealed record PlannedWrite(WriteKind Kind, string? JobId, string Detail, int Operations, int Bytes, Action<Transaction> Apply)
+/// <param name="Conditions">What must still hold in the store (versions read, absences relied on).</param>
+/// <param name="Operations">The writes.</param>
+internal sealed record PlannedWrite(WriteKind Kind, string? JobId, string Detail, IReadOnlyList<Condition> Conditions, IReadOnlyList<Operation> Operations)
 {
     /// <summary>For <see cref="WriteKind.Remove"/>: the job's idempotency key, whose record the executor removes with it.</summary>
     public string? IdempotencyKey { get; init; }
 
-    /// <summary>Conditions the write adds (counted against the transaction's limit like operations).</summary>
-    public int Conditions { get; init; }
+    /// <summary>Bytes of keys and values, counted the way <see cref="Transaction"/> counts them.</summary>
+    public int Bytes { get; } = Operations.Sum(o => o.Key.Length + o.Value.Length);
+
+    /// <summary>Entries the write takes in a transaction: its operations and conditions, plus the idempotency
+    /// record's delete the executor may add.</summary>
+    public int Entries => Operations.Count + Conditions.Count + (IdempotencyKey is null ? 0 : 1);
+
+    /// <summary>Adds the conditions and operations to <paramref name="transaction"/>.</summary>
+    public void Apply(Transaction transaction)
+    {
+        foreach (var condition in Conditions)
+        {
+            switch (condition.Kind)
+            {
+                case ConditionKind.Absent:
+                    transaction.RequireAbsent(condition.Key);
+                    break;
+                case ConditionKind.Exists:
+                    transaction.RequireExists(condition.Key);
+                    break;
+                case ConditionKind.VersionEquals:
+                    transaction.RequireVersion(condition.Key, condition.Value);
+                    break;
+                case ConditionKind.CreatedAt:
+                    transaction.RequireCreatedAt(condition.Key, condition.Value);
+                    break;
+            }
+        }
+
+        foreach (var operation in Operations)
+        {
+            switch (operation.Kind)
+            {
+                case OperationKind.Create:
+                    transaction.Create(operation.Key, operation.Value, operation.Ephemeral);
+                    break;
+                case OperationKind.Update:
+                    transaction.Update(operation.Key, operation.Value, operation.ExpectedVersion);
+                    break;
+                case OperationKind.Delete:
+                    transaction.Delete(operation.Key, operation.ExpectedVersion);
+                    break;
+            }
+        }
+    }
 }
 
 /// <summary>The outcome of planning one pass.</summary>
@@ -61,6 +106,9 @@ internal sealed class Plan
     /// <summary>Jobs waiting (Pending, including backoff).</summary>
     public int Pending { get; set; }
 
+    /// <summary>Items the pass evaluated (changed or due): its cost beyond placement.</summary>
+    public int Evaluated { get; set; }
+
     /// <summary>Brings <see cref="NextDue"/> forward to <paramref name="due"/> when earlier.</summary>
     public void DueAt(DateTimeOffset due)
     {
@@ -69,4 +117,7 @@ internal sealed class Plan
             NextDue = due;
         }
     }
+
+    /// <summary>Adds a write.</summary>
+    public void Add(PlannedWrite write) => Writes.Add(write);
 }

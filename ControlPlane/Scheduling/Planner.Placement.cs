@@ -6,152 +6,106 @@ namespace ControlPlane.Director.Scheduling;
 internal sealed partial class Planner
 {
     /// <summary>
-    /// Places Pending jobs: priority first, then submission order (the store's creation revision, not anyone's
-    /// clock); a FIFO group only offers its oldest unfinished job, and only while none of the group is out; a job
-    /// goes to the least loaded ready worker that has its executor, the features it uses, matching labels and room.
+    /// Puts a changed Pending job where it belongs: in the queue when its turn has come (a FIFO group offers only its
+    /// oldest unfinished job, and only while none of the group is out), cancelled when that was asked for, or
+    /// waiting for its backoff with a deadline.
     /// </summary>
-    private void Place(SchedulerSnapshot s, Plan plan, Dictionary<string, int> used, HashSet<string> touched)
+    private static void Enqueue(Pass p, JobInfo job, Item item)
     {
-        var workers = s.Workers.Values.Where(w => w.Ready).OrderBy(w => w.Id, StringComparer.Ordinal).ToList();
-        var candidates = new List<JobInfo>();
-        var groups = new Dictionary<string, (JobInfo? Head, bool Busy)>(StringComparer.Ordinal);
-        foreach (var job in s.Jobs.Values)
+        var s = p.State;
+        var record = job.Record;
+        if (p.Touched.Contains(record.Id))
         {
-            var record = job.Record;
-            if (record.State == JobState.Pending)
-            {
-                plan.Pending++;
-            }
+            return; // judged again next pass (Touched jobs are marked dirty)
+        }
 
-            if (record.Spec.Group is { } group && !record.State.IsTerminal())
+        if (record.Spec.Group is { } group)
+        {
+            var (head, busy) = s.GroupOf(group);
+            if (busy || head?.Record.Id != record.Id)
             {
-                var (head, busy) = groups.GetValueOrDefault(group);
-                busy |= record.State is JobState.Assigned or JobState.Running || (touched.Contains(record.Id) && record.State != JobState.Pending);
-                if (head is null || job.CreateRevision < head.CreateRevision)
-                {
-                    head = job;
-                }
-
-                groups[group] = (head, busy);
-                continue;
-            }
-
-            if (IsPlaceable(s, plan, job, touched))
-            {
-                candidates.Add(job);
+                s.Queue.Remove(record.Id);
+                return;
             }
         }
 
-        foreach (var (head, busy) in groups.Values)
-        {
-            if (!busy && head is not null && IsPlaceable(s, plan, head, touched))
-            {
-                candidates.Add(head);
-            }
-        }
-
-        candidates.Sort((a, b) => b.Record.Spec.Priority != a.Record.Spec.Priority
-            ? b.Record.Spec.Priority.CompareTo(a.Record.Spec.Priority)
-            : a.CreateRevision.CompareTo(b.CreateRevision));
-
-        var placed = 0;
-        foreach (var job in candidates)
-        {
-            if (placed >= _options.MaxPlacementsPerPass)
-            {
-                plan.DueAt(s.Now);
-                break;
-            }
-
-            var worker = PickWorker(workers, used, job.Record.Spec);
-            if (worker is null)
-            {
-                plan.Unplaceable++;
-                continue;
-            }
-
-            used[worker.Id] = used.GetValueOrDefault(worker.Id) + job.Record.Spec.Slots;
-            plan.Writes.Add(Assign(s, job, worker));
-            placed++;
-        }
-    }
-
-    private static bool IsPlaceable(SchedulerSnapshot s, Plan plan, JobInfo job, HashSet<string> touched)
-    {
-        if (job.Record.State != JobState.Pending || touched.Contains(job.Record.Id))
-        {
-            return false;
-        }
-
-        if (job.Record.CancelRequested)
+        if (record.CancelRequested)
         {
             // The API cancels Pending jobs itself; this covers a request that raced with a requeue.
-            touched.Add(job.Record.Id);
-            var cancelled = Terminal(s, job.Record, JobState.Cancelled, "cancelled before it ran", job.Record.ExitCode, job.Record.Output);
-            plan.Writes.Add(new(WriteKind.Cancel, job.Record.Id, "cancel pending", 1, job.Bytes,
-                tx => tx.Update(job.Key, ContractJson.Serialize(cancelled), job.Version)));
-            return false;
+            s.Queue.Remove(record.Id);
+            p.Touched.Add(record.Id);
+            p.Plan.Add(Writes.Job(WriteKind.Cancel, job, JobTransitions.CancelledWhilePending(record, p.Now), "cancel pending", null));
+            return;
         }
 
-        if (job.Record.NotBefore is { } notBefore && notBefore > s.Now)
+        if (record.NotBefore is { } notBefore && notBefore > p.Now)
         {
-            plan.DueAt(notBefore);
-            return false;
+            s.Queue.Remove(record.Id);
+            s.Deadlines.Set(item, notBefore);
+            return;
         }
 
-        return true;
+        s.Queue.Add(job);
     }
 
-    private static WorkerInfo? PickWorker(List<WorkerInfo> workers, Dictionary<string, int> used, JobSpec spec)
+    /// <summary>
+    /// Places queued jobs, best first: priority, then submission order (the store's creation revision, not anyone's
+    /// clock). A job goes to the least loaded ready worker that has its executor, the features it uses, matching
+    /// labels and room (<see cref="WorkerIndex.Pick"/>). When none fits, the job's whole class is set aside for the
+    /// pass. Placed jobs leave the queue; a placement whose commit fails puts its job back (it is judged again).
+    /// </summary>
+    private void Place(Pass p)
     {
-        WorkerInfo? best = null;
-        var bestLoad = double.MaxValue;
-        foreach (var worker in workers)
+        var s = p.State;
+        var placed = 0;
+        var skipped = new List<JobInfo>();
+        try
         {
-            var record = worker.Record;
-            var inUse = used.GetValueOrDefault(worker.Id);
-            if (record.Slots - inUse < spec.Slots || !record.Executors.Contains(spec.Executor) || !Matches(record.Labels, spec.Constraints))
+            while (s.Queue.Peek() is var (job, cls))
             {
-                continue;
-            }
+                if (p.Touched.Contains(job.Record.Id))
+                {
+                    // Written (or withdrawn from) in this pass: not placed in it; it comes back next pass.
+                    s.Queue.Remove(job.Record.Id);
+                    skipped.Add(job);
+                    continue;
+                }
 
-            if (JobSpecValidator.RequiredFeatures(spec).Any(f => !record.Features.Contains(f)))
-            {
-                continue;
-            }
+                if (placed >= _options.MaxPlacementsPerPass)
+                {
+                    p.Plan.DueAt(p.Now);
+                    break;
+                }
 
-            var load = (double)inUse / Math.Max(record.Slots, 1);
-            if (load < bestLoad)
-            {
-                best = worker;
-                bestLoad = load;
+                var worker = s.Index.Pick(cls.Requirement);
+                if (worker is null)
+                {
+                    p.Plan.Unplaceable += cls.Jobs.Count;
+                    s.Queue.SetAside(cls);
+                    continue;
+                }
+
+                s.Index.Reserve(worker, job.Record.Spec.Slots);
+                s.Queue.Remove(job.Record.Id);
+                p.Touched.Add(job.Record.Id);
+                p.Plan.Add(Assign(p, job, worker));
+                placed++;
             }
         }
-
-        return best;
-    }
-
-    private static bool Matches(IReadOnlyDictionary<string, string> labels, IReadOnlyDictionary<string, string>? constraints)
-    {
-        if (constraints is null)
+        finally
         {
-            return true;
-        }
-
-        foreach (var (name, value) in constraints)
-        {
-            if (!labels.TryGetValue(name, out var actual) || actual != value)
+            s.Queue.EndPass();
+            s.Index.ReleaseReservations();
+            foreach (var job in skipped)
             {
-                return false;
+                s.DirtyJobs.Add(job.Record.Id);
             }
         }
-
-        return true;
     }
 
     /// <summary>The job's update and its assignment's creation, in one unit. The assignment carries only the
     /// fields the worker advertised (docs/protocol.md: capability negotiation).</summary>
-    private static PlannedWrite Assign(SchedulerSnapshot s, JobInfo job, WorkerInfo worker)
+    private static PlannedWrite Assign(Pass p, JobInfo job, WorkerInfo worker)
     {
         var spec = job.Record.Spec;
         var features = worker.Record.Features;
@@ -159,9 +113,9 @@ internal sealed partial class Planner
         {
             JobId = job.Record.Id,
             Attempt = job.Record.Attempt,
-            Epoch = s.Epoch,
+            Epoch = p.Epoch,
             WorkerSession = worker.Session,
-            AssignedAt = s.Now,
+            AssignedAt = p.Now,
             Executor = spec.Executor,
             Command = spec.Command,
             Args = spec.Args,
@@ -170,19 +124,7 @@ internal sealed partial class Planner
             TimeoutSeconds = features.Contains(Protocol.Features.Timeout) ? spec.TimeoutSeconds : null,
             Slots = spec.Slots,
         };
-        var next = job.Record with
-        {
-            State = JobState.Assigned,
-            WorkerId = worker.Id,
-            Epoch = s.Epoch,
-            AssignedAt = s.Now,
-            StartedAt = null,
-            NotBefore = null,
-        };
-        var jobBytes = ContractJson.Serialize(next);
-        var assignmentBytes = ContractJson.Serialize(assignment);
-        var key = StoreLayout.Assignment(worker.Id, job.Record.Id, job.Record.Attempt);
-        return new(WriteKind.Place, job.Record.Id, worker.Id, 2, jobBytes.Length + assignmentBytes.Length,
-            tx => tx.Update(job.Key, jobBytes, job.Version).Create(key, assignmentBytes));
+        var next = JobTransitions.Assigned(job.Record, worker.Id, p.Epoch, p.Now);
+        return Writes.Place(job, next, StoreLayout.Assignment(worker.Id, job.Record.Id, job.Record.Attempt), assignment, worker.Id);
     }
 }

@@ -1,14 +1,18 @@
 using ControlPlane.Contracts;
 using ControlPlane.Contracts.Jobs;
 using ControlPlane.Contracts.Workers;
+using ControlPlane.Coordination;
 
 namespace ControlPlane.Director.Scheduling;
 
 /// <summary>
-/// Decides one reconciliation pass: compares what the store records with what should be, and returns the writes
-/// that close the gap. A pure function of the snapshot (no I/O, no clock of its own), so every rule is unit-tested
-/// and a pass can be replayed. Every write is conditioned on the versions it read, so a plan made from a stale
-/// snapshot fails in the store instead of doing harm; the next pass plans again.
+/// Decides one reconciliation pass: judges the items of the <see cref="LeaderState"/> that changed or fell due since
+/// the last pass, places jobs from the queue, and returns the writes that close the gap between what the store
+/// records and what should be. No I/O and no clock of its own, so every rule is unit-tested on hand-built state and
+/// a pass can be replayed; the cost is O(changed + due + placements), not O(jobs × workers). An item that needs no
+/// write and no deadline is never looked at again until it changes, so a full rebuild (every item dirty) and the
+/// incremental state plan the same writes. Every write is conditioned on the versions it read, so a plan made from
+/// a stale view fails in the store instead of doing harm; its items are judged again in the next pass.
 /// </summary>
 internal sealed partial class Planner
 {
@@ -19,28 +23,64 @@ internal sealed partial class Planner
 
     public Planner(SchedulerOptions options) => _options = options;
 
-    public Plan PlanPass(SchedulerSnapshot snapshot)
+    /// <summary>Plans one pass over <paramref name="state"/> at <paramref name="now"/> (the leader's clock).</summary>
+    public Plan PlanPass(LeaderState state, long epoch, DateTimeOffset now)
     {
-        var plan = new Plan();
-        var used = new Dictionary<string, int>(StringComparer.Ordinal);
-        var active = new HashSet<string>(StringComparer.Ordinal); // jobs whose assignment exists and stays
-        var touched = new HashSet<string>(StringComparer.Ordinal); // jobs this plan already writes
-        ReconcileAssignments(snapshot, plan, used, active, touched);
-        ReconcileAssignedJobsWithoutAssignment(snapshot, plan, active, touched);
-        ReconcileSuspects(snapshot, plan);
-        Place(snapshot, plan, used, touched);
-        RemoveExpired(snapshot, plan, touched);
-        return plan;
+        foreach (var item in state.Deadlines.TakeDue(now))
+        {
+            state.MarkDue(item);
+        }
+
+        var pass = new Pass(state, new Plan(), epoch, now);
+        var jobs = Take(state.DirtyJobs);
+        var assignments = new SortedSet<string>(state.DirtyAssignments, StringComparer.Ordinal);
+        state.DirtyAssignments.Clear();
+        foreach (var jobId in jobs)
+        {
+            foreach (var a in state.AssignmentsOf(jobId))
+            {
+                assignments.Add(a.Key);
+            }
+        }
+
+        var workers = Take(state.DirtyWorkers);
+        pass.Plan.Evaluated = jobs.Count + assignments.Count + workers.Count;
+
+        ReconcileAssignments(pass, assignments);
+        ReconcileJobs(pass, jobs);
+        ReconcileSuspects(pass, workers);
+        Place(pass);
+        RemoveExpired(pass);
+
+        // Jobs written in this pass are judged again in the next one, whatever their writes' fate.
+        state.DirtyJobs.UnionWith(pass.Touched);
+        pass.Plan.Pending = state.Count(JobState.Pending);
+        if (state.Deadlines.Next is { } next)
+        {
+            pass.Plan.DueAt(next);
+        }
+
+        return pass.Plan;
     }
 
-    private void ReconcileAssignments(
-        SchedulerSnapshot s, Plan plan, Dictionary<string, int> used, HashSet<string> active, HashSet<string> touched)
+    private static List<string> Take(HashSet<string> dirty)
     {
-        // Jobs with an assignment withdrawn in this pass: not placed again in it (a stale job record could name the
-        // withdrawn key again), but their current assignment, if any, is still reconciled and still holds its slots.
-        var withdrawn = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var a in s.Assignments)
+        var taken = dirty.Order(StringComparer.Ordinal).ToList();
+        dirty.Clear();
+        return taken;
+    }
+
+    private void ReconcileAssignments(Pass p, SortedSet<string> keys)
+    {
+        var s = p.State;
+        foreach (var key in keys)
         {
+            s.Deadlines.Clear(new Item(ItemKind.Assignment, key));
+            if (!s.Assignments.TryGetValue(key, out var a))
+            {
+                continue;
+            }
+
             s.Jobs.TryGetValue(a.JobId, out var job);
             if (job is null || job.Record.State is not (JobState.Assigned or JobState.Running)
                 || job.Record.WorkerId != a.WorkerId || job.Record.Attempt != a.Attempt)
@@ -48,44 +88,30 @@ internal sealed partial class Planner
                 // The job moved on (or is gone): nothing may run this attempt any more. Deleting the assignment
                 // withdraws it from the agent and makes any late report fail. The delete is conditioned on the job
                 // as this pass saw it: a jobs cache lagging behind the assignments cache must not withdraw an
-                // attempt the job record (newer in the store) still points at.
-                withdrawn.Add(a.JobId);
-                var jobKey = job?.Key ?? (JobIds.IsValid(a.JobId) ? StoreLayout.Job(a.JobId) : null);
-                plan.Writes.Add(new(WriteKind.Orphan, a.JobId, a.Key, 1, 0, tx =>
-                {
-                    if (job is not null)
-                    {
-                        tx.RequireVersion(job.Key, job.Version);
-                    }
-                    else if (jobKey is not null)
-                    {
-                        tx.RequireAbsent(jobKey);
-                    }
-
-                    tx.Delete(a.Key, a.Version);
-                })
-                {
-                    Conditions = 1,
-                });
+                // attempt the job record (newer in the store) still points at. The job is not placed again in this
+                // pass (a stale job record could name the withdrawn key again).
+                s.SetHolds(a, 0);
+                p.Touched.Add(a.JobId);
+                p.Plan.Add(Writes.Withdraw(a, job));
                 continue;
-            }
-
-            if (!touched.Add(job.Record.Id))
-            {
-                continue; // Two assignments for one attempt cannot exist (the key holds the attempt); be defensive.
             }
 
             var record = a.Record;
             if (record is not null && record.IsFinished)
             {
-                Finish(s, plan, job, a, record);
+                s.SetHolds(a, 0);
+                p.Touched.Add(job.Record.Id);
+                Finish(p, job, a, record);
                 continue;
             }
 
-            var reason = WhyTakeBack(s, plan, job, a, out var countsAsTimeout);
+            var reason = WhyTakeBack(p, job, a, out var fault);
             if (reason is not null)
             {
-                Retry(s, plan, job, a, WriteKind.TakeBack, reason, countsAsTimeout ? null : record?.ExitCode, record?.Output);
+                s.SetHolds(a, 0);
+                p.Touched.Add(job.Record.Id);
+                var next = JobTransitions.AttemptEnded(job.Record, fault, reason, fault == Fault.Job ? null : record?.ExitCode, record?.Output, p.Now, _options);
+                p.Plan.Add(Writes.JobAndAssignment(WriteKind.TakeBack, job, next, a, reason));
                 continue;
             }
 
@@ -95,29 +121,26 @@ internal sealed partial class Planner
                 {
                     // Not started: cancel it here. If the agent confirms the start concurrently, one of the two
                     // conditional writes fails and the next pass sees the truth.
-                    var cancelled = Terminal(s, job.Record, JobState.Cancelled, "cancelled before it started", null, null);
-                    plan.Writes.Add(JobAndAssignment(WriteKind.Cancel, job, cancelled, a, "cancel before start"));
+                    s.SetHolds(a, 0);
+                    p.Touched.Add(job.Record.Id);
+                    var cancelled = JobTransitions.Finished(job.Record, JobState.Cancelled, p.Now, "cancelled before it started", null, null);
+                    p.Plan.Add(Writes.JobAndAssignment(WriteKind.Cancel, job, cancelled, a, "cancel before start"));
                     continue;
                 }
 
-                var flagged = ContractJson.Serialize(record with { CancelRequested = true });
-                plan.Writes.Add(new(WriteKind.Cancel, job.Record.Id, a.Key, 1, flagged.Length,
-                    tx => tx.Update(a.Key, flagged, a.Version)));
+                p.Plan.Add(Writes.Assignment(WriteKind.Cancel, job.Record.Id, a, record with { CancelRequested = true }, "carry cancellation"));
             }
 
-            active.Add(job.Record.Id);
-            used[a.WorkerId] = used.GetValueOrDefault(a.WorkerId) + (record?.Slots ?? job.Record.Spec.Slots);
+            s.SetHolds(a, record?.Slots ?? job.Record.Spec.Slots);
         }
-
-        touched.UnionWith(withdrawn);
     }
 
-    /// <summary>Why an unfinished attempt must be withdrawn now, or null; also schedules the next check.</summary>
-    private string? WhyTakeBack(SchedulerSnapshot s, Plan plan, JobInfo job, AssignmentInfo a, out bool timedOut)
+    /// <summary>Why an unfinished attempt must be withdrawn now, or null; also sets its next deadline.</summary>
+    private string? WhyTakeBack(Pass p, JobInfo job, AssignmentInfo a, out Fault fault)
     {
-        timedOut = false;
+        fault = Fault.Infrastructure;
         var record = a.Record;
-        if (!s.Workers.TryGetValue(a.WorkerId, out var worker))
+        if (!p.State.Workers.TryGetValue(a.WorkerId, out var worker))
         {
             return $"worker {a.WorkerId} left";
         }
@@ -127,226 +150,217 @@ internal sealed partial class Planner
             return $"worker {a.WorkerId} restarted (session {record.WorkerSession:x} ended)";
         }
 
+        var item = new Item(ItemKind.Assignment, a.Key);
         if (record is null || record.State == AttemptState.Assigned)
         {
             var deadline = a.FirstSeen + _options.StartTimeout;
-            if (s.Now >= deadline)
+            if (p.Now >= deadline)
             {
                 return record is null
                     ? "the assignment record could not be read"
                     : $"worker {a.WorkerId} did not start it within {_options.StartTimeout.TotalSeconds:0.#} s";
             }
 
-            plan.DueAt(deadline);
+            p.State.Deadlines.Set(item, deadline);
             return null;
         }
 
         if (job.Record.Spec.TimeoutSeconds is { } seconds)
         {
             var deadline = (a.RunningSince ?? a.FirstSeen) + TimeSpan.FromSeconds(seconds) + _options.TimeoutGrace;
-            if (s.Now >= deadline)
+            if (p.Now >= deadline)
             {
-                timedOut = true;
+                fault = Fault.Job;
                 return $"timed out after {seconds} s and worker {a.WorkerId} did not report within the {_options.TimeoutGrace.TotalSeconds:0.#} s grace";
             }
 
-            plan.DueAt(deadline);
+            p.State.Deadlines.Set(item, deadline);
         }
 
         return null;
     }
 
-    private void Finish(SchedulerSnapshot s, Plan plan, JobInfo job, AssignmentInfo a, AssignmentRecord report)
+    private void Finish(Pass p, JobInfo job, AssignmentInfo a, AssignmentRecord report)
     {
-        var withReport = job.Record with { StartedAt = report.StartedAt ?? job.Record.StartedAt };
-        switch (report.State)
+        var record = job.Record with { StartedAt = report.StartedAt ?? job.Record.StartedAt };
+        var (next, detail) = report.State switch
         {
-            // FinishedAt is the leader's clock, like every deadline it measures (retention counts from it).
-            case AttemptState.Succeeded:
-                plan.Writes.Add(JobAndAssignment(WriteKind.Finish, job,
-                    Terminal(s, withReport, JobState.Succeeded, report.Error, report.ExitCode, report.Output), a, "succeeded"));
-                break;
-            case AttemptState.Cancelled:
-                plan.Writes.Add(JobAndAssignment(WriteKind.Finish, job,
-                    Terminal(s, withReport, JobState.Cancelled, report.Error ?? "cancelled", report.ExitCode, report.Output), a, "cancelled"));
-                break;
-            default:
-                var why = report.State == AttemptState.Lost
-                    ? $"attempt {a.Attempt} lost on worker {a.WorkerId}: {report.Error ?? "no reason given"}"
-                    : report.Error ?? $"exited with code {report.ExitCode}";
-                Retry(s, plan, job with { Record = withReport }, a, WriteKind.Finish, why, report.ExitCode, report.Output);
-                break;
-        }
-    }
+            AttemptState.Succeeded => (JobTransitions.Finished(record, JobState.Succeeded, p.Now, report.Error, report.ExitCode, report.Output), "succeeded"),
+            AttemptState.Cancelled => (JobTransitions.Finished(record, JobState.Cancelled, p.Now, report.Error ?? "cancelled", report.ExitCode, report.Output), "cancelled"),
 
-    /// <summary>Ends an attempt that did not succeed: the job retries after a backoff, or fails when its attempts
-    /// are spent, or is cancelled when that was asked for. The assignment goes in the same transaction.</summary>
-    private void Retry(SchedulerSnapshot s, Plan plan, JobInfo job, AssignmentInfo? a, WriteKind kind, string error, int? exitCode, string? output)
-    {
-        JobRecord next;
-        if (job.Record.CancelRequested)
-        {
-            next = Terminal(s, job.Record, JobState.Cancelled, $"cancelled; last attempt: {error}", exitCode, output);
-        }
-        else if (job.Record.Attempt >= job.Record.Spec.MaxAttempts)
-        {
-            next = Terminal(s, job.Record, JobState.Failed, Bound(error), exitCode, output);
-        }
-        else
-        {
-            var attempt = job.Record.Attempt + 1;
-            next = job.Record with
-            {
-                State = JobState.Pending,
-                Attempt = attempt,
-                WorkerId = null,
-                AssignedAt = null,
-                StartedAt = null,
-                NotBefore = s.Now + _options.BackoffBefore(attempt),
-                ExitCode = exitCode,
-                Output = output,
-                Error = Bound(error),
-            };
-        }
-
-        if (a is not null)
-        {
-            plan.Writes.Add(JobAndAssignment(kind, job, next, a, error));
-            return;
-        }
-
-        // No assignment in this pass's view: conditioned on its absence in the store, so an assignments cache that
-        // lags behind cannot make a second attempt start while the first one runs.
-        var bytes = ContractJson.Serialize(next);
-        var missing = job.Record.WorkerId is { } worker ? StoreLayout.Assignment(worker, job.Record.Id, job.Record.Attempt) : null;
-        plan.Writes.Add(new(kind, job.Record.Id, error, 1, bytes.Length, tx =>
-        {
-            if (missing is not null)
-            {
-                tx.RequireAbsent(missing);
-            }
-
-            tx.Update(job.Key, bytes, job.Version);
-        })
-        {
-            Conditions = missing is null ? 0 : 1,
-        });
-    }
-
-    private static JobRecord Terminal(SchedulerSnapshot s, JobRecord job, JobState state, string? error, int? exitCode, string? output) =>
-        job with
-        {
-            State = state,
-            FinishedAt = s.Now,
-            Error = error is null ? null : Bound(error),
-            ExitCode = exitCode,
-            Output = output,
-            NotBefore = null,
+            // Lost: the agent stopped it (fenced, drained, restarted): not the job's doing.
+            AttemptState.Lost => Ended(
+                JobTransitions.AttemptEnded(record, Fault.Infrastructure, $"attempt {a.Attempt} lost on worker {a.WorkerId}: {report.Error ?? "no reason given"}", report.ExitCode, report.Output, p.Now, _options)),
+            _ => Ended(JobTransitions.AttemptEnded(record, Fault.Job, report.Error ?? $"exited with code {report.ExitCode}", report.ExitCode, report.Output, p.Now, _options)),
         };
+        p.Plan.Add(Writes.JobAndAssignment(WriteKind.Finish, job, next, a, detail));
 
-    private static PlannedWrite JobAndAssignment(WriteKind kind, JobInfo job, JobRecord next, AssignmentInfo a, string detail)
-    {
-        var bytes = ContractJson.Serialize(next);
-        return new(kind, job.Record.Id, detail, 2, bytes.Length, tx => tx.Update(job.Key, bytes, job.Version).Delete(a.Key, a.Version));
+        static (JobRecord, string) Ended(JobRecord next) => (next, next.Error ?? next.State.ToString());
     }
 
-    private static string Bound(string error) => error.Length <= Limits.MaxErrorLength ? error : error[..Limits.MaxErrorLength];
-
-    /// <summary>A job recorded as Assigned whose assignment is missing (deleted by hand, or a torn history) is
-    /// returned to Pending once it has been missing for the start timeout.</summary>
-    private void ReconcileAssignedJobsWithoutAssignment(SchedulerSnapshot s, Plan plan, HashSet<string> active, HashSet<string> touched)
+    /// <summary>
+    /// Judges changed jobs: a job recorded as out on a worker whose assignment is missing (deleted by hand, or a torn
+    /// history) goes back to Pending once it has been missing for the start timeout; a Pending job joins or leaves
+    /// the queue (or is cancelled, when that raced with a requeue); a finished one is removed after retention.
+    /// </summary>
+    private void ReconcileJobs(Pass p, List<string> jobIds)
     {
-        foreach (var (jobId, since) in s.MissingAssignmentSince)
+        var s = p.State;
+        foreach (var jobId in jobIds)
         {
-            if (active.Contains(jobId) || touched.Contains(jobId) || !s.Jobs.TryGetValue(jobId, out var job))
+            var item = new Item(ItemKind.Job, jobId);
+            s.Deadlines.Clear(item);
+            if (!s.Jobs.TryGetValue(jobId, out var job))
             {
+                s.Queue.Remove(jobId);
                 continue;
             }
 
-            var deadline = since + _options.StartTimeout;
-            if (s.Now < deadline)
+            var record = job.Record;
+            if (record.State is JobState.Assigned or JobState.Running)
             {
-                plan.DueAt(deadline);
-                continue;
+                s.Queue.Remove(jobId);
+                CheckAssignmentPresent(p, job, item);
             }
-
-            touched.Add(jobId);
-            Retry(s, plan, job, null, WriteKind.TakeBack, $"the assignment of attempt {job.Record.Attempt} on worker {job.Record.WorkerId} is missing", null, null);
-        }
-    }
-
-    private void ReconcileSuspects(SchedulerSnapshot s, Plan plan)
-    {
-        var overdue = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var a in s.Assignments)
-        {
-            if (a.Record is not { State: AttemptState.Running } || !s.Workers.TryGetValue(a.WorkerId, out var worker)
-                || worker.Record.HeartbeatSeconds <= 0 || !worker.Record.Features.Contains(Protocol.Features.Heartbeat))
+            else if (record.State == JobState.Pending)
             {
-                continue;
-            }
-
-            var window = TimeSpan.FromSeconds(worker.Record.HeartbeatSeconds * _options.SuspectAfterHeartbeats);
-            var deadline = a.LastChanged + window;
-            if (s.Now >= deadline)
-            {
-                overdue.TryAdd(a.WorkerId, $"attempt {a.JobId}.{a.Attempt} has not reported for {(s.Now - a.LastChanged).TotalSeconds:0} s");
+                s.MissingSince.Remove(jobId);
+                Enqueue(p, job, item);
             }
             else
             {
-                plan.DueAt(deadline);
-            }
-        }
-
-        foreach (var (workerId, reason) in overdue)
-        {
-            if (!s.Suspects.Contains(workerId))
-            {
-                var key = StoreLayout.Suspect(workerId);
-                var record = ContractJson.Serialize(new SuspectRecord { Since = s.Now, Reason = reason });
-                plan.Writes.Add(new(WriteKind.Suspect, null, $"{workerId} suspect: {reason}", 1, record.Length, tx => tx.Create(key, record)));
-            }
-        }
-
-        foreach (var workerId in s.Suspects)
-        {
-            if (!overdue.ContainsKey(workerId))
-            {
-                var key = StoreLayout.Suspect(workerId);
-                plan.Writes.Add(new(WriteKind.Suspect, null, $"{workerId} no longer suspect", 1, 0, tx => tx.Delete(key)));
+                s.MissingSince.Remove(jobId);
+                s.Queue.Remove(jobId);
+                if (record.FinishedAt is { } finished && !p.Touched.Contains(jobId))
+                {
+                    var expiry = finished + _options.Retention;
+                    if (p.Now >= expiry)
+                    {
+                        p.Expired.Add((expiry, job));
+                    }
+                    else
+                    {
+                        s.Deadlines.Set(item, expiry);
+                    }
+                }
             }
         }
     }
 
-    private void RemoveExpired(SchedulerSnapshot s, Plan plan, HashSet<string> touched)
+    private void CheckAssignmentPresent(Pass p, JobInfo job, Item item)
     {
-        var removed = 0;
-        foreach (var job in s.Jobs.Values)
+        var s = p.State;
+        var record = job.Record;
+        if (s.AssignmentsOf(record.Id).Any(a => a.Attempt == record.Attempt))
         {
-            if (!job.Record.State.IsTerminal() || touched.Contains(job.Record.Id) || job.Record.FinishedAt is not { } finished)
+            s.MissingSince.Remove(record.Id);
+            return;
+        }
+
+        if (!s.MissingSince.TryGetValue(record.Id, out var since))
+        {
+            since = p.Now;
+            s.MissingSince[record.Id] = since;
+        }
+
+        var deadline = since + _options.StartTimeout;
+        if (p.Touched.Contains(record.Id))
+        {
+            return;
+        }
+
+        if (p.Now < deadline)
+        {
+            s.Deadlines.Set(item, deadline);
+            return;
+        }
+
+        // Conditioned on the assignment's absence in the store: an assignments cache that lags behind cannot make a
+        // second attempt start while the first one runs.
+        p.Touched.Add(record.Id);
+        var why = $"the assignment of attempt {record.Attempt} on worker {record.WorkerId} is missing";
+        var next = JobTransitions.AttemptEnded(record, Fault.Infrastructure, why, null, null, p.Now, _options);
+        var missing = record.WorkerId is { } worker ? StoreLayout.Assignment(worker, record.Id, record.Attempt) : null;
+        p.Plan.Add(Writes.Job(WriteKind.TakeBack, job, next, why, missing));
+    }
+
+    private void ReconcileSuspects(Pass p, List<string> workerIds)
+    {
+        var s = p.State;
+        foreach (var workerId in workerIds)
+        {
+            var item = new Item(ItemKind.Worker, workerId);
+            s.Deadlines.Clear(item);
+            string? overdue = null;
+            if (s.Workers.TryGetValue(workerId, out var worker) && worker.Record.HeartbeatSeconds > 0
+                && worker.Record.Features.Contains(Protocol.Features.Heartbeat))
             {
-                continue;
+                var window = TimeSpan.FromSeconds(worker.Record.HeartbeatSeconds * _options.SuspectAfterHeartbeats);
+                foreach (var a in s.AssignmentsOn(workerId).OrderBy(a => a.Key, StringComparer.Ordinal))
+                {
+                    if (a.Record is not { State: AttemptState.Running })
+                    {
+                        continue;
+                    }
+
+                    var deadline = a.LastChanged + window;
+                    if (p.Now >= deadline)
+                    {
+                        overdue ??= $"attempt {a.JobId}.{a.Attempt} has not reported for {(p.Now - a.LastChanged).TotalSeconds:0} s";
+                    }
+                    else
+                    {
+                        s.Deadlines.Set(item, deadline);
+                    }
+                }
             }
 
-            var expiry = finished + _options.Retention;
-            if (s.Now < expiry)
+            var marked = s.Suspects.Contains(workerId);
+            if (overdue is not null && !marked)
             {
-                plan.DueAt(expiry);
-                continue;
+                p.Plan.Add(Writes.MarkSuspect(workerId, new SuspectRecord { Since = p.Now, Reason = overdue }, $"{workerId} suspect: {overdue}"));
             }
-
-            if (removed++ >= MaxRemovalsPerPass)
+            else if (overdue is null && marked)
             {
-                // A backlog (e.g. after a long outage) is worked off over several passes, so no pass outlives the watchdog.
-                plan.DueAt(s.Now);
-                break;
+                p.Plan.Add(Writes.ClearSuspect(workerId, $"{workerId} no longer suspect"));
+            }
+        }
+    }
+
+    private void RemoveExpired(Pass p)
+    {
+        p.Expired.Sort((x, y) => x.Expiry != y.Expiry ? x.Expiry.CompareTo(y.Expiry) : string.CompareOrdinal(x.Job.Record.Id, y.Job.Record.Id));
+        for (var i = 0; i < p.Expired.Count; i++)
+        {
+            var (expiry, job) = p.Expired[i];
+            if (i >= MaxRemovalsPerPass)
+            {
+                // A backlog (e.g. after a long outage) is worked off over several passes, so no pass outlives the
+                // watchdog: what is left stays due.
+                p.State.Deadlines.Set(new Item(ItemKind.Job, job.Record.Id), expiry);
+                continue;
             }
 
             // The idempotency record goes too; the executor looks it up first (the leader does not cache that tree).
-            plan.Writes.Add(new(WriteKind.Remove, job.Record.Id, "retention passed", 1, 0, tx => tx.Delete(job.Key, job.Version))
-            {
-                IdempotencyKey = job.Record.IdempotencyKey,
-            });
+            p.Plan.Add(Writes.Remove(job));
         }
+    }
+
+    /// <summary>What one pass has decided so far.</summary>
+    private sealed class Pass(LeaderState state, Plan plan, long epoch, DateTimeOffset now)
+    {
+        public LeaderState State { get; } = state;
+
+        public Plan Plan { get; } = plan;
+
+        public long Epoch { get; } = epoch;
+
+        public DateTimeOffset Now { get; } = now;
+
+        /// <summary>Jobs this pass writes (or withdraws an attempt of): not written twice, not placed.</summary>
+        public HashSet<string> Touched { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>Finished jobs past retention.</summary>
+        public List<(DateTimeOffset Expiry, JobInfo Job)> Expired { get; } = [];
     }
 }

@@ -37,4 +37,7 @@ internal static partial class SchedulerLog
 
     [LoggerMessage(EventId = 769, Level = LogLevel.Information, Message = "Worker {WorkerId}: {Detail}")]
     public static partial void WorkerWrite(ILogger logger, string workerId, string detail);
+
+    [LoggerMessage(EventId = 772, Level = LogLevel.Error, Message = "Self-check: the leader's incremental state differs from a rebuild from its caches (first differences: {Differences}); adopting the rebuild")]
+    public static partial void SelfCheckFailed(ILogger logger, string differences);
 }

@@ -15,6 +15,8 @@ internal sealed class SchedulerMetrics
     private readonly Counter<long> _passes;
     private readonly Histogram<double> _passDuration;
     private readonly Counter<long> _refused;
+    private readonly Counter<long> _selfCheckFailed;
+    private readonly Histogram<long> _evaluated;
     private int _leader;
     private int _pending;
     private int _unplaceable;
@@ -26,6 +28,8 @@ internal sealed class SchedulerMetrics
         _passes = meter.CreateCounter<long>("controlplane.scheduler.passes", "{pass}", "Reconciliation passes completed.");
         _passDuration = meter.CreateHistogram<double>("controlplane.scheduler.pass.duration", "s", "Duration of one reconciliation pass, writes included.");
         _refused = meter.CreateCounter<long>("controlplane.scheduler.batches.refused", "{batch}", "Fenced batches the store refused because a record changed underneath (replanned).");
+        _selfCheckFailed = meter.CreateCounter<long>("controlplane.scheduler.selfcheck.failures", "{check}", "Self-checks that found the incremental state differing from a rebuild (repaired by adopting the rebuild).");
+        _evaluated = meter.CreateHistogram<long>("controlplane.scheduler.pass.evaluated", "{item}", "Items (jobs, assignments, workers) one pass judged because they changed or fell due.");
         meter.CreateObservableGauge("controlplane.scheduler.leader", () => Volatile.Read(ref _leader), "{leader}", "1 while this director schedules as leader.");
         meter.CreateObservableGauge("controlplane.jobs.pending", () => Volatile.Read(ref _pending), "{job}", "Pending jobs seen by the leader's last pass.");
         meter.CreateObservableGauge("controlplane.jobs.unplaceable", () => Volatile.Read(ref _unplaceable), "{job}", "Jobs whose turn had come but no worker could take them in the last pass.");
@@ -47,6 +51,11 @@ internal sealed class SchedulerMetrics
         Volatile.Write(ref _pending, plan.Pending);
         Volatile.Write(ref _unplaceable, plan.Unplaceable);
         _passes.Add(1);
+        if (_evaluated.Enabled)
+        {
+            _evaluated.Record(plan.Evaluated);
+        }
+
         if (_passDuration.Enabled)
         {
             _passDuration.Record(duration.TotalSeconds);
@@ -67,4 +76,6 @@ internal sealed class SchedulerMetrics
     }
 
     public void Refused() => _refused.Add(1);
+
+    public void SelfCheckFailed() => _selfCheckFailed.Add(1);
 }

@@ -38,6 +38,19 @@ public sealed class SchedulerOptions
     /// <summary>Most jobs placed in one pass (the rest wait for the next). <value>2000.</value></summary>
     public int MaxPlacementsPerPass { get; set; } = 2000;
 
+    /// <summary>Fenced batches one pass keeps in flight at once (each at most 62 operations). <value>4.</value></summary>
+    public int MaxCommitsInFlight { get; set; } = 4;
+
+    /// <summary>How often the leader rebuilds its state from its caches and compares it with the incremental one (a
+    /// difference is logged, counted in <c>controlplane.scheduler.selfcheck.failures</c> and repaired). The rebuild
+    /// costs about as much as loading the term (parsing every record); keep it rare. <value>10 min.</value></summary>
+    public TimeSpan SelfCheckInterval { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Attempts a job may lose through no fault of its own (worker gone, restarted, fenced, drained) before
+    /// further losses count against its <c>maxAttempts</c>: a job that keeps taking its workers down must still end.
+    /// <value>10.</value></summary>
+    public int MaxInterruptions { get; set; } = 10;
+
     /// <summary>A leader whose reconciliation loop has not completed a pass for this long resigns, so a stalled
     /// leader cannot hold leadership while its session heartbeats on. <value>30 s.</value></summary>
     public TimeSpan WatchdogTimeout { get; set; } = TimeSpan.FromSeconds(30);
@@ -68,6 +81,17 @@ public sealed class SchedulerOptions
         if (MaxPlacementsPerPass < 1)
         {
             throw Invalid(nameof(MaxPlacementsPerPass), "must be positive");
+        }
+
+        if (MaxCommitsInFlight is < 1 or > 64)
+        {
+            throw Invalid(nameof(MaxCommitsInFlight), "must be between 1 and 64");
+        }
+
+        Positive(nameof(SelfCheckInterval), SelfCheckInterval);
+        if (MaxInterruptions < 0)
+        {
+            throw Invalid(nameof(MaxInterruptions), "must not be negative");
         }
 
         if (WatchdogTimeout <= ReconcileInterval * 3)

@@ -32,6 +32,7 @@ public sealed class WatchCache : IAsyncDisposable
     private long _revision;
     private Task _loop = Task.CompletedTask;
     private int _progressRequested;
+    private List<StoreChange>? _changeLog;
 
     /// <summary>Creates a cache of every key under <paramref name="prefix"/>; call <see cref="StartAsync"/>.</summary>
     public WatchCache(ICoordinationStore store, string prefix, ILogger<WatchCache>? logger = null, TimeProvider? timeProvider = null)
@@ -70,6 +71,43 @@ public sealed class WatchCache : IAsyncDisposable
 
     /// <summary>How many times the content was replaced by a resync (the first listing included).</summary>
     public int Resyncs { get; private set; }
+
+    /// <summary>
+    /// Makes the cache keep every change it applies until <see cref="TakeChanges"/> collects it: a lossless delta
+    /// stream for a consumer that keeps its own indexed state (the leader). A resync is logged as the puts and
+    /// deletes that turn the old content into the new, so the consumer never needs to compare listings itself.
+    /// Call before <see cref="StartAsync"/>; the initial listing then arrives as puts.
+    /// </summary>
+    /// <remarks>The log grows by the changes applied between two <see cref="TakeChanges"/> calls: a consumer that
+    /// enables it must collect regularly.</remarks>
+    public void EnableChangeLog()
+    {
+        lock (_lock)
+        {
+            _changeLog ??= [];
+        }
+    }
+
+    /// <summary>
+    /// Every change applied since the previous call, in order, together with the content they lead to: the two are
+    /// taken atomically, so a consumer can check its own state against <c>Items</c> exactly. Effective changes only:
+    /// repeated deliveries the cache skipped are not logged.
+    /// </summary>
+    /// <exception cref="InvalidOperationException"><see cref="EnableChangeLog"/> was not called.</exception>
+    public (IReadOnlyList<StoreChange> Changes, ImmutableSortedDictionary<string, StoreItem> Items, long Revision) TakeChanges()
+    {
+        lock (_lock)
+        {
+            if (_changeLog is null)
+            {
+                throw new InvalidOperationException("EnableChangeLog was not called on this cache.");
+            }
+
+            var taken = _changeLog;
+            _changeLog = [];
+            return (taken, _items, _revision);
+        }
+    }
 
     /// <summary>Starts following the store and returns once the initial listing is applied.</summary>
     public async Task StartAsync(CancellationToken cancellationToken = default)
@@ -201,7 +239,13 @@ public sealed class WatchCache : IAsyncDisposable
             switch (update)
             {
                 case WatchResync resync:
-                    _items = resync.Items.ToImmutableSortedDictionary(i => i.Key, i => i, StringComparer.Ordinal);
+                    var replaced = resync.Items.ToImmutableSortedDictionary(i => i.Key, i => i, StringComparer.Ordinal);
+                    if (_changeLog is not null)
+                    {
+                        LogDifference(_items, replaced, resync.Revision, _changeLog);
+                    }
+
+                    _items = replaced;
                     _revision = Math.Max(_revision, resync.Revision);
                     Resyncs++;
                     CacheLog.Resynced(_logger, _prefix, resync.Items.Count, resync.Revision);
@@ -217,12 +261,17 @@ public sealed class WatchCache : IAsyncDisposable
 
                         if (change.Kind == ChangeKind.Delete)
                         {
-                            builder.Remove(change.Key);
+                            if (!builder.Remove(change.Key))
+                            {
+                                continue; // Nothing held: nothing to tell a consumer either.
+                            }
                         }
                         else
                         {
                             builder[change.Key] = change.Item!;
                         }
+
+                        _changeLog?.Add(change);
                     }
 
                     _items = builder.ToImmutable();
@@ -247,5 +296,39 @@ public sealed class WatchCache : IAsyncDisposable
         }
 
         _applied.Publish(update, static (_, _) => false);
+    }
+
+    /// <summary>The puts and deletes that turn <paramref name="before"/> into <paramref name="after"/>: one merge of
+    /// two key-ordered sequences, O(size of both).</summary>
+    private static void LogDifference(
+        ImmutableSortedDictionary<string, StoreItem> before, ImmutableSortedDictionary<string, StoreItem> after, long revision, List<StoreChange> log)
+    {
+        using var old = before.GetEnumerator();
+        using var now = after.GetEnumerator();
+        var hasOld = old.MoveNext();
+        var hasNow = now.MoveNext();
+        while (hasOld || hasNow)
+        {
+            var order = !hasOld ? 1 : !hasNow ? -1 : string.CompareOrdinal(old.Current.Key, now.Current.Key);
+            if (order < 0)
+            {
+                log.Add(new StoreChange(ChangeKind.Delete, old.Current.Key, null, revision));
+                hasOld = old.MoveNext();
+                continue;
+            }
+
+            if (order > 0 || old.Current.Value.ModRevision != now.Current.Value.ModRevision
+                || old.Current.Value.CreateRevision != now.Current.Value.CreateRevision)
+            {
+                log.Add(new StoreChange(ChangeKind.Put, now.Current.Key, now.Current.Value, now.Current.Value.ModRevision));
+            }
+
+            if (order == 0)
+            {
+                hasOld = old.MoveNext();
+            }
+
+            hasNow = now.MoveNext();
+        }
     }
 }

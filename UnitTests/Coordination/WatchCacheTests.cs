@@ -61,6 +61,42 @@ public sealed class WatchCacheTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_change_log_tells_a_resync_as_the_puts_and_deletes_that_make_the_difference()
+    {
+        await PutAsync("jobs/00/keep", "1");
+        await PutAsync("jobs/00/same", "1");
+        await PutAsync("jobs/00/gone", "1");
+        await using var cache = new WatchCache(_reader, "jobs");
+        cache.EnableChangeLog();
+        await cache.StartAsync();
+        var initial = cache.TakeChanges();
+        Assert.Equal(["jobs/00/gone", "jobs/00/keep", "jobs/00/same"], initial.Changes.Select(c => c.Key));
+        Assert.All(initial.Changes, c => Assert.Equal(ChangeKind.Put, c.Kind));
+
+        _server.BreakWatches();
+        await _writer.CommitAsync(new Transaction().Delete("jobs/00/gone").Update("jobs/00/keep", "2"u8.ToArray()).Create("jobs/00/new", "3"u8.ToArray()));
+        _server.Compact();
+        var last = (await _writer.CommitAsync(new Transaction().Create("jobs/00/zlast", "4"u8.ToArray()))).Revision;
+        await cache.WaitForRevisionAsync(last).WaitAsync(Deadline);
+
+        var (changes, items, revision) = cache.TakeChanges();
+        Assert.Equal(
+            ["Delete jobs/00/gone", "Put jobs/00/keep", "Put jobs/00/new", "Put jobs/00/zlast"],
+            changes.Select(c => $"{c.Kind} {c.Key}").Distinct().Order(StringComparer.Ordinal));
+        Assert.DoesNotContain(changes, c => c.Key == "jobs/00/same"); // unchanged across the resync: not repeated
+        Assert.Equal(["jobs/00/keep", "jobs/00/new", "jobs/00/same", "jobs/00/zlast"], items.Keys);
+        Assert.True(revision >= last);
+        Assert.Empty(cache.TakeChanges().Changes);
+    }
+
+    [Fact]
+    public async Task TakeChanges_without_a_change_log_is_refused()
+    {
+        await using var cache = new WatchCache(_reader, "jobs");
+        Assert.Throws<InvalidOperationException>(() => cache.TakeChanges());
+    }
+
+    [Fact]
     public async Task WaitForRevision_of_a_write_outside_the_prefix_returns_through_a_progress_report()
     {
         await using var cache = new WatchCache(_reader, "jobs");

@@ -4,18 +4,22 @@ using ControlPlane.Contracts.Jobs;
 using ControlPlane.Contracts.Workers;
 using ControlPlane.Coordination;
 using ControlPlane.Director.Scheduling;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace ControlPlane.UnitTests.Director.Scheduling;
 
-/// <summary>Builds scheduler snapshots by hand and reads back what a plan would write.</summary>
+/// <summary>
+/// Builds what the store holds by hand and plans a pass over a <see cref="LeaderState"/> built from it, the way a
+/// leader starts a term (every record applied, every item judged). Observations on the leader's clock (first seen,
+/// last changed) are made by applying a record at the time the test names.
+/// </summary>
 internal sealed class PlannerFixture
 {
-    private readonly Dictionary<string, WorkerInfo> _workers = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, JobInfo> _jobs = new(StringComparer.Ordinal);
-    private readonly List<AssignmentInfo> _assignments = [];
+    private readonly Dictionary<string, StoreItem> _items = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (DateTimeOffset FirstSeen, DateTimeOffset LastChanged)> _seen = new(StringComparer.Ordinal);
     private readonly Dictionary<string, DateTimeOffset> _missing = new(StringComparer.Ordinal);
-    private readonly HashSet<string> _suspects = new(StringComparer.Ordinal);
     private long _revision = 100;
+    private int _workers;
 
     public static readonly DateTimeOffset T0 = new(2026, 11, 22, 8, 0, 0, TimeSpan.Zero);
 
@@ -24,6 +28,9 @@ internal sealed class PlannerFixture
     public DateTimeOffset Now { get; set; } = T0;
 
     public long Epoch { get; set; } = 42;
+
+    /// <summary>Every record as the store would list it.</summary>
+    public IEnumerable<StoreItem> Items => _items.Values;
 
     public WorkerInfo Worker(
         string id, int slots = 4, string[]? executors = null, string[]? features = null, Dictionary<string, string>? labels = null,
@@ -39,14 +46,19 @@ internal sealed class PlannerFixture
             Draining = draining,
             HeartbeatSeconds = heartbeatSeconds,
         };
-        var info = new WorkerInfo(id, record, session == 0 ? 1000 + _workers.Count : session, drainRequested, suspect);
-        _workers[id] = info;
-        if (suspect)
+        var owner = session == 0 ? 1000 + _workers++ : session;
+        Put(StoreLayout.Worker(id), ContractJson.Serialize(record), owner: owner);
+        if (drainRequested)
         {
-            _suspects.Add(id);
+            Put(StoreLayout.Drain(id), ContractJson.Serialize(new DrainRecord()));
         }
 
-        return info;
+        if (suspect)
+        {
+            Put(StoreLayout.Suspect(id), ContractJson.Serialize(new SuspectRecord { Since = Now, Reason = "test" }));
+        }
+
+        return new WorkerInfo(id, record, owner, drainRequested, suspect);
     }
 
     public JobInfo Job(JobSpec? spec = null, JobState state = JobState.Pending, int attempt = 1, string? workerId = null, Func<JobRecord, JobRecord>? edit = null)
@@ -62,9 +74,8 @@ internal sealed class PlannerFixture
             CreatedAt = Now,
         };
         record = edit?.Invoke(record) ?? record;
-        var info = new JobInfo(StoreLayout.Job(id), record, 1, ++_revision, 200);
-        _jobs[id] = info;
-        return info;
+        var item = Put(StoreLayout.Job(id), ContractJson.Serialize(record));
+        return new JobInfo(item.Key, record, item.Version, item.CreateRevision, item.Value.Length);
     }
 
     /// <summary>A job out on <paramref name="worker"/> with its assignment, as the leader would have written them.</summary>
@@ -84,46 +95,83 @@ internal sealed class PlannerFixture
             State = state,
         };
         record = edit?.Invoke(record) ?? record;
+        var key = StoreLayout.Assignment(worker.Id, job.Record.Id, attempt);
+        var item = Put(key, ContractJson.Serialize(record), version: 3);
         var seen = firstSeen ?? Now;
-        var info = new AssignmentInfo(
-            StoreLayout.Assignment(worker.Id, job.Record.Id, attempt), worker.Id, job.Record.Id, attempt, record, 3,
+        _seen[key] = (seen, lastChanged ?? seen);
+        var info = new AssignmentInfo(key, worker.Id, job.Record.Id, attempt, record, item.Version, item.ModRevision,
             seen, lastChanged ?? seen, state == AttemptState.Running ? seen : null);
-        _assignments.Add(info);
         return (job, info);
     }
 
     /// <summary>Replaces a job's record, as if it had been written since (its version moves on).</summary>
     public JobInfo Replace(JobInfo job, JobRecord record)
     {
-        var info = job with { Record = record, Version = job.Version + 1 };
-        _jobs[record.Id] = info;
-        return info;
+        var held = _items[job.Key];
+        var item = Put(job.Key, ContractJson.Serialize(record), version: held.Version + 1, createRevision: held.CreateRevision);
+        return job with { Record = record, Version = item.Version };
     }
 
-    /// <summary>Keeps the assignments <paramref name="keep"/> maps to themselves and puts <paramref name="extra"/> first
-    /// (assignments are reconciled in order).</summary>
+    /// <summary>Keeps the assignments <paramref name="keep"/> maps to themselves (dropping the others) and adds
+    /// <paramref name="extra"/>.</summary>
     public void ReplaceAssignments(Func<AssignmentInfo, AssignmentInfo?> keep, AssignmentInfo extra)
     {
-        var kept = _assignments.Select(keep).OfType<AssignmentInfo>().Where(a => a.Key != extra.Key).ToList();
-        _assignments.Clear();
-        _assignments.Add(extra);
-        _assignments.AddRange(kept);
+        var prefix = StoreLayout.Assignments + "/";
+        foreach (var item in _items.Values.Where(i => i.Key.StartsWith(prefix, StringComparison.Ordinal)).ToList())
+        {
+            var info = ToInfo(item);
+            if (info.Key != extra.Key && keep(info) is null)
+            {
+                _items.Remove(item.Key);
+            }
+        }
+
+        Put(extra.Key, ContractJson.Serialize(extra.Record!), version: extra.Version);
+        _seen[extra.Key] = (extra.FirstSeen, extra.LastChanged);
     }
 
-    public void RemoveWorker(string id) => _workers.Remove(id);
+    public void RemoveWorker(string id) => _items.Remove(StoreLayout.Worker(id));
 
     public void MissingSince(string jobId, DateTimeOffset since) => _missing[jobId] = since;
 
-    public Plan Plan() => new Planner(Options).PlanPass(new SchedulerSnapshot
+    /// <summary>A leader state built from the records, observations made at the times the test named.</summary>
+    public LeaderState Build()
     {
-        Workers = _workers,
-        Suspects = _suspects,
-        Jobs = _jobs,
-        Assignments = _assignments,
-        MissingAssignmentSince = _missing,
-        Epoch = Epoch,
-        Now = Now,
-    });
+        var state = new LeaderState(NullLogger.Instance);
+        foreach (var item in _items.Values.OrderBy(i => i.Key, StringComparer.Ordinal))
+        {
+            var (firstSeen, lastChanged) = _seen.GetValueOrDefault(item.Key, (Now, Now));
+            state.Apply(new StoreChange(ChangeKind.Put, item.Key, item, item.ModRevision), firstSeen);
+            if (lastChanged != firstSeen)
+            {
+                state.Apply(new StoreChange(ChangeKind.Put, item.Key, item, item.ModRevision), lastChanged);
+            }
+        }
+
+        foreach (var (jobId, since) in _missing)
+        {
+            state.MissingSince[jobId] = since;
+        }
+
+        return state;
+    }
+
+    public Plan Plan() => new Planner(Options).PlanPass(Build(), Epoch, Now);
+
+    private StoreItem Put(string key, byte[] value, long owner = 0, long version = 1, long createRevision = 0)
+    {
+        var revision = ++_revision;
+        var item = new StoreItem(key, value, createRevision == 0 ? revision : createRevision, revision, version, owner);
+        _items[key] = item;
+        return item;
+    }
+
+    private static AssignmentInfo ToInfo(StoreItem item)
+    {
+        var record = ContractJson.Deserialize<AssignmentRecord>(item.Value.Span);
+        var worker = StoreKeys.Name(StoreKeys.Parent(item.Key)!);
+        return new AssignmentInfo(item.Key, worker, record.JobId, record.Attempt, record, item.Version, item.ModRevision, T0, T0, null);
+    }
 
     /// <summary>Every operation of the plan, in order.</summary>
     public static IReadOnlyList<Operation> Operations(Plan plan)

@@ -58,6 +58,56 @@ public sealed class PlannerLifecycleTests
     }
 
     [Fact]
+    public void An_attempt_lost_through_no_fault_of_the_job_is_placed_again_at_once_and_costs_no_attempt()
+    {
+        var worker = _f.Worker("w1");
+        var spec = new JobSpec { Executor = "sleep", MaxAttempts = 1 };
+        var (lostWithWorker, _) = _f.Running(worker, spec);
+        var (reportedLost, _) = _f.Running(_f.Worker("w2"), spec, AttemptState.Lost, edit: r => r with { Error = "fenced" });
+        _f.RemoveWorker("w1");
+
+        var plan = _f.Plan();
+
+        foreach (var job in new[] { lostWithWorker, reportedLost })
+        {
+            var written = JobWritten(plan, job.Record.Id);
+            Assert.Equal((JobState.Pending, 2, 1, (DateTimeOffset?)null), (written.State, written.Attempt, written.Interruptions, written.NotBefore));
+        }
+    }
+
+    [Fact]
+    public void The_jobs_own_failures_count_against_its_attempts_whatever_it_lost_before()
+    {
+        var worker = _f.Worker("w1");
+        var spec = new JobSpec { Executor = "sleep", MaxAttempts = 2 };
+        // Attempt 3, one of the earlier two lost with its worker: the job has used two of its own (this one included).
+        var (job, _) = _f.Running(worker, spec, AttemptState.Failed, attempt: 3, edit: r => r with { ExitCode = 1 });
+        _f.Replace(job, job.Record with { Interruptions = 1 });
+        var (again, _) = _f.Running(worker, new JobSpec { Executor = "sleep", MaxAttempts = 3 }, AttemptState.Failed, attempt: 3, edit: r => r with { ExitCode = 1 });
+        _f.Replace(again, again.Record with { Interruptions = 1 });
+
+        var plan = _f.Plan();
+
+        Assert.Equal(JobState.Failed, JobWritten(plan, job.Record.Id).State);
+        var retried = JobWritten(plan, again.Record.Id);
+        Assert.Equal((JobState.Pending, 4, 1), (retried.State, retried.Attempt, retried.Interruptions));
+        Assert.Equal(T0 + _f.Options.BackoffBefore(3), retried.NotBefore); // backoff by the job's own failures
+    }
+
+    [Fact]
+    public void Losses_past_the_interruption_cap_count_as_the_jobs_own()
+    {
+        _f.Options.MaxInterruptions = 2;
+        var worker = _f.Worker("w1");
+        var (job, _) = _f.Running(worker, new JobSpec { Executor = "sleep", MaxAttempts = 1 }, AttemptState.Lost, attempt: 3);
+        _f.Replace(job, job.Record with { Interruptions = 2 });
+
+        var written = JobWritten(_f.Plan(), job.Record.Id);
+
+        Assert.Equal((JobState.Failed, 2), (written.State, written.Interruptions));
+    }
+
+    [Fact]
     public void An_attempt_made_to_an_earlier_session_of_the_worker_is_taken_back()
     {
         var worker = _f.Worker("w1", session: 7);

@@ -14,6 +14,15 @@ internal sealed record WorkerInfo(string Id, WorkerRecord Record, long Session, 
     /// <summary>Takes new work: not draining, not suspect, and speaks a protocol this director serves.</summary>
     public bool Ready => !Record.Draining && !DrainRequested && !Suspect
         && Record.ProtocolVersion is >= Contracts.Protocol.MinProtocolVersion and <= Contracts.Protocol.Version;
+
+    /// <summary>Slots held by its unfinished attempts, as the leader last judged them.</summary>
+    public int Used { get; set; }
+
+    /// <summary>Slots promised by placements of the pass in progress (not yet committed).</summary>
+    public int Reserved { get; set; }
+
+    /// <summary>Slots it could take now.</summary>
+    public int Free => Record.Slots - Used - Reserved;
 }
 
 /// <summary>A job record with the store metadata the scheduler needs.</summary>
@@ -21,7 +30,7 @@ internal sealed record WorkerInfo(string Id, WorkerRecord Record, long Session, 
 /// <param name="Record">The parsed record.</param>
 /// <param name="Version">Version for conditional writes.</param>
 /// <param name="CreateRevision">Submission order.</param>
-/// <param name="Bytes">Serialized size, to bound transactions.</param>
+/// <param name="Bytes">Serialized size.</param>
 internal sealed record JobInfo(string Key, JobRecord Record, long Version, long CreateRevision, int Bytes);
 
 /// <summary>An assignment with what the leader observed about it on its own clock.</summary>
@@ -31,34 +40,15 @@ internal sealed record JobInfo(string Key, JobRecord Record, long Version, long 
 /// <param name="Attempt">Attempt (from the key).</param>
 /// <param name="Record">The parsed record, or null when it cannot be read.</param>
 /// <param name="Version">Version for conditional writes.</param>
+/// <param name="ModRevision">The revision of the change this reflects.</param>
 /// <param name="FirstSeen">When this leader first saw it.</param>
 /// <param name="LastChanged">When this leader last saw it change (a report or heartbeat).</param>
 /// <param name="RunningSince">When this leader first saw it Running.</param>
 internal sealed record AssignmentInfo(
-    string Key, string WorkerId, string JobId, int Attempt, AssignmentRecord? Record, long Version,
-    DateTimeOffset FirstSeen, DateTimeOffset LastChanged, DateTimeOffset? RunningSince);
-
-/// <summary>Everything one reconciliation pass looks at, read from the leader's caches at one moment.</summary>
-internal sealed class SchedulerSnapshot
+    string Key, string WorkerId, string JobId, int Attempt, AssignmentRecord? Record, long Version, long ModRevision,
+    DateTimeOffset FirstSeen, DateTimeOffset LastChanged, DateTimeOffset? RunningSince)
 {
-    /// <summary>Live workers by id.</summary>
-    public required IReadOnlyDictionary<string, WorkerInfo> Workers { get; init; }
-
-    /// <summary>Workers with a suspect record (live or not).</summary>
-    public required IReadOnlySet<string> Suspects { get; init; }
-
-    /// <summary>Every readable job by id.</summary>
-    public required IReadOnlyDictionary<string, JobInfo> Jobs { get; init; }
-
-    /// <summary>Every assignment.</summary>
-    public required IReadOnlyList<AssignmentInfo> Assignments { get; init; }
-
-    /// <summary>For jobs recorded as Assigned whose assignment does not exist: when this leader first noticed.</summary>
-    public required IReadOnlyDictionary<string, DateTimeOffset> MissingAssignmentSince { get; init; }
-
-    /// <summary>The leader's epoch.</summary>
-    public required long Epoch { get; init; }
-
-    /// <summary>The leader's clock at the snapshot.</summary>
-    public required DateTimeOffset Now { get; init; }
+    /// <summary>Slots this attempt holds on its worker, as the last pass that judged it decided (0 once it is
+    /// finished, taken back or withdrawn).</summary>
+    public int Holds { get; set; }
 }

@@ -1,0 +1,76 @@
+using ControlPlane.Contracts;
+using ControlPlane.Coordination;
+using ControlPlane.Coordination.Caching;
+using Microsoft.Extensions.Logging;
+
+namespace ControlPlane.Director.Scheduling;
+
+/// <summary>The watch-fed caches of the five trees a leader schedules from, by name, each keeping a lossless change
+/// log for the <see cref="LeaderState"/>.</summary>
+internal sealed class LeaderCaches : IAsyncDisposable
+{
+    public LeaderCaches(ICoordinationStore store, ILogger<WatchCache> logger, TimeProvider time)
+    {
+        Workers = Follow(StoreLayout.Workers);
+        Drains = Follow(StoreLayout.Drains);
+        Suspects = Follow(StoreLayout.Suspects);
+        Assignments = Follow(StoreLayout.Assignments);
+        Jobs = Follow(StoreLayout.Jobs);
+        All = [Workers, Drains, Suspects, Assignments, Jobs];
+
+        WatchCache Follow(string prefix)
+        {
+            var cache = new WatchCache(store, prefix, logger, time);
+            cache.EnableChangeLog();
+            return cache;
+        }
+    }
+
+    public WatchCache Workers { get; }
+
+    public WatchCache Drains { get; }
+
+    public WatchCache Suspects { get; }
+
+    public WatchCache Assignments { get; }
+
+    public WatchCache Jobs { get; }
+
+    /// <summary>Every cache, workers and markers first (the order their changes are applied in).</summary>
+    public IReadOnlyList<WatchCache> All { get; }
+
+    /// <summary>Starts every cache; returns once each has its initial listing.</summary>
+    public Task StartAsync(CancellationToken cancellationToken) => Task.WhenAll(All.Select(c => c.StartAsync(cancellationToken)));
+
+    /// <summary>The caches that show what <paramref name="writes"/> wrote (jobs and assignments, and suspects when a
+    /// marker was written).</summary>
+    public IEnumerable<WatchCache> Written(IEnumerable<PlannedWrite> writes)
+    {
+        var suspects = false;
+        var others = false;
+        foreach (var write in writes)
+        {
+            suspects |= write.Kind == WriteKind.Suspect;
+            others |= write.Kind != WriteKind.Suspect;
+        }
+
+        if (others)
+        {
+            yield return Assignments;
+            yield return Jobs;
+        }
+
+        if (suspects)
+        {
+            yield return Suspects;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var cache in All)
+        {
+            await cache.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+}

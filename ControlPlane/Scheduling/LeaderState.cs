@@ -1,0 +1,529 @@
+using System.Text.Json;
+using ControlPlane.Contracts;
+using ControlPlane.Contracts.Jobs;
+using ControlPlane.Contracts.Workers;
+using ControlPlane.Coordination;
+using Microsoft.Extensions.Logging;
+
+namespace ControlPlane.Director.Scheduling;
+
+/// <summary>
+/// The leader's picture of the store for one term, kept up to date change by change from the watch deltas (never
+/// rebuilt per pass) and indexed for what a pass asks: jobs by id and state, assignments by key, job and worker,
+/// FIFO groups with their head and whether one of them is out, the queue of jobs whose turn has come
+/// (<see cref="JobQueue"/>), ready workers with room (<see cref="WorkerIndex"/>) and one heap of deadlines
+/// (<see cref="Deadlines"/>). Applying a change costs O(log n) and marks what it may affect as dirty; a pass judges
+/// only dirty and due items (<see cref="Planner"/>).
+/// </summary>
+/// <remarks>
+/// Records are parsed once per change; a record that cannot be read is quarantined (logged once, left in place, never
+/// a crash). What the leader observes on its own clock (when it first saw an assignment, when it last changed, when it
+/// started running, since when a job's assignment is missing) lives here too: start timeouts, job timeouts and
+/// suspicion are measured from it, so clock skew between machines never enters. Not thread-safe: one pass loop owns it.
+/// </remarks>
+internal sealed class LeaderState
+{
+    private readonly ILogger _logger;
+    private readonly HashSet<string> _quarantined = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Dictionary<string, AssignmentInfo>> _byWorker = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<AssignmentInfo>> _byJob = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _used = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Group> _groups = new(StringComparer.Ordinal);
+    private readonly int[] _byState = new int[Enum.GetValues<JobState>().Length];
+
+    public LeaderState(ILogger logger) => _logger = logger;
+
+    /// <summary>Live, readable worker registrations by id.</summary>
+    public Dictionary<string, WorkerInfo> Workers { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Workers with a drain record.</summary>
+    public HashSet<string> Drains { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Workers with a suspect record (live or not).</summary>
+    public HashSet<string> Suspects { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Readable jobs by id.</summary>
+    public Dictionary<string, JobInfo> Jobs { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Assignments by key (unreadable ones included, with a null record).</summary>
+    public Dictionary<string, AssignmentInfo> Assignments { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>For jobs recorded as Assigned or Running whose assignment does not exist: when this leader first noticed.</summary>
+    public Dictionary<string, DateTimeOffset> MissingSince { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Jobs whose turn has come.</summary>
+    public JobQueue Queue { get; } = new();
+
+    /// <summary>Ready workers with room.</summary>
+    public WorkerIndex Index { get; } = new();
+
+    /// <summary>Every time-based decision.</summary>
+    public Deadlines Deadlines { get; } = new();
+
+    /// <summary>Jobs to judge in the next pass (changed, or their group changed, or a write on them failed).</summary>
+    public HashSet<string> DirtyJobs { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Assignments to judge in the next pass.</summary>
+    public HashSet<string> DirtyAssignments { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Workers whose suspicion to judge in the next pass.</summary>
+    public HashSet<string> DirtyWorkers { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Changes applied since the term started.</summary>
+    public long ChangesApplied { get; private set; }
+
+    /// <summary>Jobs in <paramref name="state"/>.</summary>
+    public int Count(JobState state) => _byState[(int)state];
+
+    /// <summary>The assignments of <paramref name="jobId"/> (usually one; a stale one may linger until withdrawn).</summary>
+    public IReadOnlyList<AssignmentInfo> AssignmentsOf(string jobId) => _byJob.TryGetValue(jobId, out var list) ? list : [];
+
+    /// <summary>The assignments under <paramref name="workerId"/>.</summary>
+    public IEnumerable<AssignmentInfo> AssignmentsOn(string workerId) =>
+        _byWorker.TryGetValue(workerId, out var map) ? map.Values : [];
+
+    /// <summary>The FIFO group's oldest unfinished job and whether one of the group is out on a worker.</summary>
+    public (JobInfo? Head, bool Busy) GroupOf(string group) =>
+        _groups.TryGetValue(group, out var g) ? (g.Unfinished.Min, g.Busy > 0) : (null, false);
+
+    /// <summary>Applies one change of the trees the leader follows; <paramref name="now"/> is the leader's clock.</summary>
+    public void Apply(StoreChange change, DateTimeOffset now)
+    {
+        ChangesApplied++;
+        var parent = StoreKeys.Parent(change.Key);
+        var grandparent = parent is null ? null : StoreKeys.Parent(parent);
+        var name = StoreKeys.Name(change.Key);
+        var item = change.Kind == ChangeKind.Put ? change.Item : null;
+        if (parent == StoreLayout.Workers)
+        {
+            ApplyWorker(name, item);
+        }
+        else if (parent == StoreLayout.Drains)
+        {
+            ApplyMarker(Drains, name, item);
+        }
+        else if (parent == StoreLayout.Suspects)
+        {
+            ApplyMarker(Suspects, name, item);
+            DirtyWorkers.Add(name);
+        }
+        else if (grandparent == StoreLayout.Jobs)
+        {
+            ApplyJob(change.Key, name, item);
+        }
+        else if (grandparent == StoreLayout.Assignments)
+        {
+            ApplyAssignment(change.Key, StoreKeys.Name(parent!), name, item, now);
+        }
+        else if (item is not null && !change.Key.StartsWith(StoreLayout.Assignments + "/", StringComparison.Ordinal))
+        {
+            // Keys at other depths under the followed trees are not ours to judge; an assignment at the wrong depth
+            // is quarantined below like any misnamed one.
+            return;
+        }
+        else if (item is not null)
+        {
+            Quarantine(change.Key, "it is not named assignments/<worker>/<job>.<attempt>");
+        }
+    }
+
+    /// <summary>Sets the slots <paramref name="assignment"/> holds, keeping its worker's load and index in step.</summary>
+    public void SetHolds(AssignmentInfo assignment, int slots)
+    {
+        var delta = slots - assignment.Holds;
+        if (delta == 0)
+        {
+            return;
+        }
+
+        assignment.Holds = slots;
+        _used[assignment.WorkerId] = _used.GetValueOrDefault(assignment.WorkerId) + delta;
+        if (Workers.TryGetValue(assignment.WorkerId, out var worker))
+        {
+            Index.Remove(worker);
+            worker.Used += delta;
+            Index.Add(worker);
+        }
+    }
+
+    /// <summary>Marks what a write touches for judging again (its commit failed or its outcome is unknown).</summary>
+    public void Redo(PlannedWrite write)
+    {
+        foreach (var key in write.Operations.Select(o => o.Key).Concat(write.Conditions.Select(c => c.Key)))
+        {
+            MarkKey(key);
+        }
+
+        if (write.JobId is { } jobId)
+        {
+            DirtyJobs.Add(jobId);
+        }
+    }
+
+    /// <summary>Marks an item whose deadline came.</summary>
+    public void MarkDue(Item item)
+    {
+        switch (item.Kind)
+        {
+            case ItemKind.Job:
+                DirtyJobs.Add(item.Id);
+                break;
+            case ItemKind.Assignment:
+                DirtyAssignments.Add(item.Id);
+                break;
+            case ItemKind.Worker:
+                DirtyWorkers.Add(item.Id);
+                break;
+        }
+    }
+
+    /// <summary>Takes over what <paramref name="earlier"/> observed on this leader's clock (a self-check rebuild
+    /// must not restart start timeouts or heartbeat windows).</summary>
+    public void CarryObservations(LeaderState earlier)
+    {
+        foreach (var mine in Assignments.Values.ToList())
+        {
+            if (earlier.Assignments.TryGetValue(mine.Key, out var seen))
+            {
+                var observed = ReplaceObservation(mine, seen);
+                observed.Holds = mine.Holds;
+                Unlink(mine);
+                Assignments[mine.Key] = observed;
+                Link(observed);
+            }
+        }
+
+        foreach (var (jobId, since) in earlier.MissingSince)
+        {
+            MissingSince[jobId] = since;
+        }
+    }
+
+    /// <summary>A summary of the recorded state (not of judgements), equal for two states fed the same store content.</summary>
+    public IEnumerable<string> Fingerprint()
+    {
+        foreach (var (id, job) in Jobs.OrderBy(j => j.Key, StringComparer.Ordinal))
+        {
+            yield return $"job {id} v{job.Version} {job.Record.State}";
+        }
+
+        foreach (var (key, a) in Assignments.OrderBy(a => a.Key, StringComparer.Ordinal))
+        {
+            yield return $"assignment {key} r{a.ModRevision}";
+        }
+
+        foreach (var (id, w) in Workers.OrderBy(w => w.Key, StringComparer.Ordinal))
+        {
+            yield return $"worker {id} s{w.Session} ready={w.Ready}";
+        }
+
+        foreach (var (name, g) in _groups.OrderBy(g => g.Key, StringComparer.Ordinal))
+        {
+            yield return $"group {name} head={g.Unfinished.Min?.Record.Id} unfinished={g.Unfinished.Count} busy={g.Busy}";
+        }
+
+        yield return $"drains {string.Join(',', Drains.Order(StringComparer.Ordinal))}";
+        yield return $"suspects {string.Join(',', Suspects.Order(StringComparer.Ordinal))}";
+        yield return $"states {string.Join(',', _byState)}";
+    }
+
+    private static AssignmentInfo ReplaceObservation(AssignmentInfo mine, AssignmentInfo seen) =>
+        mine with
+        {
+            FirstSeen = seen.FirstSeen,
+            LastChanged = seen.ModRevision == mine.ModRevision ? seen.LastChanged : mine.LastChanged,
+            RunningSince = seen.RunningSince ?? mine.RunningSince,
+        };
+
+    private void MarkKey(string key)
+    {
+        var parent = StoreKeys.Parent(key);
+        var grandparent = parent is null ? null : StoreKeys.Parent(parent);
+        if (grandparent == StoreLayout.Jobs)
+        {
+            DirtyJobs.Add(StoreKeys.Name(key));
+        }
+        else if (grandparent == StoreLayout.Assignments)
+        {
+            DirtyAssignments.Add(key);
+            DirtyWorkers.Add(StoreKeys.Name(parent!));
+            if (StoreLayout.TryParseAssignmentName(StoreKeys.Name(key), out var jobId, out _))
+            {
+                DirtyJobs.Add(jobId);
+            }
+        }
+        else if (parent == StoreLayout.Suspects)
+        {
+            DirtyWorkers.Add(StoreKeys.Name(key));
+        }
+    }
+
+    private void ApplyWorker(string id, StoreItem? item)
+    {
+        WorkerInfo? next = null;
+        if (item is { IsEphemeral: true } && TryParse<WorkerRecord>(item) is { } record)
+        {
+            next = new WorkerInfo(id, record, item.Owner, Drains.Contains(id), Suspects.Contains(id)) { Used = _used.GetValueOrDefault(id) };
+        }
+
+        Workers.TryGetValue(id, out var previous);
+        if (previous is not null)
+        {
+            Index.Remove(previous);
+            Workers.Remove(id);
+        }
+
+        if (next is not null)
+        {
+            Workers[id] = next;
+            Index.Add(next);
+        }
+
+        DirtyWorkers.Add(id);
+        if (previous?.Session != next?.Session)
+        {
+            // Gone, back, or a new incarnation: its attempts are judged again (taken back when they are not its own).
+            foreach (var assignment in AssignmentsOn(id))
+            {
+                DirtyAssignments.Add(assignment.Key);
+            }
+        }
+    }
+
+    private void ApplyMarker(HashSet<string> markers, string workerId, StoreItem? item)
+    {
+        var changed = item is null ? markers.Remove(workerId) : markers.Add(workerId);
+        if (changed && Workers.TryGetValue(workerId, out var worker))
+        {
+            Index.Remove(worker);
+            var next = worker with { DrainRequested = Drains.Contains(workerId), Suspect = Suspects.Contains(workerId) };
+            next.Used = worker.Used;
+            Workers[workerId] = next;
+            Index.Add(next);
+        }
+    }
+
+    private void ApplyJob(string key, string id, StoreItem? item)
+    {
+        JobInfo? next = null;
+        if (item is not null && TryParse<JobRecord>(item) is { } record)
+        {
+            if (!JobIds.IsValid(record.Id) || StoreLayout.Job(record.Id) != key)
+            {
+                Quarantine(key, "its id does not match its key");
+            }
+            else
+            {
+                next = new JobInfo(key, record, item.Version, item.CreateRevision, item.Value.Length);
+            }
+        }
+
+        Jobs.TryGetValue(id, out var previous);
+        if (previous is not null && previous.Key != key)
+        {
+            return; // A key whose name is another job's id: quarantined above, never this job.
+        }
+
+        if (previous is not null)
+        {
+            _byState[(int)previous.Record.State]--;
+            Jobs.Remove(id);
+        }
+
+        if (next is not null)
+        {
+            _byState[(int)next.Record.State]++;
+            Jobs[id] = next;
+        }
+        else
+        {
+            Queue.Remove(id);
+            MissingSince.Remove(id);
+        }
+
+        UpdateGroups(previous, next);
+        DirtyJobs.Add(id);
+    }
+
+    private void UpdateGroups(JobInfo? previous, JobInfo? next)
+    {
+        var before = previous?.Record.Spec.Group;
+        var after = next?.Record.Spec.Group;
+        if (before is null && after is null)
+        {
+            return;
+        }
+
+        var heads = new List<string>(4);
+        if (before is not null && _groups.TryGetValue(before, out var old))
+        {
+            heads.AddRange(old.HeadId);
+            old.Leave(previous!);
+            heads.AddRange(old.HeadId);
+            if (old.Unfinished.Count == 0 && old.Busy == 0)
+            {
+                _groups.Remove(before);
+            }
+        }
+
+        if (after is not null)
+        {
+            if (!_groups.TryGetValue(after, out var group))
+            {
+                group = new Group();
+                _groups[after] = group;
+            }
+
+            heads.AddRange(group.HeadId);
+            group.Join(next!);
+            heads.AddRange(group.HeadId);
+        }
+
+        // The head, or whether the group is out, may have changed: the heads before and after are judged again.
+        foreach (var head in heads)
+        {
+            DirtyJobs.Add(head);
+        }
+    }
+
+    private void ApplyAssignment(string key, string workerId, string name, StoreItem? item, DateTimeOffset now)
+    {
+        if (!StoreLayout.TryParseAssignmentName(name, out var jobId, out var attempt))
+        {
+            if (item is not null)
+            {
+                Quarantine(key, "it is not named assignments/<worker>/<job>.<attempt>");
+            }
+
+            return;
+        }
+
+        Assignments.TryGetValue(key, out var previous);
+        var held = previous?.Holds ?? 0;
+        if (previous is not null)
+        {
+            SetHolds(previous, 0);
+            Unlink(previous);
+        }
+
+        if (item is not null)
+        {
+            var record = TryParse<AssignmentRecord>(item);
+            if (record is not null && (record.JobId != jobId || record.Attempt != attempt))
+            {
+                Quarantine(key, "its job or attempt does not match its key");
+                record = null;
+            }
+
+            var running = previous?.RunningSince ?? (record?.State == AttemptState.Running ? now : null);
+            var next = new AssignmentInfo(key, workerId, jobId, attempt, record, item.Version, item.ModRevision, previous?.FirstSeen ?? now, now, running);
+            Assignments[key] = next;
+            Link(next);
+
+            // Until judged again it holds what it held: a report does not free its slots before the pass folds it.
+            SetHolds(next, held);
+        }
+
+        DirtyAssignments.Add(key);
+        DirtyJobs.Add(jobId);
+        DirtyWorkers.Add(workerId);
+    }
+
+    private void Link(AssignmentInfo assignment)
+    {
+        if (!_byWorker.TryGetValue(assignment.WorkerId, out var onWorker))
+        {
+            onWorker = new Dictionary<string, AssignmentInfo>(StringComparer.Ordinal);
+            _byWorker[assignment.WorkerId] = onWorker;
+        }
+
+        onWorker[assignment.Key] = assignment;
+        if (!_byJob.TryGetValue(assignment.JobId, out var ofJob))
+        {
+            ofJob = new List<AssignmentInfo>(1);
+            _byJob[assignment.JobId] = ofJob;
+        }
+
+        ofJob.Add(assignment);
+    }
+
+    private void Unlink(AssignmentInfo assignment)
+    {
+        Assignments.Remove(assignment.Key);
+        if (_byWorker.TryGetValue(assignment.WorkerId, out var onWorker) && onWorker.Remove(assignment.Key) && onWorker.Count == 0)
+        {
+            _byWorker.Remove(assignment.WorkerId);
+            if (_used.GetValueOrDefault(assignment.WorkerId) == 0)
+            {
+                _used.Remove(assignment.WorkerId);
+            }
+        }
+
+        if (_byJob.TryGetValue(assignment.JobId, out var ofJob))
+        {
+            ofJob.RemoveAll(a => a.Key == assignment.Key);
+            if (ofJob.Count == 0)
+            {
+                _byJob.Remove(assignment.JobId);
+            }
+        }
+    }
+
+    private T? TryParse<T>(StoreItem item)
+        where T : class
+    {
+        try
+        {
+            return ContractJson.Deserialize<T>(item.Value.Span);
+        }
+        catch (JsonException e)
+        {
+            Quarantine(item.Key, e.Message);
+            return null;
+        }
+    }
+
+    private void Quarantine(string key, string reason)
+    {
+        if (_quarantined.Add(key))
+        {
+            SchedulerLog.RecordQuarantined(_logger, key, reason);
+        }
+    }
+
+    /// <summary>A FIFO group: its unfinished jobs in submission order, and how many are out on workers.</summary>
+    private sealed class Group
+    {
+        public SortedSet<JobInfo> Unfinished { get; } = new(BySubmission.Instance);
+
+        public int Busy { get; set; }
+
+        public IEnumerable<string> HeadId => Unfinished.Count == 0 ? [] : [Unfinished.Min!.Record.Id];
+
+        public void Join(JobInfo job)
+        {
+            if (!job.Record.State.IsTerminal())
+            {
+                Unfinished.Add(job);
+            }
+
+            Busy += job.Record.State is JobState.Assigned or JobState.Running ? 1 : 0;
+        }
+
+        public void Leave(JobInfo job)
+        {
+            Unfinished.Remove(job);
+            Busy -= job.Record.State is JobState.Assigned or JobState.Running ? 1 : 0;
+        }
+    }
+
+    private sealed class BySubmission : IComparer<JobInfo>
+    {
+        public static readonly BySubmission Instance = new();
+
+        public int Compare(JobInfo? x, JobInfo? y) =>
+            ReferenceEquals(x, y) ? 0
+            : x!.CreateRevision != y!.CreateRevision ? x.CreateRevision.CompareTo(y.CreateRevision)
+            : string.CompareOrdinal(x.Record.Id, y.Record.Id);
+    }
+}

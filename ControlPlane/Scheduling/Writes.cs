@@ -1,0 +1,69 @@
+using ControlPlane.Contracts;
+using ControlPlane.Contracts.Jobs;
+using ControlPlane.Contracts.Workers;
+using ControlPlane.Coordination;
+
+namespace ControlPlane.Director.Scheduling;
+
+/// <summary>
+/// Every write the leader plans, as data: which records change and which conditions must still hold. Each write is
+/// conditioned on exactly what its pass assumed (versions read, absences relied on), so a stale view costs a refused
+/// transaction and a replan, never a second running attempt (docs/protocol.md).
+/// </summary>
+internal static class Writes
+{
+    /// <summary>Pending → Assigned, and the assignment created, together.</summary>
+    public static PlannedWrite Place(JobInfo job, JobRecord next, string assignmentKey, AssignmentRecord assignment, string workerId) =>
+        new(WriteKind.Place, job.Record.Id, workerId, [],
+        [
+            new Operation(OperationKind.Update, job.Key, ContractJson.Serialize(next), job.Version),
+            new Operation(OperationKind.Create, assignmentKey, ContractJson.Serialize(assignment)),
+        ]);
+
+    /// <summary>The job's next record and its assignment's deletion, together (finish, take back, cancel before start).</summary>
+    public static PlannedWrite JobAndAssignment(WriteKind kind, JobInfo job, JobRecord next, AssignmentInfo assignment, string detail) =>
+        new(kind, job.Record.Id, detail, [],
+        [
+            new Operation(OperationKind.Update, job.Key, ContractJson.Serialize(next), job.Version),
+            new Operation(OperationKind.Delete, assignment.Key, ReadOnlyMemory<byte>.Empty, assignment.Version),
+        ]);
+
+    /// <summary>The job's next record alone; when <paramref name="requireAbsent"/> is given, only while that key
+    /// (the assignment the pass found missing) really is absent.</summary>
+    public static PlannedWrite Job(WriteKind kind, JobInfo job, JobRecord next, string detail, string? requireAbsent) =>
+        new(kind, job.Record.Id, detail,
+            requireAbsent is null ? [] : [new Condition(ConditionKind.Absent, requireAbsent)],
+            [new Operation(OperationKind.Update, job.Key, ContractJson.Serialize(next), job.Version)]);
+
+    /// <summary>An assignment's new record (the leader only ever sets <c>cancelRequested</c>).</summary>
+    public static PlannedWrite Assignment(WriteKind kind, string jobId, AssignmentInfo assignment, AssignmentRecord next, string detail) =>
+        new(kind, jobId, detail, [], [new Operation(OperationKind.Update, assignment.Key, ContractJson.Serialize(next), assignment.Version)]);
+
+    /// <summary>
+    /// Withdraws an assignment its job no longer points at, conditioned on the job as the pass saw it (or on its
+    /// absence): a jobs view lagging behind must not withdraw an attempt the job record, newer in the store, names.
+    /// </summary>
+    public static PlannedWrite Withdraw(AssignmentInfo assignment, JobInfo? job)
+    {
+        Condition? condition = job is not null ? new Condition(ConditionKind.VersionEquals, job.Key, job.Version)
+            : JobIds.IsValid(assignment.JobId) ? new Condition(ConditionKind.Absent, StoreLayout.Job(assignment.JobId))
+            : null;
+        return new(WriteKind.Orphan, assignment.JobId, assignment.Key, condition is null ? [] : [condition],
+            [new Operation(OperationKind.Delete, assignment.Key, ReadOnlyMemory<byte>.Empty, assignment.Version)]);
+    }
+
+    /// <summary>Marks a worker suspect: it gets no new work until its attempts report again.</summary>
+    public static PlannedWrite MarkSuspect(string workerId, SuspectRecord record, string detail) =>
+        new(WriteKind.Suspect, null, detail, [], [new Operation(OperationKind.Create, StoreLayout.Suspect(workerId), ContractJson.Serialize(record))]);
+
+    /// <summary>Clears a worker's suspect marker.</summary>
+    public static PlannedWrite ClearSuspect(string workerId, string detail) =>
+        new(WriteKind.Suspect, null, detail, [], [new Operation(OperationKind.Delete, StoreLayout.Suspect(workerId), ReadOnlyMemory<byte>.Empty)]);
+
+    /// <summary>Removes a finished job past retention (the executor adds its idempotency record's removal).</summary>
+    public static PlannedWrite Remove(JobInfo job) =>
+        new(WriteKind.Remove, job.Record.Id, "retention passed", [], [new Operation(OperationKind.Delete, job.Key, ReadOnlyMemory<byte>.Empty, job.Version)])
+        {
+            IdempotencyKey = job.Record.IdempotencyKey,
+        };
+}
