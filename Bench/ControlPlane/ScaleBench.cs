@@ -29,7 +29,13 @@ internal sealed partial class ScaleBench : IScenario
         var rounds = options.Int("rounds", 5);
         var listRequests = options.Int("list-requests", 10);
         var sessionTimeout = TimeSpan.FromSeconds(options.Int("session-timeout", 10));
-        await using var cluster = await BenchCluster.StartAsync(backend, directors, 0, 1, sessionTimeout, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var jobs = options.Int("jobs", 0);
+        var workerSlots = options.Int("worker-slots", 4);
+        var churnRate = options.Int("churn-rate", 500);
+        var churnSeconds = options.Int("churn-seconds", 20);
+        // Simulated agents never start what they are given: with jobs to place, the leader must not take them back.
+        string[] directorArgs = jobs > 0 ? ["--Scheduler:StartTimeout=1.00:00:00"] : [];
+        await using var cluster = await BenchCluster.StartAsync(backend, directors, 0, 1, sessionTimeout, directorArgs, cancellationToken).ConfigureAwait(false);
         var load = BenchReport.LoadAverage();
         var leaderView = await cluster.Directors[0].Client.LeaderAsync(cancellationToken).ConfigureAwait(false) ?? throw new InvalidOperationException("no leader");
         var leader = cluster.Directors.Single(d => d.Process.Name == leaderView.DirectorId);
@@ -41,7 +47,7 @@ internal sealed partial class ScaleBench : IScenario
 
         await using var simulated = new SimulatedAgents();
         var registering = Stopwatch.GetTimestamp();
-        await simulated.RegisterAsync(cluster.Target, "sim", agents, perSession, 64, cancellationToken).ConfigureAwait(false);
+        await simulated.RegisterAsync(cluster.Target, "sim", agents, perSession, 64, cancellationToken, workerSlots, Pool).ConfigureAwait(false);
         var registerSeconds = Stopwatch.GetElapsedTime(registering).TotalSeconds;
         await cluster.WaitForWorkersAsync(agents).ConfigureAwait(false);
 
@@ -50,10 +56,46 @@ internal sealed partial class ScaleBench : IScenario
         await Task.Delay(2000, cancellationToken).ConfigureAwait(false);
         var rssRegistered = BenchReport.RssMb(leader.Process.ProcessId);
 
+        LoadFigures? loaded = null;
+        SortedDictionary<double, double>? beforeProbes = null;
+        if (jobs > 0)
+        {
+            var stores = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => RawStoreWrites.ConnectAsync(cluster.Target, cancellationToken))).ConfigureAwait(false);
+            try
+            {
+                var start = await PassBucketsAsync(leader, cancellationToken).ConfigureAwait(false);
+                var submitSeconds = await SubmitBulkAsync(stores, jobs, cancellationToken).ConfigureAwait(false);
+                var placeSeconds = await WaitForPlacementAsync(leader, Math.Max(0, jobs - (agents * workerSlots)), TimeSpan.FromMinutes(15), cancellationToken).ConfigureAwait(false);
+                var placed = await PassBucketsAsync(leader, cancellationToken).ConfigureAwait(false);
+                var churnStarted = Stopwatch.GetTimestamp();
+                var finished = await ChurnAsync(stores[0], churnRate, churnSeconds, cancellationToken).ConfigureAwait(false);
+                var churnTook = Stopwatch.GetElapsedTime(churnStarted).TotalSeconds;
+                beforeProbes = await PassBucketsAsync(leader, cancellationToken).ConfigureAwait(false);
+                var (l50, _) = PassQuantile(start, placed, 0.5);
+                var (l99, loadingPasses) = PassQuantile(start, placed, 0.99);
+                var (c50, _) = PassQuantile(placed, beforeProbes, 0.5);
+                var (c99, churnPasses) = PassQuantile(placed, beforeProbes, 0.99);
+                loaded = new LoadFigures(jobs, submitSeconds, placeSeconds, finished, churnTook, l50, l99, loadingPasses, c50, c99, churnPasses, null);
+                BenchReport.Json(new { scenario = "scale", phase = "load", jobs, submitSeconds = Math.Round(submitSeconds, 1), placeSeconds = Math.Round(placeSeconds, 1), finished, loadingPassP99Ms = l99, churnPassP99Ms = c99 });
+            }
+            finally
+            {
+                foreach (var store in stores)
+                {
+                    await store.DisposeAsync().ConfigureAwait(false);
+                }
+            }
+        }
+
         var reactions = new List<Reaction>();
         for (var round = 1; round <= rounds; round++)
         {
             reactions.Add(await ProbeAsync(cluster, leader.Client, round, cancellationToken).ConfigureAwait(false));
+        }
+
+        if (loaded is not null && beforeProbes is not null)
+        {
+            loaded = loaded with { ProbeP99 = PassQuantile(beforeProbes, await PassBucketsAsync(leader, cancellationToken).ConfigureAwait(false), 0.99).Ms };
         }
 
         var rssAfter = BenchReport.RssMb(leader.Process.ProcessId);
@@ -64,7 +106,7 @@ internal sealed partial class ScaleBench : IScenario
         var closeSeconds = Stopwatch.GetElapsedTime(closing).TotalSeconds;
 
         Report(new Figures(backend, directors, agents, sessions, load, registerSeconds, closeSeconds, bytes, leaderList, followerList,
-            rssBefore, rssRegistered, rssAfter, followerRssBefore, followerRssAfter, reactions));
+            rssBefore, rssRegistered, rssAfter, followerRssBefore, followerRssAfter, reactions, loaded));
         return reactions.All(r => r.JoinMs is not null && r.ReassignMs is not null) ? 0 : 1;
     }
 

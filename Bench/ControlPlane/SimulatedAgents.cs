@@ -20,13 +20,15 @@ internal sealed class SimulatedAgents : IAsyncDisposable
     public int Sessions => _sessions.Count;
 
     /// <summary>A worker record like an agent's, labelled <c>sim=&lt;label&gt;</c> so a job can be pinned to chosen workers.</summary>
-    public static WorkerRecord Record(string id, string label) => new()
+    public static WorkerRecord Record(string id, string label, int slots = 4, string? pool = null) => new()
     {
         Id = id,
         Host = "bench-sim",
         ProcessId = Environment.ProcessId,
-        Labels = new Dictionary<string, string>(StringComparer.Ordinal) { ["sim"] = label },
-        Slots = 4,
+        Labels = pool is null
+            ? new Dictionary<string, string>(StringComparer.Ordinal) { ["sim"] = label }
+            : new Dictionary<string, string>(StringComparer.Ordinal) { ["sim"] = label, ["pool"] = pool },
+        Slots = slots,
         Version = "bench",
         ProtocolVersion = Protocol.Version,
         // No heartbeat feature: a simulated agent never reports, and must not be marked suspect for it.
@@ -37,8 +39,10 @@ internal sealed class SimulatedAgents : IAsyncDisposable
     };
 
     /// <summary>Registers <paramref name="count"/> workers <c>&lt;prefix&gt;-00001</c>…, <paramref name="perSession"/> per session,
-    /// opening <paramref name="parallelism"/> sessions at a time.</summary>
-    public async Task RegisterAsync(StoreTarget target, string prefix, int count, int perSession, int parallelism, CancellationToken cancellationToken)
+    /// opening <paramref name="parallelism"/> sessions at a time; each has <paramref name="slots"/> slots and, when
+    /// given, the label <c>pool=</c><paramref name="pool"/>.</summary>
+    public async Task RegisterAsync(
+        StoreTarget target, string prefix, int count, int perSession, int parallelism, CancellationToken cancellationToken, int slots = 4, string? pool = null)
     {
         var sessions = (count + perSession - 1) / perSession;
         await Parallel.ForAsync(0, sessions, new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken }, async (s, ct) =>
@@ -47,20 +51,24 @@ internal sealed class SimulatedAgents : IAsyncDisposable
             _sessions.Add(store);
             for (var i = s * perSession; i < Math.Min(count, (s + 1) * perSession); i++)
             {
-                await RegisterAsync(store, $"{prefix}-{i + 1:00000}", $"{prefix}-{i + 1:00000}", ct).ConfigureAwait(false);
+                var id = $"{prefix}-{i + 1:00000}";
+                await RegisterAsync(store, Record(id, id, slots, pool), ct).ConfigureAwait(false);
             }
         }).ConfigureAwait(false);
     }
 
     /// <summary>Creates the ephemeral registration of <paramref name="id"/> (label <c>sim=</c><paramref name="label"/>) on
     /// <paramref name="store"/>'s session.</summary>
-    public static async Task RegisterAsync(ICoordinationStore store, string id, string label, CancellationToken cancellationToken)
+    public static Task RegisterAsync(ICoordinationStore store, string id, string label, CancellationToken cancellationToken) =>
+        RegisterAsync(store, Record(id, label), cancellationToken);
+
+    private static async Task RegisterAsync(ICoordinationStore store, WorkerRecord record, CancellationToken cancellationToken)
     {
-        var result = await store.CommitAsync(new Transaction().Create(StoreLayout.Worker(id), ContractJson.Serialize(Record(id, label)), ephemeral: true), cancellationToken)
+        var result = await store.CommitAsync(new Transaction().Create(StoreLayout.Worker(record.Id), ContractJson.Serialize(record), ephemeral: true), cancellationToken)
             .ConfigureAwait(false);
         if (!result.Succeeded)
         {
-            throw new InvalidOperationException($"workers/{id} exists already.");
+            throw new InvalidOperationException($"workers/{record.Id} exists already.");
         }
     }
 
