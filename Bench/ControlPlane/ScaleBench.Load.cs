@@ -54,16 +54,14 @@ internal sealed partial class ScaleBench
         return Stopwatch.GetElapsedTime(started).TotalSeconds;
     }
 
-    /// <summary>Waits (bounded) until the leader reports <paramref name="pending"/> or fewer Pending jobs and has
-    /// assigned at least <paramref name="assigned"/>; returns the seconds it took.</summary>
-    private static async Task<double> WaitForPlacementAsync(DirectorProcess leader, int pending, TimeSpan bound, CancellationToken cancellationToken)
+    /// <summary>Waits (bounded) until the leader has committed <paramref name="placements"/> placements since
+    /// <paramref name="before"/>; returns the seconds it took.</summary>
+    private static async Task<double> WaitForPlacementAsync(DirectorProcess leader, double before, int placements, TimeSpan bound, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
         while (Stopwatch.GetElapsedTime(started) < bound)
         {
-            var metrics = await DirectorMetricsScrape.ScrapeAsync(leader, null, cancellationToken).ConfigureAwait(false);
-            if (metrics.TryGetValue("controlplane_jobs_pending", out var now) && now <= pending
-                && metrics.GetValueOrDefault("controlplane_scheduler_passes_total") > 0)
+            if (await PlacementsAsync(leader, cancellationToken).ConfigureAwait(false) - before >= placements)
             {
                 return Stopwatch.GetElapsedTime(started).TotalSeconds;
             }
@@ -73,6 +71,10 @@ internal sealed partial class ScaleBench
 
         throw new TimeoutException($"The leader did not place the jobs within {bound}.");
     }
+
+    /// <summary>Placements the leader has committed since it started.</summary>
+    private static async Task<double> PlacementsAsync(DirectorProcess leader, CancellationToken cancellationToken) =>
+        (await DirectorMetricsScrape.ScrapeAsync(leader, "kind=\"place\"", cancellationToken).ConfigureAwait(false)).GetValueOrDefault("controlplane_scheduler_writes_total");
 
     /// <summary>
     /// For <paramref name="seconds"/>, finishes about <paramref name="perSecond"/> attempts a second, as their agents

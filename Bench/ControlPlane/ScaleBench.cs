@@ -64,8 +64,10 @@ internal sealed partial class ScaleBench : IScenario
             try
             {
                 var start = await PassBucketsAsync(leader, cancellationToken).ConfigureAwait(false);
+                var placedBefore = await PlacementsAsync(leader, cancellationToken).ConfigureAwait(false);
                 var submitSeconds = await SubmitBulkAsync(stores, jobs, cancellationToken).ConfigureAwait(false);
-                var placeSeconds = await WaitForPlacementAsync(leader, Math.Max(0, jobs - (agents * workerSlots)), TimeSpan.FromMinutes(15), cancellationToken).ConfigureAwait(false);
+                var placeSeconds = await WaitForPlacementAsync(
+                    leader, placedBefore, Math.Min(jobs, agents * workerSlots), TimeSpan.FromMinutes(15), cancellationToken).ConfigureAwait(false);
                 var placed = await PassBucketsAsync(leader, cancellationToken).ConfigureAwait(false);
                 var churnStarted = Stopwatch.GetTimestamp();
                 var finished = await ChurnAsync(stores[0], churnRate, churnSeconds, cancellationToken).ConfigureAwait(false);

@@ -11,6 +11,9 @@ internal sealed class SchedulerMetrics
     /// <summary>Meter name shared with the API's instruments.</summary>
     public const string MeterName = "ControlPlane.Director";
 
+    /// <summary>Bucket bounds of pass durations, in seconds: fine around the 100 ms a loaded leader's pass must stay under.</summary>
+    private static readonly double[] PassBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
     private readonly Counter<long> _writes;
     private readonly Counter<long> _passes;
     private readonly Histogram<double> _passDuration;
@@ -26,7 +29,9 @@ internal sealed class SchedulerMetrics
         var meter = meterFactory.Create(MeterName);
         _writes = meter.CreateCounter<long>("controlplane.scheduler.writes", "{write}", "Planned writes committed by the leader, by kind.");
         _passes = meter.CreateCounter<long>("controlplane.scheduler.passes", "{pass}", "Reconciliation passes completed.");
-        _passDuration = meter.CreateHistogram<double>("controlplane.scheduler.pass.duration", "s", "Duration of one reconciliation pass, writes included.");
+        _passDuration = meter.CreateHistogram<double>(
+            "controlplane.scheduler.pass.duration", "s", "Duration of one reconciliation pass, writes included.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = PassBuckets });
         _refused = meter.CreateCounter<long>("controlplane.scheduler.batches.refused", "{batch}", "Fenced batches the store refused because a record changed underneath (replanned).");
         _selfCheckFailed = meter.CreateCounter<long>("controlplane.scheduler.selfcheck.failures", "{check}", "Self-checks that found the incremental state differing from a rebuild (repaired by adopting the rebuild).");
         _evaluated = meter.CreateHistogram<long>("controlplane.scheduler.pass.evaluated", "{item}", "Items (jobs, assignments, workers) one pass judged because they changed or fell due.");
