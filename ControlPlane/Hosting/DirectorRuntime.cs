@@ -15,6 +15,13 @@ namespace ControlPlane.Director.Hosting;
 /// scheduling loop has stalled resign (its session would otherwise keep it leader forever), then campaign again.
 /// On shutdown it resigns, so a successor takes over without waiting for the session to expire.
 /// </summary>
+/// <remarks>
+/// A campaigning director holds two store connections: the main one (the API, membership and the candidacy: the
+/// candidate key's lifetime on that session is what leadership means) and one for the scheduler's terms (its caches,
+/// reads and fenced writes). ZooKeeper answers one session's requests in order, so a new leader loading its caches on
+/// the API's session made submissions wait seconds behind tens of thousands of reads (docs/performance.md). The
+/// scheduler's connection is opened once, before campaigning, so a term starts as fast as before.
+/// </remarks>
 internal sealed partial class DirectorRuntime : BackgroundService
 {
     private readonly StoreConnection _connection;
@@ -28,6 +35,7 @@ internal sealed partial class DirectorRuntime : BackgroundService
     private readonly IHostApplicationLifetime _lifetime;
     private const int MaxLayoutAttempts = 60;
     private volatile LeaderElection? _election;
+    private volatile ICoordinationStore? _schedulerStore;
 
     public DirectorRuntime(
         StoreConnection connection, DirectorIdentity director, IOptions<DirectorOptions> directorOptions, IOptions<SchedulerOptions> scheduler, SchedulerMetrics metrics,
@@ -47,6 +55,10 @@ internal sealed partial class DirectorRuntime : BackgroundService
     /// <summary>This director's current election, if it campaigns.</summary>
     public LeaderElection? Election => _election;
 
+    /// <summary>The store connection this director's scheduling terms use (its own session), once opened; null when
+    /// it does not campaign.</summary>
+    public ICoordinationStore? SchedulerStore => _schedulerStore;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         try
@@ -64,7 +76,7 @@ internal sealed partial class DirectorRuntime : BackgroundService
 
     private async Task RunAsync(CancellationToken stoppingToken)
     {
-        var store = await WaitForStoreAsync(stoppingToken).ConfigureAwait(false);
+        var store = await WaitForStoreAsync(_connection, stoppingToken).ConfigureAwait(false);
         if (store is null)
         {
             return;
@@ -98,6 +110,31 @@ internal sealed partial class DirectorRuntime : BackgroundService
             return;
         }
 
+        // Same options as the main connection; closed (its session ended) when the runtime stops, after the
+        // election has resigned. Connected before campaigning: a director that could not schedule must not lead.
+        await using var schedulerConnection = new StoreConnection(_connection.Options, _loggerFactory, _time);
+        schedulerConnection.Start();
+        var schedulerStore = await WaitForStoreAsync(schedulerConnection, stoppingToken).ConfigureAwait(false);
+        if (schedulerStore is null)
+        {
+            return;
+        }
+
+        _schedulerStore = schedulerStore;
+        Log.SchedulerConnectionOpen(_logger, schedulerStore.Session.Id, store.Session.Id);
+        try
+        {
+            await CampaignLoopAsync(store, schedulerStore, value, stoppingToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _schedulerStore = null;
+        }
+    }
+
+    /// <summary>Campaigns until the director stops; a fresh candidacy after each resignation by the watchdog.</summary>
+    private async Task CampaignLoopAsync(ICoordinationStore store, ICoordinationStore schedulerStore, byte[] value, CancellationToken stoppingToken)
+    {
         while (!stoppingToken.IsCancellationRequested)
         {
             var election = new LeaderElection(
@@ -109,7 +146,7 @@ internal sealed partial class DirectorRuntime : BackgroundService
             try
             {
                 election.Start();
-                await CampaignAsync(store, election, stoppingToken).ConfigureAwait(false);
+                await CampaignAsync(schedulerStore, election, stoppingToken).ConfigureAwait(false);
             }
             finally
             {
@@ -122,15 +159,17 @@ internal sealed partial class DirectorRuntime : BackgroundService
         }
     }
 
-    /// <summary>Leads whenever elected; returns when the watchdog made this candidate resign (to campaign afresh).</summary>
-    private async Task CampaignAsync(ICoordinationStore store, LeaderElection election, CancellationToken stoppingToken)
+    /// <summary>Leads whenever elected, each term scheduling through <paramref name="schedulerStore"/> (its caches and
+    /// its fenced writes on one session, so the term reads its own writes); returns when the watchdog made this
+    /// candidate resign (to campaign afresh).</summary>
+    private async Task CampaignAsync(ICoordinationStore schedulerStore, LeaderElection election, CancellationToken stoppingToken)
     {
         while (!stoppingToken.IsCancellationRequested)
         {
             var lead = await election.WaitForLeadershipAsync(stoppingToken).ConfigureAwait(false);
             var scheduler = new LeaderScheduler(_scheduler, _metrics, _loggerFactory, _time);
             using var term = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-            var run = scheduler.RunAsync(store, election, lead, term.Token);
+            var run = scheduler.RunAsync(schedulerStore, election, lead, term.Token);
             var stalled = await WatchdogAsync(scheduler, run, term.Token).ConfigureAwait(false);
             if (stalled)
             {
@@ -196,11 +235,11 @@ internal sealed partial class DirectorRuntime : BackgroundService
         return false;
     }
 
-    private async Task<ICoordinationStore?> WaitForStoreAsync(CancellationToken stoppingToken)
+    private static async Task<ICoordinationStore?> WaitForStoreAsync(StoreConnection connection, CancellationToken stoppingToken)
     {
         try
         {
-            return await _connection.Connected.WaitAsync(stoppingToken).ConfigureAwait(false);
+            return await connection.Connected.WaitAsync(stoppingToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
@@ -272,6 +311,9 @@ internal sealed partial class DirectorRuntime : BackgroundService
 
         [LoggerMessage(EventId = 754, Level = LogLevel.Information, Message = "Director:Campaign is false: this director serves the API and never leads")]
         public static partial void NotCampaigning(ILogger logger);
+
+        [LoggerMessage(EventId = 758, Level = LogLevel.Information, Message = "The scheduler's store connection is open (session {SchedulerSessionId:x}; the API's and the candidacy's is {MainSessionId:x})")]
+        public static partial void SchedulerConnectionOpen(ILogger logger, long schedulerSessionId, long mainSessionId);
 
         [LoggerMessage(EventId = 753, Level = LogLevel.Warning, Message = "Could not resign leadership cleanly; the session's expiry will end it")]
         public static partial void ResignFailed(ILogger logger, Exception exception);

@@ -143,7 +143,7 @@ internal sealed class PlanExecutor
         CommitResult result;
         try
         {
-            result = await _election.FencedCommitAsync(transaction, cancellationToken).ConfigureAwait(false);
+            result = await _election.FencedCommitAsync(transaction, _store, cancellationToken).ConfigureAwait(false);
         }
         catch (StoreOutcomeUnknownException e)
         {

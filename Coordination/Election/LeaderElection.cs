@@ -7,7 +7,8 @@ namespace ControlPlane.Coordination.Election;
 /// <summary>
 /// Leader election with fencing over any <see cref="ICoordinationStore"/>: candidates ordered by the store's
 /// creation revision, each watching only its predecessor; the leader's epoch is its candidate key's create
-/// revision; every leader write goes through <see cref="FencedCommitAsync"/>.
+/// revision; every leader write goes through <see cref="FencedCommitAsync(Transaction, CancellationToken)"/> (or its
+/// overload that commits through another connection to the same store).
 /// </summary>
 /// <remarks>
 /// <para>The leader stops acting on its own (Current.IsLeader becomes false) when its session has been out of
@@ -93,9 +94,36 @@ public sealed class LeaderElection : IAsyncDisposable
     /// </summary>
     /// <exception cref="LeadershipLostException">Not the leader (nothing was written); the election has stepped down.</exception>
     /// <exception cref="StoreOutcomeUnknownException">The write may have been applied; read before retrying.</exception>
-    public async Task<CommitResult> FencedCommitAsync(Transaction transaction, CancellationToken cancellationToken = default)
+    public Task<CommitResult> FencedCommitAsync(Transaction transaction, CancellationToken cancellationToken = default) =>
+        FencedCommitAsync(transaction, _store, cancellationToken);
+
+    /// <summary>
+    /// Applies <paramref name="transaction"/> through <paramref name="through"/>, another connection to the same
+    /// store (its own session), only if this candidate still leads: the same checks as
+    /// <see cref="FencedCommitAsync(Transaction, CancellationToken)"/>, with the candidate key's creation revision
+    /// as the first condition, so the store refuses the write once this candidate's key is gone, whichever session
+    /// carries it. Lets a leader keep its bulk reads and writes off the session its candidacy hangs on.
+    /// </summary>
+    /// <remarks>
+    /// Leadership still means the candidate key on the election's own session: its safety margin is what is checked
+    /// before the write, and a refused write is judged by reading the candidate key through that session (it created
+    /// the key, so it cannot read a state older than the key; another session may lag and miss it). The state of
+    /// <paramref name="through"/>'s session does not matter for safety: the fence is evaluated by the store.
+    /// <paramref name="through"/> must use the same root as the election's store (not checkable here: a different
+    /// root makes every fenced write fail, never succeed wrongly).
+    /// </remarks>
+    /// <exception cref="ArgumentException"><paramref name="through"/> is another kind of store.</exception>
+    /// <exception cref="LeadershipLostException">Not the leader (nothing was written); the election has stepped down.</exception>
+    /// <exception cref="StoreOutcomeUnknownException">The write may have been applied; read before retrying.</exception>
+    public async Task<CommitResult> FencedCommitAsync(Transaction transaction, ICoordinationStore through, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(transaction);
+        ArgumentNullException.ThrowIfNull(through);
+        if (through.Backend != _store.Backend)
+        {
+            throw new ArgumentException($"A fenced write for a {_store.Backend} election cannot go through a {through.Backend} store.", nameof(through));
+        }
+
         var lead = Current;
         if (!lead.IsLeader || lead.CandidateKey is null || _candidate is not { } candidate || candidate.Key != lead.CandidateKey)
         {
@@ -109,12 +137,13 @@ public sealed class LeaderElection : IAsyncDisposable
         }
 
         var fenced = transaction.WithFirstCondition(new Condition(ConditionKind.CreatedAt, lead.CandidateKey, lead.Epoch));
-        var result = await _store.CommitAsync(fenced, cancellationToken).ConfigureAwait(false);
+        var result = await through.CommitAsync(fenced, cancellationToken).ConfigureAwait(false);
         if (result.Succeeded)
         {
             return result;
         }
 
+        // The candidate key is read through the election's own session (see remarks), not through `through`.
         var lost = result.FailedIndex == 0
             || (result.FailedIndex < 0 && (await _store.GetAsync(lead.CandidateKey, cancellationToken).ConfigureAwait(false))?.CreateRevision != lead.Epoch);
         if (lost)

@@ -22,21 +22,24 @@ public sealed partial class ZooKeeperCoordinationStore
         }
 
         // A create under a parent that does not exist yet fails with NoNode: create the parents and try again.
-        // Parents are persistent and never removed by the control plane, so two tries are enough unless someone
-        // deletes them concurrently; the third failure is reported as it is.
+        // Parents are persistent; the only ones removed are empty directories of departed workers, by the leader's
+        // sweep, so two tries are enough unless a sweep deletes the same parent again in between; the third
+        // failure is reported as it is (a refused write, which the leader replans).
         for (var attempt = 1; ; attempt++)
         {
             await EnsureParentsAsync(client, transaction, cancellationToken).ConfigureAwait(false);
             try
             {
                 var results = await client.MultiAsync(ops, cancellationToken).ConfigureAwait(false);
+                ForgetDeleted(transaction);
                 return await SucceededAsync(transaction, origin, results, client, cancellationToken).ConfigureAwait(false);
             }
             catch (MultiOperationException failed) when (failed.Code == ErrorCode.NoNode && IsCreate(ops[failed.FailedIndex]) && attempt < 3)
             {
                 ForgetParent(ops[failed.FailedIndex].Path);
             }
-            catch (MultiOperationException failed) when (failed.Code is ErrorCode.NoNode or ErrorCode.NodeExists or ErrorCode.BadVersion or ErrorCode.NoChildrenForEphemerals)
+            // NotEmpty: a delete of a key with children (a directory swept while a create landed below it).
+            catch (MultiOperationException failed) when (failed.Code is ErrorCode.NoNode or ErrorCode.NodeExists or ErrorCode.BadVersion or ErrorCode.NoChildrenForEphemerals or ErrorCode.NotEmpty)
             {
                 return new CommitResult { Succeeded = false, Revision = client.LastZxid, FailedIndex = origin[failed.FailedIndex] };
             }
@@ -191,6 +194,19 @@ public sealed partial class ZooKeeperCoordinationStore
         if (slash > 0)
         {
             _knownDirectories.TryRemove(path[..slash], out _);
+        }
+    }
+
+    /// <summary>A deleted key may have been a directory (see <see cref="IStoreDirectories"/>): the next create below it
+    /// must create it again instead of finding out through a failed multi.</summary>
+    private void ForgetDeleted(Transaction transaction)
+    {
+        foreach (var operation in transaction.Operations)
+        {
+            if (operation.Kind == OperationKind.Delete)
+            {
+                _knownDirectories.TryRemove(PathOf(operation.Key), out _);
+            }
         }
     }
 

@@ -70,6 +70,41 @@ public abstract partial class CoordinationConformanceTests
     }
 
     [Fact]
+    public async Task A_fenced_write_through_a_second_store_lands_while_leading_and_is_refused_once_the_leader_is_deposed()
+    {
+        // The director's layout: the candidacy on one session, the scheduler's reads and writes on another.
+        var candidacy = await ConnectAsync();
+        var through = await ConnectAsync();
+        Assert.NotEqual(candidacy.Session.Id, through.Session.Id);
+        var leader = Own(new LeaderElection(candidacy, ElectionOptions("leader")));
+        leader.Start();
+        var lead = await Eventually.WithinAsync(leader.WaitForLeadershipAsync(), Deadline, "the leadership");
+
+        var written = await leader.FencedCommitAsync(new Transaction().Create("fenced", Utf8("leader")), through);
+        Assert.True(written.Succeeded);
+        // Read-your-writes on the store that carried the write, without a sync.
+        Assert.Equal("leader", Text((await through.GetAsync("fenced"))!));
+
+        var successorStore = await ConnectAsync();
+        var successor = Own(new LeaderElection(successorStore, ElectionOptions("successor")));
+        successor.Start();
+        await Eventually.UntilAsync(() => successor.Current.CandidateKey is not null, Deadline);
+
+        // Deposed from outside (an operator, or an expiry the leader has not heard of yet): whichever of the
+        // election's own notice and the store's fence comes first, the write must not land.
+        await CommitOkAsync(successorStore, new Transaction().Delete(lead.CandidateKey!));
+        var refused = await Record.ExceptionAsync(() => leader.FencedCommitAsync(new Transaction().Update("fenced", Utf8("deposed")), through));
+        Assert.IsType<LeadershipLostException>(refused);
+        Assert.False(leader.Current.IsLeader && leader.Current.Epoch == lead.Epoch, leader.Current.ToString());
+
+        var newLead = await Eventually.WithinAsync(successor.WaitForLeadershipAsync(), Deadline, "the successor's leadership");
+        Assert.True(newLead.Epoch > lead.Epoch);
+        var successorThrough = await ConnectAsync();
+        Assert.True((await successor.FencedCommitAsync(new Transaction().Update("fenced", Utf8("successor")), successorThrough)).Succeeded);
+        Assert.Equal("successor", Text((await successorThrough.GetAsync("fenced"))!));
+    }
+
+    [Fact]
     public async Task A_crashed_leader_is_replaced_within_the_failover_budget()
     {
         await using var proxy = TcpProxy.Start(Shared.Addresses[0]);

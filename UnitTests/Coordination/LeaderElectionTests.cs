@@ -144,6 +144,51 @@ public sealed class LeaderElectionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Fenced_writes_through_another_store_apply_while_leading_and_are_refused_once_the_leader_key_is_gone()
+    {
+        var (store, election) = Candidate();
+        election.Start();
+        var lead = await Eventually.WithinAsync(election.WaitForLeadershipAsync(), Deadline, "leadership");
+        var through = Connect();
+        Assert.NotEqual(store.Session.Id, through.Session.Id);
+
+        var ok = await election.FencedCommitAsync(new Transaction().Create("jobs/a", "1"u8.ToArray()), through);
+        Assert.True(ok.Succeeded);
+        Assert.True(through.SeenRevision >= ok.Revision, "the store the write went through has seen it");
+
+        var failed = await election.FencedCommitAsync(new Transaction().RequireExists("jobs/missing").Create("jobs/c", "1"u8.ToArray()), through);
+        Assert.False(failed.Succeeded);
+        Assert.Equal(0, failed.FailedIndex); // the caller's own index, not the fence's
+        Assert.True(election.Current.IsLeader);
+
+        Assert.True((await through.CommitAsync(new Transaction().Delete(lead.CandidateKey!))).Succeeded);
+
+        await Assert.ThrowsAsync<LeadershipLostException>(
+            () => election.FencedCommitAsync(new Transaction().Create("jobs/b", "1"u8.ToArray()), through));
+        Assert.Null(await store.GetAsync("jobs/b"));
+        Assert.False(election.Current.IsLeader);
+    }
+
+    [Fact]
+    public async Task A_write_through_another_store_is_refused_when_the_candidates_own_session_is_inside_the_margin()
+    {
+        var (store, election) = Candidate(sessionTimeout: TimeSpan.FromSeconds(9));
+        election.Start();
+        await Eventually.WithinAsync(election.WaitForLeadershipAsync(), Deadline, "leadership");
+        var through = Connect(sessionTimeout: TimeSpan.FromSeconds(9));
+
+        // The candidate's session goes quiet; the other store's session is healthy, but leadership hangs on the first.
+        store.CurrentSession.Suspend();
+        _time.Advance(TimeSpan.FromSeconds(6.5));
+        Assert.Equal(SessionState.Connected, through.Session.State);
+
+        await Assert.ThrowsAsync<LeadershipLostException>(
+            () => election.FencedCommitAsync(new Transaction().Create("jobs/x", "{}"u8.ToArray()), through));
+        Assert.Null(await through.GetAsync("jobs/x"));
+        Assert.False(election.Current.IsLeader);
+    }
+
+    [Fact]
     public async Task A_deletion_whose_notification_is_lost_still_moves_leadership_after_a_recheck()
     {
         var (_, leader) = Candidate(sessionTimeout: TimeSpan.FromSeconds(3));
@@ -231,6 +276,13 @@ public sealed class LeaderElectionTests : IAsyncLifetime
         var options = new LeaderElectionOptions { SafetyMargin = TimeSpan.FromSeconds(10) };
         var error = Assert.Throws<ArgumentException>(() => options.Validate(TimeSpan.FromSeconds(6)));
         Assert.Contains("lower the margin or raise the session timeout", error.Message, StringComparison.Ordinal);
+    }
+
+    private InMemoryStore Connect(TimeSpan? sessionTimeout = null)
+    {
+        var store = _server.Connect(sessionTimeout, _time);
+        _owned.Add(store);
+        return store;
     }
 
     private (InMemoryStore Store, LeaderElection Election) Candidate(TimeSpan? sessionTimeout = null, string value = "{}")
