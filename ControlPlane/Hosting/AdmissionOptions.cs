@@ -52,7 +52,7 @@ public sealed class AdmissionOptions
     }
 
     /// <summary>The smallest pending count for which the leader lists a group in <c>status/queue</c>: half the
-    /// per-group limit, so a director knows every group that could reach it by the next publication; null when the
-    /// per-group limit is off.</summary>
+    /// per-group limit, so a group is listed long before it reaches the limit while the many small groups stay out of
+    /// the record; null when the per-group limit is off.</summary>
     public int? GroupReportThreshold => MaxPendingPerGroup > 0 ? Math.Max(1, (MaxPendingPerGroup + 1) / 2) : null;
 }
