@@ -45,7 +45,7 @@ internal sealed class CliRunner(CliEnvironment environment, GlobalOptions global
         catch (ApiException e)
         {
             ProblemRendering.Write(error, e);
-            return ExitCodes.RequestFailed;
+            return e.Status == System.Net.HttpStatusCode.TooManyRequests ? ExitCodes.Busy : ExitCodes.RequestFailed;
         }
         catch (HttpRequestException e)
         {

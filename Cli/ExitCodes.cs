@@ -24,6 +24,10 @@ internal static class ExitCodes
     /// <summary><c>wait</c> gave up at its <c>--timeout</c> before every job finished.</summary>
     public const int WaitTimedOut = 5;
 
+    /// <summary>The director refused with 429 (too many pending jobs) and kept refusing for as long as cpctl retried:
+    /// nothing was created; try again later. Apart from 1 so scripts can back off instead of failing.</summary>
+    public const int Busy = 6;
+
     /// <summary>Interrupted (Ctrl-C), as shells report SIGINT.</summary>
     public const int Interrupted = 130;
 }

@@ -36,6 +36,10 @@ public static class StoreLayout
     /// <summary>Parent of idempotency buckets.</summary>
     public const string Idempotency = "idempotency";
 
+    /// <summary><c>status/queue</c>: the leader's pending counts (<see cref="Jobs.QueueStatusRecord"/>), read by every
+    /// director for admission control.</summary>
+    public const string QueueStatus = "status/queue";
+
     /// <summary><c>jobs/&lt;bucket&gt;/&lt;id&gt;</c>.</summary>
     public static string Job(string jobId) => $"{Jobs}/{JobIds.Bucket(jobId)}/{jobId}";
 

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Net;
+using ControlPlane.Cli.Http;
 using ControlPlane.Cli.Parsing;
 using ControlPlane.Cli.Rendering;
 using ControlPlane.Cli.Waiting;
@@ -19,7 +20,12 @@ internal static class SubmitCommand
         runner.Bind(command, async (context, cancellationToken) =>
         {
             var spec = o.ToSpec(context.Parse);
-            var response = await context.Api.SubmitAsync(spec, context.Parse.GetValue(o.IdempotencyKey), cancellationToken);
+            var retryText = context.Parse.GetValue(o.RetryFor) ?? BusyRetry.DefaultRetryFor;
+            var retryFor = retryText.Trim() == "0" ? TimeSpan.Zero : Durations.Parse(retryText, "--retry-for");
+            var key = context.Parse.GetValue(o.IdempotencyKey);
+            // A 429 created nothing, so the same request may be sent again; with a key even a lost answer is safe.
+            var response = await BusyRetry.Create(context.Environment, retryFor).ExecuteAsync(
+                async token => await context.Api.SubmitAsync(spec, key, token), cancellationToken);
             var job = response.Read<JobView>();
             if (response.Status == HttpStatusCode.OK)
             {

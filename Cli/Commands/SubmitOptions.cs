@@ -47,12 +47,17 @@ internal sealed class SubmitOptions
 
     public Option<bool> Quiet { get; } = new("--quiet", "-q") { Description = "Print only the job id." };
 
+    public Option<string?> RetryFor { get; } = new("--retry-for")
+    {
+        Description = $"While the director refuses new jobs (429: too many pending), wait its Retry-After and try again for at most this long; 0 never retries (default {Http.BusyRetry.DefaultRetryFor}).",
+    };
+
     /// <summary>Adds every argument and option to <paramref name="command"/>.</summary>
     public void AddTo(Command command)
     {
         command.Arguments.Add(Executor);
         command.Arguments.Add(Argv);
-        Option[] options = [Command, Args, Env, Constraints, WorkingDirectory, Slots, Priority, Group, MaxAttempts, Timeout, Name, IdempotencyKey, Wait, WaitTimeout, Quiet];
+        Option[] options = [Command, Args, Env, Constraints, WorkingDirectory, Slots, Priority, Group, MaxAttempts, Timeout, Name, IdempotencyKey, Wait, WaitTimeout, Quiet, RetryFor];
         foreach (var option in options)
         {
             command.Options.Add(option);

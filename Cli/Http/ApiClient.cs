@@ -50,7 +50,7 @@ internal sealed partial class ApiClient : IDisposable
         if (!response.IsSuccessStatusCode)
         {
             var fallback = $"HTTP {(int)response.StatusCode} {response.ReasonPhrase}";
-            throw new ApiException(response.StatusCode, fallback, ApiProblem.TryParse(body));
+            throw new ApiException(response.StatusCode, fallback, ApiProblem.TryParse(body), RetryAfterOf(response));
         }
 
         long? revision = response.Headers.TryGetValues("X-Revision", out var values) &&
@@ -60,6 +60,15 @@ internal sealed partial class ApiClient : IDisposable
 
     /// <inheritdoc />
     public void Dispose() => http.Dispose();
+
+    /// <summary><c>Retry-After</c> as a delay: seconds, or an HTTP date measured against the answer's own <c>Date</c>
+    /// (so the two clocks need not agree); null when absent.</summary>
+    private static TimeSpan? RetryAfterOf(HttpResponseMessage response) => response.Headers.RetryAfter switch
+    {
+        { Delta: { } delta } => delta,
+        { Date: { } date } => date - (response.Headers.Date ?? DateTimeOffset.UtcNow),
+        _ => null,
+    };
 
     // Ids and names go into paths escaped, so a stray '/' or '?' cannot address another resource.
     private static string Segment(string value) => Uri.EscapeDataString(value);

@@ -9,11 +9,13 @@ internal sealed class ApiException : Exception
     /// <param name="status">HTTP status of the answer.</param>
     /// <param name="message">Fallback text when there is no problem document.</param>
     /// <param name="problem">The problem document, when the body was one.</param>
-    public ApiException(HttpStatusCode status, string message, ApiProblem? problem)
+    /// <param name="retryAfter">The answer's <c>Retry-After</c>, when it had one (429, 503).</param>
+    public ApiException(HttpStatusCode status, string message, ApiProblem? problem, TimeSpan? retryAfter = null)
         : base(message)
     {
         Status = status;
         Problem = problem;
+        RetryAfter = retryAfter;
     }
 
     /// <summary>HTTP status of the answer.</summary>
@@ -21,4 +23,7 @@ internal sealed class ApiException : Exception
 
     /// <summary>The problem document, when the body was one.</summary>
     public ApiProblem? Problem { get; }
+
+    /// <summary>How long the director asked the client to wait before trying again (<c>Retry-After</c>), if it said.</summary>
+    public TimeSpan? RetryAfter { get; }
 }

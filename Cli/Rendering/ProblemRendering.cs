@@ -40,5 +40,9 @@ internal static class ProblemRendering
         {
             writer.WriteLine("  hint: pass --token or set CONTROLPLANE_TOKEN");
         }
+        else if (error.Status == HttpStatusCode.TooManyRequests)
+        {
+            writer.WriteLine("  hint: nothing was created; the director takes new jobs again once its queue drains. Try again later, raise --retry-for, or submit more slowly");
+        }
     }
 }

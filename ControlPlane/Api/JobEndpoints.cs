@@ -20,6 +20,7 @@ internal static class JobEndpoints
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         jobs.MapGet("/{id}", GetAsync)
             .WithName("GetJob")
@@ -43,7 +44,7 @@ internal static class JobEndpoints
 
     // The body is read by SpecReader rather than bound as a parameter: binding would run before the token check
     // and answer malformed JSON without naming the field.
-    private static async Task<IResult> SubmitAsync(HttpContext context, JobSubmission submission, CancellationToken cancellationToken)
+    private static async Task<IResult> SubmitAsync(HttpContext context, JobSubmission submission, JobAdmission admission, CancellationToken cancellationToken)
     {
         // Headers first: a bad key is refused before the body is read at all.
         if (!RequestHeaders.TryIdempotencyKey(context.Request, out var key, out var keyError))
@@ -63,7 +64,40 @@ internal static class JobEndpoints
             return Problems.Fields(errors.Select(e => (e.Field, e.Message)));
         }
 
-        var outcome = await submission.SubmitAsync(spec!, key, cancellationToken);
+        // Admission after validation (a bad request is told what is wrong, whatever the load) and before any store request.
+        if (admission.Check(spec!.Group) is { } refusal)
+        {
+            // A replay creates nothing, so no limit applies to it: a client retrying a submission that did land gets
+            // its job, not a 429 it would retry until the queue drains. Costs one read, on refused keyed requests only.
+            var earlier = key is null ? null : await FindEarlierQuietlyAsync(submission, spec, key, cancellationToken);
+            if (earlier is null)
+            {
+                admission.CountRefusal(refusal);
+                return Problems.TooManyPending(context, refusal);
+            }
+
+            return Answer(context, earlier);
+        }
+
+        return Answer(context, await submission.SubmitAsync(spec, key, cancellationToken));
+    }
+
+    /// <summary>An earlier submission with this key, or null when there is none or the store cannot say: either way the
+    /// refusal stands, and a retry after <c>Retry-After</c> with the same key is safe.</summary>
+    private static async Task<SubmitOutcome?> FindEarlierQuietlyAsync(JobSubmission submission, JobSpec spec, string key, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await submission.FindEarlierAsync(spec, key, cancellationToken);
+        }
+        catch (Coordination.StoreException)
+        {
+            return null;
+        }
+    }
+
+    private static IResult Answer(HttpContext context, SubmitOutcome outcome)
+    {
         switch (outcome.Result)
         {
             case SubmitResult.Conflict:

@@ -91,45 +91,74 @@ internal sealed class JobSubmission(StoreConnection connection, TimeProvider tim
                 return Created(job, result.Revision);
             }
 
-            var existing = await store.GetAsync(recordKey, cancellationToken);
-            if (existing is null)
+            var earlier = await FindEarlierAsync(store, recordKey, specHash, cancellationToken);
+            switch (earlier)
             {
-                // The record was removed with its job (retention) between the commit and the read: submit again.
-                if (attempt >= MaxAttempts)
-                {
-                    throw new StoreException($"The idempotency record {recordKey} keeps changing; try again.");
-                }
+                case null:
+                    // The record, or its job, was removed (retention) between the commit and the read: submit again.
+                    if (attempt >= MaxAttempts)
+                    {
+                        throw new StoreException($"The idempotency record {recordKey} or its job keeps changing; try again.");
+                    }
 
-                continue;
+                    continue;
+                case { Outcome.Result: SubmitResult.Conflict }:
+                    return earlier.Value.Outcome;
+                case { Outcome.JobId: var earlierId } when earlierId == job.Id:
+                    // An earlier attempt of this very request landed: it is this request's creation, not a replay.
+                    return Created(job, earlier.Value.CreateRevision) with { Job = earlier.Value.Outcome.Job };
+                default:
+                    Log.JobReplayed(logger, keyHash, earlier.Value.Outcome.JobId!);
+                    return earlier.Value.Outcome;
             }
-
-            var earlier = ContractJson.Deserialize<IdempotencyRecord>(existing.Value.Span);
-            if (earlier.SpecHash != specHash)
-            {
-                return new SubmitOutcome(SubmitResult.Conflict, null, earlier.JobId);
-            }
-
-            var jobItem = JobIds.IsValid(earlier.JobId) ? await store.GetAsync(StoreLayout.Job(earlier.JobId), cancellationToken) : null;
-            if (jobItem is null)
-            {
-                if (attempt >= MaxAttempts)
-                {
-                    throw new StoreException($"The job of idempotency record {recordKey} is being removed; try again.");
-                }
-
-                continue;
-            }
-
-            var view = await JobViews.ReadAsync(store, jobItem, cancellationToken);
-            if (earlier.JobId == job.Id)
-            {
-                // An earlier attempt of this very request landed: it is this request's creation, not a replay.
-                return Created(job, jobItem.CreateRevision) with { Job = view };
-            }
-
-            Log.JobReplayed(logger, keyHash, earlier.JobId);
-            return new SubmitOutcome(SubmitResult.Replayed, view, earlier.JobId);
         }
+    }
+
+    /// <summary>
+    /// What an earlier submission with <paramref name="idempotencyKey"/> left, read without writing anything:
+    /// <see cref="SubmitResult.Replayed"/> with its job, <see cref="SubmitResult.Conflict"/> when it had another spec,
+    /// or null when there is none (or its job is being removed). Admission control asks this before refusing a keyed
+    /// submission, so a replay of a job that exists is answered even while new jobs are refused.
+    /// </summary>
+    public async Task<SubmitOutcome?> FindEarlierAsync(JobSpec spec, string idempotencyKey, CancellationToken cancellationToken)
+    {
+        var store = await connection.GetAsync(cancellationToken);
+        var keyHash = IdempotencyKeys.Hash(idempotencyKey);
+        var earlier = await FindEarlierAsync(
+            store, StoreLayout.IdempotencyRecord(keyHash), Sha256Hex(ContractJson.Serialize(JobSpecValidator.Normalize(spec))), cancellationToken);
+        if (earlier is { Outcome: { Result: SubmitResult.Replayed } replayed })
+        {
+            Log.JobReplayed(logger, keyHash, replayed.JobId!);
+        }
+
+        return earlier?.Outcome;
+    }
+
+    /// <summary>The earlier submission's outcome (a replay or a conflict) and its job's creation revision; null when
+    /// the record or its job is missing.</summary>
+    private static async Task<(SubmitOutcome Outcome, long CreateRevision)?> FindEarlierAsync(
+        ICoordinationStore store, string recordKey, string specHash, CancellationToken cancellationToken)
+    {
+        var existing = await store.GetAsync(recordKey, cancellationToken);
+        if (existing is null)
+        {
+            return null;
+        }
+
+        var earlier = ContractJson.Deserialize<IdempotencyRecord>(existing.Value.Span);
+        if (earlier.SpecHash != specHash)
+        {
+            return (new SubmitOutcome(SubmitResult.Conflict, null, earlier.JobId), 0);
+        }
+
+        var jobItem = JobIds.IsValid(earlier.JobId) ? await store.GetAsync(StoreLayout.Job(earlier.JobId), cancellationToken) : null;
+        if (jobItem is null)
+        {
+            return null;
+        }
+
+        var view = await JobViews.ReadAsync(store, jobItem, cancellationToken);
+        return (new SubmitOutcome(SubmitResult.Replayed, view, earlier.JobId), jobItem.CreateRevision);
     }
 
     /// <summary>Lowercase hex SHA-256.</summary>

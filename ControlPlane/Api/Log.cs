@@ -32,4 +32,13 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 725, Level = LogLevel.Warning, Message = "Left out {Key} from a listing: its record cannot be read")]
     public static partial void UnreadableRecord(ILogger logger, Exception exception, string key);
+
+    [LoggerMessage(EventId = 730, Level = LogLevel.Warning, Message = "The queue status record {Key} cannot be read, so admission control refuses nothing until the leader rewrites it: {Reason}")]
+    public static partial void QueueStatusUnreadable(ILogger logger, string key, string reason);
+
+    [LoggerMessage(EventId = 731, Level = LogLevel.Warning, Message = "Refusing new jobs (429): the leader counts {Pending} pending jobs and {Setting} is {Limit}")]
+    public static partial void AdmissionClosed(ILogger logger, int pending, string setting, int limit);
+
+    [LoggerMessage(EventId = 732, Level = LogLevel.Information, Message = "Accepting new jobs again: {Setting} is {Limit} and the leader's count is below it or unknown ({Pending})")]
+    public static partial void AdmissionReopened(ILogger logger, string setting, int limit, string pending);
 }

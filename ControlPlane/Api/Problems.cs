@@ -27,6 +27,37 @@ internal static class Problems
         statusCode: StatusCodes.Status413PayloadTooLarge,
         title: "Request body too large.");
 
+    /// <summary>429 with <c>Retry-After</c>: a pending-job limit refuses new jobs for now. The detail names the limit,
+    /// the count and what to do; the extensions carry the same for programs (<c>setting</c>, <c>pending</c>,
+    /// <c>limit</c>, <c>group</c>, <c>retryAfterSeconds</c>).</summary>
+    public static ProblemHttpResult TooManyPending(HttpContext context, AdmissionRefusal refusal)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(refusal);
+        var seconds = refusal.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        context.Response.Headers.RetryAfter = seconds;
+        var what = refusal.Group is null
+            ? $"{refusal.Pending} jobs are pending and {refusal.Setting} is {refusal.Limit}"
+            : $"{refusal.Pending} jobs of group '{refusal.Group}' are pending and {refusal.Setting} is {refusal.Limit}";
+        var extensions = new Dictionary<string, object?>(StringComparer.Ordinal)
+        {
+            ["setting"] = refusal.Setting,
+            ["pending"] = refusal.Pending,
+            ["limit"] = refusal.Limit,
+            ["retryAfterSeconds"] = refusal.RetryAfterSeconds,
+        };
+        if (refusal.Group is not null)
+        {
+            extensions["group"] = refusal.Group;
+        }
+
+        return TypedResults.Problem(
+            $"{what}: no new job is accepted until the queue drains below the limit. Nothing was created. Retry after {seconds} s (send an Idempotency-Key so a retry can never create the job twice), and slow down if refusals persist.",
+            statusCode: StatusCodes.Status429TooManyRequests,
+            title: "Too many pending jobs.",
+            extensions: extensions);
+    }
+
     /// <summary>503 with <c>Retry-After</c>: the store could not answer (yet).</summary>
     public static ProblemHttpResult Unavailable(HttpContext context, string detail, string title = "The store is unavailable.")
     {

@@ -17,7 +17,7 @@ public static class DirectorApiServiceCollectionExtensions
 {
     /// <summary>
     /// Adds everything <see cref="DirectorApiEndpointRouteBuilderExtensions.MapDirectorApi"/> serves, bound to the
-    /// <c>Store</c>, <c>Director</c> and <c>Auth</c> sections of <paramref name="configuration"/> and validated
+    /// <c>Store</c>, <c>Director</c>, <c>Auth</c> and (for admission control) <c>Scheduler</c> sections of <paramref name="configuration"/> and validated
     /// when the host starts. Registers <see cref="StoreConnection"/>, <see cref="DirectorIdentity"/> and
     /// <see cref="DirectorMetrics"/> as singletons for the rest of the director to share.
     /// </summary>
@@ -35,6 +35,7 @@ public static class DirectorApiServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<DirectorOptions>>(new ProblemsValidator<DirectorOptions>(options => options.Problems()));
         services.AddOptions<AuthOptions>().Bind(configuration.GetSection(AuthOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<AuthOptions>>(new ProblemsValidator<AuthOptions>(options => options.Problems()));
+        services.AddAdmissionOptions(configuration);
 
         services.AddSingleton(provider =>
         {
@@ -61,6 +62,9 @@ public static class DirectorApiServiceCollectionExtensions
         });
 
         services.AddSingleton<JobSubmission>();
+        services.AddSingleton<QueueStatusWatcher>();
+        services.AddHostedService(provider => provider.GetRequiredService<QueueStatusWatcher>());
+        services.AddSingleton<JobAdmission>();
         services.AddSingleton<JobCancellation>();
         services.AddSingleton<JobListing>();
         services.AddSingleton<WorkerQueries>();
@@ -79,13 +83,28 @@ public static class DirectorApiServiceCollectionExtensions
         return services;
     }
 
+    /// <summary>Binds <see cref="AdmissionOptions"/> to the <c>Scheduler</c> section with its start-up validation; safe
+    /// to call from both the API's and the runtime's registration (the leader publishes what the limits need).</summary>
+    internal static IServiceCollection AddAdmissionOptions(this IServiceCollection services, IConfiguration configuration)
+    {
+        if (services.Any(d => d.ServiceType == typeof(IValidateOptions<AdmissionOptions>)))
+        {
+            return services;
+        }
+
+        services.AddOptions<AdmissionOptions>().Bind(configuration.GetSection(AdmissionOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<AdmissionOptions>>(new ProblemsValidator<AdmissionOptions>(options => options.Problems()));
+        return services;
+    }
+
     private static void ThrowIfAnyInvalid(IServiceProvider provider)
     {
         var failures = new List<OptionsValidationException>();
         foreach (var read in (Action[])[
             () => _ = provider.GetRequiredService<IOptions<StoreOptions>>().Value,
             () => _ = provider.GetRequiredService<IOptions<DirectorOptions>>().Value,
-            () => _ = provider.GetRequiredService<IOptions<AuthOptions>>().Value])
+            () => _ = provider.GetRequiredService<IOptions<AuthOptions>>().Value,
+            () => _ = provider.GetRequiredService<IOptions<AdmissionOptions>>().Value])
         {
             try
             {

@@ -33,14 +33,16 @@ internal sealed partial class DirectorRuntime : BackgroundService
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly IHostApplicationLifetime _lifetime;
+    private readonly QueueStatusPublisher _queueStatus;
     private const int MaxLayoutAttempts = 60;
     private volatile LeaderElection? _election;
     private volatile ICoordinationStore? _schedulerStore;
 
     public DirectorRuntime(
         StoreConnection connection, DirectorIdentity director, IOptions<DirectorOptions> directorOptions, IOptions<SchedulerOptions> scheduler, SchedulerMetrics metrics,
-        ILoggerFactory loggerFactory, TimeProvider time, IHostApplicationLifetime lifetime)
+        ILoggerFactory loggerFactory, TimeProvider time, IHostApplicationLifetime lifetime, QueueStatusPublisher queueStatus)
     {
+        _queueStatus = queueStatus;
         _connection = connection;
         _director = director;
         _campaign = directorOptions.Value.Campaign;
@@ -167,7 +169,7 @@ internal sealed partial class DirectorRuntime : BackgroundService
         while (!stoppingToken.IsCancellationRequested)
         {
             var lead = await election.WaitForLeadershipAsync(stoppingToken).ConfigureAwait(false);
-            var scheduler = new LeaderScheduler(_scheduler, _metrics, _loggerFactory, _time);
+            var scheduler = new LeaderScheduler(_scheduler, _metrics, _loggerFactory, _time, _queueStatus);
             using var term = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
             var run = scheduler.RunAsync(schedulerStore, election, lead, term.Token);
             var stalled = await WatchdogAsync(scheduler, run, term.Token).ConfigureAwait(false);

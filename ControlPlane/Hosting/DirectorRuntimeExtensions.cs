@@ -18,6 +18,9 @@ public static class DirectorRuntimeExtensions
             .Validate(o => { o.Validate(); return true; })
             .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
+        // The leader's loop publishes the pending counts that every director's admission control reads.
+        services.AddAdmissionOptions(configuration);
+        services.TryAddSingleton<QueueStatusPublisher>();
         services.TryAddSingleton(sp =>
         {
             var options = new StoreOptions();

@@ -182,16 +182,16 @@ internal sealed partial class AssignmentDirectorySweep
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 790, Level = LogLevel.Information, Message = "Assignment directory sweep: deleted {Deleted} empty directories of departed workers ({Checked} of {Candidates} unregistered checked; {Total} directories)")]
+        [LoggerMessage(EventId = 780, Level = LogLevel.Information, Message = "Assignment directory sweep: deleted {Deleted} empty directories of departed workers ({Checked} of {Candidates} unregistered checked; {Total} directories)")]
         public static partial void Swept(ILogger logger, int deleted, int @checked, int candidates, int total);
 
-        [LoggerMessage(EventId = 791, Level = LogLevel.Debug, Message = "Assignment directory {Key} was not deleted: it has children now, or is gone")]
+        [LoggerMessage(EventId = 781, Level = LogLevel.Debug, Message = "Assignment directory {Key} was not deleted: it has children now, or is gone")]
         public static partial void NotDeleted(ILogger logger, string key);
 
-        [LoggerMessage(EventId = 792, Level = LogLevel.Warning, Message = "Deleting assignment directory {Key} had an unknown outcome; the next sweep looks again")]
+        [LoggerMessage(EventId = 782, Level = LogLevel.Warning, Message = "Deleting assignment directory {Key} had an unknown outcome; the next sweep looks again")]
         public static partial void DeleteOutcomeUnknown(ILogger logger, Exception exception, string key);
 
-        [LoggerMessage(EventId = 793, Level = LogLevel.Warning, Message = "The assignment directory sweep failed; it runs again after its interval")]
+        [LoggerMessage(EventId = 783, Level = LogLevel.Warning, Message = "The assignment directory sweep failed; it runs again after its interval")]
         public static partial void SweepFailed(ILogger logger, Exception exception);
     }
 }

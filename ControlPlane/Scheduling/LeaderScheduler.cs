@@ -24,10 +24,19 @@ internal sealed class LeaderScheduler
     private readonly ILoggerFactory _loggerFactory;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
+    private readonly QueueStatusPublisher? _queueStatus;
     private long _lastProgress;
 
-    public LeaderScheduler(SchedulerOptions options, SchedulerMetrics metrics, ILoggerFactory loggerFactory, TimeProvider time)
+    /// <summary>Creates the loop for one term.</summary>
+    /// <param name="options">Scheduling settings.</param>
+    /// <param name="metrics">Scheduler instruments.</param>
+    /// <param name="loggerFactory">Logs.</param>
+    /// <param name="time">The leader's clock.</param>
+    /// <param name="queueStatus">Publishes the pending counts the directors admit submissions by; none in tests
+    /// that do not need admission.</param>
+    public LeaderScheduler(SchedulerOptions options, SchedulerMetrics metrics, ILoggerFactory loggerFactory, TimeProvider time, QueueStatusPublisher? queueStatus = null)
     {
+        _queueStatus = queueStatus;
         _options = options;
         _metrics = metrics;
         _loggerFactory = loggerFactory;
@@ -57,6 +66,9 @@ internal sealed class LeaderScheduler
         {
             await caches.StartAsync(term.Token).ConfigureAwait(false);
             pumps.AddRange(caches.All.Select(c => PumpAsync(c, wake.Writer, term.Token)));
+
+            // ZooKeeper only: empty assignments/<worker> directories of departed workers go, a bounded few at a time.
+            pumps.Add(new AssignmentDirectorySweep(store, election, new AssignmentSweepOptions(), _logger, _time).RunAsync(term.Token));
             var work = new Term(caches, new LeaderState(_logger), new Planner(_options), new PlanExecutor(store, election, _metrics, _logger), lead.Epoch)
             {
                 NextSelfCheck = _time.GetUtcNow() + _options.SelfCheckInterval,
@@ -71,6 +83,11 @@ internal sealed class LeaderScheduler
                 {
                     // Only a pass that worked is progress: a leader whose passes keep failing is made to resign.
                     Interlocked.Exchange(ref _lastProgress, _time.GetTimestamp());
+                    if (_queueStatus is not null)
+                    {
+                        // At most one small write a second, only when a count changed (docs/operations.md, admission).
+                        await _queueStatus.PublishAsync(election, lead.Epoch, plan.Pending, work.State.PendingByGroup, term.Token).ConfigureAwait(false);
+                    }
                 }
 
                 await WaitForWakeAsync(wake.Reader, plan?.NextDue, term.Token).ConfigureAwait(false);

@@ -82,6 +82,9 @@ internal sealed class LeaderState
     public IEnumerable<AssignmentInfo> AssignmentsOn(string workerId) =>
         _byWorker.TryGetValue(workerId, out var map) ? map.Values : [];
 
+    /// <summary>Pending jobs per FIFO group (groups with none left out); a live view, enumerated only when read.</summary>
+    public IReadOnlyDictionary<string, int> PendingByGroup => new GroupCounts(_groups);
+
     /// <summary>The FIFO group's oldest unfinished job and whether one of the group is out on a worker.</summary>
     public (JobInfo? Head, bool Busy) GroupOf(string group) =>
         _groups.TryGetValue(group, out var g) ? (g.Unfinished.Min, g.Busy > 0) : (null, false);
@@ -498,6 +501,8 @@ internal sealed class LeaderState
 
         public int Busy { get; set; }
 
+        public int Pending { get; set; }
+
         public IEnumerable<string> HeadId => Unfinished.Count == 0 ? [] : [Unfinished.Min!.Record.Id];
 
         public void Join(JobInfo job)
@@ -508,13 +513,40 @@ internal sealed class LeaderState
             }
 
             Busy += job.Record.State is JobState.Assigned or JobState.Running ? 1 : 0;
+            Pending += job.Record.State == JobState.Pending ? 1 : 0;
         }
 
         public void Leave(JobInfo job)
         {
             Unfinished.Remove(job);
             Busy -= job.Record.State is JobState.Assigned or JobState.Running ? 1 : 0;
+            Pending -= job.Record.State == JobState.Pending ? 1 : 0;
         }
+    }
+
+    /// <summary>Pending counts of the groups that have pending jobs, read through without copying.</summary>
+    private sealed class GroupCounts(Dictionary<string, Group> groups) : IReadOnlyDictionary<string, int>
+    {
+        public int Count => groups.Values.Count(g => g.Pending > 0);
+
+        public IEnumerable<string> Keys => this.Select(p => p.Key);
+
+        public IEnumerable<int> Values => this.Select(p => p.Value);
+
+        public int this[string key] => TryGetValue(key, out var value) ? value : throw new KeyNotFoundException(key);
+
+        public bool ContainsKey(string key) => TryGetValue(key, out _);
+
+        public bool TryGetValue(string key, out int value)
+        {
+            value = groups.TryGetValue(key, out var g) ? g.Pending : 0;
+            return value > 0;
+        }
+
+        public IEnumerator<KeyValuePair<string, int>> GetEnumerator() =>
+            groups.Where(g => g.Value.Pending > 0).Select(g => new KeyValuePair<string, int>(g.Key, g.Value.Pending)).GetEnumerator();
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
     }
 
     private sealed class BySubmission : IComparer<JobInfo>

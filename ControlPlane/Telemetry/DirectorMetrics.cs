@@ -34,6 +34,7 @@ public sealed class DirectorMetrics
         JobsSubmitted = Meter.CreateCounter<long>("controlplane.jobs.submitted", "{job}", "Jobs accepted by this director (replays excluded).");
         CancelRequests = Meter.CreateCounter<long>("controlplane.jobs.cancel_requests", "{job}", "Cancellations accepted by this director.");
         StoreErrors = Meter.CreateCounter<long>("controlplane.api.store_errors", "{error}", "Requests that failed because the store was unavailable or the outcome unknown.");
+        AdmissionRefused = Meter.CreateCounter<long>("controlplane.api.admission.refused", "{request}", "Submissions refused with 429 because a pending-job limit was reached, by limit.");
     }
 
     /// <summary>The director's meter; add scheduler instruments here.</summary>
@@ -56,4 +57,8 @@ public sealed class DirectorMetrics
 
     /// <summary><c>controlplane.api.store_errors</c>: tag <c>kind</c> (<c>unavailable</c>, <c>unknown_outcome</c>, <c>error</c>).</summary>
     public Counter<long> StoreErrors { get; }
+
+    /// <summary><c>controlplane.api.admission.refused</c>: tag <c>limit</c> (<c>pending</c>: <c>Scheduler:MaxPending</c>,
+    /// <c>group</c>: <c>Scheduler:MaxPendingPerGroup</c>). Replays answered despite a limit are not counted.</summary>
+    public Counter<long> AdmissionRefused { get; }
 }

@@ -61,7 +61,8 @@ public abstract partial class DirectorApiTests : IAsyncLifetime
     }
 
     /// <summary>Another director on the same store root; with <paramref name="runtime"/> it also campaigns and schedules.</summary>
-    protected DirectorHost StartDirector(bool runtime = false) => Own(new DirectorHost(Backend, Endpoints, Root, runtime));
+    protected DirectorHost StartDirector(bool runtime = false, IReadOnlyDictionary<string, string>? settings = null) =>
+        Own(new DirectorHost(Backend, Endpoints, Root, runtime, settings));
 
     /// <summary>A store connection of the test's own, on the director's root, to write what agents and leaders would.</summary>
     protected async Task<ICoordinationStore> ConnectStoreAsync()

@@ -17,6 +17,7 @@ public sealed class DirectorConfigurationTests
             ["Store:Backend"] = "cassandra",
             ["Director:Url"] = "not a url",
             ["Auth:Tokens:0"] = "short",
+            ["Scheduler:MaxPending"] = "-5",
         });
 
         var error = Assert.ThrowsAny<Exception>(() => factory.CreateClient());
@@ -27,6 +28,7 @@ public sealed class DirectorConfigurationTests
         Assert.Contains("Store:Backend", all, StringComparison.Ordinal);
         Assert.Contains("Director:Url", all, StringComparison.Ordinal);
         Assert.Contains("Auth:Tokens:0", all, StringComparison.Ordinal);
+        Assert.Contains("Scheduler:MaxPending", all, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -22,8 +22,9 @@ public sealed class DirectorHost : IAsyncDisposable
 
     private readonly WebApplicationFactory<Program> _factory;
 
-    /// <summary>Configures the director; it starts with the first client or service request.</summary>
-    public DirectorHost(string backend, string endpoints, string root, bool runtime = false)
+    /// <summary>Configures the director; it starts with the first client or service request. <paramref name="settings"/>
+    /// are applied last (e.g. <c>Scheduler:MaxPending</c>).</summary>
+    public DirectorHost(string backend, string endpoints, string root, bool runtime = false, IReadOnlyDictionary<string, string>? settings = null)
     {
         _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(builder =>
         {
@@ -37,6 +38,10 @@ public sealed class DirectorHost : IAsyncDisposable
             builder.ConfigureLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
             // Without the runtime's campaign, no scheduler rewrites the workers and assignments tests write by hand.
             builder.UseSetting("Director:Campaign", runtime ? "true" : "false");
+            foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+            {
+                builder.UseSetting(key, value);
+            }
         });
         Client = CreateClient(Token);
     }

@@ -1,0 +1,39 @@
+namespace ControlPlane.Contracts.Jobs;
+
+/// <summary>
+/// The record at <c>status/queue</c>: how many jobs are Pending, as the leader counted them in a pass. Written by the
+/// leader only (fenced), at most once per <c>Scheduler:QueueStatusInterval</c> and only when a count changed; read by
+/// every director to refuse submissions beyond <c>Scheduler:MaxPending</c> (docs/operations.md, "Admission control").
+/// </summary>
+/// <remarks>
+/// The record is kept small whatever the number of groups: <see cref="Groups"/> lists only groups near their limit,
+/// at most <see cref="MaxGroups"/> of them in at most <see cref="MaxGroupBytes"/>, largest first. A reader trusts the record only while its
+/// <see cref="Epoch"/> is the current leader's: a record left by an earlier leader says nothing about the queue now.
+/// </remarks>
+public sealed record QueueStatusRecord
+{
+    /// <summary>Most groups listed in <see cref="Groups"/>.</summary>
+    public const int MaxGroups = 1000;
+
+    /// <summary>Most bytes the entries of <see cref="Groups"/> take as JSON: group names are up to
+    /// <see cref="Limits.MaxGroupLength"/> characters, and a non-ASCII one is escaped to six bytes a character, so
+    /// <see cref="MaxGroups"/> alone would allow about 780 KB.</summary>
+    public const int MaxGroupBytes = 64 * 1024;
+
+    /// <summary>Schema version of this record.</summary>
+    public int Schema { get; init; } = Protocol.SchemaVersion;
+
+    /// <summary>The epoch of the leader that counted (the creation revision of its election key).</summary>
+    public long Epoch { get; init; }
+
+    /// <summary>When the leader published the counts (its clock; for people, never compared with another clock).</summary>
+    public DateTimeOffset At { get; init; }
+
+    /// <summary>Pending jobs in the leader's pass, all groups and jobs without a group included.</summary>
+    public int Pending { get; init; }
+
+    /// <summary>Pending jobs per FIFO group, only for groups whose count is at least half of
+    /// <c>Scheduler:MaxPendingPerGroup</c> (a group not listed is below that, or smaller than every listed one),
+    /// largest first, at most <see cref="MaxGroups"/> and <see cref="MaxGroupBytes"/>.</summary>
+    public IReadOnlyDictionary<string, int> Groups { get; init; } = new Dictionary<string, int>(StringComparer.Ordinal);
+}
