@@ -58,6 +58,22 @@ internal sealed class BenchCluster : IAsyncDisposable
             TimeSpan.FromMinutes(2)).ConfigureAwait(false);
     }
 
+    /// <summary>Stops every director (SIGTERM, so a leader hands over at once) and starts as many new ones with
+    /// <paramref name="extraArguments"/> added, on the same store: the same directors under other settings.</summary>
+    public async Task ReplaceDirectorsAsync(IEnumerable<string> extraArguments, CancellationToken cancellationToken)
+    {
+        var count = Directors.Count;
+        foreach (var director in Directors)
+        {
+            await director.Process.TerminateAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+        }
+
+        Directors.Clear();
+        var args = extraArguments.Append("--Logging:LogLevel:Default=Warning").ToList();
+        Directors.AddRange(await Task.WhenAll(Enumerable.Range(1, count)
+            .Select(i => Apps.StartDirectorAsync(Target, $"director-{i}b", args, cancellationToken))).ConfigureAwait(false));
+    }
+
     /// <summary>CPU seconds the store's server processes have used so far.</summary>
     public double StoreCpuSeconds() => Servers.Members.Sum(m => m.ProcessId is { } pid ? BenchReport.CpuSeconds(pid) : 0);
 

@@ -13,6 +13,10 @@ namespace ControlPlane.Bench.ControlPlane;
 /// time (the accepting director's clock; one machine, one clock); it is split into queue (created → assigned), start
 /// (assigned → the agent's Running) and run (Running → the agent's finish). The job reads as terminal in the API one
 /// leader pass after its finish time. Throughput is jobs over the time from the first submission to the last finish.
+/// Then, in the same run and on the same store, the directors are replaced by as many started with
+/// <c>Director:Campaign=false</c> and the same J submissions are made again: the rate at which the same directors
+/// accept jobs when nobody leads. Jobs/s ÷ that accept rate is the share of the store's capacity the scheduler turns
+/// into finished jobs (about four store writes a job against one a submission bound it near 0.25).
 /// </summary>
 internal sealed class E2eBench : IScenario
 {
@@ -33,19 +37,8 @@ internal sealed class E2eBench : IScenario
         await using var cluster = await BenchCluster.StartAsync(backend, directors, agents, slots, sessionTimeout, cancellationToken: cancellationToken).ConfigureAwait(false);
         var load = BenchReport.LoadAverage();
 
-        var ids = new ConcurrentBag<string>();
-        var submitLatency = new ConcurrentBag<double>();
         var startedAt = DateTimeOffset.UtcNow;
-        var started = Stopwatch.GetTimestamp();
-        var payload = JsonDocument.Parse("""{"bench":true}""").RootElement;
-        await Parallel.ForAsync(0, jobs, new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancellationToken }, async (i, ct) =>
-        {
-            var client = cluster.Directors[i % cluster.Directors.Count].Client;
-            var t = Stopwatch.GetTimestamp();
-            ids.Add((await client.SubmitAsync(new JobSpec { Executor = "echo", Args = payload }, cancellationToken: ct).ConfigureAwait(false)).Id);
-            submitLatency.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
-        }).ConfigureAwait(false);
-        var submitSeconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        var (ids, submitLatency, submitSeconds) = await SubmitAsync(cluster, jobs, concurrency, cancellationToken).ConfigureAwait(false);
 
         // Poll for completion at a modest rate: every listing costs the director (and the store) real work.
         var wanted = ids.ToHashSet(StringComparer.Ordinal);
@@ -82,6 +75,12 @@ internal sealed class E2eBench : IScenario
         var succeeded = done.Count(j => j.State == JobState.Succeeded);
         var submitRate = jobs / submitSeconds;
         var jobRate = done.Count / totalSeconds;
+        var leaderCpu = leader is null ? (double?)null : BenchReport.CpuSeconds(leader.Process.ProcessId);
+
+        // The same directors with nobody leading: what they accept when the scheduler costs the store nothing.
+        await cluster.ReplaceDirectorsAsync(["--Director:Campaign=false"], cancellationToken).ConfigureAwait(false);
+        var (_, _, leaderlessSeconds) = await SubmitAsync(cluster, jobs, concurrency, cancellationToken).ConfigureAwait(false);
+        var acceptRate = jobs / leaderlessSeconds;
         BenchReport.Json(new
         {
             scenario = "e2e", backend, directors, agents, slots, jobs, concurrency, sessionTimeoutSeconds = sessionTimeout.TotalSeconds,
@@ -93,15 +92,36 @@ internal sealed class E2eBench : IScenario
             startP50Ms = BenchReport.Round(st50), startP99Ms = BenchReport.Round(st99),
             runP50Ms = BenchReport.Round(f50), runP99Ms = BenchReport.Round(f99),
             leaderPasses = passes, leaderPassMeanMs = BenchReport.Round(passMs, 2),
-            leaderCpuSeconds = leader is null ? null : BenchReport.Round(BenchReport.CpuSeconds(leader.Process.ProcessId), 1),
+            leaderCpuSeconds = leaderCpu is { } cpu ? BenchReport.Round(cpu, 1) : null,
+            leaderlessAcceptPerSecond = BenchReport.Round(acceptRate), jobsPerAccepted = BenchReport.Round(jobRate / acceptRate, 3),
             loadAverage = load,
         });
         BenchReport.Table(
-            ["backend", "jobs", "done", "ok", "submit/s", "jobs/s", "submit p50/p99 ms", "latency p50/p90/p99/max ms", "queue/start/run p50 ms"],
+            ["backend", "jobs", "done", "ok", "submit/s", "jobs/s", "leaderless accept/s", "jobs/s ÷ accept/s", "submit p50/p99 ms", "latency p50/p90/p99/max ms", "queue/start/run p50 ms"],
             [[backend, $"{jobs}", $"{done.Count}", $"{succeeded}", BenchReport.Cell(submitRate), BenchReport.Cell(jobRate),
+              BenchReport.Cell(acceptRate), BenchReport.Cell(jobRate / acceptRate, "0.000"),
               $"{BenchReport.Cell(s50)} / {BenchReport.Cell(s99)}",
               $"{BenchReport.Cell(p50)} / {BenchReport.Cell(p90)} / {BenchReport.Cell(p99)} / {BenchReport.Cell(max)}",
               $"{BenchReport.Cell(q50)} / {BenchReport.Cell(st50)} / {BenchReport.Cell(f50)}"]]);
         return done.Count == jobs ? 0 : 1;
+    }
+
+    /// <summary><paramref name="jobs"/> echo submissions, <paramref name="concurrency"/> at a time, spread over the
+    /// directors: the ids, each POST's latency (ms) and the wall time.</summary>
+    private static async Task<(ConcurrentBag<string> Ids, ConcurrentBag<double> Latencies, double Seconds)> SubmitAsync(
+        BenchCluster cluster, int jobs, int concurrency, CancellationToken cancellationToken)
+    {
+        var ids = new ConcurrentBag<string>();
+        var latencies = new ConcurrentBag<double>();
+        var payload = JsonDocument.Parse("""{"bench":true}""").RootElement;
+        var started = Stopwatch.GetTimestamp();
+        await Parallel.ForAsync(0, jobs, new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancellationToken }, async (i, ct) =>
+        {
+            var client = cluster.Directors[i % cluster.Directors.Count].Client;
+            var t = Stopwatch.GetTimestamp();
+            ids.Add((await client.SubmitAsync(new JobSpec { Executor = "echo", Args = payload }, cancellationToken: ct).ConfigureAwait(false)).Id);
+            latencies.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
+        }).ConfigureAwait(false);
+        return (ids, latencies, Stopwatch.GetElapsedTime(started).TotalSeconds);
     }
 }
