@@ -25,7 +25,7 @@ internal sealed class JobQueue
     public void Add(JobInfo job)
     {
         Remove(job.Record.Id);
-        var requirement = Requirement.Of(job.Record.Spec);
+        var requirement = job.Requirement;
         if (!_classes.TryGetValue(requirement.Key, out var cls))
         {
             cls = new JobClass(requirement);

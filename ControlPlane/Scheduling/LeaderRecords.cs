@@ -23,6 +23,11 @@ internal sealed record WorkerInfo(string Id, WorkerRecord Record, long Session, 
 
     /// <summary>Slots it could take now.</summary>
     public int Free => Record.Slots - Used - Reserved;
+
+    /// <summary>Its executors and features as one canonical key: workers with equal keys suit the same jobs but
+    /// for labels and room.</summary>
+    public string ShapeKey => field ??= string.Join('\u0002', Record.Executors.Order(StringComparer.Ordinal)) + "\u0001"
+        + string.Join('\u0002', Record.Features.Order(StringComparer.Ordinal));
 }
 
 /// <summary>A job record with the store metadata the scheduler needs.</summary>
@@ -31,7 +36,11 @@ internal sealed record WorkerInfo(string Id, WorkerRecord Record, long Session, 
 /// <param name="Version">Version for conditional writes.</param>
 /// <param name="CreateRevision">Submission order.</param>
 /// <param name="Bytes">Serialized size.</param>
-internal sealed record JobInfo(string Key, JobRecord Record, long Version, long CreateRevision, int Bytes);
+internal sealed record JobInfo(string Key, JobRecord Record, long Version, long CreateRevision, int Bytes)
+{
+    /// <summary>What it needs from a worker (computed once per record).</summary>
+    public Requirement Requirement => field ??= Requirement.Of(Record.Spec);
+}
 
 /// <summary>An assignment with what the leader observed about it on its own clock.</summary>
 /// <param name="Key">Store key.</param>

@@ -45,7 +45,7 @@ internal sealed class WorkerIndex
             return;
         }
 
-        var shape = ShapeKey(worker);
+        var shape = worker.ShapeKey;
         if (!_byShape.TryGetValue(shape, out var entry))
         {
             entry = new Shape(
@@ -220,10 +220,6 @@ internal sealed class WorkerIndex
 
         return true;
     }
-
-    private static string ShapeKey(WorkerInfo worker) =>
-        string.Join('\u0002', worker.Record.Executors.Order(StringComparer.Ordinal)) + "\u0001"
-        + string.Join('\u0002', worker.Record.Features.Order(StringComparer.Ordinal));
 
     /// <summary>Workers with the same executors and features; kept when empty (bounded by the shapes a term sees).</summary>
     private sealed record Shape(HashSet<string> Executors, HashSet<string> Features, SortedSet<WorkerInfo> Workers);
