@@ -24,9 +24,10 @@ public sealed class MemberRegistration : IAsyncDisposable
     private readonly Lock _lock = new();
     private ReadOnlyMemory<byte> _metadata;
 
-    // The session id the member key hangs on (its ephemeral owner) and the key's version as this registration last
-    // wrote it; 0 while not registered. Updates are conditioned on both.
+    // The member key this registration holds: the session id it hangs on (its ephemeral owner), its creation revision,
+    // and its version as this registration last wrote it; all 0 while not registered. Updates are conditioned on them.
     private long _owner;
+    private long _created;
     private long _version;
     private Task _loop = Task.CompletedTask;
     private IStoreSession? _session;
@@ -68,27 +69,28 @@ public sealed class MemberRegistration : IAsyncDisposable
 
     /// <summary>Replaces the metadata (kept for re-registrations too) in the member key this registration created.</summary>
     /// <remarks>
-    /// The update is conditioned on the version this registration last wrote, and re-read when that fails: only a key
-    /// that still hangs on the session it was created on is written. So an update never lands on a key that another
-    /// incarnation of the same member id registered after this one's session ended (its record is not ours to
-    /// overwrite), and the key stays ephemeral: ZooKeeper keeps a znode's owner across <c>setData</c>, and the etcd
-    /// adapter's update keeps the key's lease (<c>ignore_lease</c>). Concurrent updates are applied one after the
-    /// other, the last one's metadata winning.
+    /// The update is made only while the store's session is the one the key hangs on, and is conditioned on the key's
+    /// creation revision and on the version this registration last wrote (re-read once when that is stale): so it
+    /// never lands on a key that another incarnation of the same member id registered after this one's session ended
+    /// (exact on etcd, whose writes are not bound to a session; on ZooKeeper a write is made on a session and fails
+    /// once it has expired, and the creation check there is only existence). The key stays ephemeral: ZooKeeper keeps
+    /// a znode's owner across <c>setData</c>, and the etcd adapter's update keeps the key's lease
+    /// (<c>ignore_lease</c>). Concurrent updates are applied one after the other, the last one's metadata winning.
     /// </remarks>
     /// <exception cref="StoreException">Not registered right now (the new metadata is used on re-registration), or the
     /// store could not be reached.</exception>
     public async Task UpdateAsync(ReadOnlyMemory<byte> metadata, CancellationToken cancellationToken = default)
     {
         long owner;
+        long created;
         long version;
         lock (_lock)
         {
             _metadata = metadata;
-            owner = _owner;
-            version = _version;
+            (owner, created, version) = (_owner, _created, _version);
         }
 
-        if (!_registered.Current || owner == 0)
+        if (!_registered.Current || owner == 0 || _store.Session.Id != owner)
         {
             throw NotRegistered();
         }
@@ -100,7 +102,8 @@ public sealed class MemberRegistration : IAsyncDisposable
             CommitResult? result = null;
             try
             {
-                result = await _store.CommitAsync(new Transaction().Update(_key, metadata, version), cancellationToken).ConfigureAwait(false);
+                var update = new Transaction().RequireCreatedAt(_key, created).Update(_key, metadata, version);
+                result = await _store.CommitAsync(update, cancellationToken).ConfigureAwait(false);
             }
             catch (StoreOutcomeUnknownException)
             {
@@ -114,7 +117,7 @@ public sealed class MemberRegistration : IAsyncDisposable
             }
 
             var found = await _store.GetAsync(_key, cancellationToken).ConfigureAwait(false);
-            if (found is null || found.Owner != owner)
+            if (found is null || found.Owner != owner || found.CreateRevision != created)
             {
                 throw NotRegistered();
             }
@@ -163,10 +166,10 @@ public sealed class MemberRegistration : IAsyncDisposable
                 if (!ReferenceEquals(session, _session) || !_registered.Current)
                 {
                     _registered.Publish(false);
-                    Hold(0, 0);
+                    Hold(0, 0, 0);
                     if (await TryRegisterAsync(session, stop).ConfigureAwait(false) is { } registered)
                     {
-                        Hold(registered.Owner, registered.Version);
+                        Hold(registered.Owner, registered.Created, registered.Version);
                         _session = session;
                         _registered.Publish(true);
                         MembershipLog.Registered(_logger, _key, session.Id);
@@ -221,11 +224,11 @@ public sealed class MemberRegistration : IAsyncDisposable
         new($"Member {_key} is not registered right now; the new metadata applies when it is.");
 
     /// <summary>Records the member key this registration now holds (owner 0: none).</summary>
-    private void Hold(long owner, long version)
+    private void Hold(long owner, long created, long version)
     {
         lock (_lock)
         {
-            (_owner, _version) = (owner, version);
+            (_owner, _created, _version) = (owner, created, version);
         }
     }
 
@@ -241,9 +244,9 @@ public sealed class MemberRegistration : IAsyncDisposable
         }
     }
 
-    /// <summary>Creates the member key on <paramref name="session"/>; returns its owner and version when it is ours
-    /// (created now, or found hanging on our session), null when an earlier incarnation holds it.</summary>
-    private async Task<(long Owner, long Version)?> TryRegisterAsync(IStoreSession session, CancellationToken stop)
+    /// <summary>Creates the member key on <paramref name="session"/>; returns its owner, creation revision and version
+    /// when it is ours (created now, or found hanging on our session), null when an earlier incarnation holds it.</summary>
+    private async Task<(long Owner, long Created, long Version)?> TryRegisterAsync(IStoreSession session, CancellationToken stop)
     {
         ReadOnlyMemory<byte> metadata;
         lock (_lock)
@@ -254,9 +257,9 @@ public sealed class MemberRegistration : IAsyncDisposable
         try
         {
             var created = await _store.CommitAsync(new Transaction().Create(_key, metadata, ephemeral: true), stop).ConfigureAwait(false);
-            if (created.Succeeded && created.Items[0] is { } item)
+            if (created.Succeeded && created.Items[0] is { CreateRevision: > 0 } item)
             {
-                return (item.Owner != 0 ? item.Owner : session.Id, item.Version);
+                return (item.Owner != 0 ? item.Owner : session.Id, item.CreateRevision, item.Version);
             }
         }
         catch (StoreOutcomeUnknownException)
@@ -269,7 +272,7 @@ public sealed class MemberRegistration : IAsyncDisposable
         var found = await _store.GetAsync(_key, stop).ConfigureAwait(false);
         var current = _store.Session.Id;
         return found is not null && found.Owner != 0 && (found.Owner == session.Id || found.Owner == current)
-            ? (found.Owner, found.Version)
+            ? (found.Owner, found.CreateRevision, found.Version)
             : null;
     }
 }
