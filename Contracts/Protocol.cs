@@ -41,10 +41,25 @@ public static class Protocol
         public const string Cancel = "cancel";
 
         /// <summary>The agent writes progress heartbeats to its running assignments every
-        /// <see cref="Workers.WorkerRecord.HeartbeatSeconds"/>; only such agents can be marked suspect.</summary>
+        /// <see cref="Workers.WorkerRecord.HeartbeatSeconds"/>; only such agents can be marked suspect. Superseded by
+        /// <see cref="WorkerHeartbeat"/>, which an agent advertises instead (never both): kept for agents configured to
+        /// work with leaders built before it.</summary>
         public const string Heartbeat = "heartbeat";
 
-        /// <summary>Every feature this build's agent implements.</summary>
-        public static IReadOnlyList<string> All { get; } = [Env, Timeout, WorkingDirectory, Cancel, Heartbeat];
+        /// <summary>Liveness per worker, not per attempt: every <see cref="Workers.WorkerRecord.HeartbeatSeconds"/> the
+        /// agent updates its own registration once with <see cref="Workers.WorkerRecord.HeartbeatAt"/>,
+        /// <see cref="Workers.WorkerRecord.SlotsUsed"/> and <see cref="Workers.WorkerRecord.Running"/> (the attempts
+        /// alive on their executor path), and writes an assignment between its start and its result only when the
+        /// attempt's progress message changes. A leader counts "listed in a change of the worker record" as that
+        /// attempt reporting; such agents can be marked suspect like <see cref="Heartbeat"/> ones.</summary>
+        public const string WorkerHeartbeat = "workerHeartbeat";
+
+        /// <summary>Every feature this build's agent implements (what <c>Agent:Features</c> may list).</summary>
+        public static IReadOnlyList<string> All { get; } = [Env, Timeout, WorkingDirectory, Cancel, Heartbeat, WorkerHeartbeat];
+
+        /// <summary>What an agent advertises unless configured otherwise: every feature but <see cref="Heartbeat"/>,
+        /// which <see cref="WorkerHeartbeat"/> replaces. Advertising <see cref="Heartbeat"/> without writing
+        /// per-assignment heartbeats would make a leader that only knows it mark the worker suspect.</summary>
+        public static IReadOnlyList<string> Default { get; } = [Env, Timeout, WorkingDirectory, Cancel, WorkerHeartbeat];
     }
 }

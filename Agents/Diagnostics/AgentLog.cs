@@ -63,11 +63,14 @@ internal static partial class AgentLog
     public static partial void Aborted(ILogger logger, int count);
 
     [LoggerMessage(EventId = 7020, Level = LogLevel.Warning, Message = "Could not mark worker {WorkerId} draining in its registration")]
-    public static partial void DrainMarkFailed(ILogger logger, Exception exception, string workerId);
+    public static partial void DrainMarkFailed(ILogger logger, string workerId);
 
     [LoggerMessage(EventId = 7021, Level = LogLevel.Information, Message = "Attempt {Key} timed out after {Seconds} s: stopping it")]
     public static partial void TimedOut(ILogger logger, string key, int seconds);
 
     [LoggerMessage(EventId = 7022, Level = LogLevel.Information, Message = "Waiting for the store ({Backend}) before registering worker {WorkerId}")]
     public static partial void WaitingForStore(ILogger logger, string backend, string workerId);
+
+    [LoggerMessage(EventId = 7023, Level = LogLevel.Warning, Message = "Beat of worker {WorkerId} not written ({Reason}); the next beat tries again")]
+    public static partial void BeatFailed(ILogger logger, string workerId, string reason);
 }

@@ -24,8 +24,10 @@ public sealed class AgentOptions
     /// <value>none.</value></summary>
     public Dictionary<string, string> Labels { get; set; } = [];
 
-    /// <summary>How often a running attempt's <c>heartbeatAt</c> is written (feature <c>heartbeat</c>). The leader
-    /// marks a worker suspect after three missed intervals. <value>5 s.</value></summary>
+    /// <summary>How often the agent beats: with feature <c>workerHeartbeat</c> (the default) it updates its own
+    /// registration once per interval, listing the attempts alive here; with the older <c>heartbeat</c> it writes
+    /// each running attempt's <c>heartbeatAt</c> instead. The leader marks a worker suspect after three missed
+    /// intervals. <value>5 s.</value></summary>
     public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Self-fencing margin: when the session's provable lifetime falls below it, every running job is
@@ -37,8 +39,9 @@ public sealed class AgentOptions
     public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Protocol features to advertise, a subset of <see cref="Protocol.Features.All"/>; the agent then also
-    /// behaves as one without the others (e.g. without <c>cancel</c> it lets jobs run to their end).
-    /// <value>null: every feature.</value></summary>
+    /// behaves as one without the others (e.g. without <c>cancel</c> it lets jobs run to their end). <c>heartbeat</c>
+    /// and <c>workerHeartbeat</c> exclude each other. <value>null: <see cref="Protocol.Features.Default"/> (every
+    /// feature but the superseded <c>heartbeat</c>).</value></summary>
     public List<string>? Features { get; set; }
 
     /// <summary>File that receives one JSON line per attempt event (start, end, rejected, fenced), appended and
@@ -47,7 +50,7 @@ public sealed class AgentOptions
 
     /// <summary>The features this agent advertises and honours.</summary>
     internal IReadOnlyList<string> EffectiveFeatures =>
-        Features is null ? Protocol.Features.All : Protocol.Features.All.Where(Features.Contains).ToList();
+        Features is null ? Protocol.Features.Default : Protocol.Features.All.Where(Features.Contains).ToList();
 
     /// <summary>Whether <paramref name="feature"/> is advertised.</summary>
     internal bool Has(string feature) => EffectiveFeatures.Contains(feature);

@@ -46,6 +46,12 @@ internal sealed class AgentOptionsValidator(IOptions<ControlPlane.Coordination.H
             }
         }
 
+        // Both would make the agent say two things about one liveness: it beats either per attempt or per worker.
+        if (options.Features is { } features && features.Contains(Protocol.Features.Heartbeat) && features.Contains(Protocol.Features.WorkerHeartbeat))
+        {
+            errors.Add($"Agent:Features lists both '{Protocol.Features.Heartbeat}' and '{Protocol.Features.WorkerHeartbeat}'; keep one ('{Protocol.Features.Heartbeat}' only for leaders that predate '{Protocol.Features.WorkerHeartbeat}').");
+        }
+
         foreach (var (key, value) in options.Labels)
         {
             if (key.Length is 0 or > Limits.MaxMapKeyLength || value.Length > Limits.MaxMapValueLength)

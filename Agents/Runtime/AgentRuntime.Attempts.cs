@@ -12,6 +12,7 @@ internal sealed partial class AgentRuntime
     {
         if (_attempts.TryAdd(attempt.Key, attempt))
         {
+            _beatWake.Signal();
             _ = Task.Run(() => RunAttemptAsync(attempt), CancellationToken.None);
         }
     }
@@ -53,6 +54,7 @@ internal sealed partial class AgentRuntime
 
             _attempts.TryRemove(attempt.Key, out _);
             _wake.Signal();
+            _beatWake.Signal();
         }
     }
 
@@ -101,7 +103,10 @@ internal sealed partial class AgentRuntime
         Emit(ExecutionEventKind.Start, attempt, null);
 
         using var running = new CancellationTokenSource();
-        var heartbeats = _options.Has(Protocol.Features.Heartbeat) ? HeartbeatLoopAsync(attempt, running.Token) : Task.CompletedTask;
+        attempt.Pulse(_time.GetTimestamp());
+        var heartbeats = WorkerBeats ? PulseLoopAsync(attempt, running.Token)
+            : _options.Has(Protocol.Features.Heartbeat) ? HeartbeatLoopAsync(attempt, running.Token)
+            : Task.CompletedTask;
         // The leader enforces the timeout too (plus a grace), even when this agent falls silent.
         using var timeout = record.TimeoutSeconds is > 0 && _options.Has(Protocol.Features.Timeout)
             ? _time.CreateTimer(_ => TimeOut(attempt), null, TimeSpan.FromSeconds(record.TimeoutSeconds.Value), Timeout.InfiniteTimeSpan)
@@ -164,6 +169,8 @@ internal sealed partial class AgentRuntime
         Emit(ExecutionEventKind.End, attempt, state);
     }
 
+    /// <summary>Feature <c>heartbeat</c> (agents configured for leaders that predate <c>workerHeartbeat</c>): rewrites
+    /// the assignment's <c>heartbeatAt</c> and progress every interval.</summary>
     private async Task HeartbeatLoopAsync(Attempt attempt, CancellationToken token)
     {
         try

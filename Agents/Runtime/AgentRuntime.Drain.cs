@@ -16,17 +16,10 @@ internal sealed partial class AgentRuntime
         _draining = true;
         AgentLog.DrainStarted(_logger, cause.ToString(), _attempts.Count, _options.DrainTimeout.TotalSeconds);
         _wake.Signal();
-        if (_registration!.Registered)
+        if (_registration!.Registered && !await WriteRegistrationAsync(token).ConfigureAwait(false))
         {
-            try
-            {
-                await _registration.UpdateAsync(ContractJson.Serialize(BuildRecord(draining: true)), token).ConfigureAwait(false);
-            }
-            catch (StoreException e)
-            {
-                // The leader still sees no new free slots once they are taken; draining goes on regardless.
-                AgentLog.DrainMarkFailed(_logger, e, WorkerId);
-            }
+            // The leader still sees no new free slots once they are taken; draining goes on regardless.
+            AgentLog.DrainMarkFailed(_logger, WorkerId);
         }
 
         if (!await WaitForAttemptsAsync(_options.DrainTimeout, token).ConfigureAwait(false))

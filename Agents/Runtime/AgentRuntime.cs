@@ -138,6 +138,8 @@ internal sealed partial class AgentRuntime
                     Guard("wake", () => PumpAsync(_assignments.WatchAppliedAsync(token)), token),
                     Guard("wake", () => PumpAsync(_drains.WatchAppliedAsync(token)), token),
                     Guard("wake", () => PumpAsync(_registration.WatchRegisteredAsync(token)), token),
+                    WorkerBeats ? Guard("beat", () => BeatLoopAsync(token), token) : Task.CompletedTask,
+                    WorkerBeats ? Guard("beat", () => PumpBeatsAsync(_registration.WatchRegisteredAsync(token)), token) : Task.CompletedTask,
                 ];
             }
 
@@ -161,8 +163,8 @@ internal sealed partial class AgentRuntime
         }
     }
 
-    /// <summary>The registration record of this agent.</summary>
-    internal WorkerRecord BuildRecord(bool draining) => new()
+    /// <summary>The registration record of this agent, with a fresh beat when it has feature <c>workerHeartbeat</c>.</summary>
+    internal WorkerRecord BuildRecord(bool draining) => WithBeat(new()
     {
         Id = WorkerId,
         Host = Environment.MachineName,
@@ -173,16 +175,29 @@ internal sealed partial class AgentRuntime
         ProtocolVersion = Protocol.Version,
         Executors = _executors.Advertised,
         Features = _options.EffectiveFeatures,
-        HeartbeatSeconds = _options.Has(Protocol.Features.Heartbeat) ? _options.HeartbeatInterval.TotalSeconds : 0,
+        HeartbeatSeconds = _options.Has(Protocol.Features.Heartbeat) || WorkerBeats ? _options.HeartbeatInterval.TotalSeconds : 0,
         StartedAt = StartedAt,
         Draining = draining,
-    };
+    });
 
     private async Task PumpAsync<T>(IAsyncEnumerable<T> changes)
     {
         await foreach (var _ in changes.ConfigureAwait(false))
         {
             _wake.Signal();
+        }
+    }
+
+    /// <summary>A registration made on a new session carries the record of the last write: the next beat follows at
+    /// once, so the new key lists what runs now.</summary>
+    private async Task PumpBeatsAsync(IAsyncEnumerable<bool> registered)
+    {
+        await foreach (var now in registered.ConfigureAwait(false))
+        {
+            if (now)
+            {
+                RegistrationChanged();
+            }
         }
     }
 

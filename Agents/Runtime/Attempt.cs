@@ -36,6 +36,7 @@ internal sealed class Attempt(string key, AssignmentRecord record, long version)
     private StopReason _stop;
     private string? _progress;
     private bool _ended;
+    private long _lastPulse;
 
     public string Key { get; } = key;
 
@@ -83,6 +84,25 @@ internal sealed class Attempt(string key, AssignmentRecord record, long version)
         get => Volatile.Read(ref _progress);
         set => Volatile.Write(ref _progress, value);
     }
+
+    /// <summary>When the executor path last completed a round (a <see cref="TimeProvider"/> timestamp); null before
+    /// the execution started.</summary>
+    public long? LastPulse => Interlocked.Read(ref _lastPulse) is var t and not 0 ? t : null;
+
+    /// <summary>True once the execution is over (its outcome is being reported).</summary>
+    public bool Ended
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _ended;
+            }
+        }
+    }
+
+    /// <summary>Records that the executor path completed a round at <paramref name="timestamp"/>.</summary>
+    public void Pulse(long timestamp) => Interlocked.Exchange(ref _lastPulse, timestamp == 0 ? 1 : timestamp);
 
     /// <summary>Records why it stops and stops the execution: fencing kills at once, everything else is graceful.
     /// The first reason wins, except that fencing overrides any reason but withdrawal (it must kill now). Returns

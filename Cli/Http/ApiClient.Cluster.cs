@@ -3,9 +3,23 @@ namespace ControlPlane.Cli.Http;
 /// <summary>The workers, leader and cluster calls.</summary>
 internal sealed partial class ApiClient
 {
-    /// <summary><c>GET /v1/workers</c>: every registered worker.</summary>
-    public Task<ApiResponse> ListWorkersAsync(CancellationToken cancellationToken) =>
-        SendAsync(new HttpRequestMessage(HttpMethod.Get, "v1/workers"), cancellationToken);
+    /// <summary><c>GET /v1/workers</c>: a page of registered workers (the director's default size when
+    /// <paramref name="limit"/> is null), from <paramref name="cursor"/> when given.</summary>
+    public Task<ApiResponse> ListWorkersAsync(int? limit, string? cursor, CancellationToken cancellationToken)
+    {
+        var query = new List<string>();
+        if (limit is { } l)
+        {
+            query.Add("limit=" + l.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        if (!string.IsNullOrEmpty(cursor))
+        {
+            query.Add("cursor=" + Uri.EscapeDataString(cursor));
+        }
+
+        return SendAsync(new HttpRequestMessage(HttpMethod.Get, "v1/workers" + (query.Count == 0 ? "" : "?" + string.Join('&', query))), cancellationToken);
+    }
 
     /// <summary><c>POST /v1/workers/{id}/drain</c>: asks the agent to finish its work and leave (202).</summary>
     public Task<ApiResponse> DrainWorkerAsync(string workerId, CancellationToken cancellationToken) =>

@@ -7,7 +7,8 @@ namespace ControlPlane.Cli.Rendering;
 /// <summary>Workers, the leader and the cluster as text.</summary>
 internal static class ClusterRendering
 {
-    /// <summary>One row per worker: id, state, used/total slots, executors, labels, version, host, age.</summary>
+    /// <summary>One row per worker: id, state, used/total slots (<c>-/n</c> when the agent does not report its use),
+    /// executors, labels, version, host, age.</summary>
     public static void WriteWorkers(TextWriter writer, IEnumerable<WorkerView> workers, DateTimeOffset now)
     {
         var table = new Table("ID", "STATE", "SLOTS", "EXECUTORS", "LABELS", "VERSION", "HOST", "AGE");
@@ -17,7 +18,7 @@ internal static class ClusterRendering
             table.Add(
                 w.Id,
                 w.State,
-                string.Create(CultureInfo.InvariantCulture, $"{w.SlotsUsed}/{w.Slots}"),
+                w.SlotsUsed is { } used ? string.Create(CultureInfo.InvariantCulture, $"{used}/{w.Slots}") : string.Create(CultureInfo.InvariantCulture, $"-/{w.Slots}"),
                 string.Join(',', w.Capabilities.Executors),
                 labels,
                 w.Version,

@@ -36,7 +36,8 @@ public sealed record WorkerRecord
     /// <summary>Protocol features the agent implements (<see cref="Protocol.Features"/>).</summary>
     public IReadOnlyList<string> Features { get; init; } = [];
 
-    /// <summary>Interval of the agent's progress heartbeats, in seconds.</summary>
+    /// <summary>Interval of the agent's heartbeats, in seconds (per assignment with feature <c>heartbeat</c>, of this
+    /// record with <c>workerHeartbeat</c>); 0 when it sends none.</summary>
     public double HeartbeatSeconds { get; init; }
 
     /// <summary>When this incarnation registered (agent clock).</summary>
@@ -44,6 +45,23 @@ public sealed record WorkerRecord
 
     /// <summary>The agent is draining: it takes no new work.</summary>
     public bool Draining { get; init; }
+
+    /// <summary>Feature <c>workerHeartbeat</c>: when the agent wrote this beat, on the agent's clock. Informational
+    /// only (for people and listings): a leader judges liveness by when it saw the record change, on its own clock.
+    /// Null (omitted) before the first beat and for agents without the feature.</summary>
+    public DateTimeOffset? HeartbeatAt { get; init; }
+
+    /// <summary>Feature <c>workerHeartbeat</c>: slots held by the attempts the agent is starting or running (at most
+    /// <see cref="Slots"/>). Kept fresh within about a second of a start or finish, and at every beat. Null (omitted)
+    /// for agents without the feature: <c>GET /v1/workers</c> then shows no used slots for them.</summary>
+    public int? SlotsUsed { get; init; }
+
+    /// <summary>Feature <c>workerHeartbeat</c>: the attempts alive on their executor path at this beat, each named
+    /// <c>&lt;jobId&gt;.&lt;attempt&gt;</c> like the last segment of its assignment key
+    /// (<see cref="StoreLayout.Assignment"/>), in ordinal order. An attempt whose executor path has stopped making
+    /// progress (a wedged run or report) is left out, so its worker can be found suspect although its session lives.
+    /// Null (omitted) for agents without the feature; empty when nothing runs.</summary>
+    public IReadOnlyList<string>? Running { get; init; }
 }
 
 /// <summary>Drain request at <c>drains/&lt;workerId&gt;</c>, written by any director; the agent deletes it once drained.</summary>
@@ -101,8 +119,14 @@ public sealed record WorkerView
     /// <summary>Slots offered.</summary>
     public int Slots { get; init; }
 
-    /// <summary>Slots held by its current assignments.</summary>
-    public int SlotsUsed { get; init; }
+    /// <summary>Slots held by the attempts the agent is starting or running, as its registration last said
+    /// (<see cref="WorkerRecord.SlotsUsed"/>); null for an agent without feature <c>workerHeartbeat</c>, whose use is
+    /// not in its record (counting its assignments would cost one store read per worker).</summary>
+    public int? SlotsUsed { get; init; }
+
+    /// <summary>When the agent last beat (its own clock, <see cref="WorkerRecord.HeartbeatAt"/>); null for an agent
+    /// without feature <c>workerHeartbeat</c> or before its first beat.</summary>
+    public DateTimeOffset? HeartbeatAt { get; init; }
 
     /// <summary>Agent version.</summary>
     public string Version { get; init; } = "";
@@ -119,6 +143,12 @@ public sealed record WorkerView
     /// <summary>When this incarnation registered.</summary>
     public DateTimeOffset StartedAt { get; init; }
 }
+
+/// <summary>One page of <c>GET /v1/workers</c>.</summary>
+/// <param name="Items">Workers of this page, in id order (ordinal).</param>
+/// <param name="Cursor">Pass as <c>cursor</c> for the next page; null on the last page.</param>
+/// <param name="Revision">Store revision the page was read at (the oldest of its reads).</param>
+public sealed record WorkerPage(IReadOnlyList<WorkerView> Items, string? Cursor, long Revision);
 
 /// <summary>What a worker advertised.</summary>
 /// <param name="Executors">Executor names.</param>

@@ -1,6 +1,7 @@
 using System.Globalization;
 using ControlPlane.Contracts.Jobs;
 using ControlPlane.Contracts.Workers;
+using Microsoft.AspNetCore.Mvc;
 
 namespace ControlPlane.Director.Api;
 
@@ -10,10 +11,11 @@ internal static class WorkerEndpoints
     public static RouteGroupBuilder MapWorkerEndpoints(this RouteGroupBuilder v1)
     {
         var workers = v1.MapGroup("/workers").WithTags("Workers");
-        workers.MapGet("", async (WorkerQueries queries, CancellationToken cancellationToken) => TypedResults.Ok(await queries.ListAsync(cancellationToken)))
+        workers.MapGet("", ListAsync)
             .WithName("ListWorkers")
-            .WithSummary("Lists registered workers with their load and state (ready, draining, suspect).")
-            .Produces<IReadOnlyList<WorkerView>>();
+            .WithSummary("Lists registered workers a page at a time, in id order, with their load and state (ready, draining, suspect).")
+            .Produces<WorkerPage>()
+            .ProducesValidationProblem();
         workers.MapPost("/{id}/drain", DrainAsync)
             .WithName("DrainWorker")
             .WithSummary("Asks a worker to finish its jobs, take no new ones, and leave.")
@@ -21,6 +23,42 @@ internal static class WorkerEndpoints
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status404NotFound);
         return v1;
+    }
+
+    private static async Task<IResult> ListAsync(
+        HttpContext context,
+        WorkerQueries queries,
+        [FromQuery] string? limit,
+        [FromQuery] string? cursor,
+        CancellationToken cancellationToken)
+    {
+        // As for jobs: parameters arrive as strings and every bad one is named in one 400.
+        var errors = new List<(string, string)>();
+        var pageSize = WorkerQueries.DefaultLimit;
+        if (limit is not null && (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out pageSize) || pageSize is < 1 or > WorkerQueries.MaxLimit))
+        {
+            errors.Add(("limit", $"Between 1 and {WorkerQueries.MaxLimit}."));
+        }
+
+        WorkerCursor? position = null;
+        if (cursor is not null && !WorkerCursor.TryDecode(cursor, out position))
+        {
+            errors.Add(("cursor", "Not a cursor returned by this API."));
+        }
+
+        if (!RequestHeaders.TryMinRevision(context.Request, out var minRevision, out var revisionError))
+        {
+            errors.Add(("minRevision", revisionError!));
+        }
+
+        if (errors.Count > 0)
+        {
+            return Problems.Fields(errors);
+        }
+
+        var page = await queries.ListAsync(new WorkerQuery(pageSize, position, minRevision), cancellationToken);
+        context.Response.Headers[RequestHeaders.Revision] = page.Revision.ToString(CultureInfo.InvariantCulture);
+        return TypedResults.Ok(page);
     }
 
     private static async Task<IResult> DrainAsync(string id, HttpContext context, WorkerQueries queries, CancellationToken cancellationToken)

@@ -1,5 +1,5 @@
+using System.Text.Json;
 using ControlPlane.Contracts;
-using ControlPlane.Contracts.Jobs;
 using ControlPlane.Contracts.Workers;
 using ControlPlane.Coordination;
 using ControlPlane.Coordination.Hosting;
@@ -17,51 +17,124 @@ internal enum DrainResult
     NotFound,
 }
 
+/// <summary>What to list.</summary>
+/// <param name="Limit">Most workers in the page.</param>
+/// <param name="Cursor">Where to resume; null for the first page.</param>
+/// <param name="MinRevision">Read state at least this new (read-your-writes across directors).</param>
+internal sealed record WorkerQuery(int Limit, WorkerCursor? Cursor, long? MinRevision = null);
+
 /// <summary>
-/// Workers as the store shows them: registrations under <c>workers/</c>, slots held by unfinished assignments,
-/// and drain or suspect markers. Drain requests are records any director may write; the agent acts on them.
+/// Workers as the store shows them: registrations under <c>workers/</c> with the load their agents report
+/// (<see cref="WorkerRecord.SlotsUsed"/>), and drain or suspect markers. Drain requests are records any director may
+/// write; the agent acts on them.
 /// </summary>
+/// <remarks>
+/// A page costs three store lists, made together, whatever the number of workers: the page of <c>workers/</c>, and
+/// <c>drains/</c> and <c>suspects/</c> from the same position in the key order (both are keyed by worker id). Within
+/// a page's id range there is at most one marker of each kind per listed worker, plus markers of workers that are
+/// gone (the leader deletes a departed worker's suspect marker on its next pass; a drain record outlives its worker
+/// only when the agent died while draining), so the marker lists read <see cref="MarkerSlack"/> more than the page. If
+/// one is still cut short, the page ends where it ended, and the cursor resumes there: a page may be short (even
+/// empty) with a cursor, never wrong and never an unbounded read.
+/// </remarks>
 internal sealed class WorkerQueries(StoreConnection connection, TimeProvider time, DirectorIdentity identity, ILogger<WorkerQueries> logger)
 {
+    /// <summary>Default page size.</summary>
+    public const int DefaultLimit = 100;
+
+    /// <summary>Largest page size.</summary>
+    public const int MaxLimit = 500;
+
+    /// <summary>Markers read beyond the page size: room for markers of departed workers in the page's range.</summary>
+    public const int MarkerSlack = 100;
+
     private const int MaxAttempts = 3;
 
-    public async Task<IReadOnlyList<WorkerView>> ListAsync(CancellationToken cancellationToken)
-    {
-        var store = await connection.GetAsync(cancellationToken);
-        var workers = await StoreReads.ListAllAsync(store, StoreLayout.Workers, cancellationToken);
-        var drains = (await StoreReads.ListAllAsync(store, StoreLayout.Drains, cancellationToken)).Select(StoreReads.Name).ToHashSet(StringComparer.Ordinal);
-        var suspects = (await StoreReads.ListAllAsync(store, StoreLayout.Suspects, cancellationToken)).Select(StoreReads.Name).ToHashSet(StringComparer.Ordinal);
-        var views = new List<WorkerView>(workers.Count);
-        foreach (var item in workers)
-        {
-            var worker = ContractJson.Deserialize<WorkerRecord>(item.Value.Span);
-            var id = StoreReads.Name(item);
-            var used = 0;
-            foreach (var assignment in await StoreReads.ListAllAsync(store, StoreLayout.WorkerAssignments(id), cancellationToken))
-            {
-                var record = ContractJson.Deserialize<AssignmentRecord>(assignment.Value.Span);
-                used += record.IsFinished ? 0 : record.Slots;
-            }
+    public async Task<WorkerPage> ListAsync(WorkerQuery query, CancellationToken cancellationToken) =>
+        await ListAsync(await connection.GetAsync(cancellationToken), query, cancellationToken);
 
-            var state = worker.Draining || drains.Contains(id) ? WorkerState.Draining
-                : suspects.Contains(id) ? WorkerState.Suspect
-                : WorkerState.Ready;
-            views.Add(new WorkerView
-            {
-                Id = id,
-                Host = worker.Host,
-                Labels = worker.Labels,
-                Slots = worker.Slots,
-                SlotsUsed = used,
-                Version = worker.Version,
-                ProtocolVersion = worker.ProtocolVersion,
-                Capabilities = new WorkerCapabilities(worker.Executors, worker.Features),
-                State = state.ToString().ToLowerInvariant(),
-                StartedAt = worker.StartedAt,
-            });
+    /// <summary>Lists through <paramref name="store"/> (the connected store; a parameter so tests can pass their own).</summary>
+    internal async Task<WorkerPage> ListAsync(ICoordinationStore store, WorkerQuery query, CancellationToken cancellationToken)
+    {
+        if (query.MinRevision is { } wanted)
+        {
+            await store.SyncAsync(wanted, cancellationToken);
         }
 
-        return views;
+        var after = query.Cursor?.LastId;
+        var markers = new ListOptions(query.Limit + MarkerSlack, after);
+        var workersRead = store.ListAsync(StoreLayout.Workers, new ListOptions(query.Limit, after), cancellationToken);
+        var drainsRead = store.ListAsync(StoreLayout.Drains, markers, cancellationToken);
+        var suspectsRead = store.ListAsync(StoreLayout.Suspects, markers, cancellationToken);
+        await Task.WhenAll(workersRead, drainsRead, suspectsRead);
+        var (workers, drains, suspects) = (workersRead.Result, drainsRead.Result, suspectsRead.Result);
+
+        // A marker list cut short covers ids up to its Next only: the page must end there too.
+        string? bound = null;
+        foreach (var page in (StorePage[])[drains, suspects])
+        {
+            if (page.Next is { } next && (bound is null || string.CompareOrdinal(next, bound) < 0))
+            {
+                bound = next;
+            }
+        }
+
+        var drained = drains.Items.Select(StoreReads.Name).ToHashSet(StringComparer.Ordinal);
+        var suspected = suspects.Items.Select(StoreReads.Name).ToHashSet(StringComparer.Ordinal);
+        var views = new List<WorkerView>(workers.Items.Count);
+        var truncated = false;
+        foreach (var item in workers.Items)
+        {
+            var id = StoreReads.Name(item);
+            if (bound is not null && string.CompareOrdinal(id, bound) > 0)
+            {
+                truncated = true;
+                break;
+            }
+
+            if (View(item, id, drained, suspected) is { } view)
+            {
+                views.Add(view);
+            }
+        }
+
+        var cursor = truncated ? bound : workers.Next;
+        var revision = Math.Min(workers.Revision, Math.Min(drains.Revision, suspects.Revision));
+        return new WorkerPage(views, cursor is null ? null : new WorkerCursor(cursor).Encode(), revision);
+    }
+
+    private WorkerView? View(StoreItem item, string id, HashSet<string> drained, HashSet<string> suspected)
+    {
+        WorkerRecord worker;
+        try
+        {
+            worker = ContractJson.Deserialize<WorkerRecord>(item.Value.Span);
+        }
+        catch (JsonException e)
+        {
+            // One unreadable registration must not make every page that holds it fail; it is logged and left out.
+            Log.UnreadableRecord(logger, e, item.Key);
+            return null;
+        }
+
+        var state = worker.Draining || drained.Contains(id) ? WorkerState.Draining
+            : suspected.Contains(id) ? WorkerState.Suspect
+            : WorkerState.Ready;
+        return new WorkerView
+        {
+            Id = id,
+            Host = worker.Host,
+            Labels = worker.Labels,
+            Slots = worker.Slots,
+            // An agent without workerHeartbeat does not say: null rather than one more store read per worker.
+            SlotsUsed = worker.SlotsUsed,
+            HeartbeatAt = worker.HeartbeatAt,
+            Version = worker.Version,
+            ProtocolVersion = worker.ProtocolVersion,
+            Capabilities = new WorkerCapabilities(worker.Executors, worker.Features),
+            State = state.ToString().ToLowerInvariant(),
+            StartedAt = worker.StartedAt,
+        };
     }
 
     /// <summary>Writes <c>drains/&lt;id&gt;</c> if the worker is registered; returns the revision the drain is visible at.</summary>

@@ -57,6 +57,10 @@ internal sealed record AssignmentInfo(
     string Key, string WorkerId, string JobId, int Attempt, AssignmentRecord? Record, long Version, long ModRevision,
     DateTimeOffset FirstSeen, DateTimeOffset LastChanged, DateTimeOffset? RunningSince)
 {
+    /// <summary>When this leader last saw it report: a change of the assignment, or (feature <c>workerHeartbeat</c>)
+    /// a change of its worker's registration that lists it.</summary>
+    public DateTimeOffset LastChanged { get; set; } = LastChanged;
+
     /// <summary>Slots this attempt holds on its worker, as the last pass that judged it decided (0 once it is
     /// finished, taken back or withdrawn).</summary>
     public int Holds { get; set; }

@@ -99,7 +99,7 @@ internal sealed class LeaderState
         var item = change.Kind == ChangeKind.Put ? change.Item : null;
         if (parent == StoreLayout.Workers)
         {
-            ApplyWorker(name, item);
+            ApplyWorker(name, item, now);
         }
         else if (parent == StoreLayout.Drains)
         {
@@ -261,7 +261,33 @@ internal sealed class LeaderState
         }
     }
 
-    private void ApplyWorker(string id, StoreItem? item)
+    /// <summary>Most attempts one registration may vouch for (far above any agent's slots): a record listing more
+    /// cannot make the leader do unbounded work.</summary>
+    private const int MaxListedAttempts = 4096;
+
+    /// <summary>
+    /// A registration with feature <c>workerHeartbeat</c> that lists attempts is their report: each listed attempt
+    /// of this incarnation has reported now. An attempt listed by a registration of another session (a record
+    /// carried over to a new session before its first beat) does not count.
+    /// </summary>
+    private void ObserveBeat(WorkerInfo worker, DateTimeOffset now)
+    {
+        if (worker.Record.Running is not { Count: > 0 } running || !worker.Record.Features.Contains(Protocol.Features.WorkerHeartbeat))
+        {
+            return;
+        }
+
+        var prefix = StoreLayout.WorkerAssignments(worker.Id) + "/";
+        foreach (var name in running.Take(MaxListedAttempts))
+        {
+            if (Assignments.TryGetValue(prefix + name, out var assignment) && assignment.Record?.WorkerSession == worker.Session)
+            {
+                assignment.LastChanged = now;
+            }
+        }
+    }
+
+    private void ApplyWorker(string id, StoreItem? item, DateTimeOffset now)
     {
         WorkerInfo? next = null;
         if (item is { IsEphemeral: true } && TryParse<WorkerRecord>(item) is { } record)
@@ -280,6 +306,7 @@ internal sealed class LeaderState
         {
             Workers[id] = next;
             Index.Add(next);
+            ObserveBeat(next, now);
         }
 
         DirtyWorkers.Add(id);

@@ -293,7 +293,7 @@ internal sealed partial class Planner
             s.Deadlines.Clear(item);
             string? overdue = null;
             if (s.Workers.TryGetValue(workerId, out var worker) && worker.Record.HeartbeatSeconds > 0
-                && worker.Record.Features.Contains(Protocol.Features.Heartbeat))
+                && (worker.Record.Features.Contains(Protocol.Features.Heartbeat) || worker.Record.Features.Contains(Protocol.Features.WorkerHeartbeat)))
             {
                 var window = TimeSpan.FromSeconds(worker.Record.HeartbeatSeconds * _options.SuspectAfterHeartbeats);
                 foreach (var a in s.AssignmentsOn(workerId).OrderBy(a => a.Key, StringComparer.Ordinal))

@@ -23,6 +23,12 @@ public sealed class MemberRegistration : IAsyncDisposable
     private readonly Broadcast<bool> _registered = new(false);
     private readonly Lock _lock = new();
     private ReadOnlyMemory<byte> _metadata;
+
+    // The member key this registration holds: the session id it hangs on (its ephemeral owner), its creation revision,
+    // and its version as this registration last wrote it; all 0 while not registered. Updates are conditioned on them.
+    private long _owner;
+    private long _created;
+    private long _version;
     private Task _loop = Task.CompletedTask;
     private IStoreSession? _session;
 
@@ -61,20 +67,71 @@ public sealed class MemberRegistration : IAsyncDisposable
         }
     }
 
-    /// <summary>Replaces the metadata (kept for re-registrations too).</summary>
-    /// <exception cref="StoreException">Not registered right now; the new metadata is used on re-registration.</exception>
+    /// <summary>Replaces the metadata (kept for re-registrations too) in the member key this registration created.</summary>
+    /// <remarks>
+    /// The update is made only while the store's session is the one the key hangs on, and is conditioned on the key's
+    /// creation revision and on the version this registration last wrote (re-read once when that is stale): so it
+    /// never lands on a key that another incarnation of the same member id registered after this one's session ended
+    /// (exact on etcd, whose writes are not bound to a session; on ZooKeeper a write is made on a session and fails
+    /// once it has expired, and the creation check there is only existence). The key stays ephemeral: ZooKeeper keeps
+    /// a znode's owner across <c>setData</c>, and the etcd adapter's update keeps the key's lease
+    /// (<c>ignore_lease</c>). Concurrent updates are applied one after the other, the last one's metadata winning.
+    /// </remarks>
+    /// <exception cref="StoreException">Not registered right now (the new metadata is used on re-registration), or the
+    /// store could not be reached.</exception>
     public async Task UpdateAsync(ReadOnlyMemory<byte> metadata, CancellationToken cancellationToken = default)
     {
+        long owner;
+        long created;
+        long version;
         lock (_lock)
         {
             _metadata = metadata;
+            (owner, created, version) = (_owner, _created, _version);
         }
 
-        var result = await _store.CommitAsync(new Transaction().Update(_key, metadata), cancellationToken).ConfigureAwait(false);
-        if (!result.Succeeded)
+        if (!_registered.Current || owner == 0 || _store.Session.Id != owner)
         {
-            throw new StoreException($"Member {_key} is not registered right now; the new metadata applies when it is.");
+            throw NotRegistered();
         }
+
+        // Two rounds: a version seen stale (another update of ours landed in between) is re-read once; a key that
+        // keeps changing under us is another writer's.
+        for (var round = 0; round < 2; round++)
+        {
+            CommitResult? result = null;
+            try
+            {
+                var update = new Transaction().RequireCreatedAt(_key, created).Update(_key, metadata, version);
+                result = await _store.CommitAsync(update, cancellationToken).ConfigureAwait(false);
+            }
+            catch (StoreOutcomeUnknownException)
+            {
+                // Decided below by what the key holds.
+            }
+
+            if (result is { Succeeded: true } && result.Items[0] is { } written)
+            {
+                Adopt(owner, written.Version);
+                return;
+            }
+
+            var found = await _store.GetAsync(_key, cancellationToken).ConfigureAwait(false);
+            if (found is null || found.Owner != owner || found.CreateRevision != created)
+            {
+                throw NotRegistered();
+            }
+
+            Adopt(owner, found.Version);
+            if (result is null && found.Value.Span.SequenceEqual(metadata.Span))
+            {
+                return;
+            }
+
+            version = found.Version;
+        }
+
+        throw new StoreException($"Member {_key} changed under this registration while updating it; the update is dropped.");
     }
 
     /// <summary>Stops re-registering and deletes the member key (best effort: the session's end removes it anyway).</summary>
@@ -109,8 +166,10 @@ public sealed class MemberRegistration : IAsyncDisposable
                 if (!ReferenceEquals(session, _session) || !_registered.Current)
                 {
                     _registered.Publish(false);
-                    if (await TryRegisterAsync(session, stop).ConfigureAwait(false))
+                    Hold(0, 0, 0);
+                    if (await TryRegisterAsync(session, stop).ConfigureAwait(false) is { } registered)
                     {
+                        Hold(registered.Owner, registered.Created, registered.Version);
                         _session = session;
                         _registered.Publish(true);
                         MembershipLog.Registered(_logger, _key, session.Id);
@@ -161,7 +220,33 @@ public sealed class MemberRegistration : IAsyncDisposable
         }
     }
 
-    private async Task<bool> TryRegisterAsync(IStoreSession session, CancellationToken stop)
+    private StoreException NotRegistered() =>
+        new($"Member {_key} is not registered right now; the new metadata applies when it is.");
+
+    /// <summary>Records the member key this registration now holds (owner 0: none).</summary>
+    private void Hold(long owner, long created, long version)
+    {
+        lock (_lock)
+        {
+            (_owner, _created, _version) = (owner, created, version);
+        }
+    }
+
+    /// <summary>Records a version an update wrote or saw, unless the registration moved to another key meanwhile.</summary>
+    private void Adopt(long owner, long version)
+    {
+        lock (_lock)
+        {
+            if (owner == _owner && version > _version)
+            {
+                _version = version;
+            }
+        }
+    }
+
+    /// <summary>Creates the member key on <paramref name="session"/>; returns its owner, creation revision and version
+    /// when it is ours (created now, or found hanging on our session), null when an earlier incarnation holds it.</summary>
+    private async Task<(long Owner, long Created, long Version)?> TryRegisterAsync(IStoreSession session, CancellationToken stop)
     {
         ReadOnlyMemory<byte> metadata;
         lock (_lock)
@@ -171,9 +256,10 @@ public sealed class MemberRegistration : IAsyncDisposable
 
         try
         {
-            if ((await _store.CommitAsync(new Transaction().Create(_key, metadata, ephemeral: true), stop).ConfigureAwait(false)).Succeeded)
+            var created = await _store.CommitAsync(new Transaction().Create(_key, metadata, ephemeral: true), stop).ConfigureAwait(false);
+            if (created.Succeeded && created.Items[0] is { CreateRevision: > 0 } item)
             {
-                return true;
+                return (item.Owner != 0 ? item.Owner : session.Id, item.CreateRevision, item.Version);
             }
         }
         catch (StoreOutcomeUnknownException)
@@ -185,6 +271,8 @@ public sealed class MemberRegistration : IAsyncDisposable
         // session that replaced the one we read before committing. Waiting for its deletion would wait forever.
         var found = await _store.GetAsync(_key, stop).ConfigureAwait(false);
         var current = _store.Session.Id;
-        return found is not null && found.Owner != 0 && (found.Owner == session.Id || found.Owner == current);
+        return found is not null && found.Owner != 0 && (found.Owner == session.Id || found.Owner == current)
+            ? (found.Owner, found.CreateRevision, found.Version)
+            : null;
     }
 }

@@ -17,7 +17,7 @@ public abstract partial class AgentTestBase
         var (_, events, workerId) = await StartAgentAsync();
         var worker = ContractJson.Deserialize<WorkerRecord>((await Director.GetAsync(StoreLayout.Worker(workerId)))!.Value.Span);
         Assert.Equal(["shell", "echo", "sleep"], worker.Executors);
-        Assert.Equal(Protocol.Features.All, worker.Features);
+        Assert.Equal(Protocol.Features.Default, worker.Features);
 
         var echo = await AssignAsync(workerId, new AssignmentRecord { Executor = "echo", Args = JsonDocument.Parse("""{"hello":"world"}""").RootElement });
         var sleep = await AssignAsync(workerId, new AssignmentRecord { Executor = "sleep", Args = JsonDocument.Parse("""{"seconds":0.2}""").RootElement });

@@ -16,12 +16,17 @@ public abstract partial class DirectorApiTests
     public async Task Workers_list_shows_load_and_state_and_drain_marks_a_registered_worker()
     {
         var agent = await ConnectStoreAsync();
-        var worker = new WorkerRecord { Id = "w-1", Host = "box", Slots = 4, Executors = ["shell"], Features = ["cancel"], StartedAt = DateTimeOffset.UtcNow };
         var running = new AssignmentRecord { JobId = JobIds.New(), Attempt = 1, Slots = 2, State = AttemptState.Running };
         var finished = new AssignmentRecord { JobId = JobIds.New(), Attempt = 1, Slots = 1, State = AttemptState.Succeeded };
+        // w-1 reports its load in its registration (workerHeartbeat); w-2 is an older agent that does not.
+        var worker = new WorkerRecord
+        {
+            Id = "w-1", Host = "box", Slots = 4, Executors = ["shell"], Features = ["cancel", "workerHeartbeat"], StartedAt = DateTimeOffset.UtcNow,
+            SlotsUsed = 2, HeartbeatAt = DateTimeOffset.UtcNow, Running = [$"{running.JobId}.1"],
+        };
         var written = await agent.CommitAsync(new Transaction()
             .Create(StoreLayout.Worker("w-1"), ContractJson.Serialize(worker), ephemeral: true)
-            .Create(StoreLayout.Worker("w-2"), ContractJson.Serialize(worker with { Id = "w-2" }), ephemeral: true)
+            .Create(StoreLayout.Worker("w-2"), ContractJson.Serialize(worker with { Id = "w-2", Features = ["cancel"], SlotsUsed = null, HeartbeatAt = null, Running = null }), ephemeral: true)
             .Create(StoreLayout.Assignment("w-1", running.JobId, 1), ContractJson.Serialize(running))
             .Create(StoreLayout.Assignment("w-1", finished.JobId, 1), ContractJson.Serialize(finished))
             .Create(StoreLayout.Suspect("w-2"), ContractJson.Serialize(new SuspectRecord { Since = DateTimeOffset.UtcNow, Reason = "test" })));
@@ -33,7 +38,30 @@ public abstract partial class DirectorApiTests
         Assert.Equal(2, w1.SlotsUsed);
         Assert.Equal("ready", w1.State);
         Assert.Equal(["shell"], w1.Capabilities.Executors);
-        Assert.Equal("suspect", Assert.Single(workers, w => w.Id == "w-2").State);
+        Assert.NotNull(w1.HeartbeatAt);
+        var w2 = Assert.Single(workers, w => w.Id == "w-2");
+        Assert.Equal("suspect", w2.State);
+        Assert.Null(w2.SlotsUsed);
+
+        using (var bad = await Client.GetAsync("/v1/workers?limit=0&cursor=not-ours!"))
+        {
+            await AssertFieldErrorAsync(bad, "limit");
+        }
+
+        using (var badCursor = await Client.GetAsync("/v1/workers?cursor=not-ours!"))
+        {
+            await AssertFieldErrorAsync(badCursor, "cursor");
+        }
+
+        using (var firstPage = await Client.GetAsync("/v1/workers?limit=1"))
+        {
+            var page = ContractJson.Deserialize<WorkerPage>(await firstPage.Content.ReadAsByteArrayAsync());
+            Assert.Equal("w-1", Assert.Single(page.Items).Id);
+            Assert.NotNull(page.Cursor);
+            Assert.True(firstPage.Headers.Contains("X-Revision"));
+            using var second = await Client.GetAsync($"/v1/workers?limit=1&cursor={Uri.EscapeDataString(page.Cursor)}");
+            Assert.Equal("w-2", Assert.Single(ContractJson.Deserialize<WorkerPage>(await second.Content.ReadAsByteArrayAsync()).Items).Id);
+        }
 
         using (var drain = await Client.PostAsync("/v1/workers/w-1/drain", null))
         {
@@ -152,6 +180,6 @@ public abstract partial class DirectorApiTests
     {
         using var response = await Client.GetAsync("/v1/workers");
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        return ContractJson.Deserialize<List<WorkerView>>(await response.Content.ReadAsByteArrayAsync());
+        return [.. ContractJson.Deserialize<WorkerPage>(await response.Content.ReadAsByteArrayAsync()).Items];
     }
 }

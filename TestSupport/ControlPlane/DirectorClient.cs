@@ -101,11 +101,31 @@ public sealed class DirectorClient : IDisposable
         return response.StatusCode;
     }
 
-    /// <summary>Live workers.</summary>
+    /// <summary>One page of the worker list.</summary>
+    public async Task<WorkerPage> ListWorkersAsync(string? cursor = null, int limit = 500, CancellationToken cancellationToken = default)
+    {
+        var query = $"/v1/workers?limit={limit}" + (cursor is null ? "" : $"&cursor={Uri.EscapeDataString(cursor)}");
+        using var response = await _http.GetAsync(new Uri(query, UriKind.Relative), cancellationToken).ConfigureAwait(false);
+        return await ReadAsync<WorkerPage>(response, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Live workers, through as many pages as it takes (bounded to 1000 pages).</summary>
     public async Task<IReadOnlyList<WorkerView>> WorkersAsync(CancellationToken cancellationToken = default)
     {
-        using var response = await _http.GetAsync(new Uri("/v1/workers", UriKind.Relative), cancellationToken).ConfigureAwait(false);
-        return await ReadAsync<List<WorkerView>>(response, cancellationToken).ConfigureAwait(false);
+        var all = new List<WorkerView>();
+        string? cursor = null;
+        for (var page = 0; page < 1000; page++)
+        {
+            var result = await ListWorkersAsync(cursor, cancellationToken: cancellationToken).ConfigureAwait(false);
+            all.AddRange(result.Items);
+            cursor = result.Cursor;
+            if (cursor is null)
+            {
+                break;
+            }
+        }
+
+        return all;
     }
 
     /// <summary>The leader, or null while none is elected.</summary>

@@ -20,7 +20,9 @@ public sealed class CapabilityTests
 
         var record = await ReadWorkerAsync(agent);
 
-        Assert.Equal(Protocol.Features.All, record.Features);
+        Assert.Equal(Protocol.Features.Default, record.Features);
+        Assert.Contains(Protocol.Features.WorkerHeartbeat, record.Features);
+        Assert.DoesNotContain(Protocol.Features.Heartbeat, record.Features);
         Assert.Equal(["echo", "sleep"], record.Executors);
         Assert.Equal("w-default", record.Id);
         Assert.Equal("a", record.Labels["zone"]);
@@ -74,6 +76,9 @@ public sealed class CapabilityTests
         Assert.Contains("Agent:HeartbeatInterval", result.FailureMessage);
         Assert.Contains("Agent:FencingMargin", result.FailureMessage);
         Assert.True(validator.Validate(null, new AgentOptions()).Succeeded);
+        var both = validator.Validate(null, new AgentOptions { Features = [Protocol.Features.Heartbeat, Protocol.Features.WorkerHeartbeat] });
+        Assert.True(both.Failed);
+        Assert.Contains("'heartbeat' and 'workerHeartbeat'", both.FailureMessage);
         Assert.True(validator.Validate(null, new AgentOptions { FencingMargin = TimeSpan.FromSeconds(5) }).Succeeded);
     }
 

@@ -103,22 +103,6 @@ public sealed class ReconciliationTests
     }
 
     [Fact]
-    public async Task Heartbeats_update_heartbeatAt_and_carry_progress()
-    {
-        await using var agent = await TestAgent.StartAsync(_server, handlers: s => s.AddJobHandler<GateHandler>("gate"));
-        var key = await agent.AssignAsync(new AssignmentRecord { Executor = "gate" });
-        var first = await WaitForStateAsync(agent, key, AttemptState.Running);
-
-        await Eventually.UntilAsync(async () => (await agent.Store.GetAsync(key))!.Version >= first.Version + 2, TestAgent.Deadline);
-
-        var record = (await agent.ReadAsync(key))!;
-        Assert.True(record.HeartbeatAt > first.Record.HeartbeatAt);
-        Assert.Equal("waiting at the gate", record.Progress);
-        GateHandler.For(record.JobId).SetResult(JobResult.Success("done"));
-        Assert.Equal("done", (await agent.WaitForReportAsync(key)).Output);
-    }
-
-    [Fact]
     public async Task Unknown_fields_are_ignored_and_an_unparseable_assignment_is_left_alone()
     {
         await using var agent = await TestAgent.StartAsync(_server);

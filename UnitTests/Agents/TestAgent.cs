@@ -4,6 +4,7 @@ using ControlPlane.Agents.Executors;
 using ControlPlane.Agents.Runtime;
 using ControlPlane.Contracts;
 using ControlPlane.Contracts.Jobs;
+using ControlPlane.Contracts.Workers;
 using ControlPlane.Coordination;
 using ControlPlane.TestSupport.Coordination;
 using Microsoft.Extensions.DependencyInjection;
@@ -38,7 +39,8 @@ internal sealed class TestAgent : IAsyncDisposable
 
     public static async Task<TestAgent> StartAsync(
         InMemoryStoreServer server, Action<AgentOptions>? agent = null, Action<ShellExecutorOptions>? shell = null,
-        Action<IServiceCollection>? handlers = null, TimeSpan? sessionTimeout = null, TimeProvider? time = null)
+        Action<IServiceCollection>? handlers = null, TimeSpan? sessionTimeout = null, TimeProvider? time = null,
+        Func<InMemoryStore, ICoordinationStore>? wrap = null)
     {
         time ??= TimeProvider.System;
         var agentOptions = new AgentOptions { Slots = 4, HeartbeatInterval = TimeSpan.FromMilliseconds(200), DrainTimeout = TimeSpan.FromSeconds(5) };
@@ -56,7 +58,7 @@ internal sealed class TestAgent : IAsyncDisposable
             provider.GetServices<JobHandlerRegistration>(), shellOptions.Enabled);
         var store = server.Connect(sessionTimeout, time);
         var observer = new RecordingObserver();
-        var runtime = new AgentRuntime(store, agentOptions, registry, [observer], NullLoggerFactory.Instance, time, shellOptions.GracePeriod);
+        var runtime = new AgentRuntime(wrap?.Invoke(store) ?? store, agentOptions, registry, [observer], NullLoggerFactory.Instance, time, shellOptions.GracePeriod);
         var test = new TestAgent(store, runtime, observer);
         await runtime.RegisteredOnce.WaitAsync(Deadline);
         return test;
@@ -78,6 +80,13 @@ internal sealed class TestAgent : IAsyncDisposable
         var result = await Store.CommitAsync(new Transaction().Create(key, ContractJson.Serialize(record)));
         Assert.True(result.Succeeded);
         return key;
+    }
+
+    /// <summary>This agent's registration record as stored now, with its version.</summary>
+    public async Task<(WorkerRecord Record, long Version, long Owner)> ReadWorkerAsync()
+    {
+        var item = await Store.GetAsync(StoreLayout.Worker(WorkerId)) ?? throw new InvalidOperationException($"{WorkerId} is not registered.");
+        return (ContractJson.Deserialize<WorkerRecord>(item.Value.Span), item.Version, item.Owner);
     }
 
     public async Task<AssignmentRecord?> ReadAsync(string key) =>

@@ -44,14 +44,31 @@ public sealed class ClusterCommandsTests
             },
             new() { Id = "w1", Host = "h1", Slots = 2, Version = "0.1.0", Capabilities = new(["shell"], []), StartedAt = CliHarness.Start.AddSeconds(-7) },
         ];
-        var cli = new CliHarness(_ => FakeApi.Json(workers));
+        var cli = new CliHarness(_ => FakeApi.Json(new WorkerPage(workers, null, 9)));
 
         var run = await cli.RunAsync("workers");
 
         var lines = run.Out.Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal("/v1/workers", Assert.Single(cli.Api.Requests).PathAndQuery);
-        Assert.Equal(["w1", "ready", "0/2", "shell", "-", "0.1.0", "h1", "7s"], lines[1].Split(' ', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Equal(["w1", "ready", "-/2", "shell", "-", "0.1.0", "h1", "7s"], lines[1].Split(' ', StringSplitOptions.RemoveEmptyEntries));
         Assert.Equal(["w2", "draining", "3/4", "shell,resize", "gpu=1,zone=eu", "0.1.0", "h2", "3h"], lines[2].Split(' ', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    [Fact]
+    public async Task Workers_follows_cursors_to_the_end_and_with_limit_shows_one_page_and_names_the_next_cursor()
+    {
+        static WorkerView Worker(string id) => new() { Id = id, Host = "h", Slots = 1, SlotsUsed = 0, Version = "v", Capabilities = new([], []), StartedAt = CliHarness.Start };
+        var cli = new CliHarness(request => FakeApi.Json(request.PathAndQuery.Contains("cursor=c2", StringComparison.Ordinal)
+            ? new WorkerPage([Worker("w3")], null, 9)
+            : new WorkerPage([Worker("w1"), Worker("w2")], "c2", 9)));
+
+        var all = await cli.RunAsync("workers");
+        var one = await cli.RunAsync("workers", "--limit", "2");
+
+        Assert.Equal(["/v1/workers", "/v1/workers?cursor=c2", "/v1/workers?limit=2"], cli.Api.Requests.Select(r => r.PathAndQuery));
+        Assert.Equal(4, all.Out.Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries).Length);
+        Assert.Equal(3, one.Out.Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries).Length);
+        Assert.Contains("cpctl workers --cursor c2", one.Error, StringComparison.Ordinal);
     }
 
     [Fact]

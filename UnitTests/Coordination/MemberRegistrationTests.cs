@@ -63,4 +63,28 @@ public sealed class MemberRegistrationTests
         await starting.WaitAsync(Deadline);
         Assert.Equal(fresh.Session.Id, (await fresh.GetAsync("workers/w1"))!.Owner);
     }
+
+    [Fact]
+    public async Task An_update_keeps_the_key_ephemeral_and_never_lands_on_another_incarnations_key()
+    {
+        await using var store = _server.Connect();
+        await using var registration = new MemberRegistration(store, "workers", "w1", "1"u8.ToArray());
+        await registration.StartAsync().WaitAsync(Deadline);
+        await registration.UpdateAsync("2"u8.ToArray());
+        await registration.UpdateAsync("3"u8.ToArray());
+        var mine = (await store.GetAsync("workers/w1"))!;
+        Assert.Equal((store.Session.Id, 3L, "3"), (mine.Owner, mine.Version, System.Text.Encoding.UTF8.GetString(mine.Value.Span)));
+
+        // The key goes without this registration noticing yet, and another incarnation registers the id at version 1.
+        _server.DeleteSilently("workers/w1");
+        await using var other = _server.Connect();
+        await using var otherRegistration = new MemberRegistration(other, "workers", "w1", "other"u8.ToArray());
+        await otherRegistration.StartAsync().WaitAsync(Deadline);
+        await otherRegistration.UpdateAsync("other 2"u8.ToArray());
+        await otherRegistration.UpdateAsync("other 3"u8.ToArray());
+
+        await Assert.ThrowsAsync<StoreException>(() => registration.UpdateAsync("4"u8.ToArray()));
+        var theirs = (await other.GetAsync("workers/w1"))!;
+        Assert.Equal((other.Session.Id, "other 3"), (theirs.Owner, System.Text.Encoding.UTF8.GetString(theirs.Value.Span)));
+    }
 }

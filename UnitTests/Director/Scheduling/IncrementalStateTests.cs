@@ -234,6 +234,7 @@ public sealed class IncrementalStateTests
                 HeartbeatSeconds = 5,
                 Draining = r.Chance(10),
                 ProtocolVersion = r.Chance(95) ? Protocol.Version : Protocol.Version + 1,
+                Running = r.Chance(50) ? [.. Enumerable.Range(0, r.Next(4)).Select(_ => $"{JobIdsUsed[r.Next(JobIdsUsed.Length)]}.{1 + r.Next(3)}")] : null,
             };
 
             // Half the time the same incarnation updates its record; otherwise a new session registers.

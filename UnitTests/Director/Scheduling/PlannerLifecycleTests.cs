@@ -233,6 +233,28 @@ public sealed class PlannerLifecycleTests
     }
 
     [Fact]
+    public void A_worker_beat_that_lists_an_attempt_is_that_attempts_report()
+    {
+        var worker = _f.Worker("w1", features: [Protocol.Features.WorkerHeartbeat], heartbeatSeconds: 5);
+        var (_, listed) = _f.Running(worker, lastChanged: T0);
+        var (silentJob, _) = _f.Running(worker, lastChanged: T0);
+        var (_, otherSession) = _f.Running(worker, lastChanged: T0, edit: r => r with { WorkerSession = worker.Session + 1 });
+        var state = _f.Build();
+
+        // At T0 + 10 s the worker's beat lists the first attempt, and (wrongly) one made to another incarnation.
+        var beat = worker.Record with { Running = [StoreKeys.Name(listed.Key), StoreKeys.Name(otherSession.Key)] };
+        var key = StoreLayout.Worker("w1");
+        state.Apply(new StoreChange(ChangeKind.Put, key, new StoreItem(key, ContractJson.Serialize(beat), 1, 900, 2, worker.Session), 900), T0 + TimeSpan.FromSeconds(10));
+        Assert.Equal(T0 + TimeSpan.FromSeconds(10), state.Assignments[listed.Key].LastChanged);
+        Assert.Equal(T0, state.Assignments[otherSession.Key].LastChanged);
+
+        var plan = new Planner(_f.Options).PlanPass(state, _f.Epoch, T0 + TimeSpan.FromSeconds(15));
+
+        var marked = Assert.Single(plan.Writes, w => w.Kind == WriteKind.Suspect);
+        Assert.Contains(silentJob.Record.Id, marked.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_job_recorded_as_assigned_without_its_assignment_is_requeued_after_the_start_timeout()
     {
         _f.Worker("w1");
