@@ -194,17 +194,8 @@ internal sealed class LeaderScheduler
             return;
         }
 
-        var rebuilt = new LeaderState(_logger);
-        foreach (var (_, items, _) in taken)
-        {
-            foreach (var item in items.Values)
-            {
-                rebuilt.Apply(new StoreChange(ChangeKind.Put, item.Key, item, item.ModRevision), now);
-            }
-        }
-
-        rebuilt.CarryObservations(term.State);
-        var differences = term.Rebuild ? [] : rebuilt.Fingerprint().Except(term.State.Fingerprint(), StringComparer.Ordinal).Take(5).ToList();
+        var rebuilt = LeaderState.Rebuild(taken.SelectMany(t => t.Items.Values), now, _logger, term.State);
+        var differences = term.Rebuild ? [] : term.State.Differences(rebuilt, 5);
         if (term.Rebuild || differences.Count > 0)
         {
             if (differences.Count > 0)

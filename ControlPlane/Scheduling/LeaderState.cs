@@ -182,7 +182,7 @@ internal sealed class LeaderState
 
     /// <summary>Takes over what <paramref name="earlier"/> observed on this leader's clock (a self-check rebuild
     /// must not restart start timeouts or heartbeat windows).</summary>
-    public void CarryObservations(LeaderState earlier)
+    private void CarryObservations(LeaderState earlier)
     {
         foreach (var mine in Assignments.Values.ToList())
         {
@@ -200,6 +200,36 @@ internal sealed class LeaderState
         {
             MissingSince[jobId] = since;
         }
+    }
+
+    /// <summary>
+    /// A state built afresh from <paramref name="items"/> (every record applied, every item dirty), taking over what
+    /// <paramref name="observedBy"/> observed on this leader's clock: the start of a term, or the self-check's rebuild.
+    /// </summary>
+    public static LeaderState Rebuild(IEnumerable<StoreItem> items, DateTimeOffset now, ILogger logger, LeaderState? observedBy)
+    {
+        var state = new LeaderState(logger);
+        foreach (var item in items)
+        {
+            state.Apply(new StoreChange(ChangeKind.Put, item.Key, item, item.ModRevision), now);
+        }
+
+        if (observedBy is not null)
+        {
+            state.CarryObservations(observedBy);
+        }
+
+        return state;
+    }
+
+    /// <summary>Up to <paramref name="max"/> lines of the recorded state that differ between this state and
+    /// <paramref name="other"/> (none when both hold the same records and indexes).</summary>
+    public List<string> Differences(LeaderState other, int max)
+    {
+        var mine = Fingerprint().ToList();
+        var theirs = other.Fingerprint().ToList();
+        return [.. mine.Except(theirs, StringComparer.Ordinal).Select(l => "only here: " + l)
+            .Concat(theirs.Except(mine, StringComparer.Ordinal).Select(l => "only there: " + l)).Take(max)];
     }
 
     /// <summary>A summary of the recorded state (not of judgements), equal for two states fed the same store content.</summary>
@@ -407,6 +437,10 @@ internal sealed class LeaderState
             heads.AddRange(group.HeadId);
             group.Join(next!);
             heads.AddRange(group.HeadId);
+            if (group.Unfinished.Count == 0 && group.Busy == 0)
+            {
+                _groups.Remove(after); // only finished jobs: nothing to order
+            }
         }
 
         // The head, or whether the group is out, may have changed: the heads before and after are judged again.

@@ -38,6 +38,23 @@ public sealed class IncrementalStateTests
     }
 
     [Fact]
+    public void The_self_check_finds_a_change_the_incremental_state_missed_and_the_rebuild_has_it()
+    {
+        var f = new PlannerFixture();
+        f.Worker("w1");
+        var job = f.Job();
+        var state = f.Build();
+        var missed = f.Replace(job, job.Record with { CancelRequested = true }); // in the store, never applied
+
+        var rebuilt = LeaderState.Rebuild(f.Items, f.Now, NullLogger.Instance, state);
+        var differences = state.Differences(rebuilt, 5);
+
+        Assert.Equal([$"only here: job {job.Record.Id} v1 Pending", $"only there: job {job.Record.Id} v2 Pending"], differences);
+        Assert.True(rebuilt.Jobs[job.Record.Id].Record.CancelRequested);
+        Assert.Equal(missed.Version, rebuilt.Jobs[job.Record.Id].Version);
+    }
+
+    [Fact]
     public void Ids_used_by_the_random_stream_are_valid_job_ids()
     {
         Assert.All(JobIdsUsed, id => Assert.True(JobIds.IsValid(id), id));
@@ -138,13 +155,8 @@ public sealed class IncrementalStateTests
         {
             var incremental = new Planner(_options).PlanPass(_state, 7, _now);
 
-            var rebuilt = new LeaderState(NullLogger.Instance);
-            foreach (var item in _store.Values.OrderBy(i => i.Key, StringComparer.Ordinal))
-            {
-                rebuilt.Apply(new StoreChange(ChangeKind.Put, item.Key, item, item.ModRevision), _now);
-            }
-
-            rebuilt.CarryObservations(_state);
+            var rebuilt = LeaderState.Rebuild(_store.Values.OrderBy(i => i.Key, StringComparer.Ordinal), _now, NullLogger.Instance, _state);
+            Assert.Empty(_state.Differences(rebuilt, 5));
             var full = new Planner(_options).PlanPass(rebuilt, 7, _now);
 
             Assert.Equal(Describe(full), Describe(incremental));
