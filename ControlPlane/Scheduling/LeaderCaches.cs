@@ -42,30 +42,6 @@ internal sealed class LeaderCaches : IAsyncDisposable
     /// <summary>Starts every cache; returns once each has its initial listing.</summary>
     public Task StartAsync(CancellationToken cancellationToken) => Task.WhenAll(All.Select(c => c.StartAsync(cancellationToken)));
 
-    /// <summary>The caches that show what <paramref name="writes"/> wrote (jobs and assignments, and suspects when a
-    /// marker was written).</summary>
-    public IEnumerable<WatchCache> Written(IEnumerable<PlannedWrite> writes)
-    {
-        var suspects = false;
-        var others = false;
-        foreach (var write in writes)
-        {
-            suspects |= write.Kind == WriteKind.Suspect;
-            others |= write.Kind != WriteKind.Suspect;
-        }
-
-        if (others)
-        {
-            yield return Assignments;
-            yield return Jobs;
-        }
-
-        if (suspects)
-        {
-            yield return Suspects;
-        }
-    }
-
     public async ValueTask DisposeAsync()
     {
         foreach (var cache in All)

@@ -121,6 +121,15 @@ internal sealed class LeaderScheduler
         {
             var now = _time.GetUtcNow();
             var check = term.Rebuild || now >= term.NextSelfCheck;
+            if (check && term.Committed > 0)
+            {
+                // The state may be ahead of the caches by the leader's own writes: a rebuild compares like with like
+                // only once the caches show them.
+                using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                bounded.CancelAfter(TimeSpan.FromSeconds(10));
+                await Task.WhenAll(term.Caches.All.Select(c => c.WaitForRevisionAsync(term.Committed, bounded.Token))).ConfigureAwait(false);
+            }
+
             Apply(term, full: check);
             if (check)
             {
@@ -128,21 +137,20 @@ internal sealed class LeaderScheduler
             }
 
             plan = term.Planner.PlanPass(term.State, term.Epoch, now);
-            var (revision, failed) = await term.Executor.ExecuteAsync(plan.Writes, _options.MaxCommitsInFlight, cancellationToken).ConfigureAwait(false);
-            foreach (var write in failed)
+            var outcome = await term.Executor.ExecuteAsync(plan.Writes, _options.MaxCommitsInFlight, cancellationToken).ConfigureAwait(false);
+            foreach (var write in outcome.Failed)
             {
                 term.State.Redo(write);
             }
 
-            if (revision > 0)
+            // What landed is applied at once, so the next pass plans from it without waiting for the watch (on
+            // ZooKeeper that wait re-read every changed node); the watch's copy of it is skipped when it comes.
+            foreach (var committed in outcome.Committed)
             {
-                // Plan the next pass only from caches that show this one's writes; otherwise it would replan
-                // them from stale versions (harmless, refused by the store, but wasted). Only the trees written
-                // are waited for: on ZooKeeper each wait costs a sync.
-                using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                bounded.CancelAfter(TimeSpan.FromSeconds(10));
-                await Task.WhenAll(term.Caches.Written(plan.Writes).Select(c => c.WaitForRevisionAsync(revision, bounded.Token))).ConfigureAwait(false);
+                term.State.ApplyCommitted(committed, now);
             }
+
+            term.Committed = Math.Max(term.Committed, outcome.Revision);
 
             _metrics.PassCompleted(plan, _time.GetElapsedTime(started));
             SchedulerLog.Pass(_logger, plan.Writes.Count, plan.Pending, plan.Unplaceable);
@@ -282,5 +290,8 @@ internal sealed class LeaderScheduler
         public bool Rebuild { get; set; }
 
         public DateTimeOffset NextSelfCheck { get; set; }
+
+        /// <summary>The highest revision this term committed.</summary>
+        public long Committed { get; set; }
     }
 }

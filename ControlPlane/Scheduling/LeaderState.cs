@@ -130,6 +130,34 @@ internal sealed class LeaderState
         }
     }
 
+    /// <summary>
+    /// Applies what the leader itself just committed, without waiting for its watch to bring it back: the next pass
+    /// plans from the results at once (a freed slot is used in the very next pass). Safe because every write was
+    /// conditioned on the version the state held, so nothing between that version and the commit went unseen; when
+    /// the watch delivers the same change later it is recognised and skipped, and the watch's order still brings
+    /// the state to the store's.
+    /// </summary>
+    public void ApplyCommitted(CommittedWrite committed, DateTimeOffset now)
+    {
+        var operations = committed.Write.Operations;
+        for (var i = 0; i < operations.Count; i++)
+        {
+            var operation = operations[i];
+            if (operation.Kind == OperationKind.Delete)
+            {
+                Apply(new StoreChange(ChangeKind.Delete, operation.Key, null, committed.Revision), now);
+            }
+            else if (committed.Items[i] is { } item)
+            {
+                Apply(new StoreChange(ChangeKind.Put, operation.Key, item, item.ModRevision), now);
+            }
+            else
+            {
+                MarkKey(operation.Key); // no item to apply: judged again once the watch brings it
+            }
+        }
+    }
+
     /// <summary>Sets the slots <paramref name="assignment"/> holds, keeping its worker's load and index in step.</summary>
     public void SetHolds(AssignmentInfo assignment, int slots)
     {
@@ -384,6 +412,11 @@ internal sealed class LeaderState
             return; // A key whose name is another job's id: quarantined above, never this job.
         }
 
+        if (previous is not null && item is not null && previous.CreateRevision == item.CreateRevision && previous.Version >= item.Version)
+        {
+            return; // Already applied (the leader's own write coming back through the watch), or older.
+        }
+
         if (previous is not null)
         {
             _byState[(int)previous.Record.State]--;
@@ -463,6 +496,11 @@ internal sealed class LeaderState
         }
 
         Assignments.TryGetValue(key, out var previous);
+        if (previous is not null && item is not null && previous.ModRevision >= item.ModRevision)
+        {
+            return; // Already applied (the leader's own write coming back through the watch), or older.
+        }
+
         var held = previous?.Holds ?? 0;
         if (previous is not null)
         {

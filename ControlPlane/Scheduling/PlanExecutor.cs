@@ -40,15 +40,15 @@ internal sealed class PlanExecutor
     /// </summary>
     /// <exception cref="LeadershipLostException">Another director leads now; stop scheduling.</exception>
     /// <exception cref="StoreException">The store failed; the pass failed (the caller judges every write again).</exception>
-    public async Task<(long Revision, IReadOnlyList<PlannedWrite> Failed)> ExecuteAsync(
-        IReadOnlyList<PlannedWrite> writes, int inFlight, CancellationToken cancellationToken)
+    public async Task<ExecutionResult> ExecuteAsync(IReadOnlyList<PlannedWrite> writes, int inFlight, CancellationToken cancellationToken)
     {
         var batches = Batch(writes);
         var failed = new List<PlannedWrite>();
+        var committed = new List<CommittedWrite>();
         long revision = 0;
         if (batches.Count == 0)
         {
-            return (0, failed);
+            return new ExecutionResult(0, failed, committed);
         }
 
         using var slots = new SemaphoreSlim(Math.Max(1, inFlight));
@@ -58,11 +58,12 @@ internal sealed class PlanExecutor
             await slots.WaitAsync(stop.Token).ConfigureAwait(false);
             try
             {
-                var (committed, lost) = await CommitAsync(batch, stop.Token).ConfigureAwait(false);
+                var outcome = await CommitAsync(batch, stop.Token).ConfigureAwait(false);
                 lock (failed)
                 {
-                    revision = Math.Max(revision, committed);
-                    failed.AddRange(lost);
+                    revision = Math.Max(revision, outcome.Revision);
+                    failed.AddRange(outcome.Failed);
+                    committed.AddRange(outcome.Committed);
                 }
             }
             catch (LeadershipLostException)
@@ -85,7 +86,7 @@ internal sealed class PlanExecutor
             throw deposed.Exception!.InnerException!;
         }
 
-        return (revision, failed);
+        return new ExecutionResult(revision, failed, committed);
     }
 
     /// <summary>Packs writes in order into batches within the transaction limits; a write is never split.</summary>
@@ -118,13 +119,16 @@ internal sealed class PlanExecutor
         return batches;
     }
 
-    private async Task<(long Revision, IReadOnlyList<PlannedWrite> Failed)> CommitAsync(List<PlannedWrite> batch, CancellationToken cancellationToken)
+    private async Task<ExecutionResult> CommitAsync(List<PlannedWrite> batch, CancellationToken cancellationToken)
     {
         var transaction = new Transaction();
+        var firstOperation = new int[batch.Count];
         try
         {
-            foreach (var write in batch)
+            for (var i = 0; i < batch.Count; i++)
             {
+                var write = batch[i];
+                firstOperation[i] = transaction.Operations.Count;
                 write.Apply(transaction);
                 if (write.IdempotencyKey is { } key)
                 {
@@ -149,14 +153,14 @@ internal sealed class PlanExecutor
         {
             // Every write is conditioned on versions: whether it landed or not, replanning is safe.
             SchedulerLog.BatchOutcomeUnknown(_logger, e, batch.Count);
-            return (0, batch);
+            return new ExecutionResult(0, batch, []);
         }
 
         if (!result.Succeeded)
         {
             _metrics.Refused();
             SchedulerLog.BatchRefused(_logger, batch.Count, result.FailedIndex);
-            return (result.Revision, batch);
+            return new ExecutionResult(result.Revision, batch, []);
         }
 
         _metrics.Committed(batch);
@@ -172,28 +176,41 @@ internal sealed class PlanExecutor
             }
         }
 
-        return (result.Revision, []);
+        var committed = new List<CommittedWrite>(batch.Count);
+        for (var i = 0; i < batch.Count; i++)
+        {
+            var items = new StoreItem?[batch[i].Operations.Count];
+            for (var o = 0; o < items.Length; o++)
+            {
+                items[o] = firstOperation[i] + o < result.Items.Count ? result.Items[firstOperation[i] + o] : null;
+            }
+
+            committed.Add(new CommittedWrite(batch[i], items, result.Revision));
+        }
+
+        return new ExecutionResult(result.Revision, [], committed);
     }
 
-    private async Task<(long Revision, IReadOnlyList<PlannedWrite> Failed)> CommitOneByOneAsync(
-        List<PlannedWrite> batch, Exception why, CancellationToken cancellationToken)
+    private async Task<ExecutionResult> CommitOneByOneAsync(List<PlannedWrite> batch, Exception why, CancellationToken cancellationToken)
     {
         if (batch.Count == 1)
         {
             SchedulerLog.WriteUnbuildable(_logger, why, batch[0].JobId, batch[0].Kind, batch[0].Detail);
-            return (0, batch);
+            return new ExecutionResult(0, batch, []);
         }
 
         long revision = 0;
         var failed = new List<PlannedWrite>();
+        var committed = new List<CommittedWrite>();
         foreach (var write in batch)
         {
-            var (committed, lost) = await CommitAsync([write], cancellationToken).ConfigureAwait(false);
-            revision = Math.Max(revision, committed);
-            failed.AddRange(lost);
+            var outcome = await CommitAsync([write], cancellationToken).ConfigureAwait(false);
+            revision = Math.Max(revision, outcome.Revision);
+            failed.AddRange(outcome.Failed);
+            committed.AddRange(outcome.Committed);
         }
 
-        return (revision, failed);
+        return new ExecutionResult(revision, failed, committed);
     }
 
     private async Task AddIdempotencyRemovalAsync(Transaction transaction, string idempotencyKey, string? jobId, CancellationToken cancellationToken)
@@ -221,3 +238,16 @@ internal sealed class PlanExecutor
         }
     }
 }
+
+/// <summary>A write the store applied, with what it wrote (the items of its creates and updates, null for deletes)
+/// and the commit's revision.</summary>
+/// <param name="Write">The write.</param>
+/// <param name="Items">Per operation of the write: the item as written, or null (a delete).</param>
+/// <param name="Revision">The commit's revision.</param>
+internal sealed record CommittedWrite(PlannedWrite Write, IReadOnlyList<StoreItem?> Items, long Revision);
+
+/// <summary>What committing a plan did.</summary>
+/// <param name="Revision">The highest revision committed (0 when nothing was).</param>
+/// <param name="Failed">Writes that did not land or whose outcome is unknown.</param>
+/// <param name="Committed">Writes that landed.</param>
+internal sealed record ExecutionResult(long Revision, IReadOnlyList<PlannedWrite> Failed, IReadOnlyList<CommittedWrite> Committed);

@@ -120,11 +120,14 @@ public sealed partial class ZooKeeperCoordinationStore
             }
         }
 
-        // ZooKeeper 3.8 answers a create inside multi without its Stat (as a plain create), so the created nodes'
-        // creation zxids are read back, pipelined: a candidate's epoch must be exactly its key's czxid.
+        // ZooKeeper 3.8 answers a create inside multi without its Stat (as a plain create). A multi is one
+        // transaction with one zxid, so when it also updated a node, that update's mzxid is every created node's
+        // czxid and mzxid (the leader's placements: a job update and an assignment create). Otherwise the created
+        // nodes' creation zxids are read back, pipelined: a candidate's epoch must be exactly its key's czxid.
+        var multiZxid = byOperation.OfType<SetDataOperationResult>().Select(r => r.Stat.Mzxid).FirstOrDefault(z => z > 0);
         var created = transaction.Operations
             .Select((o, i) => (Operation: o, Index: i))
-            .Where(x => byOperation[x.Index] is CreateOperationResult { Stat: null })
+            .Where(x => multiZxid == 0 && byOperation[x.Index] is CreateOperationResult { Stat: null })
             .Select(async x => (x.Index, Stat: await StatOrNullAsync(client, PathOf(x.Operation.Key), cancellationToken).ConfigureAwait(false)))
             .ToList();
         var readBack = (await Task.WhenAll(created).ConfigureAwait(false)).ToDictionary(x => x.Index, x => x.Stat);
@@ -139,6 +142,8 @@ public sealed partial class ZooKeeperCoordinationStore
             {
                 CreateOperationResult { Stat: { } stat } => ToItem(operation.Key, value, stat),
                 // Read back: as it was when created (version 1), whatever happened to it since.
+                CreateOperationResult when multiZxid > 0 =>
+                    new StoreItem(operation.Key, value, multiZxid, multiZxid, 1, operation.Ephemeral ? client.SessionId : 0),
                 CreateOperationResult when readBack.GetValueOrDefault(i) is { } stat => ToItem(operation.Key, value, stat with { Mzxid = stat.Czxid, Version = 0 }),
                 SetDataOperationResult { Stat: var stat } => ToItem(operation.Key, value, stat),
                 _ => null,
