@@ -97,6 +97,8 @@ internal sealed class E2eBench : IScenario
             startP50Ms = BenchReport.Round(st50), startP99Ms = BenchReport.Round(st99),
             runP50Ms = BenchReport.Round(f50), runP99Ms = BenchReport.Round(f99),
             leaderPasses = passes, leaderPassMeanMs = BenchReport.Round(passMs, 2),
+            leaderBatchesRefused = scheduler.GetValueOrDefault("controlplane_scheduler_batches_refused_total"),
+            leaderWrites = scheduler.GetValueOrDefault("controlplane_scheduler_writes_total"),
             leaderCpuSeconds = leaderCpu is { } cpu ? BenchReport.Round(cpu, 1) : null,
             leaderlessAcceptPerSecond = BenchReport.Round(acceptRate), jobsPerAccepted = BenchReport.Round(jobRate / acceptRate, 3),
             loadAverage = load,

@@ -58,7 +58,7 @@ internal sealed class SubtreeWatch(ZooKeeperCoordinationStore store, string pref
 
                 if (_watch.Events.TryRead(out var notification))
                 {
-                    await HandleAsync(notification, cancellationToken).ConfigureAwait(false);
+                    await HandleBatchAsync(notification, cancellationToken).ConfigureAwait(false);
                     continue;
                 }
 
@@ -136,6 +136,84 @@ internal sealed class SubtreeWatch(ZooKeeperCoordinationStore store, string pref
         _pending.Enqueue(new WatchChanges([], _safeRevision));
     }
 
+    /// <summary>Most notifications whose nodes are read together.</summary>
+    private const int MaxBatch = 256;
+
+    /// <summary>
+    /// Handles <paramref name="first"/> and the change notifications already queued behind it (up to
+    /// <see cref="MaxBatch"/>) as one batch: their nodes are read with pipelined requests (the server answers one
+    /// session's requests in order, so the cost is one round trip, not one per node), then turned into changes in
+    /// notification order, exactly as one-by-one reads issued back to back would. A control event (reconnect, watch
+    /// removed) ends the batch and is handled after it.
+    /// </summary>
+    private async Task HandleBatchAsync(WatchedEvent first, CancellationToken cancellationToken)
+    {
+        if (!IsChange(first))
+        {
+            await HandleAsync(first, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        var batch = new List<WatchedEvent> { first };
+        WatchedEvent? control = null;
+        while (batch.Count < MaxBatch && _watch!.Events.TryRead(out var next))
+        {
+            if (!IsChange(next))
+            {
+                control = next;
+                break;
+            }
+
+            batch.Add(next);
+        }
+
+        var client = _client!;
+        var keys = batch.Where(n => InPrefix(n.Path)).Select(n => store.KeyOf(n.Path)).ToList();
+        var items = await Task.WhenAll(keys.Select(k => store.ReadItemAsync(client, k, cancellationToken))).ConfigureAwait(false);
+        // A node found gone was deleted at or before the last answer's zxid.
+        var answeredAt = client.LastZxid;
+        var changes = new List<StoreChange>();
+        for (var i = 0; i < keys.Count; i++)
+        {
+            if (ToChange(keys[i], items[i], answeredAt) is { } change)
+            {
+                changes.Add(change);
+            }
+        }
+
+        if (changes.Count > 0)
+        {
+            _pending.Enqueue(new WatchChanges(changes, _safeRevision));
+        }
+
+        if (control is not null)
+        {
+            await HandleAsync(control, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static bool IsChange(WatchedEvent notification) =>
+        notification.Type is WatchEventType.NodeCreated or WatchEventType.NodeDataChanged or WatchEventType.NodeDeleted;
+
+    private bool InPrefix(string path) => path == _path || path.StartsWith(_path + "/", StringComparison.Ordinal);
+
+    /// <summary>The change a read of <paramref name="key"/> reports, or null when it tells nothing new.</summary>
+    private StoreChange? ToChange(string key, StoreItem? item, long answeredAt)
+    {
+        if (item is null)
+        {
+            return _known.Remove(key) ? new StoreChange(ChangeKind.Delete, key, null, answeredAt) : null;
+        }
+
+        if (_known.TryGetValue(key, out var reported) && reported >= item.ModRevision)
+        {
+            return null; // one change can be notified more than once
+        }
+
+        _known[key] = item.ModRevision;
+        return new StoreChange(ChangeKind.Put, key, item, item.ModRevision);
+    }
+
     private async Task HandleAsync(WatchedEvent notification, CancellationToken cancellationToken)
     {
         switch (notification.Type)
@@ -153,7 +231,7 @@ internal sealed class SubtreeWatch(ZooKeeperCoordinationStore store, string pref
                 return;
         }
 
-        if (notification.Path != _path && !notification.Path.StartsWith(_path + "/", StringComparison.Ordinal))
+        if (!InPrefix(notification.Path))
         {
             return;
         }
@@ -161,24 +239,10 @@ internal sealed class SubtreeWatch(ZooKeeperCoordinationStore store, string pref
         var key = store.KeyOf(notification.Path);
         var client = _client!;
         var item = await store.ReadItemAsync(client, key, cancellationToken).ConfigureAwait(false);
-        if (item is null)
+        if (ToChange(key, item, client.LastZxid) is { } change)
         {
-            // Gone when we looked. The delete happened at or before the zxid of that answer.
-            if (_known.Remove(key))
-            {
-                _pending.Enqueue(new WatchChanges([new StoreChange(ChangeKind.Delete, key, null, client.LastZxid)], _safeRevision));
-            }
-
-            return;
+            _pending.Enqueue(new WatchChanges([change], _safeRevision));
         }
-
-        if (_known.TryGetValue(key, out var reported) && reported >= item.ModRevision)
-        {
-            return;
-        }
-
-        _known[key] = item.ModRevision;
-        _pending.Enqueue(new WatchChanges([new StoreChange(ChangeKind.Put, key, item, item.ModRevision)], _safeRevision));
     }
 
     private async Task RestartAsync(string reason)
