@@ -30,9 +30,6 @@ internal sealed class Deadlines
     private readonly PriorityQueue<Item, (DateTimeOffset At, ItemKind Kind, string Id)> _heap = new(new ByTime());
     private readonly Dictionary<Item, DateTimeOffset> _due = [];
 
-    /// <summary>Items with a deadline.</summary>
-    public int Count => _due.Count;
-
     /// <summary>Sets <paramref name="item"/>'s deadline to <paramref name="at"/> unless it already has an earlier one.</summary>
     public void Set(Item item, DateTimeOffset at)
     {

@@ -15,12 +15,6 @@ internal sealed class JobQueue
     private readonly SortedSet<JobClass> _heads = new(ByHead.Instance);
     private readonly List<JobClass> _setAside = [];
 
-    /// <summary>Jobs in the queue.</summary>
-    public int Count => _members.Count;
-
-    /// <summary>True when <paramref name="jobId"/> is queued.</summary>
-    public bool Contains(string jobId) => _members.ContainsKey(jobId);
-
     /// <summary>Queues <paramref name="job"/>, replacing an earlier version of it.</summary>
     public void Add(JobInfo job)
     {

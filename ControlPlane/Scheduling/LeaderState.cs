@@ -69,9 +69,6 @@ internal sealed class LeaderState
     /// <summary>Workers whose suspicion to judge in the next pass.</summary>
     public HashSet<string> DirtyWorkers { get; } = new(StringComparer.Ordinal);
 
-    /// <summary>Changes applied since the term started.</summary>
-    public long ChangesApplied { get; private set; }
-
     /// <summary>Jobs in <paramref name="state"/>.</summary>
     public int Count(JobState state) => _byState[(int)state];
 
@@ -92,7 +89,6 @@ internal sealed class LeaderState
     /// <summary>Applies one change of the trees the leader follows; <paramref name="now"/> is the leader's clock.</summary>
     public void Apply(StoreChange change, DateTimeOffset now)
     {
-        ChangesApplied++;
         var parent = StoreKeys.Parent(change.Key);
         var grandparent = parent is null ? null : StoreKeys.Parent(parent);
         var name = StoreKeys.Name(change.Key);

@@ -34,9 +34,6 @@ internal sealed class WorkerIndex
     private readonly Dictionary<string, List<SortedSet<WorkerInfo>>> _compatible = new(StringComparer.Ordinal);
     private readonly List<WorkerInfo> _reserved = [];
 
-    /// <summary>Workers in the index.</summary>
-    public int Count => _shapeOf.Count;
-
     /// <summary>Puts <paramref name="worker"/> in the sets it belongs to now (none if not ready or full).</summary>
     public void Add(WorkerInfo worker)
     {

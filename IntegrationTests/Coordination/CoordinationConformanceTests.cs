@@ -83,6 +83,14 @@ public abstract partial class CoordinationConformanceTests(StoreHarness shared) 
             .Create("a/y", Utf8("y")).Update("a/x", Utf8("v3")).Create("a/deep/er/key", Utf8("d")));
         Assert.True(combined.Succeeded);
         Assert.Equal(3, (await store.GetAsync("a/x"))!.Version);
+        // A commit's items are what a read returns: the leader applies them to its state without reading back.
+        foreach (var (key, index) in new[] { ("a/y", 0), ("a/x", 1), ("a/deep/er/key", 2) })
+        {
+            var read = (await store.GetAsync(key))!;
+            var written = combined.Items[index]!;
+            Assert.Equal((read.CreateRevision, read.ModRevision, read.Version), (written.CreateRevision, written.ModRevision, written.Version));
+        }
+
         Assert.Equal("d", Text((await store.GetAsync("a/deep/er/key"))!));
 
         var deleted = await store.CommitAsync(new Transaction().Delete("a/y", expectedVersion: 1));
