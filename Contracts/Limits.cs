@@ -53,4 +53,16 @@ public static class Limits
 
     /// <summary>Longest error message stored with a result, in characters.</summary>
     public const int MaxErrorLength = 2048;
+
+    /// <summary>Missed ticks a schedule with <c>catchUp: all</c> fires when it names no <c>maxCatchUp</c>.</summary>
+    public const int DefaultMaxCatchUp = 100;
+
+    /// <summary>Largest <c>maxCatchUp</c> of a schedule.</summary>
+    public const int MaxCatchUp = 10_000;
+
+    /// <summary>Largest <c>startingDeadlineSeconds</c> of a schedule (one week).</summary>
+    public const int MaxStartingDeadlineSeconds = 7 * 24 * 3600;
+
+    /// <summary>Longest cron expression, in characters.</summary>
+    public const int MaxCronLength = 256;
 }

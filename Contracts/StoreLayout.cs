@@ -40,6 +40,12 @@ public static class StoreLayout
     /// director for admission control.</summary>
     public const string QueueStatus = "status/queue";
 
+    /// <summary>Parent of schedule records.</summary>
+    public const string Schedules = "schedules";
+
+    /// <summary><c>schedules/&lt;id&gt;</c>: a recurring job (<see cref="Schedules.ScheduleRecord"/>).</summary>
+    public static string Schedule(string scheduleId) => $"{Schedules}/{scheduleId}";
+
     /// <summary><c>jobs/&lt;bucket&gt;/&lt;id&gt;</c>.</summary>
     public static string Job(string jobId) => $"{Jobs}/{JobIds.Bucket(jobId)}/{jobId}";
 

@@ -42,9 +42,11 @@ cp_ensure_store_packages() {
   [ -f /usr/share/java/zookeeper.jar ] && command -v java >/dev/null 2>&1 || missing+=(zookeeper)
   command -v etcd >/dev/null 2>&1 || missing+=(etcd-server)
   command -v etcdctl >/dev/null 2>&1 || missing+=(etcd-client)
+  # Schedules resolve IANA time zones from the system's database (docs/schedules.md).
+  [ -f /usr/share/zoneinfo/Europe/Berlin ] || missing+=(tzdata)
   [ ${#missing[@]} -eq 0 ] && return 0
 
-  cp_apt_install "install ZooKeeper 3.8 and etcd 3.4 (Debian/Ubuntu packages zookeeper, etcd-server, etcd-client)" "${missing[@]}"
+  cp_apt_install "install ZooKeeper 3.8, etcd 3.4 and the time-zone database (Debian/Ubuntu packages zookeeper, etcd-server, etcd-client, tzdata)" "${missing[@]}"
 }
 
 # Checks docker-compose.yml with `docker-compose config` (parsing, anchors, interpolation; no engine needed),

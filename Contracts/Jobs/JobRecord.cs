@@ -69,4 +69,10 @@ public sealed record JobRecord
 
     /// <summary>Idempotency key the job was submitted with, so the key's record can be removed with the job.</summary>
     public string? IdempotencyKey { get; init; }
+
+    /// <summary>The schedule that created it, if any.</summary>
+    public string? ScheduleId { get; init; }
+
+    /// <summary>For a job a schedule created: the tick it was created for (for a run by hand, when it was asked for).</summary>
+    public DateTimeOffset? ScheduledFor { get; init; }
 }

@@ -49,6 +49,12 @@ public sealed record JobView
     /// <summary>Cancellation was requested and has not completed yet.</summary>
     public bool CancelRequested { get; init; }
 
+    /// <summary>The schedule that created it, if any.</summary>
+    public string? ScheduleId { get; init; }
+
+    /// <summary>The tick it was created for, when a schedule created it.</summary>
+    public DateTimeOffset? ScheduledFor { get; init; }
+
     /// <summary>Store revision this view was read at (or written at, for a submission).</summary>
     public long Revision { get; init; }
 }

@@ -30,7 +30,7 @@ internal static class JobEndpoints
             .ProducesProblem(StatusCodes.Status404NotFound);
         jobs.MapGet("", ListAsync)
             .WithName("ListJobs")
-            .WithSummary("Lists jobs a page at a time, optionally only one state or FIFO group; minRevision as for one job.")
+            .WithSummary("Lists jobs a page at a time, optionally only one state, FIFO group or schedule; minRevision as for one job.")
             .Produces<JobPage>()
             .ProducesValidationProblem();
         jobs.MapDelete("/{id}", CancelAsync)
@@ -152,6 +152,7 @@ internal static class JobEndpoints
         JobListing listing,
         [FromQuery] string? state,
         [FromQuery] string? group,
+        [FromQuery] string? schedule,
         [FromQuery] string? limit,
         [FromQuery] string? cursor,
         CancellationToken cancellationToken)
@@ -189,6 +190,11 @@ internal static class JobEndpoints
             errors.Add(("group", $"1 to {Contracts.Limits.MaxGroupLength} characters."));
         }
 
+        if (schedule is not null && !JobIds.IsValid(schedule))
+        {
+            errors.Add(("schedule", "A schedule id is 32 lowercase hex digits."));
+        }
+
         if (!RequestHeaders.TryMinRevision(context.Request, out var minRevision, out var revisionError))
         {
             errors.Add(("minRevision", revisionError!));
@@ -199,7 +205,7 @@ internal static class JobEndpoints
             return Problems.Fields(errors);
         }
 
-        var page = await listing.ListAsync(new JobQuery(wantedState, group, pageSize, position, minRevision), cancellationToken);
+        var page = await listing.ListAsync(new JobQuery(wantedState, group, pageSize, position, minRevision, schedule), cancellationToken);
         context.Response.Headers[RequestHeaders.Revision] = page.Revision.ToString(CultureInfo.InvariantCulture);
         return TypedResults.Ok(page);
     }

@@ -13,7 +13,8 @@ namespace ControlPlane.Director.Api;
 /// <param name="Limit">Most jobs in the page.</param>
 /// <param name="Cursor">Where to resume; null for the first page.</param>
 /// <param name="MinRevision">Read state at least this new (read-your-writes across directors).</param>
-internal sealed record JobQuery(JobState? State, string? Group, int Limit, JobCursor? Cursor, long? MinRevision = null);
+/// <param name="Schedule">Only jobs this schedule created.</param>
+internal sealed record JobQuery(JobState? State, string? Group, int Limit, JobCursor? Cursor, long? MinRevision = null, string? Schedule = null);
 
 /// <summary>
 /// Pages through jobs bucket by bucket (00 → ff, ids ordered within each), straight from the store, so any
@@ -45,7 +46,7 @@ internal sealed class JobListing(StoreConnection connection, ILogger<JobListing>
             await store.SyncAsync(wanted, cancellationToken);
         }
 
-        var filtered = query.State is not null || query.Group is not null;
+        var filtered = query.State is not null || query.Group is not null || query.Schedule is not null;
         var items = new List<JobView>();
         var revision = long.MaxValue;
         var scanned = 0;
@@ -102,7 +103,7 @@ internal sealed class JobListing(StoreConnection connection, ILogger<JobListing>
             return null;
         }
 
-        if (query.Group is not null && job.Spec.Group != query.Group)
+        if ((query.Group is not null && job.Spec.Group != query.Group) || (query.Schedule is not null && job.ScheduleId != query.Schedule))
         {
             return null;
         }

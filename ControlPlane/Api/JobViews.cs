@@ -43,6 +43,8 @@ internal static class JobViews
             Output = job.Output,
             Error = job.Error,
             CancelRequested = job.CancelRequested,
+            ScheduleId = job.ScheduleId,
+            ScheduledFor = job.ScheduledFor,
             Revision = revision,
         };
         if (assignmentItem is null)

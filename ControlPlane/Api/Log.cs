@@ -41,4 +41,16 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 732, Level = LogLevel.Information, Message = "Accepting new jobs again: {Setting} is {Limit} and the leader's count is below it or unknown ({Pending})")]
     public static partial void AdmissionReopened(ILogger logger, string setting, int limit, string pending);
+
+    [LoggerMessage(EventId = 740, Level = LogLevel.Information, Message = "Created schedule {ScheduleId} ({Cron} in {TimeZone}) at revision {Revision}")]
+    public static partial void ScheduleCreated(ILogger logger, string scheduleId, string cron, string timeZone, long revision);
+
+    [LoggerMessage(EventId = 741, Level = LogLevel.Information, Message = "Changed schedule {ScheduleId} (paused: {Paused})")]
+    public static partial void ScheduleChanged(ILogger logger, string scheduleId, bool paused);
+
+    [LoggerMessage(EventId = 742, Level = LogLevel.Information, Message = "Deleted schedule {ScheduleId}")]
+    public static partial void ScheduleDeleted(ILogger logger, string scheduleId);
+
+    [LoggerMessage(EventId = 743, Level = LogLevel.Information, Message = "Triggered schedule {ScheduleId} by hand: job {JobId}")]
+    public static partial void ScheduleTriggered(ILogger logger, string scheduleId, string jobId);
 }

@@ -12,11 +12,16 @@ namespace ControlPlane.Director.Api;
 /// </summary>
 internal static class SpecReader
 {
-    public static async Task<(JobSpec? Spec, IResult? Problem)> ReadAsync(HttpRequest request, CancellationToken cancellationToken)
+    public static Task<(JobSpec? Spec, IResult? Problem)> ReadAsync(HttpRequest request, CancellationToken cancellationToken) =>
+        ReadAsync<JobSpec>(request, "job", cancellationToken);
+
+    /// <summary>Reads a JSON body of type <typeparamref name="T"/> (<paramref name="what"/> names it in messages).</summary>
+    public static async Task<(T? Body, IResult? Problem)> ReadAsync<T>(HttpRequest request, string what, CancellationToken cancellationToken)
+        where T : class
     {
         if (request.ContentType is { } type && !type.Contains("json", StringComparison.OrdinalIgnoreCase))
         {
-            return (null, TypedResults.Problem($"Send the job as JSON (Content-Type: application/json), not {type}.",
+            return (null, TypedResults.Problem($"Send the {what} as JSON (Content-Type: application/json), not {type}.",
                 statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported media type."));
         }
 
@@ -53,7 +58,7 @@ internal static class SpecReader
 
         try
         {
-            return (ContractJson.Deserialize<JobSpec>(body.GetBuffer().AsSpan(0, (int)body.Length)), null);
+            return (ContractJson.Deserialize<T>(body.GetBuffer().AsSpan(0, (int)body.Length)), null);
         }
         catch (JsonException e)
         {

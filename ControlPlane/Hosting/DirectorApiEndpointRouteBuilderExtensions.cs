@@ -27,6 +27,7 @@ public static class DirectorApiEndpointRouteBuilderExtensions
         app.MapGroup("/v1")
             .AddEndpointFilter<BearerTokenFilter>()
             .MapJobEndpoints()
+            .MapScheduleEndpoints()
             .MapWorkerEndpoints()
             .MapClusterEndpoints();
         return app;

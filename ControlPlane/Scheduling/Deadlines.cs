@@ -11,9 +11,12 @@ internal enum ItemKind
 
     /// <summary>A worker (its running attempts' heartbeat window: suspicion).</summary>
     Worker,
+
+    /// <summary>A schedule (its next tick).</summary>
+    Schedule,
 }
 
-/// <summary>An item the leader judges: a job id, an assignment key or a worker id.</summary>
+/// <summary>An item the leader judges: a job id, an assignment key, a worker id or a schedule id.</summary>
 /// <param name="Kind">What it is.</param>
 /// <param name="Id">Its id or key.</param>
 internal readonly record struct Item(ItemKind Kind, string Id);

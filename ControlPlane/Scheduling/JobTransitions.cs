@@ -38,6 +38,10 @@ internal static class JobTransitions
         IdempotencyKey = idempotencyKey,
     };
 
+    /// <summary>A new job that a schedule's tick creates (the leader writes it; <paramref name="now"/> is its clock).</summary>
+    public static JobRecord Scheduled(string id, JobSpec spec, string scheduleId, DateTimeOffset tick, DateTimeOffset now) =>
+        Submitted(id, spec, now, null) with { ScheduleId = scheduleId, ScheduledFor = tick };
+
     /// <summary>Pending → Assigned to <paramref name="workerId"/> under the leader's <paramref name="epoch"/>.</summary>
     public static JobRecord Assigned(JobRecord job, string workerId, long epoch, DateTimeOffset now) => job with
     {

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Logging;
 
 namespace ControlPlane.Director.Scheduling;
 
-/// <summary>The watch-fed caches of the five trees a leader schedules from, by name, each keeping a lossless change
+/// <summary>The watch-fed caches of the six trees a leader schedules from, by name, each keeping a lossless change
 /// log for the <see cref="LeaderState"/>.</summary>
 internal sealed class LeaderCaches : IAsyncDisposable
 {
@@ -16,7 +16,8 @@ internal sealed class LeaderCaches : IAsyncDisposable
         Suspects = Follow(StoreLayout.Suspects);
         Assignments = Follow(StoreLayout.Assignments);
         Jobs = Follow(StoreLayout.Jobs);
-        All = [Workers, Drains, Suspects, Assignments, Jobs];
+        Schedules = Follow(StoreLayout.Schedules);
+        All = [Workers, Drains, Suspects, Assignments, Jobs, Schedules];
 
         WatchCache Follow(string prefix)
         {
@@ -36,7 +37,10 @@ internal sealed class LeaderCaches : IAsyncDisposable
 
     public WatchCache Jobs { get; }
 
-    /// <summary>Every cache, workers and markers first (the order their changes are applied in).</summary>
+    public WatchCache Schedules { get; }
+
+    /// <summary>Every cache, workers and markers first, schedules last (the order their changes are applied in: a
+    /// schedule is judged with its runs known).</summary>
     public IReadOnlyList<WatchCache> All { get; }
 
     /// <summary>Starts every cache; returns once each has its initial listing.</summary>

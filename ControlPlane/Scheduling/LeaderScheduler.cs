@@ -55,6 +55,7 @@ internal sealed class LeaderScheduler
     public async Task RunAsync(ICoordinationStore store, LeaderElection election, Leadership lead, CancellationToken cancellationToken)
     {
         using var term = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var termStarted = _time.GetUtcNow();
         Interlocked.Exchange(ref _lastProgress, _time.GetTimestamp());
         var caches = new LeaderCaches(store, _loggerFactory.CreateLogger<WatchCache>(), _time);
         var wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
@@ -69,7 +70,7 @@ internal sealed class LeaderScheduler
 
             // ZooKeeper only: empty assignments/<worker> directories of departed workers go, a bounded few at a time.
             pumps.Add(new AssignmentDirectorySweep(store, election, new AssignmentSweepOptions(), _logger, _time).RunAsync(term.Token));
-            var work = new Term(caches, new LeaderState(_logger), new Planner(_options), new PlanExecutor(store, election, _metrics, _logger), lead.Epoch)
+            var work = new Term(caches, new LeaderState(_logger), new Planner(_options) { TermStarted = termStarted }, new PlanExecutor(store, election, _metrics, _logger), lead.Epoch)
             {
                 NextSelfCheck = _time.GetUtcNow() + _options.SelfCheckInterval,
             };

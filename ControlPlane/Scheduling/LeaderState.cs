@@ -1,6 +1,7 @@
 using System.Text.Json;
 using ControlPlane.Contracts;
 using ControlPlane.Contracts.Jobs;
+using ControlPlane.Contracts.Schedules;
 using ControlPlane.Contracts.Workers;
 using ControlPlane.Coordination;
 using Microsoft.Extensions.Logging;
@@ -29,6 +30,7 @@ internal sealed class LeaderState
     private readonly Dictionary<string, List<AssignmentInfo>> _byJob = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _used = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Group> _groups = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Dictionary<string, JobInfo>> _runs = new(StringComparer.Ordinal);
     private readonly int[] _byState = new int[Enum.GetValues<JobState>().Length];
 
     public LeaderState(ILogger logger) => _logger = logger;
@@ -68,6 +70,19 @@ internal sealed class LeaderState
 
     /// <summary>Workers whose suspicion to judge in the next pass.</summary>
     public HashSet<string> DirtyWorkers { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Readable schedules by id.</summary>
+    public Dictionary<string, ScheduleInfo> Schedules { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Schedules whose ticks to judge in the next pass.</summary>
+    public HashSet<string> DirtySchedules { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>The unfinished jobs a schedule created (its active runs), oldest first (jobs created together in tick
+    /// order). Costs O(r log r) for r active runs of the schedule.</summary>
+    public IReadOnlyList<JobInfo> ActiveRuns(string scheduleId) =>
+        _runs.TryGetValue(scheduleId, out var runs)
+            ? [.. runs.Values.OrderBy(r => r.CreateRevision).ThenBy(r => r.Record.ScheduledFor).ThenBy(r => r.Record.Id, StringComparer.Ordinal)]
+            : [];
 
     /// <summary>Jobs in <paramref name="state"/>.</summary>
     public int Count(JobState state) => _byState[(int)state];
@@ -109,6 +124,10 @@ internal sealed class LeaderState
         else if (grandparent == StoreLayout.Jobs)
         {
             ApplyJob(change.Key, name, item);
+        }
+        else if (parent == StoreLayout.Schedules)
+        {
+            ApplySchedule(change.Key, name, item);
         }
         else if (grandparent == StoreLayout.Assignments)
         {
@@ -201,6 +220,9 @@ internal sealed class LeaderState
             case ItemKind.Worker:
                 DirtyWorkers.Add(item.Id);
                 break;
+            case ItemKind.Schedule:
+                DirtySchedules.Add(item.Id);
+                break;
         }
     }
 
@@ -279,6 +301,11 @@ internal sealed class LeaderState
             yield return $"group {name} head={g.Unfinished.Min?.Record.Id} unfinished={g.Unfinished.Count} busy={g.Busy}";
         }
 
+        foreach (var (id, schedule) in Schedules.OrderBy(s => s.Key, StringComparer.Ordinal))
+        {
+            yield return $"schedule {id} v{schedule.Version} runs={string.Join(',', ActiveRuns(id).Select(r => r.Record.Id))}";
+        }
+
         yield return $"drains {string.Join(',', Drains.Order(StringComparer.Ordinal))}";
         yield return $"suspects {string.Join(',', Suspects.Order(StringComparer.Ordinal))}";
         yield return $"states {string.Join(',', _byState)}";
@@ -312,6 +339,10 @@ internal sealed class LeaderState
         else if (parent == StoreLayout.Suspects)
         {
             DirtyWorkers.Add(StoreKeys.Name(key));
+        }
+        else if (parent == StoreLayout.Schedules)
+        {
+            DirtySchedules.Add(StoreKeys.Name(key));
         }
     }
 
@@ -431,7 +462,63 @@ internal sealed class LeaderState
         }
 
         UpdateGroups(previous, next);
+        UpdateRuns(previous, next);
         DirtyJobs.Add(id);
+    }
+
+    /// <summary>Keeps the index of schedules' active runs in step with a job's change.</summary>
+    private void UpdateRuns(JobInfo? previous, JobInfo? next)
+    {
+        if (previous?.Record.ScheduleId is { } before && _runs.TryGetValue(before, out var runs))
+        {
+            runs.Remove(previous.Record.Id);
+            if (runs.Count == 0)
+            {
+                _runs.Remove(before);
+            }
+        }
+
+        if (next?.Record is { ScheduleId: { } after } record && !record.State.IsTerminal())
+        {
+            if (!_runs.TryGetValue(after, out var active))
+            {
+                active = new Dictionary<string, JobInfo>(StringComparer.Ordinal);
+                _runs[after] = active;
+            }
+
+            active[record.Id] = next;
+        }
+    }
+
+    private void ApplySchedule(string key, string id, StoreItem? item)
+    {
+        Schedules.TryGetValue(id, out var previous);
+        if (previous is not null && item is not null && previous.Version >= item.Version && item.CreateRevision == previous.CreateRevision)
+        {
+            return; // Already applied (the leader's own write coming back through the watch), or older.
+        }
+
+        Schedules.Remove(id);
+        if (item is not null && TryParse<ScheduleRecord>(item) is { } record)
+        {
+            var errors = new List<(string Field, string Message)>();
+            var timetable = CronTimetable.TryCreate(record.Spec, errors);
+            if (record.Id != id || !JobIds.IsValid(id))
+            {
+                Quarantine(key, "its id does not match its key");
+            }
+            else
+            {
+                if (timetable is null)
+                {
+                    Quarantine(key, string.Join("; ", errors.Select(e => $"{e.Field}: {e.Message}")));
+                }
+
+                Schedules[id] = new ScheduleInfo(key, record, item.Version, timetable) { CreateRevision = item.CreateRevision };
+            }
+        }
+
+        DirtySchedules.Add(id);
     }
 
     private void UpdateGroups(JobInfo? previous, JobInfo? next)

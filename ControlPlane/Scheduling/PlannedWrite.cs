@@ -26,6 +26,10 @@ internal enum WriteKind
 
     /// <summary>A finished job past its retention is removed.</summary>
     Remove,
+
+    /// <summary>A schedule's due ticks are judged: its record advanced, its ticks' jobs created (and, for
+    /// <c>replace</c>, its active runs cancelled) together.</summary>
+    Fire,
 }
 
 /// <summary>
@@ -105,6 +109,9 @@ internal sealed class Plan
 
     /// <summary>Jobs waiting (Pending, including backoff).</summary>
     public int Pending { get; set; }
+
+    /// <summary>Schedule ticks whose jobs the pass creates.</summary>
+    public int Fired { get; set; }
 
     /// <summary>Items the pass evaluated (changed or due): its cost beyond placement.</summary>
     public int Evaluated { get; set; }

@@ -23,6 +23,10 @@ internal sealed partial class Planner
 
     public Planner(SchedulerOptions options) => _options = options;
 
+    /// <summary>When this leader's term started (its clock): schedule ticks before it passed while nobody led, and
+    /// their catch-up policy applies (<see cref="ScheduleTicks"/>).</summary>
+    public DateTimeOffset TermStarted { get; init; } = DateTimeOffset.MinValue;
+
     /// <summary>Plans one pass over <paramref name="state"/> at <paramref name="now"/> (the leader's clock).</summary>
     public Plan PlanPass(LeaderState state, long epoch, DateTimeOffset now)
     {
@@ -44,11 +48,13 @@ internal sealed partial class Planner
         }
 
         var workers = Take(state.DirtyWorkers);
-        pass.Plan.Evaluated = jobs.Count + assignments.Count + workers.Count;
+        var schedules = Take(state.DirtySchedules);
+        pass.Plan.Evaluated = jobs.Count + assignments.Count + workers.Count + schedules.Count;
 
         ReconcileAssignments(pass, assignments);
         ReconcileJobs(pass, jobs);
         ReconcileSuspects(pass, workers);
+        ReconcileSchedules(pass, schedules);
         Place(pass);
         RemoveExpired(pass);
 
@@ -323,6 +329,50 @@ internal sealed partial class Planner
             else if (overdue is null && marked)
             {
                 p.Plan.Add(Writes.ClearSuspect(workerId, $"{workerId} no longer suspect"));
+            }
+        }
+    }
+
+    /// <summary>
+    /// Judges changed and due schedules (<see cref="ScheduleTicks"/>): one write per schedule with due ticks, and
+    /// its next tick as its deadline. A tick that would cancel (<c>replace</c>) a run this pass already writes waits
+    /// for the next pass, so a job is never written twice in one pass. Cost: O(schedules judged × ticks they fire).
+    /// </summary>
+    private void ReconcileSchedules(Pass p, List<string> scheduleIds)
+    {
+        var s = p.State;
+        foreach (var id in scheduleIds)
+        {
+            var item = new Item(ItemKind.Schedule, id);
+            s.Deadlines.Clear(item);
+            if (!s.Schedules.TryGetValue(id, out var schedule))
+            {
+                continue;
+            }
+
+            var (firing, due) = ScheduleTicks.Judge(schedule, p.Now, TermStarted, p.Epoch, s.ActiveRuns(id), s.Jobs.ContainsKey);
+            if (firing is not null && firing.Cancelled.Any(c => p.Touched.Contains(c.Job.Record.Id)))
+            {
+                // replace would cancel a run this pass already writes: judged again in the next pass.
+                s.DirtySchedules.Add(id);
+                continue;
+            }
+
+            if (firing is not null)
+            {
+                foreach (var (job, _) in firing.Cancelled)
+                {
+                    p.Touched.Add(job.Record.Id);
+                }
+
+                p.Plan.Add(Writes.Fire(schedule, firing));
+                p.Plan.Fired += firing.Created.Count;
+            }
+
+            // A write re-marks the schedule when it lands (its record changes) or fails; the deadline covers the rest.
+            if (due is { } at)
+            {
+                s.Deadlines.Set(item, at);
             }
         }
     }

@@ -60,6 +60,23 @@ internal static class Writes
     public static PlannedWrite ClearSuspect(string workerId, string detail) =>
         new(WriteKind.Suspect, null, detail, [], [new Operation(OperationKind.Delete, StoreLayout.Suspect(workerId), ReadOnlyMemory<byte>.Empty)]);
 
+    /// <summary>
+    /// A schedule's judged ticks: its next record (conditioned on the version judged, so a changed, paused or
+    /// deleted schedule refuses the write), the jobs its fired ticks create (a create fails if the job exists) and
+    /// the runs <c>replace</c> cancels (each conditioned on its version), all in one fenced transaction.
+    /// </summary>
+    public static PlannedWrite Fire(ScheduleInfo schedule, ScheduleFiring firing)
+    {
+        var operations = new List<Operation>(1 + firing.Created.Count + firing.Cancelled.Count)
+        {
+            new(OperationKind.Update, schedule.Key, ContractJson.Serialize(firing.Next), schedule.Version),
+        };
+        operations.AddRange(firing.Created.Select(j => new Operation(OperationKind.Create, StoreLayout.Job(j.Id), ContractJson.Serialize(j))));
+        operations.AddRange(firing.Cancelled.Select(c => new Operation(OperationKind.Update, c.Job.Key, ContractJson.Serialize(c.Next), c.Job.Version)));
+        var detail = $"schedule {schedule.Record.Id}: {firing.Created.Count} fired, last tick {firing.Next.LastTick:O}";
+        return new(WriteKind.Fire, null, detail, [], operations);
+    }
+
     /// <summary>Removes a finished job past retention (the executor adds its idempotency record's removal).</summary>
     public static PlannedWrite Remove(JobInfo job) =>
         new(WriteKind.Remove, job.Record.Id, "retention passed", [], [new Operation(OperationKind.Delete, job.Key, ReadOnlyMemory<byte>.Empty, job.Version)])

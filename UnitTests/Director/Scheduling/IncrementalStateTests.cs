@@ -1,6 +1,7 @@
 using System.Text;
 using ControlPlane.Contracts;
 using ControlPlane.Contracts.Jobs;
+using ControlPlane.Contracts.Schedules;
 using ControlPlane.Contracts.Workers;
 using ControlPlane.Coordination;
 using ControlPlane.Director.Scheduling;
@@ -23,6 +24,7 @@ public sealed class IncrementalStateTests
     private static readonly DateTimeOffset T0 = new(2026, 12, 1, 0, 0, 0, TimeSpan.Zero);
     private static readonly string[] JobIdsUsed = [.. Enumerable.Range(0, 10).Select(i => $"0190a000000070008000000000000{i:x3}")];
     private static readonly string[] WorkerIds = ["w0", "w1", "w2", "w3"];
+    private static readonly string[] ScheduleIdsUsed = ["0190a00000007000800000000000a001", "0190a00000007000800000000000a002"];
 
     [Fact]
     public void A_random_stream_of_store_changes_plans_the_same_as_a_full_rebuild()
@@ -59,7 +61,7 @@ public sealed class IncrementalStateTests
     [Fact]
     public void Ids_used_by_the_random_stream_are_valid_job_ids()
     {
-        Assert.All(JobIdsUsed, id => Assert.True(JobIds.IsValid(id), id));
+        Assert.All(JobIdsUsed.Concat(ScheduleIdsUsed), id => Assert.True(JobIds.IsValid(id), id));
     }
 
     private static HashSet<WriteKind> Replay(int[] stream)
@@ -107,8 +109,11 @@ public sealed class IncrementalStateTests
 
         public void Step(Rng r)
         {
-            switch (r.Next(12))
+            switch (r.Next(13))
             {
+                case 11:
+                    PutSchedule(r);
+                    break;
                 case 0 or 1 or 2:
                     PutJob(r);
                     break;
@@ -166,7 +171,8 @@ public sealed class IncrementalStateTests
             var incremental = new Planner(_options).PlanPass(_state, 7, _now);
 
             var rebuilt = LeaderState.Rebuild(_store.Values.OrderBy(i => i.Key, StringComparer.Ordinal), _now, NullLogger.Instance, _state);
-            Assert.Empty(_state.Differences(rebuilt, 5));
+            var diff = _state.Differences(rebuilt, 5);
+            Assert.True(diff.Count == 0, string.Join("\n", diff));
             var full = new Planner(_options).PlanPass(rebuilt, 7, _now);
 
             Assert.Equal(Describe(full), Describe(incremental));
@@ -270,8 +276,37 @@ public sealed class IncrementalStateTests
                 NotBefore = state == JobState.Pending && r.Chance(40) ? _now + TimeSpan.FromSeconds(r.Next(40) - 10) : null,
                 FinishedAt = state.IsTerminal() ? _now - TimeSpan.FromSeconds(r.Next(90)) : null,
                 IdempotencyKey = r.Chance(20) ? "k" + id : null,
+                ScheduleId = r.Chance(20) ? ScheduleIdsUsed[r.Next(ScheduleIdsUsed.Length)] : null,
             };
             Put(StoreLayout.Job(id), ContractJson.Serialize(record));
+        }
+
+        private void PutSchedule(Rng r)
+        {
+            var id = ScheduleIdsUsed[r.Next(ScheduleIdsUsed.Length)];
+            if (r.Chance(15))
+            {
+                Delete(StoreLayout.Schedule(id));
+                return;
+            }
+
+            var record = new ScheduleRecord
+            {
+                Id = id,
+                Spec = new ScheduleSpec
+                {
+                    Cron = r.Chance(50) ? "*/10 * * * * *" : "*/7 * * * *",
+                    Job = new JobSpec { Executor = "sleep", Group = r.Chance(20) ? "g0" : null },
+                    Concurrency = (ConcurrencyPolicy)r.Next(3),
+                    CatchUp = (CatchUpPolicy)r.Next(3),
+                    StartingDeadlineSeconds = r.Chance(20) ? 15 : null,
+                    Paused = r.Chance(15),
+                },
+                CreatedAt = T0,
+                Anchor = T0,
+                LastTick = r.Chance(50) ? _now - TimeSpan.FromSeconds(r.Next(60)) : null,
+            };
+            Put(StoreLayout.Schedule(id), r.Chance(3) ? "not json"u8.ToArray() : ContractJson.Serialize(record));
         }
 
         private void PutAssignment(Rng r)
