@@ -68,6 +68,28 @@ public static class Eventually
         }
     }
 
+    /// <summary>Reads with <paramref name="read"/> until <paramref name="until"/> holds for what it read, and returns that;
+    /// fails like <see cref="UntilAsync(Func{Task{bool}}, TimeSpan, Func{string}?, string?)"/>, showing the last value read.</summary>
+    /// <exception cref="TimeoutException">The condition did not hold in time.</exception>
+    public static async Task<T> UntilAsync<T>(
+        Func<Task<T>> read, Func<T, bool> until, TimeSpan timeout,
+        [CallerArgumentExpression(nameof(until))] string? expression = null)
+    {
+        ArgumentNullException.ThrowIfNull(read);
+        ArgumentNullException.ThrowIfNull(until);
+        var last = default(T);
+        await UntilAsync(
+            async () =>
+            {
+                last = await read().ConfigureAwait(false);
+                return until(last);
+            },
+            timeout,
+            () => last?.ToString() ?? "nothing",
+            expression).ConfigureAwait(false);
+        return last!;
+    }
+
     /// <summary>Awaits <paramref name="task"/>, failing with <paramref name="what"/> if it does not finish within <paramref name="timeout"/>.</summary>
     /// <exception cref="TimeoutException">The task did not finish in time.</exception>
     public static async Task<T> WithinAsync<T>(Task<T> task, TimeSpan timeout, string what)
