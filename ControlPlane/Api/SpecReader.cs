@@ -29,7 +29,7 @@ internal static class SpecReader
         }
 
         var (body, problem) = await ReadBytesAsync(request, cancellationToken);
-        return problem is not null ? (null, problem) : Parse<T>(body.Span);
+        return problem is not null ? (null, problem) : Parse<T>(body);
     }
 
     /// <summary>For an endpoint that takes no body: null when there is none (or only <c>{}</c>), else the problem that
@@ -37,6 +37,12 @@ internal static class SpecReader
     public static async Task<IResult?> RefuseBodyAsync(HttpRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
+        // The common case, a request without a body, costs no read (Kestrel knows when there can be none).
+        if (request.ContentLength == 0 || request.HttpContext.Features.Get<IHttpRequestBodyDetectionFeature>() is { CanHaveBody: false })
+        {
+            return null;
+        }
+
         var (body, problem) = await ReadBytesAsync(request, cancellationToken);
         if (problem is not null)
         {
@@ -49,18 +55,18 @@ internal static class SpecReader
             return null;
         }
 
-        return NotJson(request) ?? Parse<NoBody>(body.Span).Problem;
+        return NotJson(request) ?? Parse<NoBody>(body).Problem;
     }
 
     /// <summary>Parses <paramref name="utf8"/> as <typeparamref name="T"/>, naming every unknown field and the first
     /// malformed one in one 400.</summary>
-    internal static (T? Value, IResult? Problem) Parse<T>(ReadOnlySpan<byte> utf8)
+    internal static (T? Value, IResult? Problem) Parse<T>(ReadOnlyMemory<byte> utf8)
         where T : class
     {
         IReadOnlyList<UnknownField> unknown = [];
         try
         {
-            using var document = JsonDocument.Parse(utf8.ToArray());
+            using var document = JsonDocument.Parse(utf8);
             unknown = UnknownFields.Find<T>(document.RootElement);
         }
         catch (JsonException)
@@ -75,7 +81,7 @@ internal static class SpecReader
             // Strict options as a second line (types the walk cannot follow); with unknown fields already named, the
             // tolerant ones, so the rest of the body is still checked and its first malformed field reported too.
             var options = unknown.Count == 0 ? UnknownFields.Options : ContractJson.Options;
-            value = JsonSerializer.Deserialize<T>(utf8, options) ?? throw new JsonException($"Expected a {typeof(T).Name}, found null.");
+            value = JsonSerializer.Deserialize<T>(utf8.Span, options) ?? throw new JsonException($"Expected a {typeof(T).Name}, found null.");
         }
         catch (JsonException e)
         {
