@@ -25,15 +25,15 @@ internal sealed class CliRunner(CliEnvironment environment, GlobalOptions global
         var url = parse.GetValue(globals.Url) ?? environment.GetVariable(GlobalOptions.UrlVariable) ?? GlobalOptions.DefaultUrl;
         var token = parse.GetValue(globals.Token) ?? environment.GetVariable(GlobalOptions.TokenVariable);
         var error = environment.Error;
-        if (!Uri.TryCreate(url, UriKind.Absolute, out var baseUrl) || baseUrl.Scheme is not ("http" or "https"))
+        if (!TryParseUrls(url, out var directors, out var bad))
         {
-            await error.WriteLineAsync($"error: --url must be an absolute http(s) URL; got '{url}'");
+            await error.WriteLineAsync($"error: --url must be absolute http(s) URLs separated by commas; got '{bad}'");
             return ExitCodes.Usage;
         }
 
         try
         {
-            using var api = new ApiClient(baseUrl, token, environment.CreateHandler());
+            using var api = new ApiClient(directors, token, environment.CreateHandler(), parse.GetValue(globals.Verbose) ? error : null);
             var json = parse.GetValue(globals.Output) == "json";
             return await body(new CommandContext(parse, api, environment, json), cancellationToken);
         }
@@ -47,9 +47,9 @@ internal sealed class CliRunner(CliEnvironment environment, GlobalOptions global
             ProblemRendering.Write(error, e);
             return e.Status == System.Net.HttpStatusCode.TooManyRequests ? ExitCodes.Busy : ExitCodes.RequestFailed;
         }
-        catch (HttpRequestException e)
+        catch (DirectorsUnreachableException e)
         {
-            await error.WriteLineAsync($"error: cannot reach the director at {baseUrl}: {e.Message}");
+            await error.WriteLineAsync($"error: {e.Message}");
             return ExitCodes.Unreachable;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -57,11 +57,34 @@ internal sealed class CliRunner(CliEnvironment environment, GlobalOptions global
             await error.WriteLineAsync("interrupted");
             return ExitCodes.Interrupted;
         }
-        catch (TaskCanceledException)
+    }
+
+    /// <summary>Splits <c>--url</c> on commas: every entry an absolute http(s) URL, duplicates dropped, order kept (it is
+    /// the order of failover). <paramref name="bad"/> is the first entry that is not one.</summary>
+    internal static bool TryParseUrls(string text, out List<Uri> directors, out string? bad)
+    {
+        directors = [];
+        bad = null;
+        foreach (var entry in text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
         {
-            // Not our token: HttpClient.Timeout expired, the director accepted the connection but never answered.
-            await error.WriteLineAsync($"error: the director at {baseUrl} did not answer in time");
-            return ExitCodes.Unreachable;
+            if (!Uri.TryCreate(entry, UriKind.Absolute, out var director) || director.Scheme is not ("http" or "https"))
+            {
+                bad = entry;
+                return false;
+            }
+
+            if (!directors.Contains(director))
+            {
+                directors.Add(director);
+            }
         }
+
+        if (directors.Count == 0)
+        {
+            bad = text;
+            return false;
+        }
+
+        return true;
     }
 }

@@ -3,7 +3,7 @@ using System.CommandLine;
 namespace ControlPlane.Cli;
 
 /// <summary>
-/// Options every command takes (<c>--url</c>, <c>--token</c>, <c>--output</c>). The environment fallbacks
+/// Options every command takes (<c>--url</c>, <c>--token</c>, <c>--output</c>, <c>--verbose</c>). The environment fallbacks
 /// are resolved at run time, not as option defaults, so <c>--help</c> never prints the token.
 /// </summary>
 internal sealed class GlobalOptions
@@ -17,10 +17,17 @@ internal sealed class GlobalOptions
     /// <summary>URL used when neither <c>--url</c> nor <see cref="UrlVariable"/> is set.</summary>
     public const string DefaultUrl = "http://127.0.0.1:5080";
 
-    /// <summary><c>--url</c>: the director to talk to.</summary>
+    /// <summary><c>--url</c>: the director to talk to, or several separated by commas (tried in turn).</summary>
     public Option<string?> Url { get; } = new("--url")
     {
-        Description = $"Director URL (env {UrlVariable}; default {DefaultUrl}). Any director serves every command.",
+        Description = $"Director URL, or several separated by commas, tried in turn when one is down (env {UrlVariable}; default {DefaultUrl}). Any director serves every command.",
+        Recursive = true,
+    };
+
+    /// <summary><c>-v</c>, <c>--verbose</c>: say on stderr which director answered each request, and which failed.</summary>
+    public Option<bool> Verbose { get; } = new("--verbose", "-v")
+    {
+        Description = "Print on stderr which director answered each request, and which ones failed.",
         Recursive = true,
     };
 
@@ -40,6 +47,7 @@ internal sealed class GlobalOptions
         root.Options.Add(Url);
         root.Options.Add(Token);
         root.Options.Add(Output);
+        root.Options.Add(Verbose);
     }
 
     private static Option<string> CreateOutput()

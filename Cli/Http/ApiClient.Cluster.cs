@@ -18,18 +18,19 @@ internal sealed partial class ApiClient
             query.Add("cursor=" + Uri.EscapeDataString(cursor));
         }
 
-        return SendAsync(new HttpRequestMessage(HttpMethod.Get, "v1/workers" + (query.Count == 0 ? "" : "?" + string.Join('&', query))), cancellationToken);
+        return SendAsync(Read("v1/workers" + (query.Count == 0 ? "" : "?" + string.Join('&', query))), cancellationToken);
     }
 
-    /// <summary><c>POST /v1/workers/{id}/drain</c>: asks the agent to finish its work and leave (202).</summary>
+    /// <summary><c>POST /v1/workers/{id}/drain</c>: asks the agent to finish its work and leave (202). Repeatable: the
+    /// director answers 202 again for a drain already requested.</summary>
     public Task<ApiResponse> DrainWorkerAsync(string workerId, CancellationToken cancellationToken) =>
-        SendAsync(new HttpRequestMessage(HttpMethod.Post, $"v1/workers/{Segment(workerId)}/drain"), cancellationToken);
+        SendAsync(new ApiRequest(HttpMethod.Post, $"v1/workers/{Segment(workerId)}/drain") { Repeatable = true }, cancellationToken);
 
     /// <summary><c>GET /v1/leader</c>: 503 while no director leads.</summary>
     public Task<ApiResponse> GetLeaderAsync(CancellationToken cancellationToken) =>
-        SendAsync(new HttpRequestMessage(HttpMethod.Get, "v1/leader"), cancellationToken);
+        SendAsync(Read("v1/leader"), cancellationToken);
 
     /// <summary><c>GET /v1/cluster</c>: directors, leader and store.</summary>
     public Task<ApiResponse> GetClusterAsync(CancellationToken cancellationToken) =>
-        SendAsync(new HttpRequestMessage(HttpMethod.Get, "v1/cluster"), cancellationToken);
+        SendAsync(Read("v1/cluster"), cancellationToken);
 }

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Net.Http.Headers;
 using System.Text;
 using ControlPlane.Contracts;
 using ControlPlane.Contracts.Jobs;
@@ -9,23 +8,17 @@ namespace ControlPlane.Cli.Http;
 /// <summary>The <c>/v1/jobs</c> calls.</summary>
 internal sealed partial class ApiClient
 {
-    /// <summary><c>POST /v1/jobs</c>: 201 for a new job, 200 when <paramref name="idempotencyKey"/> replays one.</summary>
-    public Task<ApiResponse> SubmitAsync(JobSpec spec, string? idempotencyKey, CancellationToken cancellationToken)
-    {
-        var request = new HttpRequestMessage(HttpMethod.Post, "v1/jobs")
-        {
-            Content = new ByteArrayContent(ContractJson.Serialize(spec))
+    /// <summary><c>POST /v1/jobs</c>: 201 for a new job, 200 when <paramref name="idempotencyKey"/> replays one. Only a
+    /// keyed submission is sent to another director after one that may have received it failed.</summary>
+    public Task<ApiResponse> SubmitAsync(JobSpec spec, string? idempotencyKey, CancellationToken cancellationToken) =>
+        SendAsync(
+            new ApiRequest(HttpMethod.Post, "v1/jobs")
             {
-                Headers = { ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" } },
+                Json = ContractJson.Serialize(spec),
+                IdempotencyKey = string.IsNullOrEmpty(idempotencyKey) ? null : idempotencyKey,
+                Repeatable = !string.IsNullOrEmpty(idempotencyKey),
             },
-        };
-        if (!string.IsNullOrEmpty(idempotencyKey))
-        {
-            request.Headers.TryAddWithoutValidation("Idempotency-Key", idempotencyKey);
-        }
-
-        return SendAsync(request, cancellationToken);
-    }
+            cancellationToken);
 
     /// <summary><c>GET /v1/jobs/{id}</c>, read at <paramref name="minRevision"/> or later when given.</summary>
     public Task<ApiResponse> GetJobAsync(string id, long? minRevision, CancellationToken cancellationToken)
@@ -36,7 +29,7 @@ internal sealed partial class ApiClient
             path += $"?minRevision={revision.ToString(CultureInfo.InvariantCulture)}";
         }
 
-        return SendAsync(new HttpRequestMessage(HttpMethod.Get, path), cancellationToken);
+        return SendAsync(Read(path), cancellationToken);
     }
 
     /// <summary><c>GET /v1/jobs</c>: one page, filtered by state and group.</summary>
@@ -55,10 +48,14 @@ internal sealed partial class ApiClient
         Add("group", group);
         Add("limit", limit?.ToString(CultureInfo.InvariantCulture));
         Add("cursor", cursor);
-        return SendAsync(new HttpRequestMessage(HttpMethod.Get, "v1/jobs" + query), cancellationToken);
+        return SendAsync(Read("v1/jobs" + query), cancellationToken);
     }
 
-    /// <summary><c>DELETE /v1/jobs/{id}</c>: requests cancellation (202); 404 unknown, 409 already finished.</summary>
+    /// <summary><c>DELETE /v1/jobs/{id}</c>: requests cancellation (202); 404 unknown, 409 already finished. Repeatable: a
+    /// second request changes nothing (it may answer 409 when the first already cancelled a pending job).</summary>
     public Task<ApiResponse> CancelJobAsync(string id, CancellationToken cancellationToken) =>
-        SendAsync(new HttpRequestMessage(HttpMethod.Delete, $"v1/jobs/{Segment(id)}"), cancellationToken);
+        SendAsync(new ApiRequest(HttpMethod.Delete, $"v1/jobs/{Segment(id)}") { Repeatable = true }, cancellationToken);
+
+    /// <summary>A GET: repeatable by nature.</summary>
+    private static ApiRequest Read(string path) => new(HttpMethod.Get, path) { Repeatable = true };
 }

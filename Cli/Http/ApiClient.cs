@@ -5,32 +5,40 @@ using System.Reflection;
 namespace ControlPlane.Cli.Http;
 
 /// <summary>
-/// HttpClient bound to one director: base URL, bearer token, and error answers turned into
-/// <see cref="ApiException"/>. Transport failures surface as <see cref="HttpRequestException"/> (or a
-/// <see cref="TaskCanceledException"/> on timeout); <see cref="CliRunner"/> maps them to exit codes.
+/// HttpClient bound to one or more directors: their base URLs, the bearer token, and error answers turned into
+/// <see cref="ApiException"/>. A request goes to the directors in turn until one answers (ApiClient.Failover.cs);
+/// when none does, <see cref="DirectorsUnreachableException"/>. <see cref="CliRunner"/> maps both to exit codes.
 /// The typed calls are in ApiClient.Jobs.cs and ApiClient.Cluster.cs.
 /// </summary>
 internal sealed partial class ApiClient : IDisposable
 {
+    /// <summary>How long one director has to answer one request before the next is tried (or the command fails).</summary>
+    public static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(30);
+
     private static readonly string UserAgent =
         $"cpctl/{typeof(ApiClient).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0"}";
 
     private readonly HttpClient http;
+    private readonly Uri[] directors;
+    private readonly TextWriter? verbose;
 
     /// <summary>Creates a client; it owns and disposes <paramref name="handler"/>.</summary>
-    /// <param name="baseUrl">Director URL, e.g. <c>http://127.0.0.1:5080</c>; a path prefix is kept.</param>
+    /// <param name="directors">Director URLs in the order to try them, e.g. <c>http://127.0.0.1:5080</c>; a path prefix is kept.</param>
     /// <param name="token">Bearer token, or null to send none.</param>
     /// <param name="handler">The HTTP stack (a fake one in tests).</param>
-    public ApiClient(Uri baseUrl, string? token, HttpMessageHandler handler)
+    /// <param name="verbose">Where to say which director answered each request and which failed, or null to stay quiet.</param>
+    public ApiClient(IReadOnlyList<Uri> directors, string? token, HttpMessageHandler handler, TextWriter? verbose = null)
     {
-        ArgumentNullException.ThrowIfNull(baseUrl);
-        // Relative paths resolve under the base only when it ends with '/': keep a reverse proxy's prefix.
-        var text = baseUrl.AbsoluteUri;
-        http = new HttpClient(handler, disposeHandler: true)
+        ArgumentNullException.ThrowIfNull(directors);
+        if (directors.Count == 0)
         {
-            BaseAddress = new Uri(text.EndsWith('/') ? text : text + "/"),
-            Timeout = TimeSpan.FromSeconds(30),
-        };
+            throw new ArgumentException("At least one director URL is needed.", nameof(directors));
+        }
+
+        // Relative paths resolve under a base only when it ends with '/': keep a reverse proxy's prefix.
+        this.directors = [.. directors.Select(d => d.AbsoluteUri.EndsWith('/') ? d : new Uri(d.AbsoluteUri + "/"))];
+        this.verbose = verbose;
+        http = new HttpClient(handler, disposeHandler: true) { Timeout = RequestTimeout };
         http.DefaultRequestHeaders.UserAgent.ParseAdd(UserAgent);
         http.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
         if (!string.IsNullOrEmpty(token))
@@ -39,13 +47,17 @@ internal sealed partial class ApiClient : IDisposable
         }
     }
 
-    /// <summary>Sends one request and returns the successful answer.</summary>
-    /// <exception cref="ApiException">The API answered with a status outside 2xx.</exception>
+    /// <inheritdoc />
+    public void Dispose() => http.Dispose();
+
+    /// <summary>Sends <paramref name="request"/> to one director and returns its successful answer.</summary>
+    /// <exception cref="ApiException">The director answered with a status outside 2xx.</exception>
     /// <exception cref="HttpRequestException">No answer (connection refused, reset, DNS).</exception>
-    public async Task<ApiResponse> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    /// <exception cref="TaskCanceledException">No answer within <see cref="RequestTimeout"/>.</exception>
+    private async Task<ApiResponse> SendOnceAsync(ApiRequest request, Uri director, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(request);
-        using var response = await http.SendAsync(request, cancellationToken);
+        using var message = request.ToMessage(director);
+        using var response = await http.SendAsync(message, cancellationToken);
         var body = await response.Content.ReadAsByteArrayAsync(cancellationToken);
         if (!response.IsSuccessStatusCode)
         {
@@ -57,9 +69,6 @@ internal sealed partial class ApiClient : IDisposable
             long.TryParse(values.FirstOrDefault(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var r) ? r : null;
         return new ApiResponse(response.StatusCode, body, response.Headers.Location, revision);
     }
-
-    /// <inheritdoc />
-    public void Dispose() => http.Dispose();
 
     /// <summary><c>Retry-After</c> as a delay: seconds, or an HTTP date measured against the answer's own <c>Date</c>
     /// (so the two clocks need not agree); null when absent.</summary>

@@ -35,7 +35,7 @@ internal sealed class ClusterQueries(StoreConnection connection)
         var view = new StoreView(
             options.ParsedBackend.ToString().ToLowerInvariant(),
             options.EffectiveEndpoints.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries),
-            options.Root,
+            options.EffectiveRoot,
             revision,
             session.State.ToString(),
             session.Timeout.TotalSeconds);

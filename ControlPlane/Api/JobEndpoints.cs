@@ -37,13 +37,14 @@ internal static class JobEndpoints
             .WithName("CancelJob")
             .WithSummary("Requests cancellation; a Pending job is cancelled at once.")
             .Produces<JobView>(StatusCodes.Status202Accepted)
+            .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict);
         return v1;
     }
 
-    // The body is read by SpecReader rather than bound as a parameter: binding would run before the token check
-    // and answer malformed JSON without naming the field.
+    // The body is read by SpecReader rather than bound as a parameter: binding would run before the token check,
+    // answer malformed JSON without naming the field, and stop at the first unknown field instead of naming them all.
     private static async Task<IResult> SubmitAsync(HttpContext context, JobSubmission submission, JobAdmission admission, CancellationToken cancellationToken)
     {
         // Headers first: a bad key is refused before the body is read at all.

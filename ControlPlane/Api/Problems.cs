@@ -9,10 +9,11 @@ internal static class Problems
     public static ValidationProblem Field(string field, string message) =>
         TypedResults.ValidationProblem(new Dictionary<string, string[]> { [field] = [message] }, title: "The request is invalid.");
 
-    /// <summary>400 naming every field in <paramref name="errors"/>.</summary>
-    public static ValidationProblem Fields(IEnumerable<(string Field, string Message)> errors) =>
+    /// <summary>400 naming every field in <paramref name="errors"/>, with an optional <paramref name="detail"/> for people.</summary>
+    public static ValidationProblem Fields(IEnumerable<(string Field, string Message)> errors, string? detail = null) =>
         TypedResults.ValidationProblem(
             errors.GroupBy(e => e.Field, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Select(e => e.Message).ToArray(), StringComparer.Ordinal),
+            detail: detail,
             title: "The request is invalid.");
 
     /// <summary>404.</summary>

@@ -187,7 +187,7 @@ internal static class ScheduleEndpoints
 
     private static async Task<(ScheduleSpec? Spec, IResult? Problem)> ReadValidAsync(HttpContext context, CancellationToken cancellationToken)
     {
-        var (spec, problem) = await SpecReader.ReadAsync<ScheduleSpec>(context.Request, "schedule", cancellationToken);
+        var (spec, problem) = await SpecReader.ReadAsync<ScheduleSpec>(context.Request, cancellationToken);
         if (problem is not null)
         {
             return (null, problem);

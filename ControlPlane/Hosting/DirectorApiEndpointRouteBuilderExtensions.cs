@@ -26,6 +26,8 @@ public static class DirectorApiEndpointRouteBuilderExtensions
         app.MapOpenApi();
         app.MapGroup("/v1")
             .AddEndpointFilter<BearerTokenFilter>()
+            // After the token check: a body sent where none is taken is refused, not ignored (issue 20).
+            .AddEndpointFilter<UnexpectedBodyFilter>()
             .MapJobEndpoints()
             .MapScheduleEndpoints()
             .MapWorkerEndpoints()

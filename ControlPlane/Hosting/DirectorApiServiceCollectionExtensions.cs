@@ -78,9 +78,16 @@ public static class DirectorApiServiceCollectionExtensions
         {
             options.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
             options.SerializerOptions.Converters.Add(new JsonStringEnumConverter());
+            // Bodies are read by SpecReader, which names every unknown field; should an endpoint ever bind one as a
+            // parameter instead, an unknown field still fails the request rather than being dropped.
+            options.SerializerOptions.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
         });
         services.Configure<KestrelServerOptions>(options => options.Limits.MaxRequestBodySize = Limits.MaxBodyBytes);
-        services.AddOpenApi(options => options.AddDocumentTransformer<BearerSecuritySchemeTransformer>());
+        services.AddOpenApi(options =>
+        {
+            options.AddDocumentTransformer<BearerSecuritySchemeTransformer>();
+            options.AddOperationTransformer<RequestBodyRulesTransformer>();
+        });
         return services;
     }
 

@@ -79,7 +79,7 @@ public sealed class StoreConnection : IAsyncDisposable
             try
             {
                 var store = await _options.ConnectAsync(_loggerFactory, _time, cancellationToken).ConfigureAwait(false);
-                StoreConnectionLog.Connected(_logger, _options.Backend, _options.EffectiveEndpoints, _options.Root, store.Session.Timeout.TotalSeconds);
+                StoreConnectionLog.Connected(_logger, _options.Backend, _options.EffectiveEndpoints, _options.EffectiveRoot, store.Session.Timeout.TotalSeconds);
                 _ready.TrySetResult(store);
                 return;
             }

@@ -21,7 +21,8 @@ public sealed class StoreOptions
     /// <c>127.0.0.1:2379</c> for etcd, when empty.</value></summary>
     public string? Endpoints { get; set; }
 
-    /// <summary>Key root: every key lives under <c>/&lt;Root&gt;/</c>. <value><c>controlplane</c>.</value></summary>
+    /// <summary>Key root: every key lives under <c>/&lt;Root&gt;/</c>. One leading slash, as zkCli.sh and etcdctl users
+    /// write it, is allowed and means the same root (<see cref="EffectiveRoot"/>). <value><c>controlplane</c>.</value></summary>
     public string Root { get; set; } = "controlplane";
 
     /// <summary>Session timeout (ZooKeeper) or lease TTL (etcd). Bounds how fast a dead process is noticed, and how
@@ -50,6 +51,10 @@ public sealed class StoreOptions
         ? ParsedBackend == StoreBackend.Etcd ? "127.0.0.1:2379" : "127.0.0.1:2181"
         : Endpoints.Trim();
 
+    /// <summary><see cref="Root"/> without its one optional leading slash: <c>/myroot</c> and <c>myroot</c> are the same
+    /// root. Only that slash is dropped; anything else that is not a key (<c>//myroot</c>, <c>myroot/</c>) stays invalid.</summary>
+    public string EffectiveRoot => Root is ['/', .. var rest] ? rest : Root;
+
     /// <summary>Throws <see cref="ValidationException"/> naming the first bad setting.</summary>
     public void Validate()
     {
@@ -65,7 +70,7 @@ public sealed class StoreOptions
 
         try
         {
-            StoreKeys.Validate(Root, nameof(Root));
+            StoreKeys.Validate(EffectiveRoot, nameof(Root));
         }
         catch (ArgumentException e)
         {
@@ -94,7 +99,7 @@ public sealed class StoreOptions
                 new EtcdStoreOptions
                 {
                     Endpoints = EffectiveEndpoints,
-                    Root = Root,
+                    Root = EffectiveRoot,
                     SessionTtl = SessionTimeout,
                     RequestTimeout = RequestTimeout,
                     Username = Username,
@@ -109,7 +114,7 @@ public sealed class StoreOptions
             new ZooKeeperStoreOptions
             {
                 ConnectionString = EffectiveEndpoints,
-                Root = Root,
+                Root = EffectiveRoot,
                 SessionTimeout = SessionTimeout,
                 RequestTimeout = RequestTimeout,
             },

@@ -1,4 +1,5 @@
 using System.Net;
+using ControlPlane.Contracts.Directors;
 using ControlPlane.Contracts.Jobs;
 
 namespace ControlPlane.IntegrationTests.Director;
@@ -30,5 +31,44 @@ public abstract partial class DirectorApiTests
             Assert.Equal(job.Id, view.Id);
             Assert.True(view.Revision >= revision, $"read at {view.Revision}, written at {revision}");
         }
+    }
+
+    [Fact]
+    public async Task Directors_given_the_root_with_and_without_a_leading_slash_share_the_same_jobs()
+    {
+        // The test's director has Store:Root=t/director-...; this one is told /t/director-..., as zkCli and etcdctl write it.
+        var slashed = StartDirector(settings: new Dictionary<string, string> { ["Store:Root"] = "/" + Root });
+        using var slashedClient = slashed.CreateClient(DirectorHost.Token);
+
+        using var viaPlain = await PostJobAsync(Client, ShellJob("plain"));
+        using var viaSlashed = await PostJobAsync(slashedClient, ShellJob("slashed"));
+        Assert.Equal(HttpStatusCode.Created, viaPlain.StatusCode);
+        Assert.Equal(HttpStatusCode.Created, viaSlashed.StatusCode);
+        var plainJob = await ReadAsync<JobView>(viaPlain);
+        var slashedJob = await ReadAsync<JobView>(viaSlashed);
+
+        // Each reads the other's job, and the listing of either holds both.
+        using (var read = await slashedClient.GetAsync($"/v1/jobs/{plainJob.Id}?minRevision={RevisionOf(viaPlain)}"))
+        {
+            Assert.Equal(HttpStatusCode.OK, read.StatusCode);
+        }
+
+        using (var read = await Client.GetAsync($"/v1/jobs/{slashedJob.Id}?minRevision={RevisionOf(viaSlashed)}"))
+        {
+            Assert.Equal(HttpStatusCode.OK, read.StatusCode);
+        }
+
+        var revision = Math.Max(RevisionOf(viaPlain), RevisionOf(viaSlashed));
+        using (var list = await slashedClient.GetAsync($"/v1/jobs?minRevision={revision}"))
+        {
+            Assert.Equal([plainJob.Id, slashedJob.Id], (await ReadAsync<JobPage>(list)).Items.Select(j => j.Id).Order(StringComparer.Ordinal));
+        }
+
+        // The same keys in the store, not a second tree under "//t/...": the test's own connection (plain root) sees it.
+        var store = await ConnectStoreAsync();
+        await store.SyncAsync(revision);
+        Assert.NotNull(await store.GetAsync(Contracts.StoreLayout.Job(slashedJob.Id)));
+        using var cluster = await slashedClient.GetAsync("/v1/cluster");
+        Assert.Equal(Root, (await ReadAsync<ClusterView>(cluster)).Store.Root);
     }
 }

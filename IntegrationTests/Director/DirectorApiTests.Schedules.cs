@@ -23,6 +23,8 @@ public abstract partial class DirectorApiTests
     [InlineData("job.executor", """{"cron":"* * * * *","job":{"executor":""}}""")]
     [InlineData("job.slots", """{"cron":"* * * * *","job":{"executor":"shell","command":["/bin/true"],"slots":0}}""")]
     [InlineData("concurrency", """{"cron":"* * * * *","concurrency":"sometimes","job":{"executor":"shell","command":["/bin/true"]}}""")]
+    [InlineData("catchUpPolicy", """{"cron":"* * * * *","catchUpPolicy":"all","job":{"executor":"shell","command":["/bin/true"]}}""")]
+    [InlineData("job.maxAttemps", """{"cron":"* * * * *","job":{"executor":"shell","command":["/bin/true"],"maxAttemps":5}}""")]
     public async Task A_bad_schedule_is_refused_naming_its_field_and_nothing_is_written(string field, string body)
     {
         using var response = await Client.PostAsync("/v1/schedules", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));

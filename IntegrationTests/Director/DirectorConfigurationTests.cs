@@ -31,6 +31,23 @@ public sealed class DirectorConfigurationTests
         Assert.Contains("Scheduler:MaxPending", all, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("//myroot", "empty")]
+    [InlineData("/", "1 to 512 characters")]
+    [InlineData("my root", "has ' ' at 2")]
+    [InlineData("myroot/", "empty")]
+    public async Task A_root_that_is_not_a_key_stops_the_director_even_with_a_leading_slash_allowed(string root, string reason)
+    {
+        await using var factory = Configure(new() { ["Store:Root"] = root });
+
+        var error = Assert.ThrowsAny<Exception>(() => factory.CreateClient());
+
+        var failures = error is AggregateException aggregate ? aggregate.InnerExceptions : [error];
+        var all = string.Join(" | ", failures.OfType<OptionsValidationException>().SelectMany(e => e.Failures));
+        Assert.Contains("Store:Root is not a valid key", all, StringComparison.Ordinal);
+        Assert.Contains(reason, all, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Without_tokens_the_api_is_open_and_an_unreachable_store_answers_503_with_retry_after()
     {

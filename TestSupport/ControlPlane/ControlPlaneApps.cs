@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using ControlPlane.TestSupport.Processes;
 
 namespace ControlPlane.TestSupport.ControlPlane;
@@ -87,6 +88,46 @@ public sealed class ControlPlaneApps : IAsyncDisposable
         return StartAsync(id, arguments);
     }
 
+    /// <summary>Runs the built <c>cpctl</c> to its end with <paramref name="arguments"/> and the extra environment
+    /// <paramref name="environment"/> (e.g. <c>CONTROLPLANE_URL</c>); killed if it outlives <paramref name="timeout"/>.</summary>
+    public static async Task<CliResult> RunCliAsync(IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null, TimeSpan? timeout = null)
+    {
+        var start = new ProcessStartInfo(DotNet)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(Locate("Cli", "cpctl.dll"));
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        // Nothing from the test's own environment decides where cpctl goes or as whom.
+        start.Environment.Remove("CONTROLPLANE_URL");
+        start.Environment.Remove("CONTROLPLANE_TOKEN");
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
+
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("cpctl did not start.");
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        try
+        {
+            await process.WaitForExitAsync().WaitAsync(timeout ?? TimeSpan.FromSeconds(60)).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"cpctl {string.Join(' ', start.ArgumentList.Skip(1))} did not exit in time; stderr so far:\n{(error.IsCompleted ? await error.ConfigureAwait(false) : "")}");
+        }
+
+        return new CliResult(process.ExitCode, await output.ConfigureAwait(false), await error.ConfigureAwait(false));
+    }
+
     private async Task<AppProcess> StartAsync(string name, List<string> arguments)
     {
         var log = Path.Combine(_directory.Path, $"{name}-{Guid.NewGuid().ToString("N")[..6]}.log");
@@ -147,3 +188,9 @@ public sealed record DirectorProcess(AppProcess Process, Uri Url, string Token)
     /// <summary>A client of this director's API.</summary>
     public DirectorClient Client { get; } = new(Url, Token);
 }
+
+/// <summary>What one run of <c>cpctl</c> printed and returned.</summary>
+/// <param name="ExitCode">Its exit code.</param>
+/// <param name="Out">Standard output.</param>
+/// <param name="Error">Standard error.</param>
+public sealed record CliResult(int ExitCode, string Out, string Error);

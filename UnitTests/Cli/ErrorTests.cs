@@ -23,6 +23,29 @@ public sealed class ErrorTests
     }
 
     [Fact]
+    public async Task A_refusal_of_unknown_fields_prints_the_detail_and_names_each_field()
+    {
+        // A director older than this cpctl refuses a field it does not know yet, rather than ignore it.
+        var cli = new CliHarness(_ => FakeApi.Problem(
+            HttpStatusCode.BadRequest,
+            "The request is invalid.",
+            "The body has 1 field(s) this director does not know: priorityClass. Nothing was done.",
+            "{\"priorityClass\":[\"Unknown field: the director refuses fields it does not know rather than ignore them. Known here: name, executor.\"]}"));
+
+        var run = await cli.RunAsync("submit", "shell", "--", "/bin/true");
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Equal(
+            string.Join(
+                Environment.NewLine,
+                "error: The request is invalid. (400)",
+                "  The body has 1 field(s) this director does not know: priorityClass. Nothing was done.",
+                "  priorityClass: Unknown field: the director refuses fields it does not know rather than ignore them. Known here: name, executor.",
+                ""),
+            run.Error);
+    }
+
+    [Fact]
     public async Task Unauthorized_adds_a_hint_about_the_token()
     {
         var cli = new CliHarness(_ => FakeApi.Problem(HttpStatusCode.Unauthorized, "Unauthorized"));

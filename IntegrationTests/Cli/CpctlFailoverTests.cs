@@ -1,0 +1,64 @@
+using ControlPlane.TestSupport;
+using ControlPlane.TestSupport.ControlPlane;
+
+namespace ControlPlane.IntegrationTests.Cli;
+
+/// <summary>
+/// cpctl, the real build, against three director processes on a real store, the first killed with -9 (issue 20):
+/// every command fails over to a live director, and a submission lands exactly once.
+/// </summary>
+[Collection(EtcdCollection.Name)]
+public sealed class CpctlFailoverTests(EtcdFixture fixture) : IAsyncLifetime
+{
+    private readonly ControlPlaneApps _apps = new("cpctl");
+    private readonly StoreTarget _target = new("etcd", fixture.Endpoints, "t/" + TestNames.Unique("cpctl"), TimeSpan.FromSeconds(4));
+    private IReadOnlyList<DirectorProcess> _directors = [];
+
+    /// <inheritdoc />
+    public async Task InitializeAsync() =>
+        // API only: nothing here needs a leader, and three campaigning schedulers would only add load.
+        _directors = await Task.WhenAll(
+            Enumerable.Range(1, 3).Select(i => _apps.StartDirectorAsync(_target, $"director-{i}", ["--Director:Campaign=false"])));
+
+    /// <inheritdoc />
+    public async Task DisposeAsync() => await _apps.DisposeAsync();
+
+    [Fact]
+    public async Task With_the_first_of_three_directors_killed_cpctl_fails_over_and_submits_exactly_once()
+    {
+        await _directors[0].Process.KillAsync();
+        var environment = new Dictionary<string, string>
+        {
+            ["CONTROLPLANE_URL"] = string.Join(',', _directors.Select(d => d.Url)),
+            ["CONTROLPLANE_TOKEN"] = _apps.Token,
+        };
+
+        var keyed = await ControlPlaneApps.RunCliAsync(["submit", "shell", "-k", "failover-1", "-q", "-v", "--", "/bin/true"], environment);
+
+        Assert.True(keyed.ExitCode == 0, $"exit {keyed.ExitCode}\nstdout: {keyed.Out}\nstderr: {keyed.Error}");
+        var id = keyed.Out.Trim();
+        // -v names the dead director it skipped and the live one that answered.
+        Assert.Contains($"{_directors[0].Url}", keyed.Error, StringComparison.Ordinal);
+        Assert.Contains($"POST /v1/jobs answered by {_directors[1].Url}", keyed.Error, StringComparison.Ordinal);
+
+        // A refused connection never reached anyone, so even an unkeyed submission may go on to the next director.
+        var unkeyed = await ControlPlaneApps.RunCliAsync(["submit", "shell", "-q", "--", "/bin/true"], environment);
+        Assert.True(unkeyed.ExitCode == 0, $"exit {unkeyed.ExitCode}\nstderr: {unkeyed.Error}");
+
+        // Sent again with the key, the submission is the same job, whichever director takes it.
+        var replay = await ControlPlaneApps.RunCliAsync(["submit", "shell", "-k", "failover-1", "-q", "--", "/bin/true"], environment);
+        Assert.True(replay.ExitCode == 0, $"exit {replay.ExitCode}\nstderr: {replay.Error}");
+        Assert.Equal(id, replay.Out.Trim());
+
+        // Reads fail over too; and the store holds exactly the two jobs, the keyed one once.
+        var get = await ControlPlaneApps.RunCliAsync(["get", id], environment);
+        Assert.True(get.ExitCode == 0, $"exit {get.ExitCode}\nstderr: {get.Error}");
+        string[] expected = [.. new[] { id, unkeyed.Out.Trim() }.Order(StringComparer.Ordinal)];
+        IReadOnlyList<string> seen = [];
+        await Eventually.UntilAsync(
+            async () => (seen = [.. (await _directors[1].Client.AllJobsAsync()).Select(j => j.Id).Order(StringComparer.Ordinal)]).Count >= expected.Length,
+            TimeSpan.FromSeconds(15),
+            () => string.Join(", ", seen));
+        Assert.Equal(expected, seen);
+    }
+}
