@@ -67,6 +67,7 @@ public static class DirectorApiServiceCollectionExtensions
         services.AddSingleton<JobAdmission>();
         services.AddSingleton<JobCancellation>();
         services.AddSingleton<JobListing>();
+        services.AddSingleton<JobExplanations>();
         services.AddSingleton<WorkerQueries>();
         services.AddSingleton<ClusterQueries>();
 
