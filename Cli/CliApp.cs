@@ -15,6 +15,7 @@ internal static class CliApp
         var runner = new CliRunner(environment, globals);
         root.Subcommands.Add(SubmitCommand.Create(runner));
         root.Subcommands.Add(GetCommand.Create(runner));
+        root.Subcommands.Add(ExplainCommand.Create(runner));
         root.Subcommands.Add(ListCommand.Create(runner));
         root.Subcommands.Add(CancelCommand.Create(runner));
         root.Subcommands.Add(WaitCommand.Create(runner));
@@ -22,6 +23,7 @@ internal static class CliApp
         root.Subcommands.Add(DrainCommand.Create(runner));
         root.Subcommands.Add(LeaderCommand.Create(runner));
         root.Subcommands.Add(ClusterCommand.Create(runner));
+        root.Subcommands.Add(DoctorCommand.Create(runner));
         return root;
     }
 

@@ -12,6 +12,13 @@ internal static class ExitCodes
     /// <summary>The API answered with an error (4xx/5xx), or with a body cpctl could not read.</summary>
     public const int RequestFailed = 1;
 
+    /// <summary><c>doctor</c>: at least one check warns, none fails (same value as <see cref="RequestFailed"/>: the
+    /// issue asked for 0/1/2; scripts tell the two apart by stdout, which a failed request leaves empty).</summary>
+    public const int DoctorWarn = 1;
+
+    /// <summary><c>doctor</c>: at least one check fails (same value as <see cref="Usage"/>, see <see cref="DoctorWarn"/>).</summary>
+    public const int DoctorFail = 2;
+
     /// <summary>The command line is wrong: unknown option, missing argument, bad value.</summary>
     public const int Usage = 2;
 

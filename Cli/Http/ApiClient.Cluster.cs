@@ -33,4 +33,12 @@ internal sealed partial class ApiClient
     /// <summary><c>GET /v1/cluster</c>: directors, leader and store.</summary>
     public Task<ApiResponse> GetClusterAsync(CancellationToken cancellationToken) =>
         SendAsync(Read("v1/cluster"), cancellationToken);
+
+    /// <summary><c>GET /v1/doctor</c>: every check of the cluster.</summary>
+    public Task<ApiResponse> GetDoctorAsync(CancellationToken cancellationToken) =>
+        SendAsync(Read("v1/doctor"), cancellationToken);
+
+    /// <summary><c>GET /v1/jobs/{id}/explain</c>: why the job is (not) running.</summary>
+    public Task<ApiResponse> ExplainJobAsync(string id, CancellationToken cancellationToken) =>
+        SendAsync(Read($"v1/jobs/{Segment(id)}/explain"), cancellationToken);
 }

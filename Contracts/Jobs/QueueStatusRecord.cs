@@ -36,4 +36,29 @@ public sealed record QueueStatusRecord
     /// <c>Scheduler:MaxPendingPerGroup</c> (a group not listed is below that, or smaller than every listed one),
     /// largest first, at most <see cref="MaxGroups"/> and <see cref="MaxGroupBytes"/>.</summary>
     public IReadOnlyDictionary<string, int> Groups { get; init; } = new Dictionary<string, int>(StringComparer.Ordinal);
+
+    /// <summary>Most classes listed in <see cref="Unplaced"/>.</summary>
+    public const int MaxUnplaced = 32;
+
+    /// <summary>Most FIFO groups listed in <see cref="GroupHeads"/>.</summary>
+    public const int MaxGroupHeads = 200;
+
+    /// <summary>Most bytes <see cref="Unplaced"/> and <see cref="GroupHeads"/> take as JSON, each: a class can carry
+    /// 64 constraints of 4 KiB, so the counts alone would not keep the record small.</summary>
+    public const int MaxExplainBytes = 32 * 1024;
+
+    /// <summary>Classes of queued jobs no worker could take in the leader's last pass, most jobs first, at most
+    /// <see cref="MaxUnplaced"/> within <see cref="MaxExplainBytes"/>; omitted when every queued job found a worker.
+    /// Added without a layout version change: older directors ignore it.</summary>
+    public IReadOnlyList<UnplacedClass>? Unplaced { get; init; }
+
+    /// <summary>Classes set aside in the last pass but left out of <see cref="Unplaced"/> by its bounds.</summary>
+    public int UnplacedOmitted { get; init; }
+
+    /// <summary>FIFO groups with a job waiting behind another, by name: most pending first, at most
+    /// <see cref="MaxGroupHeads"/> within <see cref="MaxExplainBytes"/>; omitted when there are none.</summary>
+    public IReadOnlyDictionary<string, GroupHead>? GroupHeads { get; init; }
+
+    /// <summary>Groups with a waiting job left out of <see cref="GroupHeads"/> by its bounds.</summary>
+    public int GroupHeadsOmitted { get; init; }
 }

@@ -18,6 +18,11 @@ internal static class ClusterEndpoints
             .WithName("GetCluster")
             .WithSummary("Live directors, the leader and the store as this director sees it.")
             .Produces<ClusterView>();
+        v1.MapGet("/doctor", async (Doctor.ClusterDoctor doctor, CancellationToken cancellationToken) => TypedResults.Ok(await doctor.RunAsync(cancellationToken)))
+            .WithTags("Cluster")
+            .WithName("GetDoctor")
+            .WithSummary("Checks the cluster (leader, store, timing, versions, workers, records): OK, WARN or FAIL each, with what to do.")
+            .Produces<Contracts.Doctor.DoctorReport>();
         return v1;
     }
 

@@ -28,6 +28,12 @@ internal static class JobEndpoints
             .Produces<JobView>()
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status404NotFound);
+        jobs.MapGet("/{id}/explain", ExplainAsync)
+            .WithName("ExplainJob")
+            .WithSummary("Why the job is (not) running, in plain words with counts; served by any director.")
+            .Produces<JobExplanation>()
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound);
         jobs.MapGet("", ListAsync)
             .WithName("ListJobs")
             .WithSummary("Lists jobs a page at a time, optionally only one state, FIFO group or schedule; minRevision as for one job.")
@@ -146,6 +152,28 @@ internal static class JobEndpoints
         var view = await JobViews.ReadAsync(store, item, cancellationToken);
         context.Response.Headers[RequestHeaders.Revision] = view.Revision.ToString(CultureInfo.InvariantCulture);
         return TypedResults.Ok(view);
+    }
+
+    private static async Task<IResult> ExplainAsync(string id, HttpContext context, JobExplanations explanations, CancellationToken cancellationToken)
+    {
+        if (!JobIds.IsValid(id))
+        {
+            return Problems.Field("id", $"A job id is {JobIds.Length} lowercase hex digits.");
+        }
+
+        if (!RequestHeaders.TryMinRevision(context.Request, out var minRevision, out var error))
+        {
+            return Problems.Field("minRevision", error!);
+        }
+
+        var explanation = await explanations.ExplainAsync(id, minRevision, cancellationToken);
+        if (explanation is null)
+        {
+            return Problems.NotFound($"No job {id}.");
+        }
+
+        context.Response.Headers[RequestHeaders.Revision] = explanation.Revision.ToString(CultureInfo.InvariantCulture);
+        return TypedResults.Ok(explanation);
     }
 
     private static async Task<IResult> ListAsync(

@@ -68,8 +68,12 @@ public static class DirectorApiServiceCollectionExtensions
         services.AddSingleton<JobCancellation>();
         services.AddSingleton<JobListing>();
         services.AddSingleton<ScheduleService>();
+        services.AddSingleton<JobExplanations>();
         services.AddSingleton<WorkerQueries>();
         services.AddSingleton<ClusterQueries>();
+        services.AddOptions<DoctorOptions>().Bind(configuration.GetSection(DoctorOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<DoctorOptions>>(new ProblemsValidator<DoctorOptions>(options => options.Problems()));
+        services.AddSingleton<Doctor.ClusterDoctor>();
 
         services.AddProblemDetails();
         services.AddExceptionHandler<ProblemExceptionHandler>();

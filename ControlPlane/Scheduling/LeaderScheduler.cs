@@ -87,7 +87,9 @@ internal sealed class LeaderScheduler
                     if (_queueStatus is not null)
                     {
                         // At most one small write a second, only when a count changed (docs/operations.md, admission).
-                        await _queueStatus.PublishAsync(election, lead.Epoch, plan.Pending, work.State.PendingByGroup, term.Token).ConfigureAwait(false);
+                        // The reasons jobs wait (explain) are built from this pass only when a write is due (PlacementReport).
+                        var state = work.State;
+                        await _queueStatus.PublishAsync(election, lead.Epoch, plan.Pending, state.PendingByGroup, () => PlacementReport.Build(state, plan), term.Token).ConfigureAwait(false);
                     }
                 }
 

@@ -97,6 +97,12 @@ internal sealed class LeaderState
     /// <summary>Pending jobs per FIFO group (groups with none left out); a live view, enumerated only when read.</summary>
     public IReadOnlyDictionary<string, int> PendingByGroup => new GroupCounts(_groups);
 
+    /// <summary>FIFO groups in which a Pending job waits behind another job of the group: the group's oldest unfinished
+    /// job (the one the others wait for) and its pending count. Enumerated only when read: O(groups).</summary>
+    public IEnumerable<(string Group, JobInfo Head, int Pending)> WaitingGroups() =>
+        _groups.Where(g => g.Value.Unfinished.Count > 0 && g.Value.Pending > (g.Value.Busy > 0 ? 0 : 1))
+            .Select(g => (g.Key, g.Value.Unfinished.Min!, g.Value.Pending));
+
     /// <summary>The FIFO group's oldest unfinished job and whether one of the group is out on a worker.</summary>
     public (JobInfo? Head, bool Busy) GroupOf(string group) =>
         _groups.TryGetValue(group, out var g) ? (g.Unfinished.Min, g.Busy > 0) : (null, false);

@@ -107,6 +107,11 @@ internal sealed class Plan
     /// <summary>Pending jobs whose turn had come but no worker could take.</summary>
     public int Unplaceable { get; set; }
 
+    /// <summary>Classes of queued jobs no worker could take in this pass, with their job counts, in the order they were
+    /// set aside. Recorded at O(1) per class (the requirement is a shared reference), so explaining a pass adds nothing
+    /// per job to it; <see cref="PlacementReport"/> turns them into reasons, at most once per publish interval.</summary>
+    public List<(Requirement Requirement, int Jobs)> SetAside { get; } = [];
+
     /// <summary>Jobs waiting (Pending, including backoff).</summary>
     public int Pending { get; set; }
 

@@ -81,6 +81,7 @@ internal sealed partial class Planner
                 if (worker is null)
                 {
                     p.Plan.Unplaceable += cls.Jobs.Count;
+                    p.Plan.SetAside.Add((cls.Requirement, cls.Jobs.Count));
                     s.Queue.SetAside(cls);
                     continue;
                 }

@@ -35,6 +35,9 @@ public sealed partial class QueueStatusPublisher
     private long? _lastWriteAt;
     private QueueStatusRecord? _published;
     private int _failures;
+    private QueueExplanation? _explained;
+    private long? _explainedAt;
+    private byte[]? _content;
 
     /// <summary>Creates the publisher; it writes nothing until <see cref="PublishAsync"/> is called.</summary>
     public QueueStatusPublisher(IOptions<AdmissionOptions> options, TimeProvider time, ILogger<QueueStatusPublisher> logger)
@@ -64,8 +67,29 @@ public sealed partial class QueueStatusPublisher
     /// <returns>True when the record was written by this call.</returns>
     /// <exception cref="LeadershipLostException">This director no longer leads; nothing was written.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired.</exception>
+    public ValueTask<bool> PublishAsync(
+        LeaderElection election, long epoch, int pending, IReadOnlyDictionary<string, int> pendingByGroup, CancellationToken cancellationToken) =>
+        PublishAsync(election, epoch, pending, pendingByGroup, null, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="PublishAsync(LeaderElection, long, int, IReadOnlyDictionary{string, int}, CancellationToken)"/>, with
+    /// the reasons why queued jobs were not placed (<see cref="QueueStatusRecord.Unplaced"/> and
+    /// <see cref="QueueStatusRecord.GroupHeads"/>), which make the record change (and be written) like a count does.
+    /// </summary>
+    /// <param name="election">The leader's election: the write goes through <see cref="LeaderElection.FencedCommitAsync"/>.</param>
+    /// <param name="epoch">The leader's epoch for this term (<see cref="Leadership.Epoch"/>); a new one starts afresh.</param>
+    /// <param name="pending">Every Pending job in the pass, with or without a group.</param>
+    /// <param name="pendingByGroup">Pending jobs per FIFO group, as in the other overload.</param>
+    /// <param name="explain">Builds the reasons of the pass just completed; called at most once per
+    /// <see cref="AdmissionOptions.QueueStatusInterval"/> (its result is reused in between), so its cost is never paid
+    /// per pass. Null publishes no reasons.</param>
+    /// <param name="cancellationToken">Stops the write.</param>
+    /// <returns>True when the record was written by this call.</returns>
+    /// <exception cref="LeadershipLostException">This director no longer leads; nothing was written.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired.</exception>
     public async ValueTask<bool> PublishAsync(
-        LeaderElection election, long epoch, int pending, IReadOnlyDictionary<string, int> pendingByGroup, CancellationToken cancellationToken)
+        LeaderElection election, long epoch, int pending, IReadOnlyDictionary<string, int> pendingByGroup, Func<QueueExplanation>? explain,
+        CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(election);
         ArgumentNullException.ThrowIfNull(pendingByGroup);
@@ -82,6 +106,9 @@ public sealed partial class QueueStatusPublisher
                 _epoch = epoch;
                 _lastWriteAt = null;
                 _failures = 0;
+                _explained = null;
+                _explainedAt = null;
+                _content = null;
                 Volatile.Write(ref _published, null);
             }
 
@@ -92,14 +119,36 @@ public sealed partial class QueueStatusPublisher
             }
 
             var groups = SelectGroups(pendingByGroup, _options.GroupReportThreshold);
-            if (_published is { } previous && previous.Pending == pending && SameGroups(previous.Groups, groups))
+            if (explain is not null && (_explainedAt is not { } explainedAt || _time.GetElapsedTime(explainedAt, now) >= _options.QueueStatusInterval))
+            {
+                // Rebuilt at most once per interval even when nothing is written (an unchanged record is not), so the
+                // report's O(workers × classes) never lands on every pass.
+                _explained = explain();
+                _explainedAt = now;
+            }
+
+            var explained = explain is null ? QueueExplanation.None : _explained ?? QueueExplanation.None;
+            var record = new QueueStatusRecord
+            {
+                Epoch = epoch,
+                Pending = pending,
+                Groups = groups,
+                Unplaced = explained.Unplaced.Count > 0 ? explained.Unplaced : null,
+                UnplacedOmitted = explained.UnplacedOmitted,
+                GroupHeads = explained.GroupHeads.Count > 0 ? explained.GroupHeads : null,
+                GroupHeadsOmitted = explained.GroupHeadsOmitted,
+            };
+
+            // Compared without the time: written only when something a reader acts on changed.
+            var content = ContractJson.Serialize(record);
+            if (_published is not null && _content is { } previous && previous.AsSpan().SequenceEqual(content))
             {
                 return false;
             }
 
             // The interval runs from the attempt, not the success: a failing store is asked once per interval, not per pass.
             _lastWriteAt = now;
-            var record = new QueueStatusRecord { Epoch = epoch, At = _time.GetUtcNow(), Pending = pending, Groups = groups };
+            record = record with { At = _time.GetUtcNow() };
             try
             {
                 await PutAsync(election, ContractJson.Serialize(record), cancellationToken).ConfigureAwait(false);
@@ -125,6 +174,7 @@ public sealed partial class QueueStatusPublisher
                 _failures = 0;
             }
 
+            _content = content;
             Volatile.Write(ref _published, record);
             Log.Published(_logger, pending, groups.Count, epoch);
             return true;
@@ -168,9 +218,6 @@ public sealed partial class QueueStatusPublisher
 
         return selected;
     }
-
-    private static bool SameGroups(IReadOnlyDictionary<string, int> a, IReadOnlyDictionary<string, int> b) =>
-        a.Count == b.Count && a.All(g => b.TryGetValue(g.Key, out var count) && count == g.Value);
 
     /// <summary>Unconditional put through fenced transactions: update (any version), or create when the key is missing.
     /// Updating first costs one round trip on every write but the very first one in a store's life.</summary>

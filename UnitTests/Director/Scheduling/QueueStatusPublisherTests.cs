@@ -153,6 +153,45 @@ public sealed class QueueStatusPublisherTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Reasons_are_published_when_they_change_and_built_at_most_once_per_interval()
+    {
+        var publisher = Publisher();
+        var built = 0;
+        var unplaced = new UnplacedClass { Executor = "gpu", Jobs = 3, Workers = 2, WithoutExecutor = 2 };
+        var explanation = QueueExplanation.None;
+        QueueExplanation Explain()
+        {
+            built++;
+            return explanation;
+        }
+
+        Assert.True(await publisher.PublishAsync(_election, _epoch, 3, NoGroups, Explain, default));
+        Assert.Null((await ReadAsync()).Unplaced);
+
+        // Within the interval nothing is built, however many passes ask.
+        explanation = new QueueExplanation([unplaced], 0, new Dictionary<string, GroupHead> { ["g"] = new() { Job = "j", Out = true, Pending = 1 } }, 0);
+        Assert.False(await publisher.PublishAsync(_election, _epoch, 3, NoGroups, Explain, default));
+        Assert.False(await publisher.PublishAsync(_election, _epoch, 3, NoGroups, Explain, default));
+        Assert.Equal(1, built);
+
+        // Same counts, new reasons: written.
+        _time.Advance(TimeSpan.FromSeconds(1));
+        Assert.True(await publisher.PublishAsync(_election, _epoch, 3, NoGroups, Explain, default));
+        var record = await ReadAsync();
+        Assert.Equal(("gpu", 3, 2), (Assert.Single(record.Unplaced!).Executor, record.Unplaced![0].Jobs, record.Unplaced[0].WithoutExecutor));
+        Assert.Equal("j", record.GroupHeads!["g"].Job);
+        Assert.Equal(2, built);
+
+        // Unchanged reasons a while later: built again (once), not rewritten.
+        _time.Advance(TimeSpan.FromSeconds(5));
+        var version = (await _store.GetAsync(StoreLayout.QueueStatus))!.Version;
+        Assert.False(await publisher.PublishAsync(_election, _epoch, 3, NoGroups, Explain, default));
+        Assert.False(await publisher.PublishAsync(_election, _epoch, 3, NoGroups, Explain, default));
+        Assert.Equal(3, built);
+        Assert.Equal(version, (await _store.GetAsync(StoreLayout.QueueStatus))!.Version);
+    }
+
+    [Fact]
     public void Groups_are_listed_from_half_the_limit_largest_first_and_bounded_in_count()
     {
         var many = Enumerable.Range(0, QueueStatusRecord.MaxGroups + 500).ToDictionary(i => $"g{i:d5}", i => 10 + i);

@@ -1,0 +1,80 @@
+using System.Text.Json;
+using ControlPlane.Contracts;
+using ControlPlane.Contracts.Jobs;
+using ControlPlane.Contracts.Workers;
+using ControlPlane.Coordination;
+using ControlPlane.Coordination.Hosting;
+using ControlPlane.Director.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace ControlPlane.Director.Api;
+
+/// <summary>
+/// <c>GET /v1/jobs/{id}/explain</c> on any director: reads the job (and, for an Assigned job, its assignment, its
+/// worker's registration and markers, four reads together; for a job behind another of its FIFO group, that job) and
+/// judges it with <see cref="JobExplainer"/> against the queue status this director already follows. At most five
+/// store reads, whatever the number of jobs and workers; nothing is asked of the leader.
+/// </summary>
+internal sealed class JobExplanations(StoreConnection connection, QueueStatusWatcher status, IOptions<AdmissionOptions> admission, TimeProvider time)
+{
+    /// <summary>The explanation, or null when there is no such job.</summary>
+    public async Task<JobExplanation?> ExplainAsync(string jobId, long? minRevision, CancellationToken cancellationToken)
+    {
+        var store = await connection.GetAsync(cancellationToken);
+        if (minRevision is { } wanted)
+        {
+            await store.SyncAsync(wanted, cancellationToken);
+        }
+
+        var item = await store.GetAsync(StoreLayout.Job(jobId), cancellationToken);
+        if (item is null)
+        {
+            return null;
+        }
+
+        var job = ContractJson.Deserialize<JobRecord>(item.Value.Span);
+        var queue = status.Current;
+        var input = new ExplainInputs(job, item.ModRevision, Status: queue, Now: time.GetUtcNow());
+        if (job.State is JobState.Assigned or JobState.Running && job.WorkerId is { } worker && JobSpecValidator.IsName(worker))
+        {
+            var assignment = store.GetAsync(StoreLayout.Assignment(worker, job.Id, job.Attempt), cancellationToken);
+            var registration = store.GetAsync(StoreLayout.Worker(worker), cancellationToken);
+            var suspect = store.GetAsync(StoreLayout.Suspect(worker), cancellationToken);
+            var drain = store.GetAsync(StoreLayout.Drain(worker), cancellationToken);
+            await Task.WhenAll(assignment, registration, suspect, drain);
+            input = input with
+            {
+                Assignment = TryParse<AssignmentRecord>(await assignment),
+                Worker = TryParse<WorkerRecord>(await registration),
+                Suspect = TryParse<SuspectRecord>(await suspect),
+                DrainRequested = await drain is not null,
+            };
+        }
+        else if (job.State == JobState.Pending && job.Spec.Group is { } group && queue?.GroupHeads?.GetValueOrDefault(group) is { } head
+                 && head.Job != job.Id && JobIds.IsValid(head.Job))
+        {
+            input = input with { GroupHead = TryParse<JobRecord>(await store.GetAsync(StoreLayout.Job(head.Job), cancellationToken)) };
+        }
+
+        return JobExplainer.Explain(input, admission.Value);
+    }
+
+    private static T? TryParse<T>(StoreItem? item)
+        where T : class
+    {
+        if (item is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            return ContractJson.Deserialize<T>(item.Value.Span);
+        }
+        catch (JsonException)
+        {
+            // Explained as missing: the leader treats an unreadable record the same way.
+            return null;
+        }
+    }
+}

@@ -1,0 +1,143 @@
+using System.Globalization;
+using System.Net.Sockets;
+using System.Text;
+using ControlPlane.ZooKeeper;
+
+namespace ControlPlane.Coordination.ZooKeeper;
+
+/// <summary>Store health on ZooKeeper: the quorum from <c>/zookeeper/config</c>, each member's <c>srvr</c>, and child counts.</summary>
+public sealed partial class ZooKeeperCoordinationStore : IStoreHealth
+{
+    /// <summary>How long one member's <c>srvr</c> may take.</summary>
+    private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(2);
+
+    /// <inheritdoc />
+    public async Task<StoreHealth> ReadHealthAsync(IReadOnlyList<string> parents, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(parents);
+        var notes = new List<string>();
+        var client = await ClientAsync(cancellationToken).ConfigureAwait(false);
+
+        // The quorum as the servers know it ("server.N=host:quorum:election[:role];client" lines); empty when standalone.
+        var endpoints = _options.ConnectionString.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+            .Select(e => e.Split('/')[0]).ToList();
+        var servers = new List<(string Name, string? Endpoint)>();
+        try
+        {
+            var config = await client.GetDataAsync("/zookeeper/config", cancellationToken).ConfigureAwait(false);
+            foreach (var line in Encoding.UTF8.GetString(config.Data).Split('\n', StringSplitOptions.TrimEntries))
+            {
+                if (line.StartsWith("server.", StringComparison.Ordinal) && line.IndexOf('=', StringComparison.Ordinal) is var eq and > 7)
+                {
+                    var id = line[7..eq];
+                    var host = line[(eq + 1)..].Split(':')[0];
+                    // The client port follows ';' only with dynamic configuration; otherwise match the host among the endpoints.
+                    var semicolon = line.LastIndexOf(';');
+                    var endpoint = semicolon > 0 ? line[(semicolon + 1)..].Trim() : null;
+                    if (endpoint is not null && endpoint.StartsWith("0.0.0.0:", StringComparison.Ordinal))
+                    {
+                        endpoint = host + endpoint[7..];
+                    }
+
+                    servers.Add(("server." + id, endpoint));
+                }
+            }
+        }
+        catch (ZooKeeperException e)
+        {
+            notes.Add($"the quorum configuration (/zookeeper/config) could not be read: {e.Message}");
+        }
+
+        var members = new List<StoreMemberHealth>();
+        var unmatched = new Queue<string>(endpoints);
+        if (servers.Count == 0)
+        {
+            // Standalone, or no configuration node: the configured endpoints are the members we know.
+            servers.AddRange(endpoints.Select(e => (e, (string?)e)));
+            unmatched.Clear();
+        }
+        else if (servers.All(s => s.Endpoint is null) && servers.Count == endpoints.Count)
+        {
+            // Static configuration lists peer ports only; with as many endpoints as servers, probe the endpoints in order.
+            servers = [.. servers.Select((s, i) => (s.Name, (string?)endpoints[i]))];
+        }
+
+        foreach (var (name, endpoint) in servers)
+        {
+            members.Add(endpoint is null
+                ? new StoreMemberHealth(name, null, false, null, null, "its client endpoint is not in Store:Endpoints, so it was not probed")
+                : await ProbeAsync(name, endpoint, cancellationToken).ConfigureAwait(false));
+        }
+
+        if (members.Count > 0 && members.All(m => m.OutstandingRequests is null && m.Reachable))
+        {
+            notes.Add("outstanding requests unknown: the servers do not answer 'srvr' (add it to 4lw.commands.whitelist)");
+        }
+
+        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var chunk in parents.Chunk(64))
+        {
+            // Pipelined: one session answers in order, so 512 parents cost about one round trip per chunk.
+            var stats = await Task.WhenAll(chunk.Select(p => client.ExistsAsync(PathOf(p), cancellationToken))).ConfigureAwait(false);
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                if (stats[i] is { } stat)
+                {
+                    counts[chunk[i]] = stat.NumChildren;
+                }
+            }
+        }
+
+        return new StoreHealth(members, null, null, [], null, SeenRevision, counts, notes);
+    }
+
+    /// <summary>Sends <c>srvr</c> to one member: its mode and outstanding requests, or why not.</summary>
+    private static async Task<StoreMemberHealth> ProbeAsync(string name, string endpoint, CancellationToken cancellationToken)
+    {
+        var colon = endpoint.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(endpoint.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var port))
+        {
+            return new StoreMemberHealth(name, endpoint, false, null, null, "not a host:port endpoint");
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(ProbeTimeout);
+        try
+        {
+            using var tcp = new TcpClient();
+            await tcp.ConnectAsync(endpoint[..colon], port, timeout.Token).ConfigureAwait(false);
+            var stream = tcp.GetStream();
+            await stream.WriteAsync("srvr"u8.ToArray(), timeout.Token).ConfigureAwait(false);
+            using var reader = new StreamReader(stream, Encoding.UTF8);
+            var answer = await reader.ReadToEndAsync(timeout.Token).ConfigureAwait(false);
+            string? mode = null;
+            long? outstanding = null;
+            foreach (var line in answer.Split('\n', StringSplitOptions.TrimEntries))
+            {
+                if (line.StartsWith("Mode: ", StringComparison.Ordinal))
+                {
+                    mode = line[6..];
+                }
+                else if (line.StartsWith("Outstanding: ", StringComparison.Ordinal) && long.TryParse(line.AsSpan(13), NumberStyles.None, CultureInfo.InvariantCulture, out var value))
+                {
+                    outstanding = value;
+                }
+            }
+
+            if (mode is null)
+            {
+                // "srvr is not executed because it is not in the whitelist.", or "This ZooKeeper instance is not currently serving requests".
+                var said = answer.Trim();
+                return said.Contains("not currently serving", StringComparison.Ordinal)
+                    ? new StoreMemberHealth(name, endpoint, false, null, null, "it is not serving requests (no quorum?)")
+                    : new StoreMemberHealth(name, endpoint, true, null, null, $"'srvr' unavailable: {(said.Length > 120 ? said[..120] : said)}");
+            }
+
+            return new StoreMemberHealth(name, endpoint, true, mode, outstanding, null);
+        }
+        catch (Exception e) when (e is SocketException or IOException || e is OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            return new StoreMemberHealth(name, endpoint, false, null, null, e is OperationCanceledException ? $"no answer within {ProbeTimeout.TotalSeconds:0} s" : e.Message);
+        }
+    }
+}
