@@ -24,6 +24,7 @@ internal static class CliApp
         root.Subcommands.Add(LeaderCommand.Create(runner));
         root.Subcommands.Add(ClusterCommand.Create(runner));
         root.Subcommands.Add(DoctorCommand.Create(runner));
+        root.Subcommands.Add(ScheduleCommand.Create(runner));
         return root;
     }
 

@@ -53,11 +53,17 @@ internal sealed class SubmitOptions
     };
 
     /// <summary>Adds every argument and option to <paramref name="command"/>.</summary>
-    public void AddTo(Command command)
+    public void AddTo(Command command) => AddTo(command, jobOnly: false);
+
+    /// <summary>Adds the arguments and options to <paramref name="command"/>; with <paramref name="jobOnly"/> only those
+    /// that define the job (what <c>cpctl schedule create</c> takes), not how to submit or wait.</summary>
+    public void AddTo(Command command, bool jobOnly)
     {
         command.Arguments.Add(Executor);
         command.Arguments.Add(Argv);
-        Option[] options = [Command, Args, Env, Constraints, WorkingDirectory, Slots, Priority, Group, MaxAttempts, Timeout, Name, IdempotencyKey, Wait, WaitTimeout, Quiet, RetryFor];
+        Option[] options = jobOnly
+            ? [Command, Args, Env, Constraints, WorkingDirectory, Slots, Priority, Group, MaxAttempts, Timeout, Name, IdempotencyKey]
+            : [Command, Args, Env, Constraints, WorkingDirectory, Slots, Priority, Group, MaxAttempts, Timeout, Name, IdempotencyKey, Wait, WaitTimeout, Quiet, RetryFor];
         foreach (var option in options)
         {
             command.Options.Add(option);

@@ -61,4 +61,43 @@ public sealed class CpctlFailoverTests(EtcdFixture fixture) : IAsyncLifetime
             () => string.Join(", ", seen));
         Assert.Equal(expected, seen);
     }
+
+    [Fact]
+    public async Task Cpctl_schedule_creates_lists_shows_triggers_pauses_and_deletes_a_schedule()
+    {
+        var environment = new Dictionary<string, string>
+        {
+            ["CONTROLPLANE_URL"] = string.Join(',', _directors.Select(d => d.Url)),
+            ["CONTROLPLANE_TOKEN"] = _apps.Token,
+        };
+        async Task<(int ExitCode, string Out, string Error)> Run(params string[] args)
+        {
+            var result = await ControlPlaneApps.RunCliAsync(args, environment);
+            return (result.ExitCode, result.Out, result.Error);
+        }
+
+        var created = await Run("schedule", "create", "--cron", "0 3 * * *", "--tz", "Europe/Berlin", "--concurrency", "forbid", "-k", "nightly", "-n", "nightly", "-o", "json", "shell", "--", "/bin/echo", "hi");
+        Assert.True(created.ExitCode == 0, $"exit {created.ExitCode}\nstdout: {created.Out}\nstderr: {created.Error}");
+        var id = System.Text.Json.JsonDocument.Parse(created.Out).RootElement.GetProperty("id").GetString()!;
+
+        var list = await Run("schedule", "list");
+        Assert.Equal(0, list.ExitCode);
+        Assert.Contains(id, list.Out, StringComparison.Ordinal);
+        Assert.Contains("Europe/Berlin", list.Out, StringComparison.Ordinal);
+
+        var trigger = await Run("schedule", "trigger", id);
+        Assert.True(trigger.ExitCode == 0, $"exit {trigger.ExitCode}\nstderr: {trigger.Error}");
+        var shown = await Run("schedule", "get", id);
+        Assert.Contains("triggered", shown.Out, StringComparison.Ordinal);
+
+        var paused = await Run("schedule", "pause", id);
+        Assert.Contains("paused", paused.Out, StringComparison.Ordinal);
+
+        var bad = await Run("schedule", "create", "--cron", "every day", "shell", "--", "/bin/true");
+        Assert.NotEqual(0, bad.ExitCode);
+        Assert.Contains("cron", bad.Error, StringComparison.Ordinal);
+
+        Assert.Equal(0, (await Run("schedule", "delete", id)).ExitCode);
+        Assert.NotEqual(0, (await Run("schedule", "get", id)).ExitCode);
+    }
 }
