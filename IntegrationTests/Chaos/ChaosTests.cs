@@ -46,6 +46,8 @@ public abstract class ChaosTests(ITestOutputHelper output)
         var auditing = audit.RunAsync(observing.Token);
         var watching = observer.RunAsync(observing.Token);
         var monkey = new ChaosMonkey(cluster, timeline, new Random(settings.Seed ^ 0x5eed), Say);
+        var schedules = new ChaosSchedules(cluster, runId);
+        await schedules.CreateAsync();
 
         var chaosStart = clock.Elapsed;
         await Task.WhenAll(monkey.RunAsync(settings.Duration), workload.RunAsync(settings.Duration));
@@ -101,6 +103,9 @@ public abstract class ChaosTests(ITestOutputHelper output)
             timeline);
         var checks = new ChaosChecks(evidence, Grace);
         checks.RunAll();
+        var (scheduleViolations, ticks) = await schedules.CheckAsync();
+        checks.Report.Append($"[5] schedules: {ChaosSchedules.Count} one-second schedules, {ticks} ticks, {scheduleViolations.Count} without exactly one job\n");
+        checks.Violations.AddRange(scheduleViolations);
         // A watcher that died early leaves a check with nothing to look at: that is a failure, not a pass.
         foreach (var (what, task) in new[] { ("store audit", auditing), ("job observer", watching) })
         {
