@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Quickstart: installs what is missing, builds, and runs a whole control plane on loopback: a local store,
-# 3 directors and 2 agents; submits demo jobs (one succeeds, one fails, one FIFO group) and shows where to look.
+# 3 directors and 2 agents; submits demo jobs (one succeeds, one fails, one FIFO group), creates a schedule that
+# fires every 5 seconds, and shows where to look.
 #   ./quickstart.sh            on ZooKeeper (standalone, 127.0.0.1:12181), until Ctrl-C
 #   ./quickstart.sh --etcd     on etcd (single member, 127.0.0.1:12379) instead
 #   ./quickstart.sh --once     run the demo, check its outcome, stop everything; exit 0 on success
@@ -18,7 +19,7 @@ while [ $# -gt 0 ]; do
     --etcd) store=etcd ;;
     --zookeeper) store=zookeeper ;;
     --once) once=true ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
     *) cp_die "unknown option $1 (see ./quickstart.sh --help)" ;;
   esac
   shift
@@ -145,6 +146,9 @@ fifo=()
 for n in 1 2 3; do
   fifo+=("$(cpctl submit sleep -q --name "demo-fifo-$n" --group demo-fifo --args '{"seconds":1}')")
 done
+# A recurring job: every 5 seconds, exactly once per tick, whichever director leads.
+schedule=$(cpctl schedule create --cron '*/5 * * * * *' --catch-up skip -k demo-every-5s -n demo-every-5s -o json \
+  shell -- /bin/echo "tick" | sed -n 's/^  "id": "\([0-9a-f]*\)".*/\1/p')
 cpctl wait --timeout 2m "$ok" "${fifo[@]}" >/dev/null || true
 cpctl wait --timeout 2m "$bad" >/dev/null 2>&1 || true
 
@@ -154,6 +158,10 @@ echo
 cpctl leader
 echo
 cpctl workers
+echo
+fired() { cpctl schedule get -o json "$schedule" | grep -q '"fired": [1-9]'; }
+wait_for fired 30 || true
+cpctl schedule list
 
 # The demo's outcome, checked: --once exits non-zero when it is not what the demo promises.
 state_of() { cpctl get -o json "$1" | sed -n 's/^  "state": "\([A-Za-z]*\)".*/\1/p'; }
@@ -161,6 +169,7 @@ outcome=ok
 [ "$(state_of "$ok")" = Succeeded ] || outcome="demo-hello did not succeed"
 [ "$(state_of "$bad")" = Failed ] || outcome="demo-fails did not fail"
 for id in "${fifo[@]}"; do [ "$(state_of "$id")" = Succeeded ] || outcome="a FIFO job did not succeed"; done
+fired || outcome="the demo schedule did not fire"
 
 if [ "$store" = zookeeper ]; then
   look="$inspect ls -R /controlplane
@@ -175,7 +184,8 @@ The control plane is running on loopback:
   API (any director):  $url  (also :$((api_port + 1)) and :$((api_port + 2)))
   Token:               $token
   cpctl:               export CONTROLPLANE_URL=$url CONTROLPLANE_TOKEN=$token
-                       dotnet $cpctl_dll list     (submit, get, cancel, wait, workers, drain, leader, cluster)
+                       dotnet $cpctl_dll list     (submit, get, explain, cancel, wait, workers, drain, leader,
+                                                   cluster, doctor, schedule)
   REST:                curl -H "Authorization: Bearer $token" $url/v1/jobs/$ok
   OpenAPI, metrics:    $url/openapi/v1.json   $url/metrics
   The same state in the store:

@@ -115,9 +115,6 @@ internal sealed class Plan
     /// <summary>Jobs waiting (Pending, including backoff).</summary>
     public int Pending { get; set; }
 
-    /// <summary>Schedule ticks whose jobs the pass creates.</summary>
-    public int Fired { get; set; }
-
     /// <summary>Items the pass evaluated (changed or due): its cost beyond placement.</summary>
     public int Evaluated { get; set; }
 

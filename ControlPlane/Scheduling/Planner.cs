@@ -366,7 +366,6 @@ internal sealed partial class Planner
                 }
 
                 p.Plan.Add(Writes.Fire(schedule, firing));
-                p.Plan.Fired += firing.Created.Count;
             }
 
             // A write re-marks the schedule when it lands (its record changes) or fails; the deadline covers the rest.
