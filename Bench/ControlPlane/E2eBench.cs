@@ -37,6 +37,8 @@ internal sealed class E2eBench : IScenario
         await using var cluster = await BenchCluster.StartAsync(backend, directors, agents, slots, sessionTimeout, cancellationToken: cancellationToken).ConfigureAwait(false);
         var load = BenchReport.LoadAverage();
 
+        // CPU of every process over the run, by role: where a job's cost goes on this machine.
+        var cpuBefore = CpuByProcess(cluster);
         var startedAt = DateTimeOffset.UtcNow;
         var (ids, submitLatency, submitSeconds) = await SubmitAsync(cluster, jobs, concurrency, cancellationToken).ConfigureAwait(false);
 
@@ -76,6 +78,10 @@ internal sealed class E2eBench : IScenario
         var submitRate = jobs / submitSeconds;
         var jobRate = done.Count / totalSeconds;
         var leaderCpu = leader is null ? (double?)null : BenchReport.CpuSeconds(leader.Process.ProcessId);
+        var cpuAfter = CpuByProcess(cluster);
+        var cpuPerJobMs = cpuAfter
+            .GroupBy(p => Role(p.Key, leaderName), p => p.Value - cpuBefore.GetValueOrDefault(p.Key))
+            .ToDictionary(g => g.Key, g => BenchReport.Round(g.Sum() * 1000 / Math.Max(1, done.Count), 2));
 
         // The same directors with nobody leading: what they accept when the scheduler costs the store nothing.
         // The api scenario's closed-loop load (raw POSTs, one HTTP client per director), so the figure is what the
@@ -100,6 +106,7 @@ internal sealed class E2eBench : IScenario
             leaderBatchesRefused = scheduler.GetValueOrDefault("controlplane_scheduler_batches_refused_total"),
             leaderWrites = scheduler.GetValueOrDefault("controlplane_scheduler_writes_total"),
             leaderCpuSeconds = leaderCpu is { } cpu ? BenchReport.Round(cpu, 1) : null,
+            cpuMsPerJob = cpuPerJobMs,
             leaderlessAcceptPerSecond = BenchReport.Round(acceptRate), jobsPerAccepted = BenchReport.Round(jobRate / acceptRate, 3),
             loadAverage = load,
         });
@@ -112,6 +119,42 @@ internal sealed class E2eBench : IScenario
               $"{BenchReport.Cell(q50)} / {BenchReport.Cell(st50)} / {BenchReport.Cell(f50)}"]]);
         return done.Count == jobs ? 0 : 1;
     }
+
+    /// <summary>CPU seconds used so far by every process of the run (directors and agents by name, store members as
+    /// <c>store-N</c>, the bench itself as <c>bench</c>).</summary>
+    private static Dictionary<string, double> CpuByProcess(BenchCluster cluster)
+    {
+        var cpu = new Dictionary<string, double>(StringComparer.Ordinal)
+        {
+            ["bench"] = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds,
+        };
+        foreach (var director in cluster.Directors)
+        {
+            cpu[director.Process.Name] = BenchReport.CpuSeconds(director.Process.ProcessId);
+        }
+
+        foreach (var agent in cluster.Agents)
+        {
+            cpu[agent.Name] = BenchReport.CpuSeconds(agent.ProcessId);
+        }
+
+        foreach (var member in cluster.Servers.Members)
+        {
+            if (member.ProcessId is { } pid)
+            {
+                cpu[$"store-{member.Index}"] = BenchReport.CpuSeconds(pid);
+            }
+        }
+
+        return cpu;
+    }
+
+    private static string Role(string process, string? leader) =>
+        process == leader ? "leader"
+        : process.StartsWith("director-", StringComparison.Ordinal) ? "other directors"
+        : process.StartsWith("agent-", StringComparison.Ordinal) ? "agents"
+        : process.StartsWith("store-", StringComparison.Ordinal) ? "store"
+        : process;
 
     /// <summary><paramref name="jobs"/> echo submissions, <paramref name="concurrency"/> at a time, spread over the
     /// directors: the ids, each POST's latency (ms) and the wall time.</summary>

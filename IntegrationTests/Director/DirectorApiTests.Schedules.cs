@@ -74,6 +74,14 @@ public abstract partial class DirectorApiTests
             await AssertFieldErrorAsync(bad, "cron");
         }
 
+        using (var unknown = await Client.PutAsync(
+                   $"/v1/schedules/{view.Id}",
+                   new StringContent("""{"cron":"0 3 * * *","job":{"executor":"shell","command":["/bin/true"]},"catchUpp":"all"}""", System.Text.Encoding.UTF8, "application/json")))
+        {
+            await AssertFieldErrorAsync(unknown, "catchUpp");
+            Assert.Equal("15 3 * * *", (await GetScheduleAsync(view.Id)).Spec.Cron); // nothing written
+        }
+
         using (var paused = await Client.PostAsync($"/v1/schedules/{view.Id}/pause", null))
         {
             var pausedView = await ReadAsync<ScheduleView>(paused);
