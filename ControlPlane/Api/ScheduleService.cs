@@ -175,38 +175,37 @@ internal sealed class ScheduleService(StoreConnection connection, TimeProvider t
     /// </summary>
     public async Task<ScheduleOutcome> TriggerAsync(string id, CancellationToken cancellationToken)
     {
-        var store = await connection.GetAsync(cancellationToken);
-        var key = StoreLayout.Schedule(id);
-        for (var attempt = 1; attempt <= MaxAttempts; attempt++)
+        JobRecord? job = null;
+        var outcome = await ChangeAsync(
+            id,
+            (record, now) =>
+            {
+                job = JobTransitions.Scheduled(JobIds.New(), record.Spec.Job!, id, now, now);
+                return record with
+                {
+                    Triggered = record.Triggered + 1,
+                    Recent = record.WithRecent([new ScheduleRun(now, TickOutcome.Triggered, job.Id)]),
+                };
+            },
+            cancellationToken,
+            () => job);
+        if (outcome.Result == ScheduleResult.NotFound)
         {
-            var item = await store.GetAsync(key, cancellationToken);
-            if (item is null)
-            {
-                return new ScheduleOutcome(ScheduleResult.NotFound, null);
-            }
-
-            var record = ContractJson.Deserialize<ScheduleRecord>(item.Value.Span);
-            var now = time.GetUtcNow();
-            var job = JobTransitions.Scheduled(JobIds.New(), record.Spec.Job!, id, now, now);
-            var next = record with
-            {
-                Triggered = record.Triggered + 1,
-                Recent = record.WithRecent([new ScheduleRun(now, TickOutcome.Triggered, job.Id)]),
-            };
-            var result = await store.CommitAsync(
-                new Transaction().Update(key, ContractJson.Serialize(next), item.Version).Create(StoreLayout.Job(job.Id), ContractJson.Serialize(job)),
-                cancellationToken);
-            if (result.Succeeded)
-            {
-                Log.ScheduleTriggered(logger, id, job.Id);
-                return new ScheduleOutcome(ScheduleResult.Created, View(next, result.Revision), JobViews.From(job, null, result.Revision));
-            }
+            return outcome;
         }
 
-        throw new StoreException($"The schedule {key} keeps changing; try again.");
+        Log.ScheduleTriggered(logger, id, job!.Id);
+        return outcome with { Result = ScheduleResult.Created, Job = JobViews.From(job, null, outcome.Schedule!.Revision) };
     }
 
-    private async Task<ScheduleOutcome> ChangeAsync(string id, Func<ScheduleRecord, DateTimeOffset, ScheduleRecord> change, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads the schedule, applies <paramref name="change"/> (which returns the record itself when there is nothing to
+    /// change) and writes it conditioned on the version read, together with the job <paramref name="created"/> names,
+    /// if any; a concurrent change (usually the leader recording a tick) makes it read and decide again, a bounded
+    /// number of times.
+    /// </summary>
+    private async Task<ScheduleOutcome> ChangeAsync(
+        string id, Func<ScheduleRecord, DateTimeOffset, ScheduleRecord> change, CancellationToken cancellationToken, Func<JobRecord?>? created = null)
     {
         var store = await connection.GetAsync(cancellationToken);
         var key = StoreLayout.Schedule(id);
@@ -225,10 +224,21 @@ internal sealed class ScheduleService(StoreConnection connection, TimeProvider t
                 return new ScheduleOutcome(ScheduleResult.Done, View(record, item.ModRevision)); // nothing to change
             }
 
-            var result = await store.CommitAsync(new Transaction().Update(key, ContractJson.Serialize(next), item.Version), cancellationToken);
+            var transaction = new Transaction().Update(key, ContractJson.Serialize(next), item.Version);
+            var job = created?.Invoke();
+            if (job is not null)
+            {
+                transaction.Create(StoreLayout.Job(job.Id), ContractJson.Serialize(job));
+            }
+
+            var result = await store.CommitAsync(transaction, cancellationToken);
             if (result.Succeeded)
             {
-                Log.ScheduleChanged(logger, id, next.Spec.Paused);
+                if (job is null)
+                {
+                    Log.ScheduleChanged(logger, id, next.Spec.Paused);
+                }
+
                 return new ScheduleOutcome(ScheduleResult.Done, View(next, result.Revision));
             }
         }
