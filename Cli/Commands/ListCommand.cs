@@ -16,10 +16,11 @@ internal static class ListCommand
     {
         var state = new Option<JobState?>("--state", "-s") { Description = "Only jobs in this state." };
         var group = new Option<string?>("--group", "-g") { Description = "Only jobs of this FIFO group." };
+        var schedule = new Option<string?>("--schedule") { Description = "Only jobs this schedule created." };
         var limit = new Option<int?>("--limit", "-l") { Description = "Jobs per page (the director caps it)." };
         var cursor = new Option<string?>("--cursor") { Description = "Continue after a previous page (its cursor)." };
         var all = new Option<bool>("--all", "-A") { Description = $"Follow cursors to the end (at most {MaxPages} pages)." };
-        var command = new Command("list", "List jobs, optionally by state or group.") { state, group, limit, cursor, all };
+        var command = new Command("list", "List jobs, optionally by state, group or schedule.") { state, group, schedule, limit, cursor, all };
         runner.Bind(command, async (context, cancellationToken) =>
         {
             var p = context.Parse;
@@ -29,7 +30,7 @@ internal static class ListCommand
             long? revision = null;
             for (var page = 0; page < pages && (page == 0 || next is not null); page++)
             {
-                var response = await context.Api.ListJobsAsync(p.GetValue(state), p.GetValue(group), p.GetValue(limit), next, cancellationToken);
+                var response = await context.Api.ListJobsAsync(p.GetValue(state), p.GetValue(group), p.GetValue(limit), next, cancellationToken, p.GetValue(schedule));
                 var read = response.Read<JobPage>();
                 var bodies = response.ReadNode()?["items"]?.AsArray();
                 items.AddRange(read.Items.Select((job, i) => (job, bodies?[i]?.DeepClone())));

@@ -32,8 +32,8 @@ internal sealed partial class ApiClient
         return SendAsync(Read(path), cancellationToken);
     }
 
-    /// <summary><c>GET /v1/jobs</c>: one page, filtered by state and group.</summary>
-    public Task<ApiResponse> ListJobsAsync(JobState? state, string? group, int? limit, string? cursor, CancellationToken cancellationToken)
+    /// <summary><c>GET /v1/jobs</c>: one page, filtered by state, group and the schedule that created them.</summary>
+    public Task<ApiResponse> ListJobsAsync(JobState? state, string? group, int? limit, string? cursor, CancellationToken cancellationToken, string? schedule = null)
     {
         var query = new StringBuilder();
         void Add(string name, string? value)
@@ -46,6 +46,7 @@ internal sealed partial class ApiClient
 
         Add("state", state?.ToString());
         Add("group", group);
+        Add("schedule", schedule);
         Add("limit", limit?.ToString(CultureInfo.InvariantCulture));
         Add("cursor", cursor);
         return SendAsync(Read("v1/jobs" + query), cancellationToken);

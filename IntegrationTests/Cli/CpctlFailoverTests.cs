@@ -89,6 +89,9 @@ public sealed class CpctlFailoverTests(EtcdFixture fixture) : IAsyncLifetime
         Assert.True(trigger.ExitCode == 0, $"exit {trigger.ExitCode}\nstderr: {trigger.Error}");
         var shown = await Run("schedule", "get", id);
         Assert.Contains("triggered", shown.Out, StringComparison.Ordinal);
+        var jobId = System.Text.RegularExpressions.Regex.Match(trigger.Out, "[0-9a-f]{32}").Value;
+        var jobs = await Run("list", "--schedule", id);
+        Assert.True(jobs.ExitCode == 0 && jobs.Out.Contains(jobId, StringComparison.Ordinal), $"{jobs.Out}\n{jobs.Error}");
 
         var paused = await Run("schedule", "pause", id);
         Assert.Contains("paused", paused.Out, StringComparison.Ordinal);
