@@ -61,6 +61,10 @@ public sealed class DirectorHost : IAsyncDisposable
         return client;
     }
 
+    /// <summary>A handler that sends requests to this director in memory (no socket), e.g. as a client library's
+    /// primary handler; the caller disposes it.</summary>
+    public HttpMessageHandler CreateHandler() => _factory.Server.CreateHandler();
+
     /// <summary>A service of the director.</summary>
     public T Service<T>()
         where T : notnull => _factory.Services.GetRequiredService<T>();
