@@ -196,8 +196,9 @@ public sealed class WatchCache : IAsyncDisposable
             {
                 await resume.ExecuteAsync(FollowAsync, stop).ConfigureAwait(false);
             }
-            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            catch (Exception) when (stop.IsCancellationRequested)
             {
+                // Disposed, possibly while a failed watch was being looked at.
                 return;
             }
         }

@@ -214,9 +214,9 @@ public sealed class LeaderElection : IAsyncDisposable
                 async ct => await _store.CommitAsync(new Transaction().Delete(candidate.Key), ct).ConfigureAwait(false),
                 cancellationToken).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        catch (Exception) when (cancellationToken.IsCancellationRequested)
         {
-            // The caller gave up.
+            // The caller gave up (a delete cut short fails as it likes).
         }
         catch (StoreException) when (candidate.Session.Ended.IsCompleted)
         {
@@ -256,8 +256,9 @@ public sealed class LeaderElection : IAsyncDisposable
             {
                 await retry.ExecuteAsync(async ct => await CampaignStepAsync(ct).ConfigureAwait(false), stop).ConfigureAwait(false);
             }
-            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            catch (Exception) when (stop.IsCancellationRequested)
             {
+                // Stopped, possibly mid-step (a call cut short fails as it likes): nothing is retried after the stop.
                 return;
             }
         }

@@ -191,9 +191,9 @@ public sealed partial class EtcdCoordinationStore : ICoordinationStore
                 }
             }, stop).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        catch (Exception) when (stop.IsCancellationRequested)
         {
-            // Disposed.
+            // Disposed (a grant cut short fails as it likes).
         }
         catch (ObjectDisposedException)
         {

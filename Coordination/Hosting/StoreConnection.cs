@@ -86,9 +86,9 @@ public sealed class StoreConnection : IAsyncDisposable
             StoreConnectionLog.Connected(_logger, _options.Backend, _options.EffectiveEndpoints, _options.EffectiveRoot, store.Session.Timeout.TotalSeconds);
             _ready.TrySetResult(store);
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        catch (Exception) when (cancellationToken.IsCancellationRequested)
         {
-            // Disposed before the store was reached.
+            // Disposed before the store was reached (a connect cut short fails as it likes).
         }
     }
 

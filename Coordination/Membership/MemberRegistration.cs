@@ -172,8 +172,9 @@ public sealed class MemberRegistration : IAsyncDisposable
             {
                 await retry.ExecuteAsync(async ct => await StepAsync(ct).ConfigureAwait(false), stop).ConfigureAwait(false);
             }
-            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            catch (Exception) when (stop.IsCancellationRequested)
             {
+                // Disposed, possibly mid-step (a call cut short fails as it likes).
                 return;
             }
         }

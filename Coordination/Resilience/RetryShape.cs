@@ -23,8 +23,10 @@ public sealed record RetryShape(
     public const int UntilCancelled = int.MaxValue;
 
     /// <summary>
-    /// Builds the pipeline. Once the token passed to <c>ExecuteAsync</c> is cancelled nothing is retried: the
-    /// failure (or the wait) ends with <see cref="OperationCanceledException"/>. A cancellation that did not come
+    /// Builds the pipeline. Once the token passed to <c>ExecuteAsync</c> is cancelled nothing is retried: a wait
+    /// ends with <see cref="OperationCanceledException"/>, a failed attempt's exception is thrown as it is (an
+    /// operation cut short by that token may fail in its own way, so until-cancelled callers catch any exception
+    /// once their token is cancelled). A cancellation that did not come
     /// from that token (an inner timeout) is a failure like any other, retried if <paramref name="handle"/> says so.
     /// </summary>
     /// <param name="time">Clock of the delays (fake in tests).</param>

@@ -190,9 +190,9 @@ public sealed partial class ZooKeeperCoordinationStore : ICoordinationStore
                 ZooKeeperStoreLog.SessionOpened(_logger, client.SessionId, client.NegotiatedSessionTimeout.TotalMilliseconds);
             }, _disposing.Token).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (_disposing.IsCancellationRequested)
+        catch (Exception) when (_disposing.IsCancellationRequested)
         {
-            // Disposed while opening.
+            // Disposed while opening (a connect cut short fails as it likes).
         }
     }
 
