@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Runtime.CompilerServices;
 using ControlPlane.Coordination.Internal;
+using ControlPlane.Coordination.Resilience;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -185,38 +186,46 @@ public sealed class WatchCache : IAsyncDisposable
 
     private async Task RunAsync(CancellationToken stop)
     {
-        var failures = 0;
+        var resume = StoreRetries.WatchResume.Build(
+            _time, _ => true, args => CacheLog.WatchFailed(_logger, args.Outcome.Exception!, _prefix, Revision));
+        // Until cancelled: the cache must follow its prefix for its whole life. Each round of the loop is one
+        // outage: a watch that was delivering resumes at once, one that fails before delivering backs off.
         while (!stop.IsCancellationRequested)
         {
             try
             {
-                await foreach (var update in _store.WatchAsync(_prefix, Revision, stop).ConfigureAwait(false))
-                {
-                    Apply(update);
-                    failures = 0;
-                }
-
-                // A watch never ends on its own unless stopped; if one did, follow again from where we are.
+                await resume.ExecuteAsync(FollowAsync, stop).ConfigureAwait(false);
             }
-            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            catch (Exception) when (stop.IsCancellationRequested)
             {
+                // Disposed, possibly while a failed watch was being looked at.
                 return;
             }
-            catch (Exception ex)
-            {
-                failures++;
-                CacheLog.WatchFailed(_logger, ex, _prefix, Revision);
-            }
+        }
+    }
 
-            try
+    /// <summary>Follows the prefix from <see cref="Revision"/>; throws (to be retried) only if nothing was applied.</summary>
+    private async ValueTask FollowAsync(CancellationToken stop)
+    {
+        var applied = false;
+        try
+        {
+            await foreach (var update in _store.WatchAsync(_prefix, Revision, stop).ConfigureAwait(false))
             {
-                var backoff = TimeSpan.FromMilliseconds(Math.Min(50 * (1 << Math.Min(failures, 6)), 2000) * (0.5 + Random.Shared.NextDouble()));
-                await Task.Delay(backoff, _time, stop).ConfigureAwait(false);
+                Apply(update);
+                applied = true;
             }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
+        }
+        catch (Exception ex) when (applied && !stop.IsCancellationRequested)
+        {
+            CacheLog.WatchFailed(_logger, ex, _prefix, Revision);
+            return;
+        }
+
+        // A watch never ends on its own unless stopped; if one did without a word, count it as a failure.
+        if (!applied && !stop.IsCancellationRequested)
+        {
+            throw new StoreException($"The watch of {_prefix} ended without delivering anything.");
         }
     }
 

@@ -1,4 +1,5 @@
 using ControlPlane.Coordination.Internal;
+using ControlPlane.Coordination.Resilience;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -201,33 +202,25 @@ public sealed class LeaderElection : IAsyncDisposable
     /// </summary>
     private async Task DeleteCandidateAsync(Candidate candidate, CancellationToken cancellationToken)
     {
-        var delay = TimeSpan.FromMilliseconds(50);
-        while (!candidate.Session.Ended.IsCompleted && !cancellationToken.IsCancellationRequested)
+        // The session's end removes the key as well: retry only while it lives.
+        var resign = StoreRetries.Resign.Build(
+            _time,
+            ex => ex is StoreException && !candidate.Session.Ended.IsCompleted,
+            args => Log.ResignRetry(_logger, args.Outcome.Exception!, candidate.Key));
+        try
         {
-            try
-            {
-                await _store.CommitAsync(new Transaction().Delete(candidate.Key), cancellationToken).ConfigureAwait(false);
-                return; // deleted, or already gone (the delete's failure means the same)
-            }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (StoreException ex)
-            {
-                Log.ResignRetry(_logger, ex, candidate.Key);
-            }
-
-            try
-            {
-                await Task.WhenAny(Task.Delay(delay, _time, cancellationToken), candidate.Session.Ended).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-
-            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(1).Ticks));
+            // Deleted, or already gone (the delete's failure means the same).
+            await resign.ExecuteAsync(
+                async ct => await _store.CommitAsync(new Transaction().Delete(candidate.Key), ct).ConfigureAwait(false),
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception) when (cancellationToken.IsCancellationRequested)
+        {
+            // The caller gave up (a delete cut short fails as it likes).
+        }
+        catch (StoreException) when (candidate.Session.Ended.IsCompleted)
+        {
+            // The session ended: its key is gone with it.
         }
     }
 
@@ -250,31 +243,22 @@ public sealed class LeaderElection : IAsyncDisposable
 
     private async Task RunAsync(CancellationToken stop)
     {
+        // Until stopped: a candidate campaigns for the life of its process. Jittered, so candidates that failed
+        // together do not retry together.
+        var retry = StoreRetries.Election(_options.RetryDelay).Build(_time, _ => true, args =>
+        {
+            StepDown($"election step failed: {args.Outcome.Exception!.Message}");
+            Log.CampaignStepFailed(_logger, args.Outcome.Exception, _options.ElectionKey);
+        });
         while (!stop.IsCancellationRequested)
         {
             try
             {
-                await CampaignStepAsync(stop).ConfigureAwait(false);
-                continue;
+                await retry.ExecuteAsync(async ct => await CampaignStepAsync(ct).ConfigureAwait(false), stop).ConfigureAwait(false);
             }
-            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            catch (Exception) when (stop.IsCancellationRequested)
             {
-                return;
-            }
-            catch (Exception ex)
-            {
-                StepDown($"election step failed: {ex.Message}");
-                Log.CampaignStepFailed(_logger, ex, _options.ElectionKey);
-            }
-
-            try
-            {
-                // Jittered, so candidates that failed together do not retry together.
-                var jitter = Random.Shared.NextDouble() * _options.RetryDelay.TotalMilliseconds;
-                await Task.Delay(_options.RetryDelay + TimeSpan.FromMilliseconds(jitter), _time, stop).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
+                // Stopped, possibly mid-step (a call cut short fails as it likes): nothing is retried after the stop.
                 return;
             }
         }

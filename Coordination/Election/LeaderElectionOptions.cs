@@ -17,7 +17,7 @@ public sealed class LeaderElectionOptions
     /// leader takes without a fenced write; fenced writes themselves can never land after leadership is lost.</remarks>
     public TimeSpan? SafetyMargin { get; set; }
 
-    /// <summary>Pause after a failed campaign step before the next try (jittered up to double). <value>200 ms.</value></summary>
+    /// <summary>Pause after a failed campaign step before the next try (the <c>election.retry</c> pipeline: ±25 % jitter). <value>200 ms.</value></summary>
     public TimeSpan RetryDelay { get; set; } = TimeSpan.FromMilliseconds(200);
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the setting and the fix when the settings cannot work.</summary>

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using ControlPlane.Coordination.Resilience;
 using ControlPlane.Etcd;
 using ControlPlane.Etcd.Rpc;
 using Google.Protobuf;
@@ -84,26 +85,31 @@ public sealed partial class EtcdCoordinationStore
     /// includes every write acknowledged before it; repeated briefly if <paramref name="revision"/> is still ahead.</remarks>
     public async Task<long> SyncAsync(long revision, CancellationToken cancellationToken = default)
     {
-        var started = Stopwatch.GetTimestamp();
-        for (var attempt = 0; ; attempt++)
+        // Only a revision nobody has written yet can be ahead of a linearizable read: poll, bounded by the
+        // request timeout.
+        var started = _time.GetTimestamp();
+        var poll = StoreRetries.Sync.Build(_time, ex => ex is NotYetThereException && _time.GetElapsedTime(started) <= _options.RequestTimeout);
+        try
         {
-            var request = new RangeRequest { Key = _rootKey, CountOnly = true };
-            var response = await ReadAsync(() => _client.RangeAsync(request, cancellationToken), "sync").ConfigureAwait(false);
-            var reached = response.Header.Revision;
-            Seen(reached);
-            if (reached >= revision)
+            return await poll.ExecuteAsync(async ct =>
             {
-                return reached;
-            }
-
-            // Only a revision nobody has written yet can be ahead of a linearizable read.
-            if (Stopwatch.GetElapsedTime(started) > _options.RequestTimeout)
-            {
-                throw new StoreException($"etcd is at revision {reached}, below the {revision} asked for, after {_options.RequestTimeout.TotalSeconds:0.#} s.");
-            }
-
-            await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(10 << Math.Min(attempt, 5), 200)), _time, cancellationToken).ConfigureAwait(false);
+                var request = new RangeRequest { Key = _rootKey, CountOnly = true };
+                var response = await ReadAsync(() => _client.RangeAsync(request, ct), "sync").ConfigureAwait(false);
+                var reached = response.Header.Revision;
+                Seen(reached);
+                return reached >= revision ? reached : throw new NotYetThereException(reached);
+            }, cancellationToken).ConfigureAwait(false);
         }
+        catch (NotYetThereException ex)
+        {
+            throw new StoreException($"etcd is at revision {ex.Reached}, below the {revision} asked for, after {_options.RequestTimeout.TotalSeconds:0.#} s.");
+        }
+    }
+
+    /// <summary>A sync poll found etcd below the revision asked for (retried by <see cref="StoreRetries.Sync"/>).</summary>
+    private sealed class NotYetThereException(long reached) : Exception
+    {
+        public long Reached { get; } = reached;
     }
 
     private async Task<StorePage> ListOnceAsync(string prefix, int limit, string? after, CancellationToken cancellationToken)

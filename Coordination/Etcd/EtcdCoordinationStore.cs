@@ -1,4 +1,5 @@
 using System.Text;
+using ControlPlane.Coordination.Resilience;
 using ControlPlane.Etcd;
 using ControlPlane.Etcd.Rpc;
 using Google.Protobuf;
@@ -164,11 +165,22 @@ public sealed partial class EtcdCoordinationStore : ICoordinationStore
     private async Task GrantAsync(EtcdStoreSession session)
     {
         var stop = _disposing.Token;
-        for (var failures = 0; !stop.IsCancellationRequested && !session.Ended.IsCompleted; failures++)
+        // Until granted, the session ends or the store is disposed: the cluster may be electing a leader or
+        // unreachable for a while, and a store without a session is useless.
+        var grant = StoreRetries.EtcdSession.Build(
+            _time,
+            ex => ex is EtcdException && !session.Ended.IsCompleted,
+            args => EtcdStoreLog.GrantFailed(_logger, args.Outcome.Exception!, args.AttemptNumber + 1));
+        try
         {
-            try
+            await grant.ExecuteAsync(async ct =>
             {
-                var lease = await _client.GrantLeaseAsync(_options.SessionTtl, keepAlive: true, stop).ConfigureAwait(false);
+                if (session.Ended.IsCompleted)
+                {
+                    return;
+                }
+
+                var lease = await _client.GrantLeaseAsync(_options.SessionTtl, keepAlive: true, ct).ConfigureAwait(false);
                 if (session.Establish(lease))
                 {
                     EtcdStoreLog.SessionOpened(_logger, lease.Id, lease.Ttl.TotalSeconds);
@@ -177,32 +189,19 @@ public sealed partial class EtcdCoordinationStore : ICoordinationStore
                 {
                     await RevokeQuietlyAsync(lease.Id).ConfigureAwait(false);
                 }
-
-                return;
-            }
-            catch (OperationCanceledException) when (stop.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (ObjectDisposedException)
-            {
-                return;
-            }
-            catch (EtcdException ex)
-            {
-                EtcdStoreLog.GrantFailed(_logger, ex, failures + 1);
-            }
-
-            try
-            {
-                // Capped, jittered backoff: the cluster may be electing a leader or unreachable for a while.
-                var delay = TimeSpan.FromMilliseconds(Math.Min(50 * (1 << Math.Min(failures, 5)), 1000) * (0.5 + (Random.Shared.NextDouble() / 2)));
-                await Task.Delay(delay, _time, stop).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
+            }, stop).ConfigureAwait(false);
+        }
+        catch (Exception) when (stop.IsCancellationRequested)
+        {
+            // Disposed (a grant cut short fails as it likes).
+        }
+        catch (ObjectDisposedException)
+        {
+            // The client was disposed under us.
+        }
+        catch (EtcdException ex) when (session.Ended.IsCompleted)
+        {
+            EtcdStoreLog.GrantFailed(_logger, ex, 0);
         }
     }
 

@@ -1,17 +1,17 @@
 using Microsoft.Extensions.Logging;
+using ControlPlane.Coordination.Resilience;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace ControlPlane.Coordination.Hosting;
 
 /// <summary>
-/// Owns a process's one connection to the store: connects in the background with capped, jittered backoff
-/// until it succeeds (a process may start before its store), and hands the connected store to whoever asks.
+/// Owns a process's one connection to the store: connects in the background through the
+/// <see cref="StoreRetries.Reconnect"/> pipeline until it succeeds (a process may start before its store), and hands the connected store to whoever asks.
 /// Directors and agents register one as a singleton; requests that arrive before the store is reachable wait
 /// at most <see cref="StoreOptions.RequestTimeout"/> and then get a <see cref="StoreUnavailableException"/>.
 /// </summary>
 public sealed class StoreConnection : IAsyncDisposable
 {
-    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(5);
     private readonly StoreOptions _options;
     private readonly ILoggerFactory _loggerFactory;
     private readonly ILogger _logger;
@@ -73,37 +73,22 @@ public sealed class StoreConnection : IAsyncDisposable
 
     private async Task ConnectLoopAsync(CancellationToken cancellationToken)
     {
-        var delay = TimeSpan.FromMilliseconds(250);
-        for (var attempt = 1; !cancellationToken.IsCancellationRequested; attempt++)
+        // Until cancelled: a process may start before its store and must come up by itself once the store does.
+        var reconnect = StoreRetries.Reconnect.Build(
+            _time,
+            e => e is StoreException or IOException or TimeoutException or System.Net.Sockets.SocketException,
+            args => StoreConnectionLog.ConnectFailed(_logger, args.Outcome.Exception!, _options.Backend, _options.EffectiveEndpoints,
+                args.AttemptNumber + 1, args.RetryDelay.TotalSeconds));
+        try
         {
-            try
-            {
-                var store = await _options.ConnectAsync(_loggerFactory, _time, cancellationToken).ConfigureAwait(false);
-                StoreConnectionLog.Connected(_logger, _options.Backend, _options.EffectiveEndpoints, _options.EffectiveRoot, store.Session.Timeout.TotalSeconds);
-                _ready.TrySetResult(store);
-                return;
-            }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e) when (e is StoreException or IOException or TimeoutException or System.Net.Sockets.SocketException)
-            {
-                StoreConnectionLog.ConnectFailed(_logger, e, _options.Backend, _options.EffectiveEndpoints, attempt, delay.TotalSeconds);
-            }
-
-            try
-            {
-                // Jitter spreads reconnecting processes so a returning store is not hit by all of them at once.
-                var jittered = delay * (0.5 + (Random.Shared.NextDouble() / 2));
-                await Task.Delay(jittered, _time, cancellationToken).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-
-            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxBackoff.Ticks));
+            var store = await reconnect.ExecuteAsync(
+                ct => new ValueTask<ICoordinationStore>(_options.ConnectAsync(_loggerFactory, _time, ct)), cancellationToken).ConfigureAwait(false);
+            StoreConnectionLog.Connected(_logger, _options.Backend, _options.EffectiveEndpoints, _options.EffectiveRoot, store.Session.Timeout.TotalSeconds);
+            _ready.TrySetResult(store);
+        }
+        catch (Exception) when (cancellationToken.IsCancellationRequested)
+        {
+            // Disposed before the store was reached (a connect cut short fails as it likes).
         }
     }
 

@@ -117,6 +117,7 @@ public sealed class StoreOptions
                 Root = EffectiveRoot,
                 SessionTimeout = SessionTimeout,
                 RequestTimeout = RequestTimeout,
+                TimeProvider = timeProvider,
             },
             loggerFactory,
             cancellationToken).ConfigureAwait(false);

@@ -1,4 +1,5 @@
 using ControlPlane.Coordination.Internal;
+using ControlPlane.Coordination.Resilience;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -158,66 +159,67 @@ public sealed class MemberRegistration : IAsyncDisposable
 
     private async Task RunAsync(CancellationToken stop)
     {
+        // Until disposed: a member stays registered for its whole life. Each step registers (or waits for an
+        // earlier incarnation to let go) and then holds the key until it is lost; a failed step is retried.
+        var retry = StoreRetries.Register.Build(_time, _ => true, args =>
+        {
+            _registered.Publish(false);
+            MembershipLog.RegistrationFailed(_logger, args.Outcome.Exception!, _key);
+        });
         while (!stop.IsCancellationRequested)
         {
             try
             {
-                var session = _store.Session;
-                if (!ReferenceEquals(session, _session) || !_registered.Current)
-                {
-                    _registered.Publish(false);
-                    Hold(0, 0, 0);
-                    if (await TryRegisterAsync(session, stop).ConfigureAwait(false) is { } registered)
-                    {
-                        Hold(registered.Owner, registered.Created, registered.Version);
-                        _session = session;
-                        _registered.Publish(true);
-                        MembershipLog.Registered(_logger, _key, session.Id);
-                    }
-                    else
-                    {
-                        // Held by an earlier incarnation: wait until its session lets go, then try again.
-                        await _store.WaitForDeletionAsync(_key, stop).ConfigureAwait(false);
-                        continue;
-                    }
-                }
-
-                // Registered: wait for the session to end, or for the key to be removed under us.
-                using var watching = CancellationTokenSource.CreateLinkedTokenSource(stop);
-                var deleted = _store.WaitForDeletionAsync(_key, watching.Token);
-                await Task.WhenAny(session.Ended, deleted).ConfigureAwait(false);
-                await watching.CancelAsync().ConfigureAwait(false);
-                try
-                {
-                    await deleted.ConfigureAwait(false);
-                }
-                catch (OperationCanceledException)
-                {
-                    // Session ended first.
-                }
-
-                stop.ThrowIfCancellationRequested();
-                _registered.Publish(false);
-                MembershipLog.Lost(_logger, _key, session.Ended.IsCompleted ? "session ended" : "key deleted");
+                await retry.ExecuteAsync(async ct => await StepAsync(ct).ConfigureAwait(false), stop).ConfigureAwait(false);
             }
-            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            catch (Exception) when (stop.IsCancellationRequested)
             {
+                // Disposed, possibly mid-step (a call cut short fails as it likes).
                 return;
             }
-            catch (Exception ex)
+        }
+    }
+
+    /// <summary>Registers on the current session if needed, then waits until the registration is lost.</summary>
+    private async Task StepAsync(CancellationToken stop)
+    {
+        var session = _store.Session;
+        if (!ReferenceEquals(session, _session) || !_registered.Current)
+        {
+            _registered.Publish(false);
+            Hold(0, 0, 0);
+            if (await TryRegisterAsync(session, stop).ConfigureAwait(false) is { } registered)
             {
-                _registered.Publish(false);
-                MembershipLog.RegistrationFailed(_logger, ex, _key);
-                try
-                {
-                    await Task.Delay(TimeSpan.FromMilliseconds(200 + Random.Shared.Next(200)), _time, stop).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException)
-                {
-                    return;
-                }
+                Hold(registered.Owner, registered.Created, registered.Version);
+                _session = session;
+                _registered.Publish(true);
+                MembershipLog.Registered(_logger, _key, session.Id);
+            }
+            else
+            {
+                // Held by an earlier incarnation: wait until its session lets go, then try again.
+                await _store.WaitForDeletionAsync(_key, stop).ConfigureAwait(false);
+                return;
             }
         }
+
+        // Registered: wait for the session to end, or for the key to be removed under us.
+        using var watching = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        var deleted = _store.WaitForDeletionAsync(_key, watching.Token);
+        await Task.WhenAny(session.Ended, deleted).ConfigureAwait(false);
+        await watching.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await deleted.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Session ended first.
+        }
+
+        stop.ThrowIfCancellationRequested();
+        _registered.Publish(false);
+        MembershipLog.Lost(_logger, _key, session.Ended.IsCompleted ? "session ended" : "key deleted");
     }
 
     private StoreException NotRegistered() =>

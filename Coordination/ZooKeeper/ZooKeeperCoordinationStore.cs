@@ -1,7 +1,9 @@
 using System.Collections.Concurrent;
+using ControlPlane.Coordination.Resilience;
 using ControlPlane.ZooKeeper;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Polly;
 
 namespace ControlPlane.Coordination.ZooKeeper;
 
@@ -21,13 +23,18 @@ public sealed partial class ZooKeeperCoordinationStore : ICoordinationStore
     private readonly ConcurrentDictionary<string, byte> _knownDirectories = new(StringComparer.Ordinal);
     private ZooKeeperStoreSession _session;
     private long _seenFloor;
+    private readonly TimeProvider _time;
+    private readonly ResiliencePipeline _reopen;
 
     private ZooKeeperCoordinationStore(ZooKeeperStoreOptions options, ILoggerFactory loggerFactory)
     {
         _options = options;
+        _time = options.TimeProvider ?? TimeProvider.System;
         _loggerFactory = loggerFactory;
         _logger = loggerFactory.CreateLogger<ZooKeeperCoordinationStore>();
         _rootPath = "/" + options.Root;
+        _reopen = StoreRetries.ZooKeeperSession.Build(
+            _time, ex => ex is ZooKeeperException, args => ZooKeeperStoreLog.OpenFailed(_logger, args.Outcome.Exception!, args.RetryDelay.TotalMilliseconds));
         _session = OpenSession();
     }
 
@@ -44,21 +51,15 @@ public sealed partial class ZooKeeperCoordinationStore : ICoordinationStore
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(options.ConnectTimeout);
-            for (var attempt = 1; ; attempt++)
+            // A server that drops the connection right after the handshake (busy, or restarting) is not a failure
+            // to connect: the client reconnects within the session; try again until the deadline.
+            var connect = StoreRetries.Connect.Build(store._time, ex => ex is ConnectionLossException);
+            await connect.ExecuteAsync(async ct =>
             {
-                try
-                {
-                    var client = await store.ClientAsync(timeout.Token).ConfigureAwait(false);
-                    await store.EnsurePathAsync(client, store._rootPath, timeout.Token).ConfigureAwait(false);
-                    return store;
-                }
-                catch (ConnectionLossException)
-                {
-                    // A server that drops the connection right after the handshake (busy, or restarting) is not
-                    // a failure to connect: the client reconnects within the session; try again until the deadline.
-                    await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(50 * attempt, 500)), timeout.Token).ConfigureAwait(false);
-                }
-            }
+                var client = await store.ClientAsync(ct).ConfigureAwait(false);
+                await store.EnsurePathAsync(client, store._rootPath, ct).ConfigureAwait(false);
+            }, timeout.Token).ConfigureAwait(false);
+            return store;
         }
         catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
         {
@@ -157,11 +158,16 @@ public sealed partial class ZooKeeperCoordinationStore : ICoordinationStore
     /// <summary>Opens the session's client, retrying with a capped, jittered backoff until the store is disposed.</summary>
     private async Task OpenAsync(ZooKeeperStoreSession session)
     {
-        var delay = TimeSpan.FromMilliseconds(100);
-        while (!_disposing.IsCancellationRequested && !session.Closing)
+        // Until disposed (or the session is closed): a store without a session is useless.
+        try
         {
-            try
+            await _reopen.ExecuteAsync(async ct =>
             {
+                if (session.Closing)
+                {
+                    return;
+                }
+
                 var client = await ZooKeeperClient.ConnectAsync(
                     new ZooKeeperClientOptions
                     {
@@ -173,7 +179,7 @@ public sealed partial class ZooKeeperCoordinationStore : ICoordinationStore
                         RequestTimeout = _options.RequestTimeout,
                     },
                     _loggerFactory,
-                    _disposing.Token).ConfigureAwait(false);
+                    ct).ConfigureAwait(false);
                 if (session.Closing)
                 {
                     await client.CloseAsync().ConfigureAwait(false);
@@ -182,27 +188,11 @@ public sealed partial class ZooKeeperCoordinationStore : ICoordinationStore
 
                 session.Opened(client);
                 ZooKeeperStoreLog.SessionOpened(_logger, client.SessionId, client.NegotiatedSessionTimeout.TotalMilliseconds);
-                return;
-            }
-            catch (OperationCanceledException) when (_disposing.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (ZooKeeperException ex)
-            {
-                ZooKeeperStoreLog.OpenFailed(_logger, ex, delay.TotalMilliseconds);
-            }
-
-            try
-            {
-                await Task.Delay(delay * (0.5 + Random.Shared.NextDouble()), _disposing.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-
-            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
+            }, _disposing.Token).ConfigureAwait(false);
+        }
+        catch (Exception) when (_disposing.IsCancellationRequested)
+        {
+            // Disposed while opening (a connect cut short fails as it likes).
         }
     }
 

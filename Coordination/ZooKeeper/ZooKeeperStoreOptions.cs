@@ -19,6 +19,10 @@ public sealed class ZooKeeperStoreOptions
     /// <summary>How long one request may wait for its answer. <value>10 s.</value></summary>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>Clock for the store's retries (<see cref="Resilience.StoreRetries"/>); <see cref="TimeProvider.System"/> when null.</summary>
+    /// <value>null.</value>
+    public TimeProvider? TimeProvider { get; set; }
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the bad setting.</summary>
     public void Validate()
     {
