@@ -202,7 +202,13 @@ public sealed class LeaderElection : IAsyncDisposable
     /// </summary>
     private async Task DeleteCandidateAsync(Candidate candidate, CancellationToken cancellationToken)
     {
-        // The session's end removes the key as well: retry only while it lives.
+        // The session's end removes the key as well: nothing to do once it has ended (its store may be disposed
+        // already), and retry only while it lives.
+        if (candidate.Session.Ended.IsCompleted || cancellationToken.IsCancellationRequested)
+        {
+            return;
+        }
+
         var resign = StoreRetries.Resign.Build(
             _time,
             ex => ex is StoreException && !candidate.Session.Ended.IsCompleted,
