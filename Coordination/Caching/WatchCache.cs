@@ -189,12 +189,16 @@ public sealed class WatchCache : IAsyncDisposable
         var resume = StoreRetries.WatchResume.Build(
             _time, _ => true, args => CacheLog.WatchFailed(_logger, args.Outcome.Exception!, _prefix, Revision));
         // Until cancelled: the cache must follow its prefix for its whole life. Each round of the loop is one
-        // outage: a watch that was delivering resumes at once, one that fails before delivering backs off.
+        // outage: a watch that was delivering resumes after a short floor, one that fails before delivering backs off.
         while (!stop.IsCancellationRequested)
         {
             try
             {
                 await resume.ExecuteAsync(FollowAsync, stop).ConfigureAwait(false);
+
+                // Not a retry backoff (the pipeline owns those): a floor of one first delay between two watches, so a
+                // watch that fails (or ends) right after each delivery cannot spin, re-listing the prefix each time.
+                await Task.Delay(StoreRetries.WatchResume.Delay, _time, stop).ConfigureAwait(false);
             }
             catch (Exception) when (stop.IsCancellationRequested)
             {

@@ -41,7 +41,8 @@ public static class StoreRetries
 
     /// <summary>
     /// <c>store.watch.resume</c>: a watch cache (<c>WatchCache</c>) following its prefix again after the
-    /// watch failed before delivering anything. A watch that was delivering resumes at once.
+    /// watch failed before delivering anything. A watch that was delivering resumes after one first delay (50 ms), so a
+    /// watch that keeps failing right after each delivery cannot spin.
     /// <value>50 ms growing to 2 s; until the cache is disposed (it must follow the store for its whole life).</value>
     /// </summary>
     public static readonly RetryShape WatchResume =
