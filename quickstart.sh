@@ -125,7 +125,9 @@ for i in 1 2; do
 done
 
 url="http://127.0.0.1:$api_port"
-export CONTROLPLANE_URL="$url" CONTROLPLANE_TOKEN="$token"
+# All three directors: cpctl goes on to the next when one is down.
+urls="$url,http://127.0.0.1:$((api_port + 1)),http://127.0.0.1:$((api_port + 2))"
+export CONTROLPLANE_URL="$urls" CONTROLPLANE_TOKEN="$token"
 cpctl() { dotnet "$cpctl_dll" "$@"; }
 healthy() { exec 3<>"/dev/tcp/127.0.0.1/$1" && printf 'GET /healthz HTTP/1.0\r\n\r\n' >&3 && head -1 <&3 | grep -q ' 200 '; }
 workers_ready() { [ "$(cpctl workers -o json | grep -c '"id"')" -ge 2 ]; }
@@ -183,7 +185,7 @@ cat <<MSG
 The control plane is running on loopback:
   API (any director):  $url  (also :$((api_port + 1)) and :$((api_port + 2)))
   Token:               $token
-  cpctl:               export CONTROLPLANE_URL=$url CONTROLPLANE_TOKEN=$token
+  cpctl:               export CONTROLPLANE_URL=$urls CONTROLPLANE_TOKEN=$token
                        dotnet $cpctl_dll list     (submit, get, explain, cancel, wait, workers, drain, leader,
                                                    cluster, doctor, schedule)
   REST:                curl -H "Authorization: Bearer $token" $url/v1/jobs/$ok
