@@ -1,4 +1,3 @@
-using System.Text.Json;
 using ControlPlane.Contracts;
 using ControlPlane.Contracts.Jobs;
 using ControlPlane.Contracts.Workers;
@@ -44,37 +43,19 @@ internal sealed class JobExplanations(StoreConnection connection, QueueStatusWat
             await Task.WhenAll(assignment, registration, suspect, drain);
             input = input with
             {
-                Assignment = TryParse<AssignmentRecord>(await assignment),
-                Worker = TryParse<WorkerRecord>(await registration),
-                Suspect = TryParse<SuspectRecord>(await suspect),
+                Assignment = StoreReads.TryParse<AssignmentRecord>(await assignment),
+                Worker = StoreReads.TryParse<WorkerRecord>(await registration),
+                Suspect = StoreReads.TryParse<SuspectRecord>(await suspect),
                 DrainRequested = await drain is not null,
             };
         }
         else if (job.State == JobState.Pending && job.Spec.Group is { } group && queue?.GroupHeads?.GetValueOrDefault(group) is { } head
                  && head.Job != job.Id && JobIds.IsValid(head.Job))
         {
-            input = input with { GroupHead = TryParse<JobRecord>(await store.GetAsync(StoreLayout.Job(head.Job), cancellationToken)) };
+            input = input with { GroupHead = StoreReads.TryParse<JobRecord>(await store.GetAsync(StoreLayout.Job(head.Job), cancellationToken)) };
         }
 
         return JobExplainer.Explain(input, admission.Value);
     }
 
-    private static T? TryParse<T>(StoreItem? item)
-        where T : class
-    {
-        if (item is null)
-        {
-            return null;
-        }
-
-        try
-        {
-            return ContractJson.Deserialize<T>(item.Value.Span);
-        }
-        catch (JsonException)
-        {
-            // Explained as missing: the leader treats an unreadable record the same way.
-            return null;
-        }
-    }
 }

@@ -25,6 +25,26 @@ internal static class StoreReads
         return items;
     }
 
+    /// <summary>The record in <paramref name="item"/>, or null when there is none or it cannot be read (a reader that
+    /// explains or diagnoses treats an unreadable record as missing, as the leader does).</summary>
+    public static T? TryParse<T>(StoreItem? item)
+        where T : class
+    {
+        if (item is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            return Contracts.ContractJson.Deserialize<T>(item.Value.Span);
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>The last segment of a key.</summary>
     public static string Name(StoreItem item) => item.Key[(item.Key.LastIndexOf('/') + 1)..];
 }

@@ -67,8 +67,8 @@ internal sealed partial class ClusterDoctor
             return "it is not named <jobId>.<attempt>";
         }
 
-        var record = Parse<AssignmentRecord>(item);
-        var job = Parse<JobRecord>(await store.GetAsync(StoreLayout.Job(jobId), cancellationToken));
+        var record = StoreReads.TryParse<AssignmentRecord>(item);
+        var job = StoreReads.TryParse<JobRecord>(await store.GetAsync(StoreLayout.Job(jobId), cancellationToken));
         string? why = job switch
         {
             null => $"its job {jobId} does not exist",
@@ -90,7 +90,7 @@ internal sealed partial class ClusterDoctor
             return false; // assigned after the assignments were read
         }
 
-        var again = Parse<JobRecord>(await store.GetAsync(StoreLayout.Job(job.Id), cancellationToken));
+        var again = StoreReads.TryParse<JobRecord>(await store.GetAsync(StoreLayout.Job(job.Id), cancellationToken));
         return again is { State: JobState.Assigned or JobState.Running } && again.WorkerId == job.WorkerId && again.Attempt == job.Attempt;
     }
 
@@ -136,7 +136,7 @@ internal sealed partial class ClusterDoctor
                     }
 
                     scan.Read++;
-                    if (Parse<JobRecord>(item) is not { } job)
+                    if (StoreReads.TryParse<JobRecord>(item) is not { } job)
                     {
                         continue;
                     }

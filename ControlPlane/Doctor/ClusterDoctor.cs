@@ -1,4 +1,3 @@
-using System.Text.Json;
 using ControlPlane.Contracts;
 using ControlPlane.Contracts.Directors;
 using ControlPlane.Contracts.Doctor;
@@ -40,11 +39,11 @@ internal sealed partial class ClusterDoctor(
         var revision = await store.SyncAsync(store.Backend == StoreBackend.ZooKeeper ? store.SeenRevision + 1 : 0, cancellationToken);
         var now = time.GetUtcNow();
         var candidates = await StoreReads.ListAllAsync(store, StoreLayout.Election, cancellationToken);
-        var directors = (await StoreReads.ListAllAsync(store, StoreLayout.Directors, cancellationToken)).Select(i => Parse<DirectorRecord>(i) ?? new DirectorRecord { Id = StoreReads.Name(i) }).ToList();
+        var directors = (await StoreReads.ListAllAsync(store, StoreLayout.Directors, cancellationToken)).Select(i => StoreReads.TryParse<DirectorRecord>(i) ?? new DirectorRecord { Id = StoreReads.Name(i) }).ToList();
         var workers = await StoreReads.ListAllAsync(store, StoreLayout.Workers, cancellationToken);
         var drains = await StoreReads.ListAllAsync(store, StoreLayout.Drains, cancellationToken);
         var suspects = await StoreReads.ListAllAsync(store, StoreLayout.Suspects, cancellationToken);
-        var workerRecords = workers.Select(i => (Item: i, Record: Parse<WorkerRecord>(i))).ToList();
+        var workerRecords = workers.Select(i => (Item: i, Record: StoreReads.TryParse<WorkerRecord>(i))).ToList();
 
         var checks = new List<DoctorCheck>
         {
@@ -70,10 +69,10 @@ internal sealed partial class ClusterDoctor(
         }
 
         var leader = real[0];
-        var record = Parse<DirectorRecord>(leader);
+        var record = StoreReads.TryParse<DirectorRecord>(leader);
         return new DoctorCheck("leader", CheckStatus.Ok,
             $"exactly one leader: {record?.Id ?? StoreReads.Name(leader)} (epoch {leader.CreateRevision}), {DoctorVerdicts.Plural(real.Count, "candidate")} in the election",
-            null, [.. real.Select((c, i) => $"{(i == 0 ? "leader" : "candidate")} {Parse<DirectorRecord>(c)?.Id ?? StoreReads.Name(c)} epoch {c.CreateRevision}")]);
+            null, [.. real.Select((c, i) => $"{(i == 0 ? "leader" : "candidate")} {StoreReads.TryParse<DirectorRecord>(c)?.Id ?? StoreReads.Name(c)} epoch {c.CreateRevision}")]);
     }
 
     private async Task<DoctorCheck> StoreAsync(ICoordinationStore store, CancellationToken cancellationToken)
@@ -121,14 +120,14 @@ internal sealed partial class ClusterDoctor(
         foreach (var s in suspects)
         {
             var id = StoreReads.Name(s);
-            var record = Parse<SuspectRecord>(s);
+            var record = StoreReads.TryParse<SuspectRecord>(s);
             warns.Add($"worker {id} is suspect since {record?.Since:u}: {record?.Reason ?? "no reason recorded"}");
         }
 
         foreach (var d in drains)
         {
             var id = StoreReads.Name(d);
-            var record = Parse<DrainRecord>(d);
+            var record = StoreReads.TryParse<DrainRecord>(d);
             if (!registered.Contains(id))
             {
                 warns.Add($"a drain request for {id} is left behind (no such worker is registered): it drains the next agent with that id at once");
@@ -152,23 +151,6 @@ internal sealed partial class ClusterDoctor(
             "A suspect worker's running jobs stopped reporting: restart or kill its agent (docs/operations.md, a stuck job). A long drain waits for its jobs (Agent drain timeout); delete a drain request left behind before restarting that agent.");
     }
 
-    private static T? Parse<T>(StoreItem? item)
-        where T : class
-    {
-        if (item is null)
-        {
-            return null;
-        }
-
-        try
-        {
-            return ContractJson.Deserialize<T>(item.Value.Span);
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-    }
 
     private WatchCache NewCache(ICoordinationStore store, string prefix) =>
         new(store, prefix, loggerFactory.CreateLogger<WatchCache>(), time);
