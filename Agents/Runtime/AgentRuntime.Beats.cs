@@ -117,6 +117,7 @@ internal sealed partial class AgentRuntime
         {
             while (true)
             {
+                // Not a retry: one heartbeat interval between two rounds of this attempt's pulse.
                 await Task.Delay(_options.HeartbeatInterval, _time, token).ConfigureAwait(false);
                 var progress = attempt.Progress;
                 if (progress is not null && progress != attempt.Current.Progress)

@@ -11,14 +11,7 @@ internal sealed partial class ApiClient
     /// <summary><c>POST /v1/jobs</c>: 201 for a new job, 200 when <paramref name="idempotencyKey"/> replays one. Only a
     /// keyed submission is sent to another director after one that may have received it failed.</summary>
     public Task<ApiResponse> SubmitAsync(JobSpec spec, string? idempotencyKey, CancellationToken cancellationToken) =>
-        SendAsync(
-            new ApiRequest(HttpMethod.Post, "v1/jobs")
-            {
-                Json = ContractJson.Serialize(spec),
-                IdempotencyKey = string.IsNullOrEmpty(idempotencyKey) ? null : idempotencyKey,
-                Repeatable = !string.IsNullOrEmpty(idempotencyKey),
-            },
-            cancellationToken);
+        SendAsync(Create("v1/jobs", ContractJson.Serialize(spec), idempotencyKey), cancellationToken);
 
     /// <summary><c>GET /v1/jobs/{id}</c>, read at <paramref name="minRevision"/> or later when given.</summary>
     public Task<ApiResponse> GetJobAsync(string id, long? minRevision, CancellationToken cancellationToken)
@@ -56,6 +49,14 @@ internal sealed partial class ApiClient
     /// second request changes nothing (it may answer 409 when the first already cancelled a pending job).</summary>
     public Task<ApiResponse> CancelJobAsync(string id, CancellationToken cancellationToken) =>
         SendAsync(new ApiRequest(HttpMethod.Delete, $"v1/jobs/{Segment(id)}") { Repeatable = true }, cancellationToken);
+
+    /// <summary>A POST that creates something: repeatable (on another director, after a lost answer) only with a key.</summary>
+    private static ApiRequest Create(string path, byte[] json, string? idempotencyKey) => new(HttpMethod.Post, path)
+    {
+        Json = json,
+        IdempotencyKey = string.IsNullOrEmpty(idempotencyKey) ? null : idempotencyKey,
+        Repeatable = !string.IsNullOrEmpty(idempotencyKey),
+    };
 
     /// <summary>A GET: repeatable by nature.</summary>
     private static ApiRequest Read(string path) => new(HttpMethod.Get, path) { Repeatable = true };

@@ -9,14 +9,7 @@ internal sealed partial class ApiClient
     /// <summary><c>POST /v1/schedules</c>: 201 for a new schedule, 200 when <paramref name="idempotencyKey"/> replays one.
     /// Only a keyed creation is sent to another director after one that may have received it failed.</summary>
     public Task<ApiResponse> CreateScheduleAsync(ScheduleSpec spec, string? idempotencyKey, CancellationToken cancellationToken) =>
-        SendAsync(
-            new ApiRequest(HttpMethod.Post, "v1/schedules")
-            {
-                Json = ContractJson.Serialize(spec),
-                IdempotencyKey = string.IsNullOrEmpty(idempotencyKey) ? null : idempotencyKey,
-                Repeatable = !string.IsNullOrEmpty(idempotencyKey),
-            },
-            cancellationToken);
+        SendAsync(Create("v1/schedules", ContractJson.Serialize(spec), idempotencyKey), cancellationToken);
 
     /// <summary><c>GET /v1/schedules</c>: one page.</summary>
     public Task<ApiResponse> ListSchedulesAsync(string? cursor, CancellationToken cancellationToken) =>

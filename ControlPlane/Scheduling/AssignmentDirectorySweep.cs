@@ -126,6 +126,7 @@ internal sealed partial class AssignmentDirectorySweep
         {
             try
             {
+                // Not a retry: the sweep's period (a failed sweep simply waits for the next one).
                 await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
                 await SweepAsync(cancellationToken).ConfigureAwait(false);
             }
