@@ -13,7 +13,10 @@ internal static class AgentProgram
 {
     private static async Task Main(string[] args)
     {
-        var builder = Host.CreateApplicationBuilder(args);
+        // appsettings.json is read from the install directory, as the director does. The default (the working
+        // directory) would also be watched for changes, recursively: every file a job writes there would wake the
+        // agent's configuration watcher (in e2e it took ~9 % of the agent's CPU for its own execution log).
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory });
         builder.Services.AddControlPlaneAgent(builder.Configuration);
         using var host = builder.Build();
         await host.RunAsync().ConfigureAwait(false);

@@ -15,8 +15,10 @@ internal sealed partial class AgentRuntime
     // final write not yet applied) must not make the key look like new work or an orphan.
     private readonly ConcurrentDictionary<string, long> _finished = new(StringComparer.Ordinal);
 
-    // Unparseable assignments already logged, by key and modification revision: logged once, then left alone.
-    private readonly Dictionary<string, long> _unparseable = new(StringComparer.Ordinal);
+    // Each assignment parsed once per modification revision (null when unparseable, which is logged that once): a
+    // pass then costs a dictionary lookup per unchanged assignment instead of a JSON parse, so a wake-up caused by one
+    // change parses one record, not every record this agent holds.
+    private readonly Dictionary<string, (long ModRevision, AssignmentRecord? Record)> _parsed = new(StringComparer.Ordinal);
 
     private async Task ReconcileLoopAsync(CancellationToken token)
     {
@@ -96,7 +98,7 @@ internal sealed partial class AgentRuntime
         }
 
         Forget(_finished, items);
-        Forget(_unparseable, items);
+        Forget(_parsed, items);
     }
 
     private void ConsiderStart(string key, StoreItem item, AssignmentRecord record)
@@ -129,6 +131,11 @@ internal sealed partial class AgentRuntime
 
     private AssignmentRecord? Parse(string key, StoreItem item)
     {
+        if (_parsed.TryGetValue(key, out var known) && known.ModRevision == item.ModRevision)
+        {
+            return known.Record;
+        }
+
         string? problem = null;
         AssignmentRecord? record = null;
         if (!StoreLayout.TryParseAssignmentName(StoreKeys.Name(key), out var jobId, out var attempt))
@@ -152,12 +159,12 @@ internal sealed partial class AgentRuntime
             }
         }
 
-        if (problem is not null && (!_unparseable.TryGetValue(key, out var logged) || logged != item.ModRevision))
+        if (problem is not null)
         {
-            _unparseable[key] = item.ModRevision;
             AgentLog.Unparseable(_logger, key, problem);
         }
 
+        _parsed[key] = (item.ModRevision, record);
         return record;
     }
 
