@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.Json;
+using ControlPlane.Client;
 using ControlPlane.Contracts.Jobs;
 
 namespace ControlPlane.Bench.ControlPlane;
@@ -9,6 +10,8 @@ namespace ControlPlane.Bench.ControlPlane;
 /// Jobs per second and submission-to-completion latency through the whole system: J echo jobs submitted by C
 /// concurrent clients spread over N directors, run by M agents, on a store started for the run.
 /// <c>e2e --backend zookeeper|etcd --directors 3 --agents 4 --slots 16 --jobs 2000 --concurrency 32</c>.
+/// <c>--warmup W</c> (default 1,000) jobs run first, unmeasured, and the leaderless directors get as many unmeasured
+/// submissions: both sides of the ratio are measured on warm processes.
 /// Latency is the job's finish time (the agent's report, which the leader copies into the job) minus its creation
 /// time (the accepting director's clock; one machine, one clock); it is split into queue (created → assigned), start
 /// (assigned → the agent's Running) and run (Running → the agent's finish). The job reads as terminal in the API one
@@ -34,29 +37,23 @@ internal sealed class E2eBench : IScenario
         var agents = options.Int("agents", 4);
         var slots = options.Int("slots", 16);
         var sessionTimeout = TimeSpan.FromSeconds(options.Int("session-timeout", 10));
+        var warmup = options.Int("warmup", 1000);
         await using var cluster = await BenchCluster.StartAsync(backend, directors, agents, slots, sessionTimeout, cancellationToken: cancellationToken).ConfigureAwait(false);
         var load = BenchReport.LoadAverage();
+
+        // Unmeasured jobs first, so the measured ones meet processes whose code is compiled and tiered, as a
+        // long-running deployment's are: without them a short run measures the JIT as much as the scheduler.
+        if (warmup > 0)
+        {
+            var (warmupIds, _, _) = await SubmitAsync(cluster, warmup, concurrency, cancellationToken).ConfigureAwait(false);
+            await WaitForFinishAsync(cluster, warmupIds, cancellationToken).ConfigureAwait(false);
+        }
 
         // CPU of every process over the run, by role: where a job's cost goes on this machine.
         var cpuBefore = CpuByProcess(cluster);
         var startedAt = DateTimeOffset.UtcNow;
         var (ids, submitLatency, submitSeconds) = await SubmitAsync(cluster, jobs, concurrency, cancellationToken).ConfigureAwait(false);
-
-        // Poll for completion at a modest rate: every listing costs the director (and the store) real work.
-        var wanted = ids.ToHashSet(StringComparer.Ordinal);
-        List<JobView> done = [];
-        var deadline = Stopwatch.GetTimestamp() + (long)(TimeSpan.FromMinutes(10).TotalSeconds * Stopwatch.Frequency);
-        while (Stopwatch.GetTimestamp() < deadline)
-        {
-            var all = await cluster.Directors[0].Client.AllJobsAsync(cancellationToken).ConfigureAwait(false);
-            done = all.Where(j => wanted.Contains(j.Id) && j.State.IsTerminal()).ToList();
-            if (done.Count == wanted.Count)
-            {
-                break;
-            }
-
-            await Task.Delay(500, cancellationToken).ConfigureAwait(false);
-        }
+        var done = await WaitForFinishAsync(cluster, ids, cancellationToken).ConfigureAwait(false);
 
         // The leader's scheduler over the run: how many passes, and how long they took on average.
         var leaderName = (await cluster.Directors[0].Client.LeaderAsync(cancellationToken).ConfigureAwait(false))?.DirectorId;
@@ -88,13 +85,19 @@ internal sealed class E2eBench : IScenario
         // directors and the store accept, not what the bench's own client can send.
         await cluster.ReplaceDirectorsAsync(["--Director:Campaign=false"], cancellationToken).ConfigureAwait(false);
         using var api = new ApiLoad(cluster.Directors, new JobSpec { Executor = "echo", Args = JsonDocument.Parse("""{"bench":true}""").RootElement });
+        if (warmup > 0)
+        {
+            // The new directors warm up as the measured ones did: the same number of unmeasured submissions.
+            _ = await api.RunAsync(concurrency, TimeSpan.FromSeconds(15), warmup, Stopwatch.GetTimestamp(), cancellationToken).ConfigureAwait(false);
+        }
+
         var acceptStarted = Stopwatch.GetTimestamp();
         var accepted = (await api.RunAsync(concurrency, TimeSpan.FromSeconds(15), Math.Max(jobs, 20_000), acceptStarted, cancellationToken).ConfigureAwait(false))
             .Count(r => r.Status == 201);
         var acceptRate = accepted / Stopwatch.GetElapsedTime(acceptStarted).TotalSeconds;
         BenchReport.Json(new
         {
-            scenario = "e2e", backend, directors, agents, slots, jobs, concurrency, sessionTimeoutSeconds = sessionTimeout.TotalSeconds,
+            scenario = "e2e", backend, directors, agents, slots, jobs, warmup, concurrency, sessionTimeoutSeconds = sessionTimeout.TotalSeconds,
             completed = done.Count, succeeded,
             submitPerSecond = BenchReport.Round(submitRate), jobsPerSecond = BenchReport.Round(jobRate),
             submitP50Ms = BenchReport.Round(s50), submitP99Ms = BenchReport.Round(s99),
@@ -149,6 +152,28 @@ internal sealed class E2eBench : IScenario
         return cpu;
     }
 
+    /// <summary>Polls (every 0.5 s, at most 10 min) until every job of <paramref name="ids"/> is terminal; returns
+    /// those that are. A modest rate: every listing costs the director (and the store) real work.</summary>
+    private static async Task<List<JobView>> WaitForFinishAsync(BenchCluster cluster, IEnumerable<string> ids, CancellationToken cancellationToken)
+    {
+        var wanted = ids.ToHashSet(StringComparer.Ordinal);
+        List<JobView> done = [];
+        var deadline = Stopwatch.GetTimestamp() + (long)(TimeSpan.FromMinutes(10).TotalSeconds * Stopwatch.Frequency);
+        while (Stopwatch.GetTimestamp() < deadline)
+        {
+            var all = await cluster.Directors[0].Client.AllJobsAsync(cancellationToken).ConfigureAwait(false);
+            done = all.Where(j => wanted.Contains(j.Id) && j.State.IsTerminal()).ToList();
+            if (done.Count == wanted.Count)
+            {
+                break;
+            }
+
+            await Task.Delay(500, cancellationToken).ConfigureAwait(false);
+        }
+
+        return done;
+    }
+
     private static string Role(string process, string? leader) =>
         process == leader ? "leader"
         : process.StartsWith("director-", StringComparison.Ordinal) ? "other directors"
@@ -157,21 +182,39 @@ internal sealed class E2eBench : IScenario
         : process;
 
     /// <summary><paramref name="jobs"/> echo submissions, <paramref name="concurrency"/> at a time, spread over the
-    /// directors: the ids, each POST's latency (ms) and the wall time.</summary>
+    /// directors through the client library, each with its own idempotency key: a director that answers 503 (its store
+    /// did not answer in time on a loaded machine) or 429 is retried as any caller's client would, safely. Returns the
+    /// ids, each submission's latency (ms, retries included) and the wall time.</summary>
     private static async Task<(ConcurrentBag<string> Ids, ConcurrentBag<double> Latencies, double Seconds)> SubmitAsync(
         BenchCluster cluster, int jobs, int concurrency, CancellationToken cancellationToken)
     {
-        var ids = new ConcurrentBag<string>();
-        var latencies = new ConcurrentBag<double>();
-        var payload = JsonDocument.Parse("""{"bench":true}""").RootElement;
-        var started = Stopwatch.GetTimestamp();
-        await Parallel.ForAsync(0, jobs, new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancellationToken }, async (i, ct) =>
+        var clients = cluster.Directors.Select(d => ControlPlaneClient.Create(o =>
         {
-            var client = cluster.Directors[i % cluster.Directors.Count].Client;
-            var t = Stopwatch.GetTimestamp();
-            ids.Add((await client.SubmitAsync(new JobSpec { Executor = "echo", Args = payload }, cancellationToken: ct).ConfigureAwait(false)).Id);
-            latencies.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
-        }).ConfigureAwait(false);
-        return (ids, latencies, Stopwatch.GetElapsedTime(started).TotalSeconds);
+            o.Directors.Add(d.Url);
+            o.Token = d.Token;
+        })).ToList();
+        try
+        {
+            var ids = new ConcurrentBag<string>();
+            var latencies = new ConcurrentBag<double>();
+            var payload = JsonDocument.Parse("""{"bench":true}""").RootElement;
+            var run = Guid.NewGuid().ToString("N")[..8];
+            var started = Stopwatch.GetTimestamp();
+            await Parallel.ForAsync(0, jobs, new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancellationToken }, async (i, ct) =>
+            {
+                var t = Stopwatch.GetTimestamp();
+                var job = await clients[i % clients.Count].SubmitJobAsync(new JobSpec { Executor = "echo", Args = payload }, $"e2e-{run}-{i}", ct).ConfigureAwait(false);
+                ids.Add(job.Id);
+                latencies.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
+            }).ConfigureAwait(false);
+            return (ids, latencies, Stopwatch.GetElapsedTime(started).TotalSeconds);
+        }
+        finally
+        {
+            foreach (var client in clients)
+            {
+                client.Dispose();
+            }
+        }
     }
 }
