@@ -1,3 +1,5 @@
+using ControlPlane.Contracts;
+using ControlPlane.Coordination.Hosting;
 using Microsoft.Extensions.Hosting;
 
 namespace ControlPlane.Agents;
@@ -18,6 +20,9 @@ internal static class AgentProgram
         // agent's configuration watcher (in e2e it took ~9 % of the agent's CPU for its own execution log).
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory });
         builder.Services.AddControlPlaneAgent(builder.Configuration);
+        // Each attempt's run span goes to an OTLP collector when one is configured. A host that embeds the agent
+        // adds Tracing.AgentSource to its own tracer provider instead.
+        builder.Services.AddControlPlaneTracing(builder.Configuration, "controlplane-agent", builder.Configuration["Agent:Id"], Tracing.AgentSource);
         using var host = builder.Build();
         await host.RunAsync().ConfigureAwait(false);
     }

@@ -24,7 +24,10 @@ internal sealed class HandlerExecutor(IServiceProvider services, ShellExecutorOp
             throw;
         }
 
-        var context = new JobContext(request.JobId, request.Attempt, request.Epoch, request.WorkerId, request.Args, request.Env, request.Progress);
+        var context = new JobContext(request.JobId, request.Attempt, request.Epoch, request.WorkerId, request.Args, request.Env, request.Progress)
+        {
+            TraceParent = request.TraceParent,
+        };
         return Task.FromResult<RunningExecution>(new HandlerExecution(handler, context, scope, shell.GracePeriod, time));
     }
 }

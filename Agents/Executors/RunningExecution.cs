@@ -1,4 +1,5 @@
 using System.Text.Json;
+using ControlPlane.Contracts;
 
 namespace ControlPlane.Agents.Executors;
 
@@ -9,6 +10,16 @@ internal sealed record ExecutionRequest(
 {
     /// <summary>Receives a handler's progress reports.</summary>
     public Action<string>? Progress { get; init; }
+
+    /// <summary>W3C <c>traceparent</c> the job's own work continues (the agent's run span, or the assignment's
+    /// context when the agent does not trace); null when the job was not traced.</summary>
+    public string? TraceParent { get; init; }
+
+    /// <summary><c>TRACEPARENT</c> for a job's process, unless the job's environment sets it itself (its own choice wins).</summary>
+    public IEnumerable<KeyValuePair<string, string>> TraceVariables =>
+        TraceParent is { } parent && !Env.ContainsKey(Tracing.TraceParentVariable)
+            ? [new(Tracing.TraceParentVariable, parent)]
+            : [];
 
     /// <summary>The fencing token as environment variables.</summary>
     public IEnumerable<KeyValuePair<string, string>> TokenVariables =>

@@ -6,7 +6,7 @@ namespace ControlPlane.Agents.Executors;
 /// <summary>
 /// The <c>shell</c> executor: runs a job's argv as a process (no shell in between), in its own process group, with
 /// the job's environment and working directory plus the fencing token (<c>CP_JOB_ID</c>, <c>CP_ATTEMPT</c>,
-/// <c>CP_EPOCH</c>, <c>CP_WORKER_ID</c>).
+/// <c>CP_EPOCH</c>, <c>CP_WORKER_ID</c>) and the attempt's trace context (<c>TRACEPARENT</c>, when traced).
 /// </summary>
 internal sealed class ShellExecutor(IOptions<ShellExecutorOptions> options, TimeProvider time) : IExecutor
 {
@@ -29,7 +29,7 @@ internal sealed class ShellExecutor(IOptions<ShellExecutorOptions> options, Time
             throw new ExecutorStartException($"The working directory '{directory}' does not exist on this agent.");
         }
 
-        var env = request.Env.Concat(request.TokenVariables).ToList();
+        var env = request.Env.Concat(request.TokenVariables).Concat(request.TraceVariables).ToList();
         var path = request.Env.TryGetValue("PATH", out var jobPath) ? jobPath : Environment.GetEnvironmentVariable("PATH");
         var resolved = ExecutableResolver.Resolve(command[0], path, request.WorkingDirectory)
             ?? throw new ExecutorStartException($"The executable '{command[0]}' was not found (PATH and working directory searched).");

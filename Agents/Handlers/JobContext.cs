@@ -50,6 +50,12 @@ public sealed class JobContext
     /// <summary>The job's environment variables.</summary>
     public IReadOnlyDictionary<string, string> Env { get; }
 
+    /// <summary>W3C <c>traceparent</c> of the attempt's run, when the job is traced (null otherwise). While the
+    /// handler runs, <see cref="System.Diagnostics.Activity.Current"/> is the run's span when the agent traces, so
+    /// spans the handler starts join the job's trace by themselves; this is for passing the context on by hand (a
+    /// message header, a child process).</summary>
+    public string? TraceParent { get; init; }
+
     /// <summary>Records free-form progress; the latest value is written with the attempt's next heartbeat.
     /// Cheap and thread-safe; never throws.</summary>
     public void ReportProgress(string progress) => _progress?.Invoke(progress);

@@ -73,12 +73,17 @@ internal sealed partial class AgentRuntime
         }
 
         var record = attempt.Assigned;
+        // The run's span is Activity.Current from here on: a handler's own spans nest under it.
+        using var trace = AgentTracing.StartRun(record, WorkerId);
+        attempt.Trace = trace;
         var request = new ExecutionRequest(
             record.JobId, record.Attempt, record.Epoch, WorkerId, record.Executor, record.Command, record.Args,
             _options.Has(Protocol.Features.Env) ? record.Env ?? new Dictionary<string, string>() : new Dictionary<string, string>(),
             _options.Has(Protocol.Features.WorkingDirectory) ? record.WorkingDirectory : null)
         {
             Progress = p => attempt.Progress = p,
+            // Untraced here, the job still joins the job's trace under the leader's placement (or the submission).
+            TraceParent = trace?.Id ?? record.TraceParent,
         };
         RunningExecution execution;
         try
@@ -164,6 +169,7 @@ internal sealed partial class AgentRuntime
 
     private void Ended(Attempt attempt, string state, int? exitCode)
     {
+        AgentTracing.Ended(attempt.Trace, state, exitCode);
         AgentMetrics.AttemptFinished(state);
         AgentLog.AttemptEnded(_logger, attempt.Key, state, exitCode);
         Emit(ExecutionEventKind.End, attempt, state);

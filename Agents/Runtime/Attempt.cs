@@ -66,6 +66,9 @@ internal sealed class Attempt(string key, AssignmentRecord record, long version)
     /// <summary>Set once the executor started (and the start event was emitted).</summary>
     public bool Started { get; set; }
 
+    /// <summary>The attempt's <c>job.run</c> span while it runs; null when nobody traces.</summary>
+    public System.Diagnostics.Activity? Trace { get; set; }
+
     public int? JobProcessId => _execution?.ProcessId;
 
     public StopReason Stop

@@ -79,6 +79,10 @@ public sealed record AssignmentRecord
     /// <summary>Slots the attempt holds on the worker.</summary>
     public int Slots { get; init; } = 1;
 
+    /// <summary>W3C <c>traceparent</c> the attempt's run continues: the leader's placement span, or the job's own
+    /// when the leader did not trace. An agent that does not trace ignores it.</summary>
+    public string? TraceParent { get; init; }
+
     /// <summary>Set by the leader when the job's cancellation was requested.</summary>
     public bool CancelRequested { get; init; }
 

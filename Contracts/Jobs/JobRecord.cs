@@ -75,4 +75,8 @@ public sealed record JobRecord
 
     /// <summary>For a job a schedule created: the tick it was created for (for a run by hand, when it was asked for).</summary>
     public DateTimeOffset? ScheduledFor { get; init; }
+
+    /// <summary>W3C <c>traceparent</c> of the span that created the job (the accepting director's submission), when
+    /// tracing was on there: every attempt's placement and run joins this trace. Null when nobody traced it.</summary>
+    public string? TraceParent { get; init; }
 }

@@ -55,6 +55,10 @@ public sealed record JobView
     /// <summary>The tick it was created for, when a schedule created it.</summary>
     public DateTimeOffset? ScheduledFor { get; init; }
 
+    /// <summary>The W3C trace id of the job's trace (its submission, placements and runs), when it was traced: search
+    /// for it in the tracing backend the directors and agents export to.</summary>
+    public string? TraceId { get; init; }
+
     /// <summary>Store revision this view was read at (or written at, for a submission).</summary>
     public long Revision { get; init; }
 }

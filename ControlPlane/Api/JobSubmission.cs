@@ -44,7 +44,9 @@ internal sealed class JobSubmission(StoreConnection connection, TimeProvider tim
     internal async Task<SubmitOutcome> SubmitAsync(ICoordinationStore store, JobSpec spec, string? idempotencyKey, CancellationToken cancellationToken)
     {
         var normalized = JobSpecValidator.Normalize(spec);
-        var job = JobTransitions.Submitted(JobIds.New(), normalized, time.GetUtcNow(), idempotencyKey);
+        using var activity = DirectorTracing.StartSubmit(idempotencyKey);
+        var job = JobTransitions.Submitted(JobIds.New(), normalized, time.GetUtcNow(), idempotencyKey, DirectorTracing.TraceParentOf(activity));
+        activity?.SetTag("controlplane.job.id", job.Id);
         var jobKey = StoreLayout.Job(job.Id);
         if (idempotencyKey is null)
         {

@@ -45,6 +45,7 @@ internal static class JobViews
             CancelRequested = job.CancelRequested,
             ScheduleId = job.ScheduleId,
             ScheduledFor = job.ScheduledFor,
+            TraceId = Tracing.TraceIdOf(job.TraceParent),
             Revision = revision,
         };
         if (assignmentItem is null)

@@ -27,9 +27,11 @@ internal static class JobTransitions
     /// <summary>The error recorded on a job cancelled while Pending.</summary>
     public const string CancelledBeforeItRan = "cancelled before it ran";
 
-    /// <summary>A new job as the accepting director writes it.</summary>
-    public static JobRecord Submitted(string id, JobSpec spec, DateTimeOffset now, string? idempotencyKey) => new()
+    /// <summary>A new job as the accepting director writes it; <paramref name="traceParent"/> is the submission's
+    /// trace context, when traced.</summary>
+    public static JobRecord Submitted(string id, JobSpec spec, DateTimeOffset now, string? idempotencyKey, string? traceParent = null) => new()
     {
+        TraceParent = traceParent,
         Id = id,
         Spec = spec,
         State = JobState.Pending,

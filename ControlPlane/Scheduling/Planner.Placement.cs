@@ -1,5 +1,6 @@
 using ControlPlane.Contracts;
 using ControlPlane.Contracts.Jobs;
+using ControlPlane.Director.Telemetry;
 
 namespace ControlPlane.Director.Scheduling;
 
@@ -124,6 +125,7 @@ internal sealed partial class Planner
             WorkingDirectory = features.Contains(Protocol.Features.WorkingDirectory) ? spec.WorkingDirectory : null,
             TimeoutSeconds = features.Contains(Protocol.Features.Timeout) ? spec.TimeoutSeconds : null,
             Slots = spec.Slots,
+            TraceParent = DirectorTracing.Placement(job.Record, worker.Id, p.Epoch),
         };
         var next = JobTransitions.Assigned(job.Record, worker.Id, p.Epoch, p.Now);
         return Writes.Place(job, next, StoreLayout.Assignment(worker.Id, job.Record.Id, job.Record.Attempt), assignment, worker.Id);
