@@ -20,21 +20,20 @@ function timeline(job, seen) {
     ['running', started, started ? end : null],
   ].filter(([, a, b]) => a !== null && b !== null && b >= a);
   const width = 600;
-  const svg = h('svg:svg', { viewBox: `0 0 ${width} 34`, class: 'timeline', role: 'img', 'aria-label': 'attempt timeline' });
+  const svg = h('svg:svg', { viewBox: `0 0 ${width} 26`, preserveAspectRatio: 'none', class: 'timeline', role: 'img', 'aria-label': 'attempt timeline' });
   for (const [name, a, b] of phases) {
     const x = ((a - created) / span) * width;
     const w = Math.max(2, ((b - a) / span) * width);
     svg.append(h('svg:rect', { x: x.toFixed(1), y: 4, width: w.toFixed(1), height: 18, class: `phase ${name}` },
       h('svg:title', {}, `${name}: ${fmtDuration(b - a)}`)));
   }
-  svg.append(h('svg:text', { x: 0, y: 32, class: 'axis' }, fmtTime(job.createdAt)));
-  svg.append(h('svg:text', { x: width, y: 32, class: 'axis', 'text-anchor': 'end' }, finished ? fmtTime(job.finishedAt) : 'now'));
 
   const rows = seen.map(a => h('tr', { 'data-attempt': a.attempt },
     h('td', {}, String(a.attempt)), h('td', {}, a.workerId ?? ''), h('td', {}, String(a.epoch)), h('td', {}, `${a.epoch}/${a.attempt}`),
     h('td', {}, fmtTime(a.assignedAt)), h('td', {}, fmtTime(a.startedAt)), h('td', {}, a.state)));
   return h('div', {},
     svg,
+    h('div', { class: 'ends muted' }, h('span', {}, fmtTime(job.createdAt)), h('span', {}, `${fmtDuration(end - created)} · `, finished ? fmtTime(job.finishedAt) : 'now')),
     h('div', { class: 'legend' }, ['queued', 'assigned', 'running'].map(p => h('span', { class: `key ${p}` }, p))),
     h('table', { class: 'attempts' },
       h('thead', {}, h('tr', {}, ['Attempt', 'Worker', 'Epoch', 'Fencing token', 'Assigned', 'Started', 'Last state'].map(x => h('th', {}, x)))),

@@ -43,7 +43,7 @@ export function mount(root, { params, role }) {
       h('td', {}, s.spec.name ?? ''),
       h('td', { class: 'mono' }, s.spec.cron),
       h('td', {}, s.spec.timeZone ?? 'UTC'),
-      h('td', {}, h('span', { class: `badge ${paused ? 'paused' : 'active'}` }, paused ? 'paused' : 'active')),
+      h('td', {}, h('span', { class: `badge ${paused ? 'paused' : 'sched-active'}` }, paused ? 'paused' : 'active')),
       h('td', {}, fmtTime(s.nextTick)),
       h('td', {}, fmtTime(s.lastTick)),
       h('td', {}, `${s.fired} / ${s.skipped} / ${s.missed} / ${s.triggered}`),
