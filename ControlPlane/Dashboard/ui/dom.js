@@ -46,7 +46,7 @@ export function fmtDuration(ms) {
 }
 
 export function stateBadge(state) {
-  return h('span', { class: `badge state-${String(state).toLowerCase()}`, 'data-state': state }, state);
+  return h('span', { class: `badge state-${String(state).toLowerCase().split(' ').pop()}`, 'data-state': state }, state);
 }
 
 /** A page-level message (error or note) shown above the content. */

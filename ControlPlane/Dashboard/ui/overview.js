@@ -3,7 +3,15 @@ import { api, ApiError } from './api.js';
 import { h, fmtTime, fmtAgo, stateBadge, notice, lineChart } from './dom.js';
 import { watch } from './live.js';
 
-const STATES = ['Pending', 'Assigned', 'Running', 'Succeeded', 'Failed', 'Cancelled'];
+// The leader counts its job records, in which a started job is still Assigned (the start is in the assignment
+// record): one tile for both, linking to the Running filter, which the API answers with the overlay applied.
+const TILES = [
+  ['Pending', ['Pending'], 'Pending'],
+  ['Assigned or running', ['Assigned', 'Running'], 'Running'],
+  ['Succeeded', ['Succeeded'], 'Succeeded'],
+  ['Failed', ['Failed'], 'Failed'],
+  ['Cancelled', ['Cancelled'], 'Cancelled'],
+];
 const FINISHED = ['Succeeded', 'Failed', 'Cancelled'];
 const WINDOW_MS = 10 * 60 * 1000;
 const REFRESH_MS = 5000;
@@ -44,8 +52,8 @@ export function mount(root) {
       const c = await api('/jobs/counts');
       record(c.counts, Date.now());
       body(countsBox,
-        h('div', { class: 'counts' }, STATES.map(s => h('a', { class: 'count', href: `#/jobs?state=${s}`, 'data-state': s },
-          h('span', { class: 'n' }, String(c.counts[s] ?? 0)), stateBadge(s)))),
+        h('div', { class: 'counts' }, TILES.map(([label, states, link]) => h('a', { class: 'count', href: `#/jobs?state=${link}`, 'data-state': link },
+          h('span', { class: 'n' }, String(states.reduce((sum, s) => sum + (c.counts[s] ?? 0), 0))), stateBadge(label)))),
         h('p', { class: 'muted' }, `Counted by the leader (epoch ${c.epoch}) ${fmtAgo(c.at)}; finished jobs count until retention removes them.`));
     } catch (e) {
       const why = e instanceof ApiError && e.status === 404
