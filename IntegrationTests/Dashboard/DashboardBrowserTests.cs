@@ -124,6 +124,37 @@ public sealed class DashboardBrowserTests(DashboardFixture cluster)
     }
 
     [Fact]
+    public async Task The_overview_counts_jobs_by_state_and_draws_the_throughput()
+    {
+        using var browser = new DashboardBrowser(cluster.Director.Url);
+        try
+        {
+            browser.Open("#/overview");
+            browser.SignIn(cluster.Token);
+            browser.WaitForPage("overview");
+            var before = SucceededTile(browser.Driver);
+            var jobs = await Task.WhenAll(Enumerable.Range(0, 12).Select(i => cluster.Api.SubmitAsync(DashboardFixture.Sleep(0.2 + (i * 0.3), name: $"overview-{i}"))));
+            foreach (var job in jobs)
+            {
+                await cluster.Api.WaitForTerminalAsync(job.Id, ApiDeadline);
+            }
+
+            // The leader publishes its counts at most once a second; the page reads them every five.
+            browser.Until(d => SucceededTile(d) >= before + jobs.Length, "the Succeeded tile to count the new jobs");
+            browser.Until(d => d.FindElements(By.CssSelector("#throughput polyline.series")).Count == 1, "the throughput chart to draw a line");
+            Assert.Equal("director-ui", browser.Driver.FindElement(By.Id("leader-id")).Text);
+            Assert.Equal("etcd", browser.Driver.FindElement(By.Id("store-backend")).Text);
+        }
+        finally
+        {
+            browser.Screenshot();
+        }
+    }
+
+    private static int SucceededTile(IWebDriver driver) =>
+        driver.FindElements(By.CssSelector("#counts a.count[data-state='Succeeded'] .n")).FirstOrDefault() is { } tile && int.TryParse(tile.Text, out var n) ? n : -1;
+
+    [Fact]
     public void Without_a_token_the_page_asks_for_one_and_refuses_a_wrong_one()
     {
         using var browser = new DashboardBrowser(cluster.Director.Url);
