@@ -183,6 +183,7 @@ fi
 cat <<MSG
 
 The control plane is running on loopback:
+  Dashboard:           $url/ui/  (every director serves it; paste the token below when it asks)
   API (any director):  $url  (also :$((api_port + 1)) and :$((api_port + 2)))
   Token:               $token
   cpctl:               export CONTROLPLANE_URL=$urls CONTROLPLANE_TOKEN=$token

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every test: installs what is missing (ZooKeeper, etcd), builds in Release with warnings as errors,
+# Runs every test: installs what is missing (ZooKeeper, etcd, Chromium for the dashboard's tests), builds in Release with warnings as errors,
 # runs each test project, and ends with one line "N passed, N failed, N skipped".
 # Quiet on success; on failure prints the failing output and exits non-zero.
 #   ./test.sh                 everything
@@ -19,6 +19,7 @@ done
 
 cp_require_dotnet
 cp_ensure_store_packages
+cp_ensure_browser_packages
 # A broken docker-compose.yml fails the run before anything is built: it ships with the repository.
 cp_validate_compose docker-compose.yml || {
   echo "0 passed, 1 failed (docker-compose.yml is invalid: docker-compose config says so above)"

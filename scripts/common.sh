@@ -49,6 +49,17 @@ cp_ensure_store_packages() {
   cp_apt_install "install ZooKeeper 3.8, etcd 3.4 and the time-zone database (Debian/Ubuntu packages zookeeper, etcd-server, etcd-client, tzdata)" "${missing[@]}"
 }
 
+# Installs Debian's chromium and chromium-driver when either is missing: the dashboard's browser tests drive
+# /usr/bin/chromium through /usr/bin/chromedriver (docs/testing.md); nothing is downloaded at test time.
+cp_ensure_browser_packages() {
+  local missing=()
+  [ -x /usr/bin/chromium ] || missing+=(chromium)
+  [ -x /usr/bin/chromedriver ] || missing+=(chromium-driver)
+  [ ${#missing[@]} -eq 0 ] && return 0
+
+  cp_apt_install "install Chromium and its driver for the dashboard's browser tests (Debian packages chromium, chromium-driver)" "${missing[@]}"
+}
+
 # Checks docker-compose.yml with `docker-compose config` (parsing, anchors, interpolation; no engine needed),
 # installing Debian's docker-compose package when the command is missing. The file requires
 # CONTROLPLANE_TOKEN, so a placeholder is set for the check unless the caller has one.

@@ -61,4 +61,9 @@ public sealed record QueueStatusRecord
 
     /// <summary>Groups with a waiting job left out of <see cref="GroupHeads"/> by its bounds.</summary>
     public int GroupHeadsOmitted { get; init; }
+
+    /// <summary>Jobs per state (state name → count) in the leader's pass, terminal states included until retention
+    /// removes their jobs; read by <c>GET /v1/jobs/counts</c> (the dashboard's overview). Added without a layout
+    /// version change: null from a leader that does not publish it, ignored by older directors.</summary>
+    public IReadOnlyDictionary<string, int>? Jobs { get; init; }
 }

@@ -28,6 +28,12 @@ internal static class JobEndpoints
             .Produces<JobView>()
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status404NotFound);
+        // A literal segment: routing prefers it to /{id}, and "counts" is no job id anyway.
+        jobs.MapGet("/counts", Counts)
+            .WithName("CountJobs")
+            .WithSummary("Jobs per state as the leader last published them (no store read); 503 until a leader has.")
+            .Produces<JobCountsView>()
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         jobs.MapGet("/{id}/explain", ExplainAsync)
             .WithName("ExplainJob")
             .WithSummary("Why the job is (not) running, in plain words with counts; served by any director.")
@@ -153,6 +159,11 @@ internal static class JobEndpoints
         context.Response.Headers[RequestHeaders.Revision] = view.Revision.ToString(CultureInfo.InvariantCulture);
         return TypedResults.Ok(view);
     }
+
+    private static IResult Counts(HttpContext context, QueueStatusWatcher status) =>
+        status.Current is { Jobs: { } counts } record
+            ? TypedResults.Ok(new JobCountsView(counts, record.Epoch, record.At))
+            : Problems.Unavailable(context, "No leader has published job counts yet (an election, or a leader of an older version).", "No counts.");
 
     private static async Task<IResult> ExplainAsync(string id, HttpContext context, JobExplanations explanations, CancellationToken cancellationToken)
     {

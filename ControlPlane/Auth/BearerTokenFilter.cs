@@ -11,14 +11,20 @@ internal sealed class BearerTokenFilter(TokenSet tokens) : IEndpointFilter
 {
     private const string Realm = "Bearer realm=\"controlplane\"";
 
+    /// <summary>Key of <see cref="HttpContext.Items"/> under which the filter leaves the caller's
+    /// <see cref="Access"/> for the handler (read by <c>GET /v1/whoami</c>).</summary>
+    public static readonly object AccessKey = new();
+
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
+        var http = context.HttpContext;
         if (!tokens.Enabled)
         {
+            // An open API lets everyone do everything: /v1/whoami says so.
+            http.Items[AccessKey] = Access.Full;
             return await next(context);
         }
 
-        var http = context.HttpContext;
         var token = BearerToken(http.Request.Headers.Authorization);
         if (token is null)
         {
@@ -33,7 +39,8 @@ internal sealed class BearerTokenFilter(TokenSet tokens) : IEndpointFilter
                 return Unauthorized("The token is not valid.");
             case Access.ReadOnly when !HttpMethods.IsGet(http.Request.Method) && !HttpMethods.IsHead(http.Request.Method):
                 return TypedResults.Problem("This token may only read.", statusCode: StatusCodes.Status403Forbidden, title: "Forbidden.");
-            default:
+            case var access:
+                http.Items[AccessKey] = access;
                 return await next(context);
         }
     }

@@ -1,5 +1,6 @@
 using ControlPlane.Director.Api;
 using ControlPlane.Director.Auth;
+using ControlPlane.Director.Dashboard;
 using ControlPlane.Director.Telemetry;
 
 namespace ControlPlane.Director.Hosting;
@@ -9,7 +10,8 @@ public static class DirectorApiEndpointRouteBuilderExtensions
 {
     /// <summary>
     /// Adds request metrics, problem+json for every error, the open operational endpoints (<c>/healthz</c>,
-    /// <c>/readyz</c>, <c>/metrics</c>, <c>/openapi/v1.json</c>) and the token-guarded <c>/v1</c> API.
+    /// <c>/readyz</c>, <c>/metrics</c>, <c>/openapi/v1.json</c>), the dashboard's static files under <c>/ui</c> and
+    /// the token-guarded <c>/v1</c> API.
     /// Requires <see cref="DirectorApiServiceCollectionExtensions.AddDirectorApi"/>.
     /// </summary>
     public static WebApplication MapDirectorApi(this WebApplication app)
@@ -22,6 +24,8 @@ public static class DirectorApiEndpointRouteBuilderExtensions
         // Unmatched routes and wrong methods answer problem+json too.
         app.UseStatusCodePages();
 
+        // The dashboard's files are public (they hold no data); everything they show comes from /v1 with a token.
+        app.MapDashboard();
         app.MapHealthEndpoints();
         app.MapOpenApi();
         app.MapGroup("/v1")
@@ -31,7 +35,8 @@ public static class DirectorApiEndpointRouteBuilderExtensions
             .MapJobEndpoints()
             .MapScheduleEndpoints()
             .MapWorkerEndpoints()
-            .MapClusterEndpoints();
+            .MapClusterEndpoints()
+            .MapWhoAmIEndpoints();
         return app;
     }
 }

@@ -89,7 +89,9 @@ internal sealed class LeaderScheduler
                         // At most one small write a second, only when a count changed (docs/operations.md, admission).
                         // The reasons jobs wait (explain) are built from this pass only when a write is due (PlacementReport).
                         var state = work.State;
-                        await _queueStatus.PublishAsync(election, lead.Epoch, plan.Pending, state.PendingByGroup, () => PlacementReport.Build(state, plan), term.Token).ConfigureAwait(false);
+                        // The jobs per state (the dashboard's overview) are counted in O(states), and only when a write may be due.
+                        await _queueStatus.PublishAsync(
+                            election, lead.Epoch, plan.Pending, state.PendingByGroup, () => PlacementReport.Build(state, plan), state.CountsByState, term.Token).ConfigureAwait(false);
                     }
                 }
 

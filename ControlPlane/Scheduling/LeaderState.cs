@@ -87,6 +87,18 @@ internal sealed class LeaderState
     /// <summary>Jobs in <paramref name="state"/>.</summary>
     public int Count(JobState state) => _byState[(int)state];
 
+    /// <summary>Jobs per state, every state named (zero included): what the leader publishes for the dashboard.</summary>
+    public IReadOnlyDictionary<string, int> CountsByState()
+    {
+        var counts = new Dictionary<string, int>(_byState.Length, StringComparer.Ordinal);
+        foreach (var state in Enum.GetValues<JobState>())
+        {
+            counts[state.ToString()] = _byState[(int)state];
+        }
+
+        return counts;
+    }
+
     /// <summary>The assignments of <paramref name="jobId"/> (usually one; a stale one may linger until withdrawn).</summary>
     public IReadOnlyList<AssignmentInfo> AssignmentsOf(string jobId) => _byJob.TryGetValue(jobId, out var list) ? list : [];
 

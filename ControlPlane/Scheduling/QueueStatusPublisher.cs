@@ -87,9 +87,29 @@ public sealed partial class QueueStatusPublisher
     /// <returns>True when the record was written by this call.</returns>
     /// <exception cref="LeadershipLostException">This director no longer leads; nothing was written.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired.</exception>
+    public ValueTask<bool> PublishAsync(
+        LeaderElection election, long epoch, int pending, IReadOnlyDictionary<string, int> pendingByGroup, Func<QueueExplanation>? explain,
+        CancellationToken cancellationToken) =>
+        PublishAsync(election, epoch, pending, pendingByGroup, explain, null, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="PublishAsync(LeaderElection, long, int, IReadOnlyDictionary{string, int}, Func{QueueExplanation}, CancellationToken)"/>,
+    /// with the jobs per state (<see cref="QueueStatusRecord.Jobs"/>, shown by the dashboard), which make the record
+    /// change like a count does: still at most one write per <see cref="AdmissionOptions.QueueStatusInterval"/>.
+    /// </summary>
+    /// <param name="election">The leader's election: the write goes through <see cref="LeaderElection.FencedCommitAsync"/>.</param>
+    /// <param name="epoch">The leader's epoch for this term (<see cref="Leadership.Epoch"/>); a new one starts afresh.</param>
+    /// <param name="pending">Every Pending job in the pass, with or without a group.</param>
+    /// <param name="pendingByGroup">Pending jobs per FIFO group, as in the other overloads.</param>
+    /// <param name="explain">Builds the reasons of the pass, as in the other overload; null publishes none.</param>
+    /// <param name="jobs">Counts the jobs per state; called only when a write may be due. Null publishes none.</param>
+    /// <param name="cancellationToken">Stops the write.</param>
+    /// <returns>True when the record was written by this call.</returns>
+    /// <exception cref="LeadershipLostException">This director no longer leads; nothing was written.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired.</exception>
     public async ValueTask<bool> PublishAsync(
         LeaderElection election, long epoch, int pending, IReadOnlyDictionary<string, int> pendingByGroup, Func<QueueExplanation>? explain,
-        CancellationToken cancellationToken)
+        Func<IReadOnlyDictionary<string, int>>? jobs, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(election);
         ArgumentNullException.ThrowIfNull(pendingByGroup);
@@ -137,6 +157,7 @@ public sealed partial class QueueStatusPublisher
                 UnplacedOmitted = explained.UnplacedOmitted,
                 GroupHeads = explained.GroupHeads.Count > 0 ? explained.GroupHeads : null,
                 GroupHeadsOmitted = explained.GroupHeadsOmitted,
+                Jobs = jobs?.Invoke(),
             };
 
             // Compared without the time: written only when something a reader acts on changed.

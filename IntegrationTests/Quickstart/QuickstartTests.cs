@@ -54,6 +54,7 @@ public sealed class QuickstartTests(ITestOutputHelper output)
         Assert.True(process.ExitCode == 0, $"quickstart exited {process.ExitCode}:\n{text}");
         Assert.Contains("--once: the demo did what it promises", text, StringComparison.Ordinal);
         Assert.Contains("Token:", text, StringComparison.Ordinal);
+        Assert.Contains("/ui/", text, StringComparison.Ordinal); // the dashboard's URL
         Assert.Contains("leader:", text, StringComparison.Ordinal);
         Assert.False(Directory.Exists(work), $"{work} was left behind");
         using var probe = new TcpClient();
