@@ -104,7 +104,9 @@ export function mount(root, { params, role }) {
     fill(sections.output, job.output ? h('pre', { class: 'output', id: 'output' }, job.output) : h('p', { class: 'muted' }, 'No output yet.'),
       job.error ? h('p', { class: 'error-text' }, job.error) : '');
     fill(sections.spec, h('pre', { class: 'spec' }, JSON.stringify(job.spec, null, 2)),
-      job.scheduleId ? h('p', {}, 'Created by schedule ', h('a', { href: `#/jobs?schedule=${job.scheduleId}` }, job.scheduleId), ` for ${fmtTime(job.scheduledFor)}`) : '');
+      job.scheduleId ? h('p', {}, 'Created by schedule ', h('a', { href: `#/jobs?schedule=${job.scheduleId}` }, job.scheduleId), ` for ${fmtTime(job.scheduledFor)}`) : '',
+      // The job's trace (submission, placements, runs) in whatever tracing backend the cluster exports to.
+      job.traceId ? h('p', {}, 'Trace ', h('span', { class: 'mono', id: 'trace-id' }, job.traceId)) : '');
     root.setAttribute('data-loaded', 'true');
   }
 
