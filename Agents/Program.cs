@@ -1,6 +1,5 @@
 using ControlPlane.Contracts;
 using ControlPlane.Coordination.Hosting;
-using Microsoft.Extensions.Hosting;
 
 namespace ControlPlane.Agents;
 

@@ -13,7 +13,10 @@ internal sealed class BenchArgs
         for (var i = 0; i < args.Length; i++)
         {
             if (!args[i].StartsWith("--", StringComparison.Ordinal))
+            {
                 throw new ArgumentException($"Unexpected argument '{args[i]}' (options are --name value).");
+            }
+
             var name = args[i][2..];
             var value = i + 1 < args.Length && !args[i + 1].StartsWith("--", StringComparison.Ordinal) ? args[++i] : "true";
             parsed._values[name] = value;

@@ -19,7 +19,10 @@ internal sealed class BenchServer : IAsyncDisposable
     public static async Task<BenchServer> StartOrUseAsync(string? servers, CancellationToken cancellationToken)
     {
         if (servers is not null)
+        {
             return new BenchServer(servers, null);
+        }
+
         // ZooKeeper's stock tickTime (2 s): sessions may then ask for up to 40 s, as in production.
         var ensemble = await ZooKeeperEnsemble.StartAsync(1, new ZooKeeperServerOptions { TickTime = TimeSpan.FromSeconds(2), HeapMegabytes = 1024 }, cancellationToken)
             .ConfigureAwait(false);

@@ -66,7 +66,9 @@ internal sealed class ZooKeeperBench : IScenario
             {
                 int i;
                 while ((i = Interlocked.Increment(ref next)) < ops)
+                {
                     await operation(i).ConfigureAwait(false);
+                }
             });
         }
 

@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Logging;
-
 namespace ControlPlane.Agents.Diagnostics;
 
 /// <summary>The agent's log messages. Event ids 7001-7099 are stable; method names are part of the contract.</summary>

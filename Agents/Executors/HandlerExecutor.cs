@@ -1,5 +1,4 @@
 using ControlPlane.Contracts;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace ControlPlane.Agents.Executors;
 

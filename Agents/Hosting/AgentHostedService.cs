@@ -3,9 +3,6 @@ using ControlPlane.Agents.Execution;
 using ControlPlane.Agents.Executors;
 using ControlPlane.Agents.Runtime;
 using ControlPlane.Coordination.Hosting;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace ControlPlane.Agents.Hosting;

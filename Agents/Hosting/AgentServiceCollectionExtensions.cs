@@ -4,11 +4,7 @@ using ControlPlane.Agents.Handlers;
 using ControlPlane.Agents.Hosting;
 using ControlPlane.Contracts;
 using ControlPlane.Coordination.Hosting;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace ControlPlane.Agents;

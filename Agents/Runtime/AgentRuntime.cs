@@ -6,7 +6,6 @@ using ControlPlane.Contracts.Workers;
 using ControlPlane.Coordination;
 using ControlPlane.Coordination.Caching;
 using ControlPlane.Coordination.Membership;
-using Microsoft.Extensions.Logging;
 
 namespace ControlPlane.Agents.Runtime;
 

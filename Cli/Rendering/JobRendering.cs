@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 using ControlPlane.Contracts.Jobs;
 
 namespace ControlPlane.Cli.Rendering;

@@ -2,9 +2,8 @@ using ControlPlane.Contracts;
 using ControlPlane.Contracts.Jobs;
 using ControlPlane.Coordination;
 using ControlPlane.Coordination.Hosting;
-using ControlPlane.Director.Telemetry;
-
 using ControlPlane.Director.Scheduling;
+using ControlPlane.Director.Telemetry;
 
 namespace ControlPlane.Director.Api;
 

@@ -1,5 +1,4 @@
 using System.Globalization;
-using ControlPlane.Contracts;
 using ControlPlane.Contracts.Jobs;
 using ControlPlane.Contracts.Workers;
 using ControlPlane.Director.Hosting;

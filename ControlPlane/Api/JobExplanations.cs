@@ -1,7 +1,6 @@
 using ControlPlane.Contracts;
 using ControlPlane.Contracts.Jobs;
 using ControlPlane.Contracts.Workers;
-using ControlPlane.Coordination;
 using ControlPlane.Coordination.Hosting;
 using ControlPlane.Director.Hosting;
 using Microsoft.Extensions.Options;

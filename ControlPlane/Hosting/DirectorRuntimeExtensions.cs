@@ -1,7 +1,6 @@
 using ControlPlane.Coordination.Hosting;
 using ControlPlane.Director.Scheduling;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Options;
 
 namespace ControlPlane.Director.Hosting;
 

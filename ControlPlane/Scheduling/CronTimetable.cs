@@ -1,6 +1,6 @@
-using Cronos;
 using ControlPlane.Contracts;
 using ControlPlane.Contracts.Schedules;
+using Cronos;
 
 namespace ControlPlane.Director.Scheduling;
 

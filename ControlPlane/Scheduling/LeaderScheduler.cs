@@ -1,9 +1,7 @@
 using System.Threading.Channels;
-using ControlPlane.Contracts;
 using ControlPlane.Coordination;
 using ControlPlane.Coordination.Caching;
 using ControlPlane.Coordination.Election;
-using Microsoft.Extensions.Logging;
 
 namespace ControlPlane.Director.Scheduling;
 

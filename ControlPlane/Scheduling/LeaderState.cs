@@ -4,7 +4,6 @@ using ControlPlane.Contracts.Jobs;
 using ControlPlane.Contracts.Schedules;
 using ControlPlane.Contracts.Workers;
 using ControlPlane.Coordination;
-using Microsoft.Extensions.Logging;
 
 namespace ControlPlane.Director.Scheduling;
 

@@ -1,7 +1,6 @@
 using ControlPlane.Contracts;
 using ControlPlane.Coordination;
 using ControlPlane.Coordination.Election;
-using Microsoft.Extensions.Logging;
 
 namespace ControlPlane.Director.Scheduling;
 

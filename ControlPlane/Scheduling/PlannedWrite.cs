@@ -1,4 +1,3 @@
-using ControlPlane.Contracts;
 using ControlPlane.Coordination;
 
 namespace ControlPlane.Director.Scheduling;

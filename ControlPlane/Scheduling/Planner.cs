@@ -1,7 +1,6 @@
 using ControlPlane.Contracts;
 using ControlPlane.Contracts.Jobs;
 using ControlPlane.Contracts.Workers;
-using ControlPlane.Coordination;
 
 namespace ControlPlane.Director.Scheduling;
 

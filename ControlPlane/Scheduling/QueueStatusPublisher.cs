@@ -15,7 +15,7 @@ namespace ControlPlane.Director.Scheduling;
 /// and only when a count changed, so it costs the store about one write a second under load and none when idle.
 /// </summary>
 /// <remarks>
-/// <para>The leader's loop calls <see cref="PublishAsync"/> after every pass, idle passes included: a change that
+/// <para>The leader's loop calls <c>PublishAsync</c> after every pass, idle passes included: a change that
 /// falls inside an interval is published by the first pass after the interval. One instance serves every term (a DI
 /// singleton); a new epoch starts afresh, so a new leader always writes its own record first. Calls are serialised:
 /// one that finds another in progress (an abandoned loop of an earlier term) returns without writing.</para>
@@ -39,7 +39,7 @@ public sealed partial class QueueStatusPublisher
     private long? _explainedAt;
     private byte[]? _content;
 
-    /// <summary>Creates the publisher; it writes nothing until <see cref="PublishAsync"/> is called.</summary>
+    /// <summary>Creates the publisher; it writes nothing until <c>PublishAsync</c> is called.</summary>
     public QueueStatusPublisher(IOptions<AdmissionOptions> options, TimeProvider time, ILogger<QueueStatusPublisher> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -57,7 +57,7 @@ public sealed partial class QueueStatusPublisher
     /// Writes the counts of the pass just completed to <c>status/queue</c>, unless the last write of this term was
     /// less than <see cref="AdmissionOptions.QueueStatusInterval"/> ago or the record would not change.
     /// </summary>
-    /// <param name="election">The leader's election: the write goes through <see cref="LeaderElection.FencedCommitAsync"/>.</param>
+    /// <param name="election">The leader's election: the write goes through <c>LeaderElection.FencedCommitAsync</c>.</param>
     /// <param name="epoch">The leader's epoch for this term (<see cref="Leadership.Epoch"/>); a new one starts afresh.</param>
     /// <param name="pending">Every Pending job in the pass, with or without a group.</param>
     /// <param name="pendingByGroup">Pending jobs per FIFO group (groups with none may be left out). Only read when a
@@ -76,7 +76,7 @@ public sealed partial class QueueStatusPublisher
     /// the reasons why queued jobs were not placed (<see cref="QueueStatusRecord.Unplaced"/> and
     /// <see cref="QueueStatusRecord.GroupHeads"/>), which make the record change (and be written) like a count does.
     /// </summary>
-    /// <param name="election">The leader's election: the write goes through <see cref="LeaderElection.FencedCommitAsync"/>.</param>
+    /// <param name="election">The leader's election: the write goes through <c>LeaderElection.FencedCommitAsync</c>.</param>
     /// <param name="epoch">The leader's epoch for this term (<see cref="Leadership.Epoch"/>); a new one starts afresh.</param>
     /// <param name="pending">Every Pending job in the pass, with or without a group.</param>
     /// <param name="pendingByGroup">Pending jobs per FIFO group, as in the other overload.</param>
@@ -97,7 +97,7 @@ public sealed partial class QueueStatusPublisher
     /// with the jobs per state (<see cref="QueueStatusRecord.Jobs"/>, shown by the dashboard), which make the record
     /// change like a count does: still at most one write per <see cref="AdmissionOptions.QueueStatusInterval"/>.
     /// </summary>
-    /// <param name="election">The leader's election: the write goes through <see cref="LeaderElection.FencedCommitAsync"/>.</param>
+    /// <param name="election">The leader's election: the write goes through <c>LeaderElection.FencedCommitAsync</c>.</param>
     /// <param name="epoch">The leader's epoch for this term (<see cref="Leadership.Epoch"/>); a new one starts afresh.</param>
     /// <param name="pending">Every Pending job in the pass, with or without a group.</param>
     /// <param name="pendingByGroup">Pending jobs per FIFO group, as in the other overloads.</param>

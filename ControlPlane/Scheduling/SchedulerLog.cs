@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Logging;
-
 namespace ControlPlane.Director.Scheduling;
 
 /// <summary>Scheduler log messages; event ids 760–799 are stable (the API uses 700–749, the runtime 750–759).</summary>

@@ -1,5 +1,4 @@
 using System.Collections.Immutable;
-using System.Runtime.CompilerServices;
 using ControlPlane.Coordination.Internal;
 using ControlPlane.Coordination.Resilience;
 using Microsoft.Extensions.Logging;

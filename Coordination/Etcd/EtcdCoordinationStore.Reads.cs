@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using ControlPlane.Coordination.Resilience;
 using ControlPlane.Etcd;
 using ControlPlane.Etcd.Rpc;

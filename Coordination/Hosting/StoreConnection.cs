@@ -1,5 +1,5 @@
-using Microsoft.Extensions.Logging;
 using ControlPlane.Coordination.Resilience;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace ControlPlane.Coordination.Hosting;

@@ -3,7 +3,6 @@ using ControlPlane.Contracts;
 using ControlPlane.Contracts.Jobs;
 using ControlPlane.Contracts.Workers;
 using ControlPlane.Coordination;
-using ControlPlane.IntegrationTests.Fixtures;
 using ControlPlane.TestSupport;
 
 namespace ControlPlane.IntegrationTests.Agents;

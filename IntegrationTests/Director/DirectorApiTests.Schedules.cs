@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Http.Json;
-using ControlPlane.Contracts;
 using ControlPlane.Contracts.Jobs;
 using ControlPlane.Contracts.Schedules;
 using ControlPlane.TestSupport;

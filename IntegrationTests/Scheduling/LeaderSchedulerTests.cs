@@ -3,7 +3,6 @@ using ControlPlane.Contracts;
 using ControlPlane.Contracts.Jobs;
 using ControlPlane.Contracts.Workers;
 using ControlPlane.Coordination;
-using ControlPlane.Coordination.Caching;
 using ControlPlane.Coordination.Election;
 using ControlPlane.Coordination.Hosting;
 using ControlPlane.Director.Scheduling;

@@ -1,6 +1,5 @@
 using ControlPlane.Coordination;
 using ControlPlane.Coordination.Caching;
-using ControlPlane.TestSupport;
 using ControlPlane.TestSupport.Coordination;
 
 namespace ControlPlane.UnitTests.Coordination;

@@ -1,5 +1,4 @@
 using System.Diagnostics.Metrics;
-using ControlPlane.Contracts;
 using ControlPlane.Contracts.Jobs;
 using ControlPlane.Coordination.Hosting;
 using ControlPlane.Director.Api;

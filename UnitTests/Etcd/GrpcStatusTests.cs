@@ -1,4 +1,3 @@
-using System.Net.Http.Headers;
 using ControlPlane.Etcd;
 using ControlPlane.Etcd.Internal;
 

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using ControlPlane.Coordination.Resilience;
 using ControlPlane.TestSupport;
-using Polly;
 
 namespace ControlPlane.UnitTests.Coordination.Resilience;
 

@@ -1,7 +1,6 @@
 using ControlPlane.Contracts;
 using ControlPlane.Contracts.Jobs;
 using ControlPlane.Coordination;
-using ControlPlane.Director.Scheduling;
 using static ControlPlane.UnitTests.Director.Scheduling.PlannerFixture;
 
 namespace ControlPlane.UnitTests.Director.Scheduling;

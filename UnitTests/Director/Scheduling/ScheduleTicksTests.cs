@@ -1,8 +1,8 @@
-using CsCheck;
 using ControlPlane.Contracts;
 using ControlPlane.Contracts.Jobs;
 using ControlPlane.Contracts.Schedules;
 using ControlPlane.Director.Scheduling;
+using CsCheck;
 
 namespace ControlPlane.UnitTests.Director.Scheduling;
 
