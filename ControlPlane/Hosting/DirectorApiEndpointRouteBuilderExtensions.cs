@@ -1,5 +1,6 @@
 using ControlPlane.Director.Api;
 using ControlPlane.Director.Auth;
+using ControlPlane.Director.Events;
 using ControlPlane.Director.Telemetry;
 
 namespace ControlPlane.Director.Hosting;
@@ -31,7 +32,8 @@ public static class DirectorApiEndpointRouteBuilderExtensions
             .MapJobEndpoints()
             .MapScheduleEndpoints()
             .MapWorkerEndpoints()
-            .MapClusterEndpoints();
+            .MapClusterEndpoints()
+            .MapEventEndpoints();
         return app;
     }
 }
