@@ -24,7 +24,7 @@ internal static class EventEndpoints
         (a deletion has `"deleted":true` and no view); resync `{"type":"resync","revision":N,"reason":"..."}`: re-read the lists;
         cutoff `{"type":"cutoff","reason":"..."}`, then the response ends. A `: keepalive` comment comes every 15 s on an idle
         stream. Resume with the `Last-Event-ID` header (wins) or `?since=<revision>`: every change after it that the
-        director still holds, else a resync. Filters (all must hold): `job`, `state` (comma-separated), `group` and `worker`
+        director still holds, else a resync. Filters (all must hold): `job` (up to 100 ids) and `state` (comma-separated), `group` and `worker`
         select job events (`worker` also that worker's events), `type` (comma-separated) selects event types.
         503 when the director has not loaded the store yet or already serves Events:MaxSubscribers streams.
         """;

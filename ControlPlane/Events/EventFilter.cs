@@ -6,25 +6,33 @@ namespace ControlPlane.Director.Events;
 
 /// <summary>
 /// What one subscriber asked for (<c>?job=&amp;state=&amp;group=&amp;worker=&amp;type=</c>); every given filter must
-/// hold. <c>job</c>, <c>state</c> and <c>group</c> select job events only; <c>worker</c> selects that worker's events
+/// hold. <c>job</c> takes up to <see cref="MaxJobs"/> comma-separated ids (what <c>cpctl wait</c> sends). <c>job</c>, <c>state</c> and <c>group</c> select job events only; <c>worker</c> selects that worker's events
 /// and the events of jobs on it; <c>type</c> selects event types. A deleted job matches <c>job</c> and <c>type</c> but
 /// not <c>state</c>, <c>group</c> or <c>worker</c> (its record is gone). <c>resync</c> and <c>cutoff</c> always pass.
 /// </summary>
-internal sealed record EventFilter(string? Job, IReadOnlySet<string>? States, string? Group, string? Worker, IReadOnlySet<string>? Types)
+internal sealed record EventFilter(IReadOnlySet<string>? Jobs, IReadOnlySet<string>? States, string? Group, string? Worker, IReadOnlySet<string>? Types)
 {
+    /// <summary>Most job ids one <c>job</c> filter may list.</summary>
+    public const int MaxJobs = 100;
+
     /// <summary>No filter: every event.</summary>
     public static readonly EventFilter All = new(null, null, null, null, null);
 
     /// <summary>
     /// Parses the query parameters (null when absent). Every bad one adds an entry to <paramref name="errors"/>, named
-    /// after the parameter; the result is null then. <c>state</c> and <c>type</c> take comma-separated lists.
+    /// after the parameter; the result is null then. <c>job</c>, <c>state</c> and <c>type</c> take comma-separated lists.
     /// </summary>
     public static EventFilter? Parse(string? job, string? state, string? group, string? worker, string? type, List<(string Field, string Message)> errors)
     {
         var before = errors.Count;
-        if (job is not null && !JobIds.IsValid(job))
+        HashSet<string>? jobs = null;
+        if (job is not null)
         {
-            errors.Add(("job", "A job id is 32 lowercase hex digits."));
+            jobs = new HashSet<string>(job.Split(',', StringSplitOptions.TrimEntries), StringComparer.Ordinal);
+            if (jobs.Count > MaxJobs || !jobs.All(JobIds.IsValid))
+            {
+                errors.Add(("job", $"1 to {MaxJobs} job ids (32 lowercase hex digits each), comma-separated."));
+            }
         }
 
         HashSet<string>? states = null;
@@ -70,7 +78,7 @@ internal sealed record EventFilter(string? Job, IReadOnlySet<string>? States, st
             }
         }
 
-        return errors.Count > before ? null : new EventFilter(job, states, group, worker, types);
+        return errors.Count > before ? null : new EventFilter(jobs, states, group, worker, types);
     }
 
     /// <summary>Whether <paramref name="e"/> passes.</summary>
@@ -88,12 +96,12 @@ internal sealed record EventFilter(string? Job, IReadOnlySet<string>? States, st
 
         return e.Type switch
         {
-            EventTypes.Job => (Job is null || Job == e.JobId)
+            EventTypes.Job => (Jobs is null || (e.JobId is not null && Jobs.Contains(e.JobId)))
                 && (States is null || (e.State is not null && States.Contains(e.State)))
                 && (Group is null || Group == e.Group)
                 && (Worker is null || Worker == e.WorkerId),
-            EventTypes.Worker => Job is null && States is null && Group is null && (Worker is null || Worker == e.WorkerId),
-            _ => Job is null && States is null && Group is null && Worker is null,
+            EventTypes.Worker => Jobs is null && States is null && Group is null && (Worker is null || Worker == e.WorkerId),
+            _ => Jobs is null && States is null && Group is null && Worker is null,
         };
     }
 }

@@ -28,6 +28,7 @@ public sealed class EventFilterTests
     {
         var filter = Parse(job: JobA);
         Assert.Equal([PendingA, DeletedA, Resync], Passing(filter));
+        Assert.Equal([PendingA, RunningB, DeletedA, Resync], Passing(Parse(job: $"{JobA},{JobB}")));
     }
 
     [Fact]
