@@ -45,6 +45,12 @@ internal static class WatchCommand
             {
                 // --for ran out: a normal end.
             }
+            catch (Exception e) when (e is EventStreamUnavailableException or IOException or HttpRequestException)
+            {
+                // The reconnect pipeline gave up (or a director answered something that is not a stream).
+                await context.Error.WriteLineAsync($"error: {e.Message}");
+                return ExitCodes.Unreachable;
+            }
 
             return ExitCodes.Success;
         });
