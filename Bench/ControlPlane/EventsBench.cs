@@ -84,6 +84,8 @@ internal sealed class EventsBench : IScenario
             subscribersThatSawEveryJobSucceed = complete,
             eventsDelivered = events, eventsPerJobPerSubscriber = BenchReport.Round((double)events / Math.Max(1, subscribers) / jobs, 2),
             cutoffs = metrics.GetValueOrDefault("controlplane_events_cutoffs_total"),
+            directorResyncs = metrics.GetValueOrDefault("controlplane_events_resyncs_total"),
+            subscribersResynced = streams.Count(s => s.Resyncs > 0),
             jobsPerSecondWithout = BenchReport.Round(jobs / quiet.Seconds), jobsPerSecondWith = BenchReport.Round(jobs / loud.Seconds),
             firstEventLagP50Ms = BenchReport.Round(l50), firstEventLagP99Ms = BenchReport.Round(l99), firstEventLagMaxMs = BenchReport.Round(lmax),
             firstEventAfterAnswerP50Ms = BenchReport.Round(a50), firstEventAfterAnswerP99Ms = BenchReport.Round(a99),
@@ -136,8 +138,10 @@ internal sealed class EventsBench : IScenario
         var deadline = Stopwatch.GetTimestamp() + (long)(TimeSpan.FromMinutes(10).TotalSeconds * Stopwatch.Frequency);
         while (Stopwatch.GetTimestamp() < deadline)
         {
+            // A subscriber that was cut off or told to resync cannot see every job here (it would re-read the lists): it is
+            // not waited for, and the report counts it as incomplete.
             var finished = streams is { Count: > 0 }
-                ? streams.All(s => wanted.IsSubsetOf(s.Succeeded.Keys))
+                ? streams.All(s => s.Ended || s.Resyncs > 0 || wanted.IsSubsetOf(s.Succeeded.Keys))
                 : (await leader.Client.AllJobsAsync(cancellationToken).ConfigureAwait(false)).Count(j => wanted.Contains(j.Id) && j.State.IsTerminal()) == wanted.Count;
             if (finished)
             {
@@ -172,6 +176,10 @@ internal sealed class EventsBench : IScenario
 
         public long Events;
 
+        public int Resyncs;
+
+        public bool Ended => _reading.IsCompleted;
+
         public static async Task<Subscriber> OpenAsync(HttpClient http, CancellationToken cancellationToken)
         {
             var response = await http.GetAsync("/v1/events?type=job", HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
@@ -188,6 +196,12 @@ internal sealed class EventsBench : IScenario
                 {
                     if (!line.StartsWith("data: ", StringComparison.Ordinal))
                     {
+                        continue;
+                    }
+
+                    if (line.StartsWith("data: {\"type\":\"resync\"", StringComparison.Ordinal))
+                    {
+                        Interlocked.Increment(ref Resyncs);
                         continue;
                     }
 

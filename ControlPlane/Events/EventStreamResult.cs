@@ -47,6 +47,8 @@ internal sealed class EventStreamResult(EventSubscription subscription, EventHub
 
             subscription.Backlog.Clear();
             var reader = subscription.Reader;
+            // Kept across keepalives: an idle stream waits on one read, not on one more per interval.
+            Task<bool>? waiting = null;
             while (true)
             {
                 written = 0;
@@ -69,7 +71,9 @@ internal sealed class EventStreamResult(EventSubscription subscription, EventHub
                 bool more;
                 try
                 {
-                    more = await reader.WaitToReadAsync(aborted).AsTask().WaitAsync(keepAlive, time, aborted).ConfigureAwait(false);
+                    waiting ??= reader.WaitToReadAsync(aborted).AsTask();
+                    more = await waiting.WaitAsync(keepAlive, time, aborted).ConfigureAwait(false);
+                    waiting = null;
                 }
                 catch (TimeoutException)
                 {
