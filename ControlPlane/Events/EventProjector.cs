@@ -113,6 +113,13 @@ internal sealed class EventProjector(JsonSerializerOptions json)
         // heartbeats and progress writes to the same record are not.
         var before = _assignments.GetValueOrDefault(change.Key);
         Set(_assignments, change.Key, change);
+        if (change.Kind == ChangeKind.Delete)
+        {
+            // An assignment is deleted only together with an update of its job (the fold of a result, a take-back) in
+            // one transaction: that update is the event. Shown alone, the job would seem to fall back to Assigned.
+            return;
+        }
+
         var name = change.Key[(change.Key.LastIndexOf('/') + 1)..];
         if (!StoreLayout.TryParseAssignmentName(name, out var jobId, out _)
             || !_assigned.TryGetValue(jobId, out var held)

@@ -213,15 +213,16 @@ public abstract partial class EventsTests : IAsyncLifetime
         foreach (var job in jobs)
         {
             Assert.True(states.TryGetValue(job, out var seen), $"no event of job {job}");
+            string Story() => string.Join(" | ", events.Where(e => e.Key == job).Select(e => $"{e.Revision}:{e.JobState}/a{(e.Data.TryGetProperty("job", out var j) ? j.GetProperty("attempt").GetInt32() : 0)}/v{(e.Data.TryGetProperty("version", out var v) ? v.GetInt64() : 0)}"));
             if (everyState)
             {
-                Assert.True(life.SequenceEqual(seen), $"job {job}: {string.Join(" → ", seen)}");
+                Assert.True(life.SequenceEqual(seen), $"job {job}: {string.Join(" → ", seen)}: {Story()}");
                 continue;
             }
 
             Assert.Equal("Succeeded", seen[^1]);
             var positions = seen.Select(s => Array.IndexOf(life, s)).ToList();
-            Assert.True(positions.All(p => p >= 0) && positions.Zip(positions.Skip(1)).All(p => p.First < p.Second), $"job {job}: {string.Join(" → ", seen)}");
+            Assert.True(positions.All(p => p >= 0) && positions.Zip(positions.Skip(1)).All(p => p.First < p.Second), $"job {job}: {string.Join(" → ", seen)}: {Story()}");
         }
     }
 

@@ -37,7 +37,8 @@ public sealed class EventProjectorTests
         Put(assignmentKey, assignment with { State = AttemptState.Running, StartedAt = DateTimeOffset.UnixEpoch.AddSeconds(1) }, version: 2);
         Put(assignmentKey, assignment with { State = AttemptState.Running, StartedAt = DateTimeOffset.UnixEpoch.AddSeconds(1), Progress = "half" }, version: 3);
         _revision++;
-        Apply(Change(StoreLayout.Job(job.Id), assigned with { State = JobState.Succeeded }, version: 3), new StoreChange(ChangeKind.Delete, assignmentKey, null, _revision));
+        // The fold, with the assignment's deletion first (the order ZooKeeper may give): no job event falls back to Assigned.
+        Apply(new StoreChange(ChangeKind.Delete, assignmentKey, null, _revision), Change(StoreLayout.Job(job.Id), assigned with { State = JobState.Succeeded }, version: 3));
         Delete(StoreLayout.Job(job.Id));
 
         Assert.Equal(["Pending", "Assigned", "Running", "Succeeded", null], _events.Select(e => e.State));
