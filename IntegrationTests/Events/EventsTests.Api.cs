@@ -116,7 +116,7 @@ public abstract partial class EventsTests
     [Fact]
     public async Task A_read_only_token_may_subscribe_but_not_undrain_and_undrain_takes_the_drain_request_back()
     {
-        var director = StartDirector();
+        var director = await StartReadyDirectorAsync();
         var store = await ConnectStoreAsync();
         await RegisterWorkerAsync(store, "w-u");
         using var readOnly = director.CreateClient(DirectorHost.ReadOnlyToken);
@@ -155,7 +155,7 @@ public abstract partial class EventsTests
     [Fact]
     public async Task Undraining_an_agent_that_is_still_finishing_a_job_keeps_it_registered_and_ready()
     {
-        var director = StartDirector(runtime: true);
+        var director = await StartReadyDirectorAsync(runtime: true);
         var workerId = await StartAgentAsync(slots: 2);
         var store = await ConnectStoreAsync();
         var job = await SubmitAsync(director.Client, new { name = "long", executor = "sleep", args = new { seconds = 20 } });

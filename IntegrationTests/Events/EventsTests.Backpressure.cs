@@ -10,7 +10,7 @@ public abstract partial class EventsTests
     [Fact]
     public async Task A_stalled_subscriber_is_cut_off_while_another_keeps_up()
     {
-        var director = StartDirector(settings: new Dictionary<string, string> { ["Events:SubscriberBuffer"] = "64" });
+        var director = await StartReadyDirectorAsync(settings: new Dictionary<string, string> { ["Events:SubscriberBuffer"] = "64" });
         var hub = director.Service<EventHub>();
         // Headers only: this client never reads the body, so the director's writes back up (the test server's pipe
         // holds 64 KiB) and its 64-event buffer fills.

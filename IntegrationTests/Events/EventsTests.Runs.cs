@@ -10,7 +10,7 @@ public abstract partial class EventsTests
     [Fact]
     public async Task A_subscriber_sees_every_job_of_a_500_job_run_reach_its_final_state_in_revision_order()
     {
-        var director = StartDirector(runtime: true);
+        var director = await StartReadyDirectorAsync(runtime: true);
         await StartAgentAsync(slots: 64);
         await using var stream = await SseClient.OpenAsync(director.Client, "?type=job");
 

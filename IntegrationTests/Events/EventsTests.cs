@@ -77,6 +77,15 @@ public abstract partial class EventsTests : IAsyncLifetime
     protected DirectorHost StartDirector(bool runtime = false, IReadOnlyDictionary<string, string>? settings = null) =>
         Own(new DirectorHost(Backend, Endpoints, Root, runtime, settings));
 
+    /// <summary>A director whose event stream has loaded the store (before that, <c>GET /v1/events</c> answers 503).</summary>
+    protected async Task<DirectorHost> StartReadyDirectorAsync(bool runtime = false, IReadOnlyDictionary<string, string>? settings = null)
+    {
+        var director = StartDirector(runtime, settings);
+        _ = director.Client; // the host starts with its first client
+        await Eventually.UntilAsync(() => director.Service<EventHub>().Revision > 0, Deadline);
+        return director;
+    }
+
     /// <summary>Disposes <paramref name="owned"/> after the test.</summary>
     protected T Own<T>(T owned)
         where T : IAsyncDisposable
