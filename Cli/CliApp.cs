@@ -21,6 +21,8 @@ internal static class CliApp
         root.Subcommands.Add(WaitCommand.Create(runner));
         root.Subcommands.Add(WorkersCommand.Create(runner));
         root.Subcommands.Add(DrainCommand.Create(runner));
+        root.Subcommands.Add(UndrainCommand.Create(runner));
+        root.Subcommands.Add(WatchCommand.Create(runner));
         root.Subcommands.Add(LeaderCommand.Create(runner));
         root.Subcommands.Add(ClusterCommand.Create(runner));
         root.Subcommands.Add(DoctorCommand.Create(runner));

@@ -62,7 +62,8 @@ public interface ICoordinationStore : IAsyncDisposable
     /// <see cref="WatchChanges"/> and <see cref="WatchResync"/> updates; never stops silently (it ends only by
     /// <paramref name="cancellationToken"/> or disposal, or by throwing).
     /// </summary>
-    /// <param name="prefix">A key; the watch covers it and every key below it.</param>
+    /// <param name="prefix">A key; the watch covers it and every key below it. The empty prefix covers every key under
+    /// the root (the event stream's one watch per director).</param>
     /// <param name="afterRevision">Changes after this revision are reported; 0 starts with a resync.</param>
     /// <param name="cancellationToken">Stops the watch.</param>
     IAsyncEnumerable<WatchUpdate> WatchAsync(string prefix, long afterRevision, CancellationToken cancellationToken = default);

@@ -45,6 +45,19 @@ public static class StoreKeys
         }
     }
 
+    /// <summary>Like <see cref="Validate"/>, but also accepts the empty prefix, which stands for every key under the
+    /// store's root (a watch of the whole tree).</summary>
+    /// <param name="prefix">The prefix to check.</param>
+    /// <param name="parameterName">Reported as the offending argument.</param>
+    public static void ValidatePrefix(string prefix, string parameterName = "prefix")
+    {
+        ArgumentNullException.ThrowIfNull(prefix, parameterName);
+        if (prefix.Length > 0)
+        {
+            Validate(prefix, parameterName);
+        }
+    }
+
     /// <summary>Joins segments with <c>/</c> and validates the result.</summary>
     public static string Combine(params string[] segments)
     {

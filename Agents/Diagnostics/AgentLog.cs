@@ -71,4 +71,7 @@ internal static partial class AgentLog
 
     [LoggerMessage(EventId = 7023, Level = LogLevel.Warning, Message = "Beat of worker {WorkerId} not written ({Reason}); the next beat tries again")]
     public static partial void BeatFailed(ILogger logger, string workerId, string reason);
+
+    [LoggerMessage(EventId = 7024, Level = LogLevel.Warning, Message = "Drain of {WorkerId} taken back (its drain record was deleted) with {Running} attempt(s) still running: taking work again")]
+    public static partial void DrainTakenBack(ILogger logger, string workerId, int running);
 }

@@ -5,13 +5,15 @@ using ControlPlane.Coordination;
 namespace ControlPlane.Agents.Runtime;
 
 /// <summary>Drain (docs/protocol.md "Agent: drain"): mark the registration draining, start nothing new, let running
-/// attempts finish until the drain timeout, stop the rest (reported Lost), delete the drain record.</summary>
+/// attempts finish until the drain timeout, stop the rest (reported Lost), delete the drain record. A drain asked for by a
+/// drain record is taken back if the record is deleted (<c>POST /v1/workers/{id}/undrain</c>) while attempts still finish.</summary>
 internal sealed partial class AgentRuntime
 {
     // Beyond the grace period, time for the stopped attempts' reports.
     private static readonly TimeSpan ReportAllowance = TimeSpan.FromSeconds(15);
 
-    private async Task DrainAsync(DrainCause cause, CancellationToken token)
+    /// <summary>Drains; false when the drain was taken back before it finished (the agent runs on).</summary>
+    private async Task<bool> DrainAsync(DrainCause cause, CancellationToken token)
     {
         _draining = true;
         AgentLog.DrainStarted(_logger, cause.ToString(), _attempts.Count, _options.DrainTimeout.TotalSeconds);
@@ -22,7 +24,18 @@ internal sealed partial class AgentRuntime
             AgentLog.DrainMarkFailed(_logger, WorkerId);
         }
 
-        if (!await WaitForAttemptsAsync(_options.DrainTimeout, token).ConfigureAwait(false))
+        var finished = await WaitForAttemptsAsync(_options.DrainTimeout, token, takeBack: cause == DrainCause.DrainRecord).ConfigureAwait(false);
+        if (finished == Waited.TakenBack)
+        {
+            _draining = false;
+            _wake.Signal();
+            // The leader places work here again once the registration says so; a failed write is retried by the next beat.
+            await WriteRegistrationAsync(token).ConfigureAwait(false);
+            AgentLog.DrainTakenBack(_logger, WorkerId, _attempts.Count);
+            return false;
+        }
+
+        if (finished == Waited.TimedOut)
         {
             AgentLog.DrainStopping(_logger, _attempts.Count);
             foreach (var attempt in _attempts.Values)
@@ -30,7 +43,7 @@ internal sealed partial class AgentRuntime
                 attempt.RequestStop(StopReason.Drained);
             }
 
-            await WaitForAttemptsAsync(_stopGrace + ReportAllowance, token).ConfigureAwait(false);
+            await WaitForAttemptsAsync(_stopGrace + ReportAllowance, token, takeBack: false).ConfigureAwait(false);
         }
 
         if (!_drains!.Items.IsEmpty)
@@ -46,22 +59,36 @@ internal sealed partial class AgentRuntime
         }
 
         AgentLog.Drained(_logger, WorkerId);
+        return true;
     }
 
-    /// <summary>Waits until no attempt is in progress; false when <paramref name="timeout"/> ran out first.</summary>
-    private async Task<bool> WaitForAttemptsAsync(TimeSpan timeout, CancellationToken token)
+    private enum Waited
+    {
+        Finished,
+        TimedOut,
+        TakenBack,
+    }
+
+    /// <summary>Waits until no attempt is in progress, <paramref name="timeout"/> runs out, or (with
+    /// <paramref name="takeBack"/>) the drain record is gone while no stop was asked for.</summary>
+    private async Task<Waited> WaitForAttemptsAsync(TimeSpan timeout, CancellationToken token, bool takeBack)
     {
         var started = _time.GetTimestamp();
         while (!_attempts.IsEmpty)
         {
+            if (takeBack && !_mustStop && _drains!.Items.IsEmpty)
+            {
+                return Waited.TakenBack;
+            }
+
             if (_time.GetElapsedTime(started) >= timeout)
             {
-                return false;
+                return Waited.TimedOut;
             }
 
             await Task.Delay(TimeSpan.FromMilliseconds(50), _time, token).ConfigureAwait(false);
         }
 
-        return true;
+        return Waited.Finished;
     }
 }

@@ -41,7 +41,11 @@ internal sealed partial class AgentRuntime
     private readonly TimeProvider _time;
     private readonly ConcurrentDictionary<string, Attempt> _attempts = new(StringComparer.Ordinal);
     private readonly Wakeup _wake = new();
-    private readonly TaskCompletionSource<DrainCause> _drainRequested = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    // Replaced when a drain is taken back (its drain record deleted while attempts were still finishing).
+    private TaskCompletionSource<DrainCause> _drainRequested = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    // Set by a drain that cannot be taken back (the host stops, a loop failed): it ends the run whatever the record says.
+    private volatile bool _mustStop;
+    private DrainCause _stopCause;
     private readonly CancellationTokenSource _abort = new();
     private readonly string _assignmentsPrefix;
     private MemberRegistration? _registration;
@@ -84,8 +88,17 @@ internal sealed partial class AgentRuntime
 
     private readonly TaskCompletionSource _registeredOnce = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    /// <summary>Asks for a drain; the first cause wins.</summary>
-    public void RequestDrain(DrainCause cause) => _drainRequested.TrySetResult(cause);
+    /// <summary>Asks for a drain; the first cause wins. Only a <see cref="DrainCause.DrainRecord"/> drain can be taken back.</summary>
+    public void RequestDrain(DrainCause cause)
+    {
+        if (cause != DrainCause.DrainRecord)
+        {
+            _stopCause = cause;
+            _mustStop = true;
+        }
+
+        Volatile.Read(ref _drainRequested).TrySetResult(cause);
+    }
 
     /// <summary>Kills every attempt at once, without reports, and ends <see cref="RunAsync"/> as soon as possible
     /// (the host's shutdown timeout ran out).</summary>
@@ -124,7 +137,7 @@ internal sealed partial class AgentRuntime
             await _assignments.StartAsync(token).ConfigureAwait(false);
             await _drains.StartAsync(token).ConfigureAwait(false);
             var registering = _registration.StartAsync(token);
-            if (await Task.WhenAny(registering, _drainRequested.Task).ConfigureAwait(false) == registering)
+            if (await Task.WhenAny(registering, Volatile.Read(ref _drainRequested).Task).ConfigureAwait(false) == registering)
             {
                 await registering.ConfigureAwait(false);
                 AgentLog.Registered(_logger, WorkerId, _store.Session.Id, _options.Slots,
@@ -142,9 +155,22 @@ internal sealed partial class AgentRuntime
                 ];
             }
 
-            var cause = await _drainRequested.Task.WaitAsync(token).ConfigureAwait(false);
-            await DrainAsync(cause, token).ConfigureAwait(false);
-            return cause;
+            // Bounded by the drains asked for: each round is one drain request taken back before it finished.
+            while (true)
+            {
+                var cause = await Volatile.Read(ref _drainRequested).Task.WaitAsync(token).ConfigureAwait(false);
+                if (await DrainAsync(cause, token).ConfigureAwait(false))
+                {
+                    return cause;
+                }
+
+                // Taken back: wait for the next request. A stop asked for meanwhile is not lost with the old request.
+                Volatile.Write(ref _drainRequested, new TaskCompletionSource<DrainCause>(TaskCreationOptions.RunContinuationsAsynchronously));
+                if (_mustStop)
+                {
+                    RequestDrain(_stopCause);
+                }
+            }
         }
         finally
         {

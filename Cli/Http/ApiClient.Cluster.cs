@@ -26,6 +26,11 @@ internal sealed partial class ApiClient
     public Task<ApiResponse> DrainWorkerAsync(string workerId, CancellationToken cancellationToken) =>
         SendAsync(new ApiRequest(HttpMethod.Post, $"v1/workers/{Segment(workerId)}/drain") { Repeatable = true }, cancellationToken);
 
+    /// <summary><c>POST /v1/workers/{id}/undrain</c>: takes a drain request back (202, also when none was left).
+    /// Repeatable: deleting the request twice is the same as once.</summary>
+    public Task<ApiResponse> UndrainWorkerAsync(string workerId, CancellationToken cancellationToken) =>
+        SendAsync(new ApiRequest(HttpMethod.Post, $"v1/workers/{Segment(workerId)}/undrain") { Repeatable = true }, cancellationToken);
+
     /// <summary><c>GET /v1/leader</c>: 503 while no director leads.</summary>
     public Task<ApiResponse> GetLeaderAsync(CancellationToken cancellationToken) =>
         SendAsync(Read("v1/leader"), cancellationToken);

@@ -30,6 +30,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 724, Level = LogLevel.Information, Message = "Drain of worker {WorkerId} requested")]
     public static partial void DrainRequested(ILogger logger, string workerId);
 
+    [LoggerMessage(EventId = 726, Level = LogLevel.Information, Message = "Drain of worker {WorkerId} taken back")]
+    public static partial void UndrainRequested(ILogger logger, string workerId);
+
     [LoggerMessage(EventId = 725, Level = LogLevel.Warning, Message = "Left out {Key} from a listing: its record cannot be read")]
     public static partial void UnreadableRecord(ILogger logger, Exception exception, string key);
 

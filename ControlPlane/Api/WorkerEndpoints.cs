@@ -22,6 +22,12 @@ internal static class WorkerEndpoints
             .Produces(StatusCodes.Status202Accepted)
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status404NotFound);
+        workers.MapPost("/{id}/undrain", UndrainAsync)
+            .WithName("UndrainWorker")
+            .WithSummary("Takes a drain request back: an agent still finishing its jobs takes work again; a request left behind by an agent that died is removed. Idempotent.")
+            .Produces(StatusCodes.Status202Accepted)
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound);
         return v1;
     }
 
@@ -59,6 +65,24 @@ internal static class WorkerEndpoints
         var page = await queries.ListAsync(new WorkerQuery(pageSize, position, minRevision), cancellationToken);
         context.Response.Headers[RequestHeaders.Revision] = page.Revision.ToString(CultureInfo.InvariantCulture);
         return TypedResults.Ok(page);
+    }
+
+    private static async Task<IResult> UndrainAsync(string id, HttpContext context, WorkerQueries queries, CancellationToken cancellationToken)
+    {
+        if (id.Length > 128 || !JobSpecValidator.IsName(id))
+        {
+            return Problems.Field("id", "A worker id is 1 to 128 letters, digits, '.', '_' or '-'.");
+        }
+
+        var (result, revision) = await queries.UndrainAsync(id, cancellationToken);
+        if (result == UndrainResult.NotFound)
+        {
+            return Problems.NotFound($"No worker {id} is registered, and no drain request of it is left.");
+        }
+
+        // 202 also when no drain was requested: the agent acts on the record's absence, asynchronously.
+        context.Response.Headers[RequestHeaders.Revision] = revision.ToString(CultureInfo.InvariantCulture);
+        return TypedResults.Accepted((string?)null);
     }
 
     private static async Task<IResult> DrainAsync(string id, HttpContext context, WorkerQueries queries, CancellationToken cancellationToken)

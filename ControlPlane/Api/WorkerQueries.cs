@@ -17,6 +17,16 @@ internal enum DrainResult
     NotFound,
 }
 
+/// <summary>How an undrain request ended.</summary>
+internal enum UndrainResult
+{
+    /// <summary>No drain record exists now (this request deleted it, or there was none for a registered worker).</summary>
+    Accepted,
+
+    /// <summary>No worker is registered under the id and no drain record is left for it.</summary>
+    NotFound,
+}
+
 /// <summary>What to list.</summary>
 /// <param name="Limit">Most workers in the page.</param>
 /// <param name="Cursor">Where to resume; null for the first page.</param>
@@ -117,8 +127,18 @@ internal sealed class WorkerQueries(StoreConnection connection, TimeProvider tim
             return null;
         }
 
-        var state = worker.Draining || drained.Contains(id) ? WorkerState.Draining
-            : suspected.Contains(id) ? WorkerState.Suspect
+        return ToView(worker, id, drained.Contains(id), suspected.Contains(id));
+    }
+
+    /// <summary>The API's view of a registration: what <c>GET /v1/workers</c> lists and the event stream sends.</summary>
+    /// <param name="worker">The registration record.</param>
+    /// <param name="id">The worker id (the key's name).</param>
+    /// <param name="drainRequested">A <c>drains/&lt;id&gt;</c> record exists.</param>
+    /// <param name="suspect">A <c>suspects/&lt;id&gt;</c> record exists.</param>
+    public static WorkerView ToView(WorkerRecord worker, string id, bool drainRequested, bool suspect)
+    {
+        var state = worker.Draining || drainRequested ? WorkerState.Draining
+            : suspect ? WorkerState.Suspect
             : WorkerState.Ready;
         return new WorkerView
         {
@@ -135,6 +155,42 @@ internal sealed class WorkerQueries(StoreConnection connection, TimeProvider tim
             State = state.ToString().ToLowerInvariant(),
             StartedAt = worker.StartedAt,
         };
+    }
+
+    /// <summary>
+    /// Deletes <c>drains/&lt;id&gt;</c>, the one record a drain request is: the agent takes a drain back while its
+    /// attempts are still finishing (docs/agent.md "Drain"). Also removes a request left behind by an agent that died
+    /// while draining. Returns the revision the change is visible at.
+    /// </summary>
+    public async Task<(UndrainResult Result, long Revision)> UndrainAsync(string workerId, CancellationToken cancellationToken)
+    {
+        var store = await connection.GetAsync(cancellationToken);
+        var transaction = new Transaction()
+            .RequireExists(StoreLayout.Drain(workerId))
+            .Delete(StoreLayout.Drain(workerId));
+        for (var attempt = 1; ; attempt++)
+        {
+            CommitResult result;
+            try
+            {
+                result = await store.CommitAsync(transaction, cancellationToken);
+            }
+            catch (StoreOutcomeUnknownException) when (attempt < MaxAttempts)
+            {
+                // The retry either deletes the record or finds it gone (index 0): both mean the drain is withdrawn.
+                continue;
+            }
+
+            if (result.Succeeded)
+            {
+                Log.UndrainRequested(logger, workerId);
+                return (UndrainResult.Accepted, result.Revision);
+            }
+
+            // No drain record: nothing to take back, for a worker that is registered.
+            var registered = await store.GetAsync(StoreLayout.Worker(workerId), cancellationToken) is not null;
+            return (registered ? UndrainResult.Accepted : UndrainResult.NotFound, Math.Max(result.Revision, store.SeenRevision));
+        }
     }
 
     /// <summary>Writes <c>drains/&lt;id&gt;</c> if the worker is registered; returns the revision the drain is visible at.</summary>

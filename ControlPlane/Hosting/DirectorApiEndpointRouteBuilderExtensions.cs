@@ -1,6 +1,7 @@
 using ControlPlane.Director.Api;
 using ControlPlane.Director.Auth;
 using ControlPlane.Director.Dashboard;
+using ControlPlane.Director.Events;
 using ControlPlane.Director.Telemetry;
 
 namespace ControlPlane.Director.Hosting;
@@ -36,7 +37,8 @@ public static class DirectorApiEndpointRouteBuilderExtensions
             .MapScheduleEndpoints()
             .MapWorkerEndpoints()
             .MapClusterEndpoints()
-            .MapWhoAmIEndpoints();
+            .MapWhoAmIEndpoints()
+            .MapEventEndpoints();
         return app;
     }
 }

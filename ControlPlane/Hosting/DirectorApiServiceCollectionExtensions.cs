@@ -5,6 +5,7 @@ using ControlPlane.Contracts;
 using ControlPlane.Coordination.Hosting;
 using ControlPlane.Director.Api;
 using ControlPlane.Director.Auth;
+using ControlPlane.Director.Events;
 using ControlPlane.Director.Telemetry;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -74,6 +75,10 @@ public static class DirectorApiServiceCollectionExtensions
         services.AddOptions<DoctorOptions>().Bind(configuration.GetSection(DoctorOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<DoctorOptions>>(new ProblemsValidator<DoctorOptions>(options => options.Problems()));
         services.AddSingleton<Doctor.ClusterDoctor>();
+        services.AddOptions<EventsOptions>().Bind(configuration.GetSection(EventsOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<EventsOptions>>(new ProblemsValidator<EventsOptions>(options => options.Problems()));
+        services.AddSingleton<EventHub>();
+        services.AddHostedService(provider => provider.GetRequiredService<EventHub>());
 
         services.AddProblemDetails();
         services.AddExceptionHandler<ProblemExceptionHandler>();

@@ -175,7 +175,8 @@ public sealed partial class EtcdCoordinationStore
     /// <summary>Whether <paramref name="key"/> is <paramref name="full"/> itself or below <c>full/</c>.</summary>
     private static bool InSubtree(ReadOnlySpan<byte> key, string full)
     {
+        // The whole root ("/<root>/", from the empty prefix) has no siblings to filter: its range is exactly the root.
         var length = System.Text.Encoding.UTF8.GetByteCount(full);
-        return key.Length == length || (key.Length > length && key[length] == (byte)'/');
+        return full.EndsWith('/') || key.Length == length || (key.Length > length && key[length] == (byte)'/');
     }
 }

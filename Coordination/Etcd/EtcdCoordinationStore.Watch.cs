@@ -26,7 +26,7 @@ public sealed partial class EtcdCoordinationStore
     /// </remarks>
     public IAsyncEnumerable<WatchUpdate> WatchAsync(string prefix, long afterRevision, CancellationToken cancellationToken = default)
     {
-        StoreKeys.Validate(prefix, nameof(prefix));
+        StoreKeys.ValidatePrefix(prefix, nameof(prefix));
         ArgumentOutOfRangeException.ThrowIfNegative(afterRevision);
         return WatchCoreAsync(prefix, afterRevision, cancellationToken);
     }

@@ -58,7 +58,7 @@ internal sealed class SubtreeWatch(ZooKeeperCoordinationStore store, string pref
 
                 if (_watch.Events.TryRead(out var notification))
                 {
-                    await HandleBatchAsync(notification, cancellationToken).ConfigureAwait(false);
+                    await HandleBatchAsync(notification, MaxBatch, cancellationToken).ConfigureAwait(false);
                     continue;
                 }
 
@@ -126,10 +126,13 @@ internal sealed class SubtreeWatch(ZooKeeperCoordinationStore store, string pref
         var client = _client!;
         await client.SyncAsync(_path, cancellationToken).ConfigureAwait(false);
         var reached = client.LastZxid;
-        // Every notification owed up to the sync is queued now: handle them before claiming the revision.
-        while (_watch!.Events.TryRead(out var notification))
+        // Every notification owed up to the sync is queued now: handle them before claiming the revision. Only those:
+        // under a steady stream of changes the queue never empties, and draining it to the end would hold the report
+        // (and a consumer waiting for it) for as long as the changes go on. Batched like the notifications themselves.
+        var owed = _watch!.Events.CanCount ? _watch.Events.Count : int.MaxValue;
+        while (owed > 0 && _watch.Events.TryRead(out var notification))
         {
-            await HandleAsync(notification, cancellationToken).ConfigureAwait(false);
+            owed -= await HandleBatchAsync(notification, owed, cancellationToken).ConfigureAwait(false);
         }
 
         _safeRevision = Math.Max(_safeRevision, reached);
@@ -141,22 +144,23 @@ internal sealed class SubtreeWatch(ZooKeeperCoordinationStore store, string pref
 
     /// <summary>
     /// Handles <paramref name="first"/> and the change notifications already queued behind it (up to
-    /// <see cref="MaxBatch"/>) as one batch: their nodes are read with pipelined requests (the server answers one
+    /// <see cref="MaxBatch"/> and <paramref name="limit"/> in all) as one batch: their nodes are read with pipelined requests (the server answers one
     /// session's requests in order, so the cost is one round trip, not one per node), then turned into changes in
     /// notification order, exactly as one-by-one reads issued back to back would. A control event (reconnect, watch
     /// removed) ends the batch and is handled after it.
     /// </summary>
-    private async Task HandleBatchAsync(WatchedEvent first, CancellationToken cancellationToken)
+    /// <returns>How many notifications were taken from the queue, <paramref name="first"/> included.</returns>
+    private async Task<int> HandleBatchAsync(WatchedEvent first, int limit, CancellationToken cancellationToken)
     {
         if (!IsChange(first))
         {
             await HandleAsync(first, cancellationToken).ConfigureAwait(false);
-            return;
+            return 1;
         }
 
         var batch = new List<WatchedEvent> { first };
         WatchedEvent? control = null;
-        while (batch.Count < MaxBatch && _watch!.Events.TryRead(out var next))
+        while (batch.Count < Math.Min(MaxBatch, limit) && _watch!.Events.TryRead(out var next))
         {
             if (!IsChange(next))
             {
@@ -190,6 +194,8 @@ internal sealed class SubtreeWatch(ZooKeeperCoordinationStore store, string pref
         {
             await HandleAsync(control, cancellationToken).ConfigureAwait(false);
         }
+
+        return batch.Count + (control is null ? 0 : 1);
     }
 
     private static bool IsChange(WatchedEvent notification) =>

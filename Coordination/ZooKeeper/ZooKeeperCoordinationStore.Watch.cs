@@ -20,7 +20,7 @@ public sealed partial class ZooKeeperCoordinationStore
     /// <remarks>ZooKeeper keeps no history: every watch starts with a resync, whatever <paramref name="afterRevision"/> says.</remarks>
     public IAsyncEnumerable<WatchUpdate> WatchAsync(string prefix, long afterRevision, CancellationToken cancellationToken = default)
     {
-        StoreKeys.Validate(prefix, nameof(prefix));
+        StoreKeys.ValidatePrefix(prefix, nameof(prefix));
         ArgumentOutOfRangeException.ThrowIfNegative(afterRevision);
         return WatchCoreAsync(prefix, cancellationToken);
     }
@@ -51,7 +51,7 @@ public sealed partial class ZooKeeperCoordinationStore
                     items.Add(item);
                 }
 
-                next.AddRange(children.Select(c => key + "/" + c));
+                next.AddRange(children.Select(c => key.Length == 0 ? c : key + "/" + c));
             }
 
             level = next;

@@ -127,7 +127,7 @@ public sealed partial class ZooKeeperCoordinationStore : ICoordinationStore
     }
 
     /// <summary>The znode path of <paramref name="key"/>.</summary>
-    internal string PathOf(string key) => _rootPath + "/" + key;
+    internal string PathOf(string key) => key.Length == 0 ? _rootPath : _rootPath + "/" + key;
 
     /// <summary>The key of a znode path under the root.</summary>
     internal string KeyOf(string path) => path.Length > _rootPath.Length + 1 ? path[(_rootPath.Length + 1)..] : string.Empty;

@@ -103,4 +103,46 @@ public sealed class CpctlFailoverTests(EtcdFixture fixture) : IAsyncLifetime
         Assert.Equal(0, (await Run("schedule", "delete", id)).ExitCode);
         Assert.NotEqual(0, (await Run("schedule", "get", id)).ExitCode);
     }
+
+    [Fact]
+    public async Task Wait_follows_the_event_stream_and_resumes_on_another_director_when_its_director_is_killed()
+    {
+        var job = await _directors[1].Client.SubmitAsync(new ControlPlane.Contracts.Jobs.JobSpec { Name = "waited", Executor = "shell", Command = ["/bin/true"] });
+        var environment = new Dictionary<string, string>
+        {
+            ["CONTROLPLANE_URL"] = string.Join(',', _directors.Select(d => d.Url)),
+            ["CONTROLPLANE_TOKEN"] = _apps.Token,
+        };
+        // No leader here: the job stays Pending until the test cancels it, and only the stream can tell cpctl.
+        var waiting = ControlPlaneApps.RunCliAsync(["wait", job.Id, "-v", "--timeout", "90s"], environment, TimeSpan.FromSeconds(120));
+        await Eventually.UntilAsync(() => SubscribersAsync(_directors[0]), n => n == 1, TimeSpan.FromSeconds(30));
+
+        await _directors[0].Process.KillAsync();
+        // cpctl opens the stream again on the next director, resuming after the last revision it saw.
+        await Eventually.UntilAsync(
+            async () => await SubscribersAsync(_directors[1]) + await SubscribersAsync(_directors[2]), n => n == 1, TimeSpan.FromSeconds(30));
+        Assert.Contains(await _directors[2].Client.CancelAsync(job.Id), new[] { System.Net.HttpStatusCode.OK, System.Net.HttpStatusCode.Accepted });
+
+        var run = await waiting;
+        Assert.True(run.ExitCode == 3, $"exit {run.ExitCode}\nstdout: {run.Out}\nstderr: {run.Error}");
+        Assert.Contains("Cancelled", run.Error + run.Out, StringComparison.Ordinal);
+        Assert.Contains($"streaming from {_directors[0].Url}", run.Error, StringComparison.Ordinal);
+        Assert.Matches("streaming from http://[^ ]+ after revision [0-9]+", run.Error);
+        Assert.DoesNotContain("polling instead", run.Error, StringComparison.Ordinal);
+    }
+
+    /// <summary>The director's open event streams, from its <c>/metrics</c> (0 when it does not answer).</summary>
+    private static async Task<int> SubscribersAsync(DirectorProcess director)
+    {
+        try
+        {
+            var text = await director.Client.Http.GetStringAsync("/metrics");
+            var line = text.Split('\n').FirstOrDefault(l => l.StartsWith("controlplane_events_subscribers", StringComparison.Ordinal));
+            return line is null ? 0 : (int)double.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (HttpRequestException)
+        {
+            return 0;
+        }
+    }
 }

@@ -149,6 +149,34 @@ public abstract partial class CoordinationConformanceTests(StoreHarness shared) 
     }
 
     [Fact]
+    public async Task A_watch_of_the_empty_prefix_follows_every_key_under_the_root_with_keys_relative_to_it()
+    {
+        var writer = await ConnectAsync();
+        var watcher = await ConnectAsync();
+        await CommitOkAsync(writer, new Transaction().Create("top/before", Utf8("0")));
+
+        using var stop = new CancellationTokenSource(Deadline * 2);
+        await using var updates = watcher.WatchAsync("", 0, stop.Token).GetAsyncEnumerator(stop.Token);
+        Assert.True(await updates.MoveNextAsync());
+        var resync = Assert.IsType<WatchResync>(updates.Current);
+        Assert.Contains(resync.Items, i => i.Key == "top/before");
+
+        await CommitOkAsync(writer, new Transaction().Create("other/x", Utf8("1")).Create("third", Utf8("2")));
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        while (!(seen.Contains("other/x") && seen.Contains("third")) && await updates.MoveNextAsync())
+        {
+            foreach (var change in Assert.IsType<WatchChanges>(updates.Current).Changes)
+            {
+                Assert.False(change.Key.StartsWith('/'), $"key {change.Key} is not relative to the root");
+                seen.Add(change.Key);
+            }
+        }
+
+        Assert.Contains("other/x", seen);
+        Assert.Contains("third", seen);
+    }
+
+    [Fact]
     public async Task Watch_starts_with_a_resync_and_reports_every_later_change_in_order()
     {
         var writer = await ConnectAsync();

@@ -93,7 +93,7 @@ public sealed class DashboardBrowserTests(DashboardFixture cluster)
         }
     }
 
-    [Fact(Skip = "Pending: needs POST /v1/workers/{id}/undrain from the events branch (issue 15); remove this Skip once both are merged.")]
+    [Fact]
     public async Task Undrain_on_the_workers_page_makes_a_draining_worker_ready_again()
     {
         var worker = DashboardFixture.DrainWorker;

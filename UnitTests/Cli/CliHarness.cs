@@ -25,6 +25,16 @@ internal sealed class CliHarness
 
     public Dictionary<string, string> Variables { get; } = [];
 
+    /// <summary>Whether <paramref name="request"/> opens the event stream.</summary>
+    public static bool IsEvents(RecordedRequest request) => request.Uri.AbsolutePath == "/v1/events";
+
+    /// <summary>404 for the event stream (a director without it), null for anything else: for responders that poll.</summary>
+    public static HttpResponseMessage? NoEvents(RecordedRequest request) =>
+        IsEvents(request) ? FakeApi.Problem(System.Net.HttpStatusCode.NotFound, "Not found.") : null;
+
+    /// <summary>A <c>text/event-stream</c> answer with exactly this body.</summary>
+    public static HttpResponseMessage Events(string body) => FakeApi.Raw(body, System.Net.HttpStatusCode.OK, "text/event-stream");
+
     public async Task<CliRun> RunAsync(params string[] args)
     {
         using var output = new StringWriter();

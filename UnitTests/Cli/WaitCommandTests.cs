@@ -10,17 +10,19 @@ public sealed class WaitCommandTests
     private const string B = "0193a1b2c3d4e5f60718293a4b5c6d02";
 
     [Fact]
-    public async Task Wait_polls_until_the_job_is_terminal_and_exits_zero_on_success()
+    public async Task Without_an_event_stream_wait_says_so_and_polls_until_the_job_is_terminal_and_exits_zero_on_success()
     {
         JobState[] states = [JobState.Pending, JobState.Assigned, JobState.Running, JobState.Running, JobState.Succeeded];
         var polls = 0;
-        var cli = new CliHarness(_ => FakeApi.Json(CliHarness.Job(A, states[Math.Min(polls++, states.Length - 1)], worker: "w1")));
+        var cli = new CliHarness(r => CliHarness.NoEvents(r) ?? FakeApi.Json(CliHarness.Job(A, states[Math.Min(polls++, states.Length - 1)], worker: "w1")));
 
         var run = await cli.RunAsync("wait", A);
 
         Assert.Equal(0, run.ExitCode);
-        Assert.Equal(5, cli.Api.Requests.Count);
-        Assert.All(cli.Api.Requests, r => Assert.Equal($"/v1/jobs/{A}", r.PathAndQuery));
+        Assert.Equal(5, cli.Api.Requests.Count(r => !CliHarness.IsEvents(r)));
+        Assert.All(cli.Api.Requests.Where(r => !CliHarness.IsEvents(r)), r => Assert.Equal($"/v1/jobs/{A}", r.PathAndQuery));
+        Assert.Contains("event stream is unavailable (404", run.Error, StringComparison.Ordinal);
+        Assert.Contains("polling instead", run.Error, StringComparison.Ordinal);
         Assert.Contains("Succeeded", run.Out, StringComparison.Ordinal);
     }
 
@@ -28,7 +30,7 @@ public sealed class WaitCommandTests
     public async Task Delays_between_polls_double_and_are_capped()
     {
         var polls = 0;
-        var cli = new CliHarness(_ => FakeApi.Json(CliHarness.Job(A, ++polls < 9 ? JobState.Running : JobState.Succeeded)));
+        var cli = new CliHarness(r => CliHarness.NoEvents(r) ?? FakeApi.Json(CliHarness.Job(A, ++polls < 9 ? JobState.Running : JobState.Succeeded)));
 
         var run = await cli.RunAsync("wait", A);
 
