@@ -1,5 +1,4 @@
 using ControlPlane.Director.Events;
-using ControlPlane.IntegrationTests.Director;
 using ControlPlane.TestSupport;
 
 namespace ControlPlane.IntegrationTests.Events;

@@ -1,17 +1,14 @@
 using System.Net;
 using System.Net.Http.Json;
-using System.Text.Json;
 using ControlPlane.Agents;
 using ControlPlane.Contracts;
 using ControlPlane.Contracts.Jobs;
-using ControlPlane.Contracts.Workers;
 using ControlPlane.Coordination;
 using ControlPlane.Coordination.Hosting;
 using ControlPlane.Director.Events;
 using ControlPlane.IntegrationTests.Director;
 using ControlPlane.TestSupport;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
 namespace ControlPlane.IntegrationTests.Events;
@@ -235,7 +232,7 @@ public abstract partial class EventsTests : IAsyncLifetime
         }
     }
 
-    /// <summary>Whether every job in <paramref name="jobs"/> has been seen Succeeded in <paramref name="events"/>.</summary>
+    /// <summary>A predicate over events that turns true once every job in <paramref name="jobs"/> has been seen Succeeded.</summary>
     protected static Func<SseEvent, bool> AllSucceeded(IReadOnlySet<string> jobs)
     {
         var left = new HashSet<string>(jobs, StringComparer.Ordinal);
