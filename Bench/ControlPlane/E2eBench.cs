@@ -168,6 +168,7 @@ internal sealed class E2eBench : IScenario
                 break;
             }
 
+            // Not a retry: the pace of the bounded poll for the run's end.
             await Task.Delay(500, cancellationToken).ConfigureAwait(false);
         }
 

@@ -148,6 +148,7 @@ internal sealed class EventsBench : IScenario
                 break;
             }
 
+            // Not a retry: the pace of a bounded poll for the run's end (listing every job costs the director more).
             await Task.Delay(streams is null ? 500 : 100, cancellationToken).ConfigureAwait(false);
         }
 
