@@ -107,6 +107,18 @@ public sealed class CpctlFailoverTests(EtcdFixture fixture) : IAsyncLifetime
     [Fact]
     public async Task Wait_follows_the_event_stream_and_resumes_on_another_director_when_its_director_is_killed()
     {
+        // Every director's stream must have loaded the store first (before that it answers 503 and cpctl moves on): a
+        // director that has published an event has. Jobs written before a stream loads are in its listing, not events,
+        // so each round submits one more until all three have published one.
+        var ready = _directors[0].Client;
+        await Eventually.UntilAsync(
+            async () =>
+            {
+                await ready.SubmitAsync(new ControlPlane.Contracts.Jobs.JobSpec { Name = "warm-up", Executor = "shell", Command = ["/bin/true"] });
+                var published = await Task.WhenAll(_directors.Select(d => MetricAsync(d, "controlplane_events_published_total")));
+                return published.All(p => p > 0);
+            },
+            TimeSpan.FromSeconds(30));
         var job = await _directors[1].Client.SubmitAsync(new ControlPlane.Contracts.Jobs.JobSpec { Name = "waited", Executor = "shell", Command = ["/bin/true"] });
         var environment = new Dictionary<string, string>
         {
@@ -132,13 +144,18 @@ public sealed class CpctlFailoverTests(EtcdFixture fixture) : IAsyncLifetime
     }
 
     /// <summary>The director's open event streams, from its <c>/metrics</c> (0 when it does not answer).</summary>
-    private static async Task<int> SubscribersAsync(DirectorProcess director)
+    private static async Task<int> SubscribersAsync(DirectorProcess director) =>
+        (int)await MetricAsync(director, "controlplane_events_subscribers");
+
+    /// <summary>The first series of <paramref name="name"/> in the director's <c>/metrics</c> (0 when absent or when
+    /// the director does not answer).</summary>
+    private static async Task<double> MetricAsync(DirectorProcess director, string name)
     {
         try
         {
             var text = await director.Client.Http.GetStringAsync("/metrics");
-            var line = text.Split('\n').FirstOrDefault(l => l.StartsWith("controlplane_events_subscribers", StringComparison.Ordinal));
-            return line is null ? 0 : (int)double.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+            var line = text.Split('\n').FirstOrDefault(l => l.StartsWith(name, StringComparison.Ordinal));
+            return line is null ? 0 : double.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
         }
         catch (HttpRequestException)
         {
