@@ -65,4 +65,10 @@ public static class Limits
 
     /// <summary>Longest cron expression, in characters.</summary>
     public const int MaxCronLength = 256;
+
+    /// <summary>Most dependencies (<c>dependsOn</c>) of one job: a wider fan-in goes through intermediate jobs.</summary>
+    public const int MaxDependencies = 1000;
+
+    /// <summary>Longest delay (<c>delaySeconds</c>), and farthest <c>runAt</c> ahead of the accepting director's clock: one year.</summary>
+    public const int MaxDelaySeconds = 366 * 24 * 3600;
 }

@@ -39,6 +39,15 @@ internal sealed class SubmitOptions
 
     public Option<string?> Name { get; } = new("--name", "-n") { Description = "Label for people; not unique." };
 
+    public Option<string?> RunAt { get; } = new("--run-at") { Description = "Start no earlier than this time (ISO 8601 with an offset, e.g. 2026-12-24T09:00:00Z), judged on the leader's clock." };
+
+    public Option<string?> Delay { get; } = new("--delay") { Description = "Start no earlier than this long after the director accepts it: 30s, 10m, 2h." };
+
+    public Option<string[]> After { get; } = new("--after")
+    {
+        Description = "Wait for job ID to end first: ID (needs success), ID:failure or ID:completion (repeatable). The job is Skipped when one ends otherwise.",
+    };
+
     public Option<string?> IdempotencyKey { get; } = new("--idempotency-key", "-k") { Description = "Submitting again with the same key returns the first job instead of a new one." };
 
     public Option<bool> Wait { get; } = new("--wait") { Description = "Wait until the job finishes; exit code as for 'cpctl wait'." };
@@ -63,7 +72,7 @@ internal sealed class SubmitOptions
         command.Arguments.Add(Argv);
         Option[] options = jobOnly
             ? [Command, Args, Env, Constraints, WorkingDirectory, Slots, Priority, Group, MaxAttempts, Timeout, Name, IdempotencyKey]
-            : [Command, Args, Env, Constraints, WorkingDirectory, Slots, Priority, Group, MaxAttempts, Timeout, Name, IdempotencyKey, Wait, WaitTimeout, Quiet, RetryFor];
+            : [Command, Args, Env, Constraints, WorkingDirectory, Slots, Priority, Group, MaxAttempts, Timeout, Name, RunAt, Delay, After, IdempotencyKey, Wait, WaitTimeout, Quiet, RetryFor];
         foreach (var option in options)
         {
             command.Options.Add(option);
@@ -82,6 +91,7 @@ internal sealed class SubmitOptions
         }
 
         var timeout = parse.GetValue(Timeout) is { } text ? Durations.Parse(text, "--timeout") : (TimeSpan?)null;
+        var delay = parse.GetValue(Delay) is { } delayText ? Durations.Parse(delayText, "--delay") : (TimeSpan?)null;
         var defaults = new JobSpec();
         return new JobSpec
         {
@@ -98,8 +108,33 @@ internal sealed class SubmitOptions
             MaxAttempts = parse.GetValue(MaxAttempts) ?? defaults.MaxAttempts,
             // Whole seconds, rounded up: "1.5s" must not become a 1 s limit that kills the job early.
             TimeoutSeconds = timeout is { } t ? (int)Math.Min(int.MaxValue, Math.Ceiling(t.TotalSeconds)) : null,
+            RunAt = parse.GetValue(RunAt) is { } runAt ? ParseTime(runAt, "--run-at") : null,
+
+            // Whole seconds, rounded up: "1.5s" must not start it early.
+            DelaySeconds = delay is { } d ? (int)Math.Min(int.MaxValue, Math.Ceiling(d.TotalSeconds)) : null,
+            DependsOn = parse.GetValue(After) is { Length: > 0 } after ? [.. after.Select(ParseDependency)] : null,
         };
     }
+
+    /// <summary><c>ID</c>, <c>ID:success</c>, <c>ID:failure</c> or <c>ID:completion</c>.</summary>
+    private static JobDependency ParseDependency(string text)
+    {
+        var colon = text.LastIndexOf(':');
+        var id = colon < 0 ? text : text[..colon];
+        var condition = colon < 0 ? nameof(DependencyCondition.Success) : text[(colon + 1)..];
+        if (id.Length == 0 || !Enum.TryParse<DependencyCondition>(condition, ignoreCase: true, out var on) || !Enum.IsDefined(on) || int.TryParse(condition, out _))
+        {
+            throw new UsageException($"--after takes ID, ID:success, ID:failure or ID:completion; got '{text}'.");
+        }
+
+        return new JobDependency { Job = id, On = on };
+    }
+
+    private static DateTimeOffset ParseTime(string text, string option) =>
+        DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var at)
+        && (text.EndsWith('Z') || text.EndsWith('z') || text.Contains('+', StringComparison.Ordinal) || text.LastIndexOf('-') > 9)
+            ? at
+            : throw new UsageException($"{option} takes an ISO 8601 time with an offset, e.g. 2026-12-24T09:00:00Z; got '{text}'.");
 
     private static T ParseJson<T>(string text, string option, string what)
     {

@@ -47,6 +47,18 @@ public static class ExplainCodes
     /// <summary>The job runs on a worker.</summary>
     public const string Running = "running";
 
+    /// <summary>Waiting: a dependency has not ended yet (one reason per such dependency, the first few named).</summary>
+    public const string Dependency = "dependency";
+
+    /// <summary>Waiting: a dependency ended in a state its condition rules out; the leader skips the job.</summary>
+    public const string DependencyRulesOut = "dependencyRulesOut";
+
+    /// <summary>Waiting: its <c>runAt</c> or <c>delaySeconds</c> has not passed on the leader's clock.</summary>
+    public const string RunAt = "runAt";
+
+    /// <summary>Waiting, with nothing left to wait for: the leader releases it in its next pass.</summary>
+    public const string Releasing = "releasing";
+
     /// <summary>The job is assigned; its agent has not confirmed the start yet.</summary>
     public const string Assigned = "assigned";
 

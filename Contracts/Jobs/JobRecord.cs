@@ -64,7 +64,8 @@ public sealed record JobRecord
     /// <summary>A client asked to cancel; the leader carries it to the assignment.</summary>
     public bool CancelRequested { get; init; }
 
-    /// <summary>A Pending job is not placed before this time (retry backoff).</summary>
+    /// <summary>A Pending job is not placed before this time (retry backoff); a Waiting job is not released before it
+    /// (its <c>runAt</c>, or the accepting director's clock plus <c>delaySeconds</c>). Judged on the leader's clock.</summary>
     public DateTimeOffset? NotBefore { get; init; }
 
     /// <summary>Idempotency key the job was submitted with, so the key's record can be removed with the job.</summary>

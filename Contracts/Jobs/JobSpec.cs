@@ -44,4 +44,16 @@ public sealed record JobSpec
 
     /// <summary>Seconds an attempt may run before it is stopped and counted as failed; null for no limit.</summary>
     public int? TimeoutSeconds { get; init; }
+
+    /// <summary>Not placed before this time, judged on the leader's clock: the job is <see cref="JobState.Waiting"/>
+    /// until then. Exclusive with <see cref="DelaySeconds"/>; null to run as soon as possible.</summary>
+    public DateTimeOffset? RunAt { get; init; }
+
+    /// <summary>Not placed before this many seconds after the accepting director took it (its clock gives the
+    /// instant, the leader's clock judges it). Exclusive with <see cref="RunAt"/>.</summary>
+    public int? DelaySeconds { get; init; }
+
+    /// <summary>Jobs that must be final first, each with the outcome it needs (<see cref="JobDependency"/>). They must
+    /// exist when this job is submitted, so dependencies never form a cycle. Null or empty for none.</summary>
+    public IReadOnlyList<JobDependency>? DependsOn { get; init; }
 }

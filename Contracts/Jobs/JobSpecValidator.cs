@@ -106,7 +106,55 @@ public static class JobSpecValidator
             errors.Add(new("timeoutSeconds", $"Between 1 and {Limits.MaxTimeoutSeconds}, or null for no limit; got {timeout}."));
         }
 
+        CheckStart(errors, spec);
         return errors;
+    }
+
+    /// <summary><c>runAt</c>, <c>delaySeconds</c> and <c>dependsOn</c>: their shapes (whether the dependencies
+    /// exist is the accepting director's check).</summary>
+    private static void CheckStart(List<FieldError> errors, JobSpec spec)
+    {
+        if (spec.RunAt is not null && spec.DelaySeconds is not null)
+        {
+            errors.Add(new("delaySeconds", "Give runAt or delaySeconds, not both."));
+        }
+        else if (spec.DelaySeconds is { } delay && (delay < 0 || delay > Limits.MaxDelaySeconds))
+        {
+            errors.Add(new("delaySeconds", $"Between 0 and {Limits.MaxDelaySeconds}; got {delay}."));
+        }
+
+        if (spec.DependsOn is not { } dependencies)
+        {
+            return;
+        }
+
+        if (dependencies.Count > Limits.MaxDependencies)
+        {
+            errors.Add(new("dependsOn", $"At most {Limits.MaxDependencies} dependencies; got {dependencies.Count}. Join wider fan-ins through intermediate jobs."));
+            return;
+        }
+
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < dependencies.Count; i++)
+        {
+            var dependency = dependencies[i];
+            if (dependency is null)
+            {
+                errors.Add(new($"dependsOn[{i}]", "Must be an object {\"job\": \"<id>\", \"on\": \"success\"|\"failure\"|\"completion\"}."));
+            }
+            else if (!JobIds.IsValid(dependency.Job))
+            {
+                errors.Add(new($"dependsOn[{i}].job", "Must be the id of an existing job."));
+            }
+            else if (!seen.Add(dependency.Job))
+            {
+                errors.Add(new($"dependsOn[{i}].job", $"Job {dependency.Job} is listed twice."));
+            }
+            else if (!Enum.IsDefined(dependency.On))
+            {
+                errors.Add(new($"dependsOn[{i}].on", "Must be \"success\", \"failure\" or \"completion\"."));
+            }
+        }
     }
 
     /// <summary>The spec as stored: empty collections dropped, so equal submissions compare equal.</summary>
@@ -118,6 +166,7 @@ public static class JobSpecValidator
             Name = string.IsNullOrEmpty(spec.Name) ? null : spec.Name,
             Env = spec.Env is { Count: > 0 } env ? new SortedDictionary<string, string>(env.ToDictionary(), StringComparer.Ordinal) : null,
             Constraints = spec.Constraints is { Count: > 0 } c ? new SortedDictionary<string, string>(c.ToDictionary(), StringComparer.Ordinal) : null,
+            DependsOn = spec.DependsOn is { Count: > 0 } d ? d : null,
         };
     }
 

@@ -49,6 +49,14 @@ public sealed record JobView
     /// <summary>Cancellation was requested and has not completed yet.</summary>
     public bool CancelRequested { get; init; }
 
+    /// <summary>Waiting or Pending: not placed before this time, judged on the leader's clock (its <c>runAt</c> or
+    /// <c>delaySeconds</c> while Waiting, its retry backoff while Pending).</summary>
+    public DateTimeOffset? NotBefore { get; init; }
+
+    /// <summary>Waiting: what it waits for, in words (its time, its dependencies). <c>GET /v1/jobs/{id}/explain</c>
+    /// names the dependencies that are not final yet.</summary>
+    public string? WaitingFor { get; init; }
+
     /// <summary>The schedule that created it, if any.</summary>
     public string? ScheduleId { get; init; }
 

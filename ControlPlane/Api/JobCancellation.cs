@@ -10,7 +10,7 @@ namespace ControlPlane.Director.Api;
 /// <summary>How a cancellation request ended.</summary>
 internal enum CancelResult
 {
-    /// <summary>Recorded (or already recorded): the leader carries it to the agent, or the job was Pending and is now Cancelled.</summary>
+    /// <summary>Recorded (or already recorded): the leader carries it to the agent, or the job was Pending or Waiting and is now Cancelled.</summary>
     Accepted,
 
     /// <summary>No such job.</summary>
@@ -25,7 +25,7 @@ internal sealed record CancelOutcome(CancelResult Result, JobView? Job);
 
 /// <summary>
 /// Requests cancellation by updating the job record on the version read, so it never overwrites the leader's
-/// concurrent assignment or result: a conflict re-reads and decides again. A Pending job has no attempt to stop
+/// concurrent assignment or result: a conflict re-reads and decides again. A Pending or Waiting job has no attempt to stop
 /// and is Cancelled at once; any other live job gets <c>cancelRequested</c>, which the leader carries to its
 /// assignment.
 /// </summary>
@@ -66,7 +66,7 @@ internal sealed class JobCancellation(StoreConnection connection, TimeProvider t
                 return new CancelOutcome(CancelResult.Accepted, await JobViews.ReadAsync(store, item, cancellationToken));
             }
 
-            var updated = job.State == JobState.Pending
+            var updated = job.State is JobState.Pending or JobState.Waiting
                 ? JobTransitions.CancelledWhilePending(job, time.GetUtcNow())
                 : JobTransitions.CancelRequested(job);
             CommitResult result;

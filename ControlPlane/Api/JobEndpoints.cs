@@ -47,7 +47,7 @@ internal static class JobEndpoints
             .ProducesValidationProblem();
         jobs.MapDelete("/{id}", CancelAsync)
             .WithName("CancelJob")
-            .WithSummary("Requests cancellation; a Pending job is cancelled at once.")
+            .WithSummary("Requests cancellation; a Pending or Waiting job is cancelled at once.")
             .Produces<JobView>(StatusCodes.Status202Accepted)
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status404NotFound)
@@ -115,6 +115,8 @@ internal static class JobEndpoints
         {
             case SubmitResult.Conflict:
                 return Problems.Conflict($"Idempotency-Key was already used for job {outcome.JobId} with a different job spec.");
+            case SubmitResult.Invalid:
+                return Problems.Fields(outcome.Errors!.Select(e => (e.Field, e.Message)));
             case SubmitResult.OutcomeUnknown:
                 return Problems.Unavailable(
                     context,

@@ -17,9 +17,12 @@ namespace ControlPlane.Director.Api;
 /// <param name="Status">The current leader's queue status, or null (no leader, or it has not published yet).</param>
 /// <param name="GroupHead">The record of the job its FIFO group waits for, when the status names one.</param>
 /// <param name="Now">This director's clock (only to say "in 5 s" for people).</param>
+/// <param name="Dependencies">For a Waiting job: the records of its dependencies, in <c>dependsOn</c> order (null for
+/// one that does not exist or cannot be read).</param>
 internal sealed record ExplainInputs(
     JobRecord Job, long Revision, AssignmentRecord? Assignment = null, WorkerRecord? Worker = null, SuspectRecord? Suspect = null,
-    bool DrainRequested = false, QueueStatusRecord? Status = null, JobRecord? GroupHead = null, DateTimeOffset Now = default);
+    bool DrainRequested = false, QueueStatusRecord? Status = null, JobRecord? GroupHead = null, DateTimeOffset Now = default,
+    IReadOnlyList<JobRecord?>? Dependencies = null);
 
 /// <summary>
 /// Why a job is (not) running, as a pure function of <see cref="ExplainInputs"/>, so every reason has a unit test
@@ -49,6 +52,10 @@ internal static class JobExplainer
         {
             workerId = job.WorkerId;
             (state, since) = OnWorker(input, reasons);
+        }
+        else if (job.State == JobState.Waiting)
+        {
+            Waiting(input, reasons);
         }
         else
         {
@@ -114,6 +121,58 @@ internal static class JobExplainer
         }
 
         return (state, since);
+    }
+
+    /// <summary>Most unfinished dependencies named one by one; the rest are counted.</summary>
+    internal const int MaxNamedDependencies = 5;
+
+    /// <summary>Reasons of a Waiting job, judged the way the leader judges it: a dependency that rules it out first,
+    /// then the dependencies not final yet, then its time.</summary>
+    private static void Waiting(ExplainInputs input, List<ExplainReason> reasons)
+    {
+        var job = input.Job;
+        var dependencies = job.Spec.DependsOn ?? [];
+        var unfinished = new List<(JobDependency Dependency, JobRecord Record)>();
+        for (var i = 0; i < dependencies.Count; i++)
+        {
+            var dependency = dependencies[i];
+            var upstream = input.Dependencies is { } read && i < read.Count ? read[i] : null;
+            if (upstream is null)
+            {
+                reasons.Add(new(ExplainCodes.DependencyRulesOut, $"dependency {dependency.Job} no longer exists or cannot be read: the leader skips this job"));
+                return;
+            }
+
+            if (!upstream.State.IsTerminal())
+            {
+                unfinished.Add((dependency, upstream));
+            }
+            else if (!dependency.IsSatisfiedBy(upstream.State))
+            {
+                reasons.Add(new(ExplainCodes.DependencyRulesOut, $"dependency {dependency.Job} ended {upstream.State} ({JobTransitions.Needs(dependency.On)}): the leader skips this job"));
+                return;
+            }
+        }
+
+        foreach (var (dependency, upstream) in unfinished.Take(MaxNamedDependencies))
+        {
+            reasons.Add(new(ExplainCodes.Dependency, $"waits for job {dependency.Job} to end ({JobTransitions.Needs(dependency.On)}); it is {upstream.State}"));
+        }
+
+        if (unfinished.Count > MaxNamedDependencies)
+        {
+            reasons.Add(new(ExplainCodes.Dependency, $"and {Plural(unfinished.Count - MaxNamedDependencies, "more job")} of its {dependencies.Count} dependencies not final yet"));
+        }
+
+        if (job.NotBefore is { } notBefore && (unfinished.Count > 0 || notBefore > input.Now))
+        {
+            reasons.Add(new(ExplainCodes.RunAt, $"not before {Time(notBefore)} on the leader's clock{(notBefore > input.Now ? $" (in {Duration(notBefore - input.Now)})" : "")}"));
+        }
+
+        if (reasons.Count == 0)
+        {
+            reasons.Add(new(ExplainCodes.Releasing, "nothing left to wait for: the leader makes it Pending in its next pass"));
+        }
     }
 
     /// <summary>Reasons of a Pending job; returns when the leader judged it (the status used), if one was.</summary>

@@ -11,7 +11,8 @@ namespace ControlPlane.Director.Api;
 /// <c>GET /v1/jobs/{id}/explain</c> on any director: reads the job (and, for an Assigned job, its assignment, its
 /// worker's registration and markers, four reads together; for a job behind another of its FIFO group, that job) and
 /// judges it with <see cref="JobExplainer"/> against the queue status this director already follows. At most five
-/// store reads, whatever the number of jobs and workers; nothing is asked of the leader.
+/// store reads, whatever the number of jobs and workers, except for a Waiting job, whose dependencies are read together
+/// (one read each, at most <see cref="Limits.MaxDependencies"/>); nothing is asked of the leader.
 /// </summary>
 internal sealed class JobExplanations(StoreConnection connection, QueueStatusWatcher status, IOptions<AdmissionOptions> admission, TimeProvider time)
 {
@@ -47,6 +48,12 @@ internal sealed class JobExplanations(StoreConnection connection, QueueStatusWat
                 Suspect = StoreReads.TryParse<SuspectRecord>(await suspect),
                 DrainRequested = await drain is not null,
             };
+        }
+        else if (job.State == JobState.Waiting && job.Spec.DependsOn is { Count: > 0 } dependencies)
+        {
+            var reads = await Task.WhenAll(dependencies.Select(d =>
+                JobIds.IsValid(d.Job) ? store.GetAsync(StoreLayout.Job(d.Job), cancellationToken) : Task.FromResult<Coordination.StoreItem?>(null)));
+            input = input with { Dependencies = [.. reads.Select(StoreReads.TryParse<JobRecord>)] };
         }
         else if (job.State == JobState.Pending && job.Spec.Group is { } group && queue?.GroupHeads?.GetValueOrDefault(group) is { } head
                  && head.Job != job.Id && JobIds.IsValid(head.Job))

@@ -22,10 +22,14 @@ internal enum SubmitResult
 
     /// <summary>No idempotency key and the store did not confirm the write: it may or may not exist.</summary>
     OutcomeUnknown,
+
+    /// <summary>Nothing was written: fields refer to what does not exist (a dependency), or are out of range by the
+    /// director's clock (<c>runAt</c>); <see cref="SubmitOutcome.Errors"/> names them.</summary>
+    Invalid,
 }
 
-/// <summary>A submission's result and the job it names.</summary>
-internal sealed record SubmitOutcome(SubmitResult Result, JobView? Job, string? JobId = null);
+/// <summary>A submission's result and the job it names (or, for <see cref="SubmitResult.Invalid"/>, what is wrong).</summary>
+internal sealed record SubmitOutcome(SubmitResult Result, JobView? Job, string? JobId = null, IReadOnlyList<FieldError>? Errors = null);
 
 /// <summary>
 /// Writes a new job (and its idempotency record) in one transaction. Any director accepts submissions; the leader
@@ -45,40 +49,50 @@ internal sealed class JobSubmission(StoreConnection connection, TimeProvider tim
     {
         var normalized = JobSpecValidator.Normalize(spec);
         using var activity = DirectorTracing.StartSubmit(idempotencyKey);
-        var job = JobTransitions.Submitted(JobIds.New(), normalized, time.GetUtcNow(), idempotencyKey, DirectorTracing.TraceParentOf(activity));
-        activity?.SetTag("controlplane.job.id", job.Id);
-        var jobKey = StoreLayout.Job(job.Id);
-        if (idempotencyKey is null)
+        var now = time.GetUtcNow();
+        if (normalized.RunAt is { } runAt && runAt > now + TimeSpan.FromSeconds(Limits.MaxDelaySeconds))
         {
-            try
-            {
-                var result = await store.CommitAsync(new Transaction().Create(jobKey, ContractJson.Serialize(job)), cancellationToken);
-                // A fresh version-7 id cannot exist already; a refusal here is a store fault, not a client error.
-                return result.Succeeded
-                    ? Created(job, result.Revision)
-                    : throw new StoreException($"The store refused to create {jobKey}.");
-            }
-            catch (StoreOutcomeUnknownException)
-            {
-                metrics.StoreErrors.Add(1, new KeyValuePair<string, object?>("kind", "unknown_outcome"));
-                return new SubmitOutcome(SubmitResult.OutcomeUnknown, null, job.Id);
-            }
+            return Invalid(new FieldError("runAt", $"At most {Limits.MaxDelaySeconds} s ahead of this director's clock ({now:O}); got {runAt:O}."));
         }
 
+        var job = JobTransitions.Submitted(JobIds.New(), normalized, now, idempotencyKey, DirectorTracing.TraceParentOf(activity));
+        activity?.SetTag("controlplane.job.id", job.Id);
+        var jobKey = StoreLayout.Job(job.Id);
+
         // The same mapping the scheduler uses to remove the record with its job after retention.
-        var keyHash = IdempotencyKeys.Hash(idempotencyKey);
-        var recordKey = StoreLayout.IdempotencyRecord(keyHash);
+        var keyHash = idempotencyKey is null ? null : IdempotencyKeys.Hash(idempotencyKey);
+        var recordKey = keyHash is null ? null : StoreLayout.IdempotencyRecord(keyHash);
         var specHash = Sha256Hex(ContractJson.Serialize(normalized));
-        var record = new IdempotencyRecord { Key = idempotencyKey, JobId = job.Id, SpecHash = specHash };
-        var transaction = new Transaction()
-            .Create(recordKey, ContractJson.Serialize(record))
-            .Create(jobKey, ContractJson.Serialize(job));
+        var transaction = new Transaction();
+        if (recordKey is not null)
+        {
+            transaction.Create(recordKey, ContractJson.Serialize(new IdempotencyRecord { Key = idempotencyKey!, JobId = job.Id, SpecHash = specHash }));
+        }
+
+        // Dependencies must exist when the job is created: read before its commit. A new job can only depend on
+        // older ones, so dependencies never form a cycle. Not repeated as conditions of the transaction (a job may
+        // have more dependencies than a transaction has conditions): a dependency removed in between (only a finished
+        // job reaching the end of its retention at that very moment, or a hand edit) makes the leader end the new job
+        // Skipped, naming it, and the leader keeps a finished job past retention while a Waiting job depends on it.
+        if (await MissingDependenciesAsync(store, normalized, cancellationToken) is { Count: > 0 } missing)
+        {
+            // A replay of a job that was created while its dependencies existed is still that job.
+            var replay = recordKey is null ? null : await FindEarlierAsync(store, recordKey, specHash, cancellationToken);
+            return replay?.Outcome ?? Invalid([.. missing]);
+        }
+
+        transaction.Create(jobKey, ContractJson.Serialize(job));
         for (var attempt = 1; ; attempt++)
         {
             CommitResult result;
             try
             {
                 result = await store.CommitAsync(transaction, cancellationToken);
+            }
+            catch (StoreOutcomeUnknownException) when (recordKey is null)
+            {
+                metrics.StoreErrors.Add(1, new KeyValuePair<string, object?>("kind", "unknown_outcome"));
+                return new SubmitOutcome(SubmitResult.OutcomeUnknown, null, job.Id);
             }
             catch (StoreOutcomeUnknownException) when (attempt < MaxAttempts)
             {
@@ -91,6 +105,12 @@ internal sealed class JobSubmission(StoreConnection connection, TimeProvider tim
             if (result.Succeeded)
             {
                 return Created(job, result.Revision);
+            }
+
+            if (recordKey is null)
+            {
+                // A fresh version-7 id cannot exist already; a refusal here is a store fault, not a client error.
+                throw new StoreException($"The store refused to create {jobKey}.");
             }
 
             var earlier = await FindEarlierAsync(store, recordKey, specHash, cancellationToken);
@@ -110,11 +130,35 @@ internal sealed class JobSubmission(StoreConnection connection, TimeProvider tim
                     // An earlier attempt of this very request landed: it is this request's creation, not a replay.
                     return Created(job, earlier.Value.CreateRevision) with { Job = earlier.Value.Outcome.Job };
                 default:
-                    Log.JobReplayed(logger, keyHash, earlier.Value.Outcome.JobId!);
+                    Log.JobReplayed(logger, keyHash!, earlier.Value.Outcome.JobId!);
                     return earlier.Value.Outcome;
             }
         }
     }
+
+    /// <summary>The dependencies of <paramref name="spec"/> that do not exist, as field errors; read together (one
+    /// round trip's worth of pipelined reads, at most <see cref="Limits.MaxDependencies"/>).</summary>
+    private static async Task<List<FieldError>> MissingDependenciesAsync(ICoordinationStore store, JobSpec spec, CancellationToken cancellationToken)
+    {
+        if (spec.DependsOn is not { Count: > 0 } dependencies)
+        {
+            return [];
+        }
+
+        var reads = await Task.WhenAll(dependencies.Select(d => store.GetAsync(StoreLayout.Job(d.Job), cancellationToken)));
+        var missing = new List<FieldError>();
+        for (var i = 0; i < dependencies.Count; i++)
+        {
+            if (reads[i] is null)
+            {
+                missing.Add(new FieldError($"dependsOn[{i}].job", $"Job {dependencies[i].Job} does not exist (it never did, or it was removed after its retention)."));
+            }
+        }
+
+        return missing;
+    }
+
+    private static SubmitOutcome Invalid(params FieldError[] errors) => new(SubmitResult.Invalid, null, Errors: errors);
 
     /// <summary>
     /// What an earlier submission with <paramref name="idempotencyKey"/> left, read without writing anything:

@@ -2,6 +2,7 @@ using System.Text.Json;
 using ControlPlane.Contracts;
 using ControlPlane.Contracts.Jobs;
 using ControlPlane.Coordination;
+using ControlPlane.Director.Scheduling;
 
 namespace ControlPlane.Director.Api;
 
@@ -43,6 +44,8 @@ internal static class JobViews
             Output = job.Output,
             Error = job.Error,
             CancelRequested = job.CancelRequested,
+            NotBefore = job.State is JobState.Waiting or JobState.Pending ? job.NotBefore : null,
+            WaitingFor = job.State == JobState.Waiting ? JobTransitions.WaitingFor(job) : null,
             ScheduleId = job.ScheduleId,
             ScheduledFor = job.ScheduledFor,
             TraceId = Tracing.TraceIdOf(job.TraceParent),

@@ -27,6 +27,15 @@ internal static class ScheduleValidator
         else
         {
             errors.AddRange(JobSpecValidator.Validate(spec.Job).Select(e => ($"job.{e.Field}", e.Message)));
+
+            // A tick's job starts at its tick: a fixed time, a delay or fixed dependencies would repeat every tick.
+            foreach (var (field, given) in new[] { ("runAt", spec.Job.RunAt is not null), ("delaySeconds", spec.Job.DelaySeconds is not null), ("dependsOn", spec.Job.DependsOn is { Count: > 0 }) })
+            {
+                if (given)
+                {
+                    errors.Add(($"job.{field}", "Not for a schedule's job: each tick's job starts at its tick (the cron and startingDeadlineSeconds say when)."));
+                }
+            }
         }
 
         if (!Enum.IsDefined(spec.Concurrency))

@@ -27,17 +27,61 @@ internal static class JobTransitions
     /// <summary>The error recorded on a job cancelled while Pending.</summary>
     public const string CancelledBeforeItRan = "cancelled before it ran";
 
-    /// <summary>A new job as the accepting director writes it; <paramref name="traceParent"/> is the submission's
-    /// trace context, when traced.</summary>
-    public static JobRecord Submitted(string id, JobSpec spec, DateTimeOffset now, string? idempotencyKey, string? traceParent = null) => new()
+    /// <summary>
+    /// A new job as the accepting director writes it; <paramref name="traceParent"/> is the submission's trace
+    /// context, when traced. A job with <c>runAt</c>, <c>delaySeconds</c> or <c>dependsOn</c> starts Waiting, with
+    /// <c>notBefore</c> the instant it may start (<paramref name="now"/> plus the delay): the leader releases it, on its
+    /// own clock, even when that instant has already passed here, so no director's clock can start it early.
+    /// </summary>
+    public static JobRecord Submitted(string id, JobSpec spec, DateTimeOffset now, string? idempotencyKey, string? traceParent = null)
     {
-        TraceParent = traceParent,
-        Id = id,
-        Spec = spec,
-        State = JobState.Pending,
-        Attempt = 1,
-        CreatedAt = now,
-        IdempotencyKey = idempotencyKey,
+        var notBefore = spec.RunAt ?? (spec.DelaySeconds is { } delay ? now + TimeSpan.FromSeconds(delay) : null);
+        var waits = notBefore is not null || spec.DependsOn is { Count: > 0 };
+        return new()
+        {
+            TraceParent = traceParent,
+            Id = id,
+            Spec = spec,
+            State = waits ? JobState.Waiting : JobState.Pending,
+            NotBefore = notBefore,
+            Attempt = 1,
+            CreatedAt = now,
+            IdempotencyKey = idempotencyKey,
+        };
+    }
+
+    /// <summary>Waiting → Pending: its dependencies ended as it needs and its time has come (the leader's clock).</summary>
+    public static JobRecord Released(JobRecord job) => job with { State = JobState.Pending, NotBefore = null };
+
+    /// <summary>Waiting → Skipped: <paramref name="why"/> names the dependency and the state it ended in.</summary>
+    public static JobRecord Skipped(JobRecord job, string why, DateTimeOffset now) =>
+        Finished(job, JobState.Skipped, now, why, null, null);
+
+    /// <summary>What a Waiting job waits for, in words, from its record alone.</summary>
+    public static string WaitingFor(JobRecord job)
+    {
+        var parts = new List<string>(2);
+        if (job.Spec.DependsOn is { Count: > 0 } dependencies)
+        {
+            parts.Add(dependencies.Count == 1
+                ? $"job {dependencies[0].Job} to end ({Needs(dependencies[0].On)})"
+                : $"{dependencies.Count} jobs to end (dependsOn)");
+        }
+
+        if (job.NotBefore is { } notBefore)
+        {
+            parts.Add($"{notBefore:O} (the leader's clock)");
+        }
+
+        return parts.Count == 0 ? "the leader to release it" : string.Join(" and ", parts);
+    }
+
+    /// <summary>The outcome a condition needs, in words.</summary>
+    public static string Needs(DependencyCondition condition) => condition switch
+    {
+        DependencyCondition.Success => "needs success",
+        DependencyCondition.Failure => "needs failure",
+        _ => "any outcome",
     };
 
     /// <summary>A new job that a schedule's tick creates (the leader writes it; <paramref name="now"/> is its clock).</summary>

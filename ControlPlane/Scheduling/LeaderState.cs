@@ -30,6 +30,7 @@ internal sealed class LeaderState
     private readonly Dictionary<string, int> _used = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Group> _groups = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Dictionary<string, JobInfo>> _runs = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, HashSet<string>> _dependents = new(StringComparer.Ordinal);
     private readonly int[] _byState = new int[Enum.GetValues<JobState>().Length];
 
     public LeaderState(ILogger logger) => _logger = logger;
@@ -82,6 +83,10 @@ internal sealed class LeaderState
         _runs.TryGetValue(scheduleId, out var runs)
             ? [.. runs.Values.OrderBy(r => r.CreateRevision).ThenBy(r => r.Record.ScheduledFor).ThenBy(r => r.Record.Id, StringComparer.Ordinal)]
             : [];
+
+    /// <summary>Whether a Waiting job lists <paramref name="jobId"/> in its <c>dependsOn</c> (so its outcome is still
+    /// needed and it is kept past retention).</summary>
+    public bool HasWaitingDependents(string jobId) => _dependents.ContainsKey(jobId);
 
     /// <summary>Jobs in <paramref name="state"/>.</summary>
     public int Count(JobState state) => _byState[(int)state];
@@ -323,6 +328,11 @@ internal sealed class LeaderState
             yield return $"schedule {id} v{schedule.Version} runs={string.Join(',', ActiveRuns(id).Select(r => r.Record.Id))}";
         }
 
+        foreach (var (upstream, waiting) in _dependents.OrderBy(d => d.Key, StringComparer.Ordinal))
+        {
+            yield return $"dependents {upstream} {string.Join(',', waiting.Order(StringComparer.Ordinal))}";
+        }
+
         yield return $"drains {string.Join(',', Drains.Order(StringComparer.Ordinal))}";
         yield return $"suspects {string.Join(',', Suspects.Order(StringComparer.Ordinal))}";
         yield return $"states {string.Join(',', _byState)}";
@@ -480,7 +490,62 @@ internal sealed class LeaderState
 
         UpdateGroups(previous, next);
         UpdateRuns(previous, next);
+        UpdateDependencies(previous, next);
         DirtyJobs.Add(id);
+    }
+
+    /// <summary>
+    /// Keeps the index of Waiting jobs by the jobs they depend on in step with a job's change: a Waiting job's edges
+    /// are registered while it waits; when a job ends, appears or is removed (or, by a hand edit, is no longer final
+    /// or ends differently) the Waiting jobs that depend on it are judged again, and when a Waiting job stops waiting
+    /// its dependencies are judged again (their retention may have been held for it). Cost: O(dependencies) when a job
+    /// starts or stops waiting, O(dependents) when one ends; nothing for the other changes (Pending → Assigned →
+    /// Running), so Waiting jobs cost a pass nothing until they may move.
+    /// </summary>
+    private void UpdateDependencies(JobInfo? previous, JobInfo? next)
+    {
+        if ((previous ?? next)?.Record.Id is not { } id)
+        {
+            return; // neither readable
+        }
+
+        var before = previous?.Record is { State: JobState.Waiting, Spec.DependsOn: { Count: > 0 } b } ? b : null;
+        var after = next?.Record is { State: JobState.Waiting, Spec.DependsOn: { Count: > 0 } a } ? a : null;
+        var same = before is not null && after is not null && before.Select(d => d.Job).SequenceEqual(after.Select(d => d.Job), StringComparer.Ordinal);
+        if (!same)
+        {
+            // Each dependency gained or lost is judged again: its retention is held only while a job waits for it.
+            foreach (var dependency in before ?? [])
+            {
+                if (_dependents.TryGetValue(dependency.Job, out var waiting) && waiting.Remove(id) && waiting.Count == 0)
+                {
+                    _dependents.Remove(dependency.Job);
+                }
+
+                DirtyJobs.Add(dependency.Job);
+            }
+
+            foreach (var dependency in after ?? [])
+            {
+                if (!_dependents.TryGetValue(dependency.Job, out var waiting))
+                {
+                    waiting = new HashSet<string>(StringComparer.Ordinal);
+                    _dependents[dependency.Job] = waiting;
+                }
+
+                waiting.Add(id);
+                DirtyJobs.Add(dependency.Job);
+            }
+        }
+
+        // What a dependent's judgement reads of this job: whether it exists, whether it is final, and its final state.
+        var was = previous?.Record.State;
+        var @is = next?.Record.State;
+        var matters = previous is null || next is null || (was != @is && (was!.Value.IsTerminal() || @is!.Value.IsTerminal()));
+        if (matters && _dependents.TryGetValue(id, out var dependents))
+        {
+            DirtyJobs.UnionWith(dependents);
+        }
     }
 
     /// <summary>Keeps the index of schedules' active runs in step with a job's change.</summary>

@@ -169,7 +169,7 @@ internal sealed class PlanExecutor
             {
                 SchedulerLog.WorkerWrite(_logger, write.Detail.Split(' ')[0], write.Detail);
             }
-            else if (_logger.IsEnabled(LogLevel.Information) && write.Kind != WriteKind.Place)
+            else if (_logger.IsEnabled(LogLevel.Information) && write.Kind is not (WriteKind.Place or WriteKind.Release))
             {
                 SchedulerLog.JobWrite(_logger, write.JobId, write.Kind, write.Detail);
             }

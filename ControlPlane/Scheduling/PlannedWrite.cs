@@ -29,6 +29,12 @@ internal enum WriteKind
     /// <summary>A schedule's due ticks are judged: its record advanced, its ticks' jobs created (and, for
     /// <c>replace</c>, its active runs cancelled) together.</summary>
     Fire,
+
+    /// <summary>A Waiting job becomes Pending: its dependencies ended as it needs and its time has come.</summary>
+    Release,
+
+    /// <summary>A Waiting job ends Skipped: a dependency ended in a state its condition rules out.</summary>
+    Skip,
 }
 
 /// <summary>

@@ -232,11 +232,20 @@ internal sealed partial class Planner
                 s.MissingSince.Remove(jobId);
                 Enqueue(p, job, item);
             }
+            else if (record.State == JobState.Waiting)
+            {
+                s.MissingSince.Remove(jobId);
+                s.Queue.Remove(jobId);
+                JudgeWaiting(p, job, item);
+            }
             else
             {
                 s.MissingSince.Remove(jobId);
                 s.Queue.Remove(jobId);
-                if (record.FinishedAt is { } finished && !p.Touched.Contains(jobId))
+
+                // Kept past retention while a Waiting job still needs its outcome: the dependent's release or skip
+                // marks this job again (LeaderState), and retention is judged then.
+                if (record.FinishedAt is { } finished && !p.Touched.Contains(jobId) && !s.HasWaitingDependents(jobId))
                 {
                     var expiry = finished + _options.Retention;
                     if (p.Now >= expiry)
@@ -250,6 +259,70 @@ internal sealed partial class Planner
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// Judges a Waiting job: Skipped as soon as one dependency has ended in a state its condition rules out (or is
+    /// gone), Pending once every dependency has ended as needed and its <c>notBefore</c> has passed on this leader's
+    /// clock; otherwise left alone until a dependency ends (<see cref="LeaderState"/> marks it then) or its time comes
+    /// (a deadline). Dependencies are read from this leader's state, which holds only committed records, so a job is
+    /// released only after its dependencies' final states are in the store. Cost: O(its dependencies), at most once per
+    /// pass in which one of them ended.
+    /// </summary>
+    private static void JudgeWaiting(Pass p, JobInfo job, Item item)
+    {
+        var record = job.Record;
+        if (p.Touched.Contains(record.Id))
+        {
+            return; // judged again next pass
+        }
+
+        if (record.CancelRequested)
+        {
+            // The API cancels Waiting jobs itself; this covers a request that raced with a release.
+            p.Touched.Add(record.Id);
+            p.Plan.Add(Writes.Job(WriteKind.Cancel, job, JobTransitions.CancelledWhilePending(record, p.Now), "cancel waiting", null));
+            return;
+        }
+
+        var unfinished = false;
+        foreach (var dependency in record.Spec.DependsOn ?? [])
+        {
+            string? why = null;
+            if (!p.State.Jobs.TryGetValue(dependency.Job, out var upstream))
+            {
+                why = $"skipped: dependency {dependency.Job} no longer exists or cannot be read ({JobTransitions.Needs(dependency.On)})";
+            }
+            else if (!upstream.Record.State.IsTerminal())
+            {
+                unfinished = true;
+            }
+            else if (!dependency.IsSatisfiedBy(upstream.Record.State))
+            {
+                why = $"skipped: dependency {dependency.Job} ended {upstream.Record.State} ({JobTransitions.Needs(dependency.On)})";
+            }
+
+            if (why is not null)
+            {
+                p.Touched.Add(record.Id);
+                p.Plan.Add(Writes.Job(WriteKind.Skip, job, JobTransitions.Skipped(record, why, p.Now), why, null));
+                return;
+            }
+        }
+
+        if (unfinished)
+        {
+            return;
+        }
+
+        if (record.NotBefore is { } notBefore && notBefore > p.Now)
+        {
+            p.State.Deadlines.Set(item, notBefore);
+            return;
+        }
+
+        p.Touched.Add(record.Id);
+        p.Plan.Add(Writes.Job(WriteKind.Release, job, JobTransitions.Released(record), "released", null));
     }
 
     private void CheckAssignmentPresent(Pass p, JobInfo job, Item item)

@@ -3,7 +3,7 @@ import { api, ApiError } from './api.js';
 import { h, fmtTime, fmtDuration, stateBadge, notice, FrameBatch, debounce } from './dom.js';
 import { watch } from './live.js';
 
-const TERMINAL = ['Succeeded', 'Failed', 'Cancelled'];
+const TERMINAL = ['Succeeded', 'Failed', 'Cancelled', 'Skipped'];
 
 // One bar per phase of the current attempt: queued (created → assigned), assigned (→ started), running (→ finished or now).
 function timeline(job, seen) {
@@ -98,12 +98,15 @@ export function mount(root, { params, role }) {
     head.replaceChildren(
       h('h1', {}, 'Job ', h('span', { class: 'mono', id: 'job-id' }, id)),
       h('div', { class: 'job-state', id: 'job-state' }, stateBadge(job.state), ` attempt ${job.attempt} of ${job.spec.maxAttempts}`,
-        job.workerId ? ` on ${job.workerId}` : '', ` · epoch ${job.epoch}`, job.exitCode !== undefined && job.exitCode !== null ? ` · exit ${job.exitCode}` : ''),
+        job.workerId ? ` on ${job.workerId}` : '', ` · epoch ${job.epoch}`, job.exitCode !== undefined && job.exitCode !== null ? ` · exit ${job.exitCode}` : '',
+        job.waitingFor ? h('span', { id: 'waiting-for' }, ` · waiting for ${job.waitingFor}`) : ''),
       h('div', { class: 'actions' }, actions()));
     fill(sections.timeline, timeline(job, seen));
     fill(sections.output, job.output ? h('pre', { class: 'output', id: 'output' }, job.output) : h('p', { class: 'muted' }, 'No output yet.'),
       job.error ? h('p', { class: 'error-text' }, job.error) : '');
     fill(sections.spec, h('pre', { class: 'spec' }, JSON.stringify(job.spec, null, 2)),
+      (job.spec.dependsOn ?? []).length ? h('p', {}, 'Depends on ', ...job.spec.dependsOn.flatMap((d, i) => [i ? ', ' : '',
+        h('a', { href: `#/job/${d.job}`, class: 'mono' }, d.job), ` (${String(d.on ?? 'Success').toLowerCase()})`])) : '',
       job.scheduleId ? h('p', {}, 'Created by schedule ', h('a', { href: `#/jobs?schedule=${job.scheduleId}` }, job.scheduleId), ` for ${fmtTime(job.scheduledFor)}`) : '',
       // The job's trace (submission, placements, runs) in whatever tracing backend the cluster exports to.
       job.traceId ? h('p', {}, 'Trace ', h('span', { class: 'mono', id: 'trace-id' }, job.traceId)) : '');

@@ -3,7 +3,7 @@ import { api, query } from './api.js';
 import { h, fmtTime, fmtAgo, stateBadge, notice, FrameBatch, debounce } from './dom.js';
 import { watch } from './live.js';
 
-const STATES = ['Pending', 'Assigned', 'Running', 'Succeeded', 'Failed', 'Cancelled'];
+const STATES = ['Waiting', 'Pending', 'Assigned', 'Running', 'Succeeded', 'Failed', 'Cancelled', 'Skipped'];
 const LIMIT = 50;
 
 /** The API's list order: bucket (the id's last two hex digits), then id. */
@@ -19,7 +19,7 @@ function row(job) {
     h('td', { class: 'mono' }, h('a', { href: `#/job/${job.id}` }, job.id)),
     h('td', {}, job.spec?.name ?? ''),
     h('td', {}, job.spec?.executor ?? ''),
-    h('td', { class: 'state' }, stateBadge(job.state), job.cancelRequested && !['Succeeded', 'Failed', 'Cancelled'].includes(job.state) ? h('span', { class: 'muted' }, ' cancelling') : ''),
+    h('td', { class: 'state' }, stateBadge(job.state), job.cancelRequested && !['Succeeded', 'Failed', 'Cancelled', 'Skipped'].includes(job.state) ? h('span', { class: 'muted' }, ' cancelling') : ''),
     h('td', {}, String(job.attempt)),
     h('td', {}, job.workerId ?? ''),
     h('td', {}, job.spec?.group ?? ''),

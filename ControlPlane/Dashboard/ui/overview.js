@@ -6,13 +6,15 @@ import { watch } from './live.js';
 // The leader counts its job records, in which a started job is still Assigned (the start is in the assignment
 // record): one tile for both, linking to the Running filter, which the API answers with the overlay applied.
 const TILES = [
+  ['Waiting', ['Waiting'], 'Waiting'],
   ['Pending', ['Pending'], 'Pending'],
   ['Assigned or running', ['Assigned', 'Running'], 'Running'],
   ['Succeeded', ['Succeeded'], 'Succeeded'],
   ['Failed', ['Failed'], 'Failed'],
   ['Cancelled', ['Cancelled'], 'Cancelled'],
+  ['Skipped', ['Skipped'], 'Skipped'],
 ];
-const FINISHED = ['Succeeded', 'Failed', 'Cancelled'];
+const FINISHED = ['Succeeded', 'Failed', 'Cancelled', 'Skipped'];
 const WINDOW_MS = 10 * 60 * 1000;
 const REFRESH_MS = 5000;
 

@@ -250,7 +250,8 @@ public sealed class IncrementalStateTests
         private void PutJob(Rng r)
         {
             var id = JobIdsUsed[r.Next(JobIdsUsed.Length)];
-            var state = (JobState)r.Next(6);
+            var states = Enum.GetValues<JobState>();
+            var state = states[r.Next(states.Length)];
             var spec = new JobSpec
             {
                 Executor = r.Chance(80) ? "sleep" : "shell",
@@ -261,6 +262,13 @@ public sealed class IncrementalStateTests
                 Constraints = r.Chance(25) ? new Dictionary<string, string> { ["zone"] = r.Chance(50) ? "a" : "b" } : null,
                 TimeoutSeconds = r.Chance(30) ? 10 : null,
                 Env = r.Chance(15) ? new Dictionary<string, string> { ["X"] = "1" } : null,
+
+                // Dependencies among the same few ids (a job may even name itself or a missing one: the leader must
+                // judge a hand-written record the same way whichever order its changes came in).
+                DependsOn = r.Chance(30)
+                    ? [.. Enumerable.Range(0, 1 + r.Next(3)).Select(_ => JobIdsUsed[r.Next(JobIdsUsed.Length)]).Distinct()
+                        .Select(d => new JobDependency { Job = d, On = (DependencyCondition)r.Next(3) })]
+                    : null,
             };
             var out_ = state is JobState.Assigned or JobState.Running;
             var record = new JobRecord
@@ -273,7 +281,7 @@ public sealed class IncrementalStateTests
                 WorkerId = out_ || r.Chance(20) ? WorkerIds[r.Next(WorkerIds.Length)] : null,
                 CreatedAt = T0,
                 CancelRequested = r.Chance(15),
-                NotBefore = state == JobState.Pending && r.Chance(40) ? _now + TimeSpan.FromSeconds(r.Next(40) - 10) : null,
+                NotBefore = state is JobState.Pending or JobState.Waiting && r.Chance(40) ? _now + TimeSpan.FromSeconds(r.Next(40) - 10) : null,
                 FinishedAt = state.IsTerminal() ? _now - TimeSpan.FromSeconds(r.Next(90)) : null,
                 IdempotencyKey = r.Chance(20) ? "k" + id : null,
                 ScheduleId = r.Chance(20) ? ScheduleIdsUsed[r.Next(ScheduleIdsUsed.Length)] : null,
