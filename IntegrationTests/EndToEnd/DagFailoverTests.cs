@@ -1,0 +1,149 @@
+using ControlPlane.Contracts.Jobs;
+using ControlPlane.TestSupport;
+using ControlPlane.TestSupport.ControlPlane;
+using Xunit.Abstractions;
+
+namespace ControlPlane.IntegrationTests.EndToEnd;
+
+/// <summary>
+/// Dependencies across real failures (issue 19): three director processes and two agents on a three-member store; a
+/// diamond and a 200-node random DAG are submitted, and the leader is killed (-9) twice while they run. Every node
+/// must succeed exactly once, each start after the end of everything it depends on, with no overlapping attempts:
+/// the agents' execution logs are the proof. One subclass per backend.
+/// </summary>
+public abstract class DagFailoverTests : IAsyncLifetime
+{
+    private const int Nodes = 200;
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(120);
+    private readonly ITestOutputHelper _output;
+    private ServerCluster? _servers;
+
+    protected DagFailoverTests(ITestOutputHelper output) => _output = output;
+
+    protected abstract E2eBackend Backend { get; }
+
+    private ControlPlaneApps Apps { get; } = new("e2e-dag");
+
+    public async Task InitializeAsync() => _servers = await Backend.StartAsync(3);
+
+    public async Task DisposeAsync()
+    {
+        await Apps.DisposeAsync();
+        if (_servers is not null)
+        {
+            await _servers.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task A_diamond_and_a_random_dag_run_every_node_once_in_order_through_two_leader_kills()
+    {
+        var target = Backend.Target(_servers!, "dag");
+        var directors = (await Task.WhenAll(Enumerable.Range(1, 3).Select(i => Apps.StartDirectorAsync(target, $"director-{i}")))).ToList();
+        await Task.WhenAll(Apps.StartAgentAsync(target, "agent-1", slots: 6), Apps.StartAgentAsync(target, "agent-2", slots: 6));
+        var alive = directors.ToList();
+
+        // The diamond, then a random DAG whose node i depends on up to three earlier nodes. Seeded: a failure names its graph.
+        var seed = Environment.TickCount;
+        _output.WriteLine($"seed {seed}");
+        var random = new Random(seed);
+        var graph = new List<(JobView Job, string[] After)>();
+        async Task<JobView> AddAsync(params JobView[] after)
+        {
+            var job = await SubmitWithRetryAsync(alive, new JobSpec
+            {
+                Executor = "shell",
+                Command = ["/bin/sh", "-c", $"sleep 0.0{random.Next(1, 6)}"],
+                DependsOn = after.Length == 0 ? null : [.. after.Select(a => new JobDependency { Job = a.Id })],
+            }, $"dag-{seed}-{graph.Count}");
+            graph.Add((job, [.. after.Select(a => a.Id)]));
+            return job;
+        }
+
+        var top = await AddAsync();
+        var left = await AddAsync(top);
+        var right = await AddAsync(top);
+        await AddAsync(left, right);
+        var killed = 0;
+        for (var i = 0; i < Nodes; i++)
+        {
+            var earlier = graph.Skip(4).Select(g => g.Job).ToList();
+            var parents = earlier.Count == 0 ? [] : Enumerable.Range(0, random.Next(0, 4)).Select(_ => earlier[random.Next(earlier.Count)]).DistinctBy(j => j.Id).ToArray();
+            await AddAsync(parents);
+
+            // Kill the leader while the graph is both being submitted and running, twice.
+            if (i is 60 or 140)
+            {
+                await KillLeaderAsync(alive);
+                killed++;
+            }
+        }
+
+        Assert.Equal(2, killed);
+        var final = await Task.WhenAll(graph.Select(g => alive[0].Client.WaitForTerminalAsync(g.Job.Id, Deadline)));
+
+        Assert.All(final, j => Assert.True(j.State == JobState.Succeeded, $"job {j.Id} ended {j.State}: {j.Error}"));
+        var ids = graph.Select(g => g.Job.Id).ToHashSet(StringComparer.Ordinal);
+        var events = ExecutionLog.Read(Apps.ExecutionLogs).Where(e => ids.Contains(e.JobId)).ToList();
+        Assert.Empty(ExecutionLog.Overlaps(events));
+        var runs = ExecutionLog.Intervals(events).GroupBy(r => r.Start.JobId).ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
+        foreach (var (job, after) in graph)
+        {
+            var run = Assert.Single(runs[job.Id]); // exactly once: no agent died, so no attempt was lost
+            foreach (var dependency in after)
+            {
+                var end = Assert.Single(runs[dependency]).End;
+                Assert.True(run.Start.Time >= end, $"job {job.Id} started at {run.Start.Time:O}, before its dependency {dependency} ended at {end:O}");
+            }
+        }
+
+        _output.WriteLine($"{graph.Count} jobs, {graph.Sum(g => g.After.Length)} edges, every one after its dependencies");
+    }
+
+    /// <summary>Submits through the live directors in turn: a keyed submission is the same job whichever answers.</summary>
+    private static async Task<JobView> SubmitWithRetryAsync(List<DirectorProcess> alive, JobSpec spec, string key) =>
+        await Eventually.UntilAsync(
+            async () =>
+            {
+                foreach (var director in alive)
+                {
+                    try
+                    {
+                        return await director.Client.SubmitAsync(spec, key);
+                    }
+                    catch (HttpRequestException)
+                    {
+                        // Killed, or 503 while it has no store session: the next one, and again until the deadline.
+                    }
+                }
+
+                return null;
+            },
+            job => job is not null,
+            Deadline) ?? throw new InvalidOperationException("unreachable");
+
+    private async Task KillLeaderAsync(List<DirectorProcess> alive)
+    {
+        var leader = await Eventually.UntilAsync(() => alive[0].Client.LeaderAsync(), l => l is not null && alive.Any(d => d.Process.Name == l.DirectorId), Deadline);
+        var doomed = alive.Single(d => d.Process.Name == leader!.DirectorId);
+        await doomed.Process.KillAsync();
+        alive.Remove(doomed);
+        _output.WriteLine($"killed leader {doomed.Process.Name} at {doomed.Process.KilledAt:O}");
+    }
+}
+
+/// <summary>On ZooKeeper.</summary>
+[Collection(FailureCollection.Name)]
+public sealed class ZooKeeperDagFailoverTests(ITestOutputHelper output) : DagFailoverTests(output)
+{
+    /// <inheritdoc />
+    protected override E2eBackend Backend => E2eBackend.ZooKeeper;
+}
+
+/// <summary>On etcd.</summary>
+[Collection(FailureCollection.Name)]
+public sealed class EtcdDagFailoverTests(ITestOutputHelper output) : DagFailoverTests(output)
+{
+    /// <inheritdoc />
+    protected override E2eBackend Backend => E2eBackend.Etcd;
+}
