@@ -233,3 +233,53 @@ public sealed class PlannerDependencyTests
         return job with { Record = record, Version = item.Version };
     }
 }
+
+/// <summary>What Waiting jobs cost a pass, counted rather than timed (timing is in Bench/).</summary>
+public sealed class WaitingPassCostTests
+{
+    private const int Upstreams = 10;
+    private const int DependentsEach = 10_000;
+
+    [Fact]
+    public void A_hundred_thousand_waiting_jobs_cost_a_pass_nothing_until_their_dependency_ends()
+    {
+        var f = new PlannerFixture();
+        f.Worker("w1", slots: 1);
+        var upstreams = Enumerable.Range(0, Upstreams).Select(_ => f.Job(state: JobState.Running, workerId: "elsewhere")).ToList();
+        foreach (var each in upstreams)
+        {
+            var spec = new JobSpec { Executor = "sleep", DependsOn = [new JobDependency { Job = each.Record.Id }] };
+            for (var i = 0; i < DependentsEach; i++)
+            {
+                f.Job(spec, JobState.Waiting);
+            }
+        }
+
+        var state = f.Build();
+        var planner = new Planner(f.Options);
+        var first = planner.PlanPass(state, f.Epoch, f.Now);
+        Assert.True(first.Evaluated >= Upstreams * DependentsEach, $"the term's first pass judged {first.Evaluated}");
+        Assert.Empty(first.Writes);
+
+        // Nothing changes: nothing is looked at, whatever waits.
+        Assert.Equal(0, planner.PlanPass(state, f.Epoch, f.Now).Evaluated);
+
+        // A dependency's progress that does not end it (Running → Running, a heartbeat) wakes nobody.
+        var upstream = upstreams[3];
+        var revision = 10_000_000L;
+        void Put(JobRecord record, long version)
+        {
+            var item = new StoreItem(upstream.Key, ContractJson.Serialize(record), upstream.CreateRevision, ++revision, version, 0);
+            state.Apply(new StoreChange(ChangeKind.Put, upstream.Key, item, revision), f.Now);
+        }
+
+        Put(upstream.Record with { Output = "progress" }, upstream.Version + 1);
+        Assert.Equal(1, planner.PlanPass(state, f.Epoch, f.Now).Evaluated);
+
+        // It ends: its 10,000 dependents, and only they, are judged and released in one pass.
+        Put(upstream.Record with { State = JobState.Succeeded, FinishedAt = f.Now }, upstream.Version + 2);
+        var release = planner.PlanPass(state, f.Epoch, f.Now);
+        Assert.Equal(1 + DependentsEach, release.Evaluated);
+        Assert.Equal(DependentsEach, release.Writes.Count(w => w.Kind == WriteKind.Release));
+    }
+}
