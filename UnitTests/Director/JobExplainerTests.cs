@@ -8,6 +8,40 @@ namespace ControlPlane.UnitTests.Director;
 /// <summary>Every reason of <c>GET /v1/jobs/{id}/explain</c>, judged from hand-made records and queue statuses.</summary>
 public sealed class JobExplainerTests
 {
+    [Fact]
+    public void A_waiting_job_names_the_dependencies_not_final_yet_and_its_time()
+    {
+        var job = Pending() with
+        {
+            State = JobState.Waiting,
+            NotBefore = Now.AddMinutes(5),
+            Spec = new JobSpec { Executor = "shell", DependsOn = [new JobDependency { Job = "a" }, new JobDependency { Job = "b", On = DependencyCondition.Completion }] },
+        };
+        var running = Pending() with { Id = "a", State = JobState.Running };
+        var done = Pending() with { Id = "b", State = JobState.Failed };
+
+        var explained = Explain(new ExplainInputs(job, 5, Now: Now, Dependencies: [running, done]));
+
+        Assert.Equal([ExplainCodes.Dependency, ExplainCodes.RunAt], explained.Reasons.Select(r => r.Code));
+        Assert.Contains("waits for job a to end (needs success); it is Running", explained.Summary, StringComparison.Ordinal);
+        Assert.Contains("(in 5 min)", explained.Reasons[1].Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_waiting_job_whose_dependency_ruled_it_out_says_it_is_skipped_and_one_with_nothing_left_is_released()
+    {
+        var job = Pending() with { State = JobState.Waiting, Spec = new JobSpec { Executor = "shell", DependsOn = [new JobDependency { Job = "a" }] } };
+
+        var ruledOut = Explain(new ExplainInputs(job, 5, Now: Now, Dependencies: [Pending() with { Id = "a", State = JobState.Cancelled }]));
+        var gone = Explain(new ExplainInputs(job, 5, Now: Now, Dependencies: [null]));
+        var ready = Explain(new ExplainInputs(job, 5, Now: Now, Dependencies: [Pending() with { Id = "a", State = JobState.Succeeded }]));
+
+        Assert.Equal(ExplainCodes.DependencyRulesOut, Code(ruledOut));
+        Assert.Contains("ended Cancelled (needs success)", ruledOut.Summary, StringComparison.Ordinal);
+        Assert.Equal(ExplainCodes.DependencyRulesOut, Code(gone));
+        Assert.Equal(ExplainCodes.Releasing, Code(ready));
+    }
+
     private static readonly DateTimeOffset Now = new(2026, 5, 1, 12, 0, 0, TimeSpan.Zero);
     private static readonly AdmissionOptions Limits = new() { MaxPending = 100, MaxPendingPerGroup = 10 };
 
