@@ -54,6 +54,24 @@ public sealed class SubmitCommandTests
     }
 
     [Fact]
+    public async Task Start_options_become_run_at_delay_and_dependencies()
+    {
+        var cli = Created();
+
+        var run = await cli.RunAsync(
+            "submit", "shell", "--run-at", "2026-12-24T09:00:00+01:00", "--after", "a1", "--after", "b2:failure", "--after", "c3:Completion", "--", "/bin/true");
+        var delayed = await cli.RunAsync("submit", "shell", "--delay", "1.5s", "--", "/bin/true");
+
+        Assert.Equal((0, 0), (run.ExitCode, delayed.ExitCode));
+        var spec = JsonSerializer.Deserialize<JobSpec>(cli.Api.Requests[0].Body!, ControlPlane.Contracts.ContractJson.Options)!;
+        Assert.Equal(new DateTimeOffset(2026, 12, 24, 8, 0, 0, TimeSpan.Zero), spec.RunAt);
+        Assert.Equal(
+            [("a1", DependencyCondition.Success), ("b2", DependencyCondition.Failure), ("c3", DependencyCondition.Completion)],
+            spec.DependsOn!.Select(d => (d.Job, d.On)));
+        Assert.Equal(2, JsonSerializer.Deserialize<JobSpec>(cli.Api.Requests[1].Body!, ControlPlane.Contracts.ContractJson.Options)!.DelaySeconds);
+    }
+
+    [Fact]
     public async Task Command_option_takes_a_json_array_and_url_and_token_come_from_the_environment()
     {
         var cli = Created();
@@ -75,6 +93,11 @@ public sealed class SubmitCommandTests
     [InlineData("--command", "\"/bin/echo\"")]
     [InlineData("--timeout", "soon")]
     [InlineData("--slots", "many")]
+    [InlineData("--run-at", "2026-12-24T09:00:00")]
+    [InlineData("--run-at", "tomorrow")]
+    [InlineData("--delay", "later")]
+    [InlineData("--after", "0193a1b2c3d4e5f60718293a4b5c6d7e:sometimes")]
+    [InlineData("--after", ":failure")]
     public async Task A_malformed_value_is_a_usage_error_and_sends_nothing(string option, string value)
     {
         var cli = Created();
