@@ -108,6 +108,14 @@ internal sealed class TestAgent : IAsyncDisposable
         {
             await Run.WaitAsync(Deadline);
         }
+        catch (TimeoutException e)
+        {
+            // Say what the drain still waited for: a rare timeout here was seen once and could not be explained.
+            throw new TimeoutException(
+                $"The agent did not stop within {Deadline.TotalSeconds} s: {Runtime.ActiveAttempts} attempt(s) still in its table; " +
+                $"events: {string.Join("; ", Events.All.Select(x => $"{x.Kind} {x.JobId} {x.State} {x.Time:HH:mm:ss.fff}"))}",
+                e);
+        }
         finally
         {
             await Store.DisposeAsync();
