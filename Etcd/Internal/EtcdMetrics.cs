@@ -14,8 +14,13 @@ internal static class EtcdMetrics
     private static readonly Counter<long> Requests = Meter.CreateCounter<long>(
         "controlplane.etcd.requests", "{request}", "Unary etcd calls by method and final gRPC status.");
 
+    /// <summary>Bucket bounds of call durations, in seconds: a healthy cluster answers in about a millisecond, a call
+    /// that retries through a leader election or a failover takes seconds.</summary>
+    public static readonly IReadOnlyList<double> DurationBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
     private static readonly Histogram<double> Duration = Meter.CreateHistogram<double>(
-        "controlplane.etcd.request.duration", "s", "Duration of unary etcd calls, retries included.");
+        "controlplane.etcd.request.duration", "s", "Duration of unary etcd calls, retries included.",
+        tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = DurationBuckets });
 
     private static readonly Counter<long> WatchResumes = Meter.CreateCounter<long>(
         "controlplane.etcd.watch.resumes", "{resume}", "Times the watch stream was re-established after breaking.");

@@ -5,7 +5,7 @@ using OpenTelemetry.Trace;
 
 namespace ControlPlane.UnitTests.Coordination;
 
-public sealed class TracingSetupTests
+public sealed class TelemetrySetupTests
 {
     [Fact]
     public void Without_an_endpoint_nothing_is_registered_so_nothing_listens()
@@ -16,7 +16,7 @@ public sealed class TracingSetupTests
     }
 
     [Theory]
-    [InlineData(TracingSetup.OtlpEndpointKey, "http://127.0.0.1:4317")]
+    [InlineData(TelemetrySetup.OtlpEndpointKey, "http://127.0.0.1:4317")]
     [InlineData("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4318")]
     public void An_endpoint_in_either_setting_registers_a_tracer_provider(string key, string value)
     {
@@ -31,9 +31,9 @@ public sealed class TracingSetupTests
     [InlineData("not a url")]
     public void A_bad_endpoint_stops_the_host_naming_the_setting(string value)
     {
-        var error = Assert.Throws<InvalidOperationException>(() => Register(new() { [TracingSetup.OtlpEndpointKey] = value }));
+        var error = Assert.Throws<InvalidOperationException>(() => Register(new() { [TelemetrySetup.OtlpEndpointKey] = value }));
 
-        Assert.Contains(TracingSetup.OtlpEndpointKey, error.Message, StringComparison.Ordinal);
+        Assert.Contains(TelemetrySetup.OtlpEndpointKey, error.Message, StringComparison.Ordinal);
         Assert.Contains(value, error.Message, StringComparison.Ordinal);
     }
 
