@@ -44,6 +44,7 @@ public sealed partial class EtcdClient : IAsyncDisposable
         _time = timeProvider ?? TimeProvider.System;
         _clockAnchor = _time.GetUtcNow();
         _clockAnchorTimestamp = _time.GetTimestamp();
+        EtcdMetrics.ZeroRareSeries();
         _watches = new WatchMultiplexer(this);
         _leases = new LeaseKeeper(this);
     }

@@ -58,6 +58,7 @@ public sealed partial class ZooKeeperClient : IAsyncDisposable
         options.Validate();
         var logger = (ILogger?)loggerFactory?.CreateLogger<ZooKeeperClient>() ?? NullLogger.Instance;
         var client = new ZooKeeperClient(options, logger);
+        ZooKeeperMetrics.ZeroRareSeries();
         try
         {
             await client.OpenFirstConnectionAsync(cancellationToken).ConfigureAwait(false);

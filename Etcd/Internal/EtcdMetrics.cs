@@ -31,6 +31,16 @@ internal static class EtcdMetrics
     private static readonly Counter<long> Reauthentications = Meter.CreateCounter<long>(
         "controlplane.etcd.reauthentications", "{authentication}", "Re-authentications after a rejected token.");
 
+    /// <summary>Adds 0 to the counters of rare events, so their series exist before the first one (an alert on
+    /// increase() misses a series that appears at 1). Called per client created; a 0 with no listener is dropped.</summary>
+    public static void ZeroRareSeries()
+    {
+        WatchResumes.Add(0);
+        LeaseLosses.Add(0, new KeyValuePair<string, object?>("reason", "expired"));
+        LeaseLosses.Add(0, new KeyValuePair<string, object?>("reason", "unconfirmed"));
+        Reauthentications.Add(0);
+    }
+
     public static void RecordRequest(string method, GrpcStatusCode status, long startTimestamp)
     {
         if (!Requests.Enabled && !Duration.Enabled)

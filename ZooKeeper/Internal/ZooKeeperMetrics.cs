@@ -31,6 +31,14 @@ internal static class ZooKeeperMetrics
     public static readonly Counter<long> Expirations = Meter.CreateCounter<long>(
         "controlplane.zookeeper.session.expirations", "{session}", "Sessions that expired (reported by a server or detected locally).");
 
+    /// <summary>Adds 0 to the counters of rare events, so their series exist before the first one (an alert on
+    /// increase() misses a series that appears at 1). Called per client opened; a 0 with no listener is dropped.</summary>
+    public static void ZeroRareSeries()
+    {
+        Reconnects.Add(0);
+        Expirations.Add(0);
+    }
+
     public static void RecordReply(PendingReply request, int err)
     {
         if (!Requests.Enabled && !RequestDuration.Enabled)
