@@ -10,7 +10,10 @@ namespace ControlPlane.Agents.Diagnostics;
 /// <summary>
 /// The agent's optional HTTP port (<c>Agent:Http:*</c>): <c>GET /metrics</c> from the OpenTelemetry SDK's Prometheus
 /// exporter over <see cref="HttpListener"/>, and <c>GET /healthz</c> from a second <see cref="HttpListener"/> on the
-/// same port (the listeners share the socket and split requests by path). <see cref="HttpListener"/> rather than
+/// same port (the listeners share the socket and split requests by path prefix: <c>/metrics</c> goes to the
+/// exporter, everything else to the second, which answers 404 for what is not <c>/healthz</c>; no request is left
+/// for no listener, a case the runtime's listener answers but then mishandles the kept-alive connection's next
+/// request). <see cref="HttpListener"/> rather than
 /// Kestrel: it is part of the .NET runtime, so the agent needs no ASP.NET Core (its image is the plain runtime), and
 /// idle it costs nothing: no timer, no thread, one socket waiting to accept.
 /// </summary>
@@ -64,7 +67,7 @@ internal sealed class AgentHttpEndpoint : IDisposable
 
         try
         {
-            _health.Prefixes.Add(prefix + "healthz/");
+            _health.Prefixes.Add(prefix);
             _health.Start();
         }
         catch (HttpListenerException e)
@@ -106,7 +109,8 @@ internal sealed class AgentHttpEndpoint : IDisposable
         _meters.Dispose();
     }
 
-    /// <summary>Answers <c>/healthz</c> until the listener is closed (bounded by the endpoint's lifetime).</summary>
+    /// <summary>Answers <c>/healthz</c> (and 404 for other paths) until the listener is closed (bounded by the
+    /// endpoint's lifetime).</summary>
     private async Task ServeAsync()
     {
         while (!_stopping)
@@ -132,7 +136,7 @@ internal sealed class AgentHttpEndpoint : IDisposable
         try
         {
             var request = context.Request;
-            if (request.Url?.AbsolutePath.TrimEnd('/') != "/healthz")
+            if (request.Url?.AbsolutePath != "/healthz")
             {
                 response.StatusCode = (int)HttpStatusCode.NotFound;
             }
