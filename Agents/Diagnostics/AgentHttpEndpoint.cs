@@ -162,6 +162,12 @@ internal sealed class AgentHttpEndpoint : IDisposable
         {
             AgentLog.HealthRequestFailed(_logger, e);
         }
+        catch (Exception e)
+        {
+            // Whatever went wrong answers this request, not the next ones: the loop keeps serving.
+            AgentLog.HealthRequestFailed(_logger, e);
+            TrySetStatus(response, HttpStatusCode.InternalServerError);
+        }
         finally
         {
             try
@@ -172,6 +178,18 @@ internal sealed class AgentHttpEndpoint : IDisposable
             {
                 AgentLog.HealthRequestFailed(_logger, e);
             }
+        }
+    }
+
+    private static void TrySetStatus(HttpListenerResponse response, HttpStatusCode status)
+    {
+        try
+        {
+            response.StatusCode = (int)status;
+        }
+        catch (InvalidOperationException)
+        {
+            // Headers already sent: the status stands.
         }
     }
 

@@ -78,6 +78,6 @@ internal static partial class AgentLog
     [LoggerMessage(EventId = 7025, Level = LogLevel.Information, Message = "Serving /metrics and /healthz on http://{Address}:{Port}/")]
     public static partial void HttpListening(ILogger logger, string address, int port);
 
-    [LoggerMessage(EventId = 7026, Level = LogLevel.Debug, Message = "A /healthz request ended before its answer was written")]
+    [LoggerMessage(EventId = 7026, Level = LogLevel.Debug, Message = "A request to the agent's HTTP port failed before its answer was written")]
     public static partial void HealthRequestFailed(ILogger logger, Exception exception);
 }
