@@ -26,7 +26,8 @@ RUN dotnet publish ControlPlane/ControlPlane.csproj -c Release --no-restore -o /
  && dotnet publish Agents/Agents.csproj -c Release --no-restore -o /out/agent \
  && dotnet publish Cli/Cli.csproj -c Release --no-restore -o /out/cpctl
 
-# The agent: no HTTP, only the .NET runtime. Shell jobs run as the same non-root user as the agent.
+# The agent: only the .NET runtime (its optional HTTP port, Agent:Http:Port, is the runtime's HttpListener).
+# Shell jobs run as the same non-root user as the agent.
 FROM mcr.microsoft.com/dotnet/runtime:${DOTNET_RUNTIME_TAG} AS agent
 # The shell executor starts every job through util-linux setsid and setpriv (Agents/Options/ShellExecutorOptions.cs):
 # fail the build here, not the first job, if a base image ever lacks them (chiseled images do).

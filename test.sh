@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test: installs what is missing (ZooKeeper, etcd, Chromium for the dashboard's tests), builds in Release with warnings as errors,
+# Runs every test: installs what is missing (ZooKeeper, etcd, Chromium for the dashboard's tests, promtool for the
+# alert rules), builds in Release with warnings as errors,
 # runs each test project, and ends with one line "N passed, N failed, N skipped".
 # Quiet on success; on failure prints the failing output and exits non-zero.
 #   ./test.sh                 everything
@@ -12,7 +13,7 @@ filter=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --filter) filter=(--filter "$2"); shift 2 ;;
-    -h|--help) sed -n '2,6p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,7p' "$0"; exit 0 ;;
     *) cp_die "unknown option $1 (see ./test.sh --help)" ;;
   esac
 done
@@ -20,6 +21,7 @@ done
 cp_require_dotnet
 cp_ensure_store_packages
 cp_ensure_browser_packages
+cp_ensure_promtool
 # A broken docker-compose.yml fails the run before anything is built: it ships with the repository.
 cp_validate_compose docker-compose.yml || {
   echo "0 passed, 1 failed (docker-compose.yml is invalid: docker-compose config says so above)"

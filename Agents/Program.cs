@@ -1,3 +1,4 @@
+using ControlPlane.Agents.Diagnostics;
 using ControlPlane.Contracts;
 using ControlPlane.Coordination.Hosting;
 
@@ -20,8 +21,11 @@ internal static class AgentProgram
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory });
         builder.Services.AddControlPlaneAgent(builder.Configuration);
         // Each attempt's run span goes to an OTLP collector when one is configured. A host that embeds the agent
-        // adds Tracing.AgentSource to its own tracer provider instead.
+        // adds Tracing.AgentSource to its own tracer provider instead (and the meters below to its meter provider).
         builder.Services.AddControlPlaneTracing(builder.Configuration, "controlplane-agent", builder.Configuration["Agent:Id"], Tracing.AgentSource);
+        // The agent's and the store client's series too (Agent:Http:Port serves them for Prometheus on its own).
+        builder.Services.AddControlPlaneMetrics(
+            builder.Configuration, "controlplane-agent", builder.Configuration["Agent:Id"], [], [AgentMetrics.MeterName, .. TelemetrySetup.StoreClientMeters]);
         using var host = builder.Build();
         await host.RunAsync().ConfigureAwait(false);
     }

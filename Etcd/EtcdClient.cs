@@ -13,6 +13,10 @@ namespace ControlPlane.Etcd;
 /// </summary>
 public sealed partial class EtcdClient : IAsyncDisposable
 {
+    /// <summary>The name of the client's <see cref="System.Diagnostics.Metrics.Meter"/>, one per process
+    /// (docs/etcd-client.md lists its instruments): add it to a meter provider to export them.</summary>
+    public const string MeterName = EtcdMetrics.MeterName;
+
     private readonly EtcdClientOptions _options;
     private readonly EndpointSet _endpoints;
     private readonly GrpcTransport _transport;
@@ -40,6 +44,7 @@ public sealed partial class EtcdClient : IAsyncDisposable
         _time = timeProvider ?? TimeProvider.System;
         _clockAnchor = _time.GetUtcNow();
         _clockAnchorTimestamp = _time.GetTimestamp();
+        EtcdMetrics.ZeroRareSeries();
         _watches = new WatchMultiplexer(this);
         _leases = new LeaseKeeper(this);
     }

@@ -13,6 +13,10 @@ namespace ControlPlane.ZooKeeper;
 /// once it is <see cref="ConnectionState.Expired"/> this instance is finished: open a new one.</para></summary>
 public sealed partial class ZooKeeperClient : IAsyncDisposable
 {
+    /// <summary>The name of the client's <see cref="System.Diagnostics.Metrics.Meter"/>, one per process
+    /// (docs/zookeeper-client.md lists its instruments): add it to a meter provider to export them.</summary>
+    public const string MeterName = ZooKeeperMetrics.MeterName;
+
     private readonly ZooKeeperClientOptions _options;
     private readonly ParsedConnectionString _target;
     private readonly (string Host, int Port)[] _hosts;
@@ -54,6 +58,7 @@ public sealed partial class ZooKeeperClient : IAsyncDisposable
         options.Validate();
         var logger = (ILogger?)loggerFactory?.CreateLogger<ZooKeeperClient>() ?? NullLogger.Instance;
         var client = new ZooKeeperClient(options, logger);
+        ZooKeeperMetrics.ZeroRareSeries();
         try
         {
             await client.OpenFirstConnectionAsync(cancellationToken).ConfigureAwait(false);

@@ -60,6 +60,14 @@ cp_ensure_browser_packages() {
   cp_apt_install "install Chromium and its driver for the dashboard's browser tests (Debian packages chromium, chromium-driver)" "${missing[@]}"
 }
 
+# Installs Debian's prometheus package when promtool is missing: the tests check the shipped alert rules with
+# `promtool check rules` and `promtool test rules` (deploy/prometheus, docs/operations.md section 4). Only promtool
+# is used; the package's server is not started by the tests.
+cp_ensure_promtool() {
+  command -v promtool >/dev/null 2>&1 && return 0
+  cp_apt_install "install Debian's prometheus package for promtool (it checks deploy/prometheus/controlplane-rules.yml)" prometheus
+}
+
 # Checks docker-compose.yml with `docker-compose config` (parsing, anchors, interpolation; no engine needed),
 # installing Debian's docker-compose package when the command is missing. The file requires
 # CONTROLPLANE_TOKEN, so a placeholder is set for the check unless the caller has one.

@@ -74,4 +74,10 @@ internal static partial class AgentLog
 
     [LoggerMessage(EventId = 7024, Level = LogLevel.Warning, Message = "Drain of {WorkerId} taken back (its drain record was deleted) with {Running} attempt(s) still running: taking work again")]
     public static partial void DrainTakenBack(ILogger logger, string workerId, int running);
+
+    [LoggerMessage(EventId = 7025, Level = LogLevel.Information, Message = "Serving /metrics and /healthz on http://{Address}:{Port}/")]
+    public static partial void HttpListening(ILogger logger, string address, int port);
+
+    [LoggerMessage(EventId = 7026, Level = LogLevel.Debug, Message = "A request to the agent's HTTP port failed before its answer was written")]
+    public static partial void HealthRequestFailed(ILogger logger, Exception exception);
 }

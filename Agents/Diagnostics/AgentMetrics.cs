@@ -3,7 +3,8 @@ using System.Diagnostics.Metrics;
 
 namespace ControlPlane.Agents.Diagnostics;
 
-/// <summary>The agent's one <see cref="Meter"/>, <c>ControlPlane.Agent</c>, shared by every agent in the process.</summary>
+/// <summary>The agent's one <see cref="Meter"/>, <c>ControlPlane.Agent</c>, shared by every agent in the process;
+/// exported by the agent's HTTP port (<see cref="AgentHttpEndpoint"/>) and over OTLP when a collector is configured.</summary>
 internal static class AgentMetrics
 {
     public const string MeterName = "ControlPlane.Agent";
@@ -44,6 +45,16 @@ internal static class AgentMetrics
         {
             Fenced.Add(1);
         }
+    }
+
+    /// <summary>Adds 0 to the counters without labels, so their series exist before the first event (an alert on
+    /// <c>increase(...)</c> of <c>fenced</c> or <c>rejected</c> misses a series that appears at 1). Call once the
+    /// exporters listen: a measurement with no listener is dropped.</summary>
+    public static void ZeroRareSeries()
+    {
+        Started.Add(0);
+        Rejected.Add(0);
+        Fenced.Add(0);
     }
 
     private static string WorkerIdentity() => Runtime.WorkerIdentity.Version;

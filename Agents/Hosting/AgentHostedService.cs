@@ -28,6 +28,7 @@ internal sealed class AgentHostedService(
     private readonly Lock _lock = new();
     private Task _run = Task.CompletedTask;
     private AgentRuntime? _runtime;
+    private AgentHttpEndpoint? _http;
     private bool _stopping;
 
     /// <summary>The running agent, once the store is connected (tests read its worker id).</summary>
@@ -45,6 +46,14 @@ internal sealed class AgentHostedService(
     public Task StartAsync(CancellationToken cancellationToken)
     {
         var runtimeOptions = options.Value;
+        if (runtimeOptions.Http.Port is not null)
+        {
+            // Before the store is reached: /healthz then says so (503) instead of refusing connections.
+            _http = AgentHttpEndpoint.Start(runtimeOptions.Http, runtimeOptions.Id, Health, _logger);
+        }
+
+        // After the exporters listen (the port's, and the host's: hosted services start after its metrics listeners).
+        AgentMetrics.ZeroRareSeries();
         List<IExecutionObserver> all = [.. observers];
         if (runtimeOptions.ExecutionLog is { } path)
         {
@@ -79,7 +88,15 @@ internal sealed class AgentHostedService(
             runtime?.Abort();
             await _run.WaitAsync(TimeSpan.FromSeconds(5), time, CancellationToken.None).ConfigureAwait(false);
         }
+        finally
+        {
+            // Last: a drain stays observable (/healthz, /metrics) until it has ended.
+            _http?.Dispose();
+        }
     }
+
+    /// <summary>The agent's health for <c>/healthz</c>.</summary>
+    internal AgentHealth Health() => Runtime?.Health() ?? AgentHealth.NotConnected;
 
     private async Task RunAsync(AgentOptions runtimeOptions, ExecutorRegistry registry, List<IExecutionObserver> all, TimeSpan grace)
     {

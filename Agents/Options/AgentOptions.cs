@@ -48,6 +48,10 @@ public sealed class AgentOptions
     /// written through at once, so several agents and processes may share it. <value>null: no file.</value></summary>
     public string? ExecutionLog { get; set; }
 
+    /// <summary>The optional HTTP port serving <c>/metrics</c> and <c>/healthz</c> (<c>Agent:Http:*</c>, docs/agent.md).
+    /// <value>off.</value></summary>
+    public AgentHttpOptions Http { get; set; } = new();
+
     /// <summary>The features this agent advertises and honours.</summary>
     internal IReadOnlyList<string> EffectiveFeatures =>
         Features is null ? Protocol.Features.Default : Protocol.Features.All.Where(Features.Contains).ToList();
@@ -57,4 +61,20 @@ public sealed class AgentOptions
 
     /// <summary>The fencing margin for a session of <paramref name="sessionTimeout"/>.</summary>
     internal TimeSpan EffectiveFencingMargin(TimeSpan sessionTimeout) => FencingMargin ?? sessionTimeout / 3;
+}
+
+/// <summary>
+/// The <c>Agent:Http:*</c> settings: an optional HTTP listener serving <c>GET /metrics</c> (the agent's and the store
+/// client's series, Prometheus text) and <c>GET /healthz</c> (200 while the worker is registered on a live session
+/// and not fenced, 503 otherwise). Off unless <see cref="Port"/> is set.
+/// </summary>
+public sealed class AgentHttpOptions
+{
+    /// <summary>TCP port, 1-65535. <value>null: no HTTP listener.</value></summary>
+    public int? Port { get; set; }
+
+    /// <summary>IP address to listen on: an address of this host, or <c>0.0.0.0</c> / <c>::</c> for every interface
+    /// (needed when Prometheus scrapes by host name: the listener answers only requests addressed to
+    /// <see cref="Address"/> otherwise). <value><c>127.0.0.1</c>.</value></summary>
+    public string Address { get; set; } = "127.0.0.1";
 }

@@ -52,6 +52,16 @@ internal sealed class AgentOptionsValidator(IOptions<ControlPlane.Coordination.H
             errors.Add($"Agent:Features lists both '{Protocol.Features.Heartbeat}' and '{Protocol.Features.WorkerHeartbeat}'; keep one ('{Protocol.Features.Heartbeat}' only for leaders that predate '{Protocol.Features.WorkerHeartbeat}').");
         }
 
+        if (options.Http.Port is { } port && port is < 1 or > 65535)
+        {
+            errors.Add($"Agent:Http:Port must be between 1 and 65535; got {port}.");
+        }
+
+        if (!IsIpAddress(options.Http.Address))
+        {
+            errors.Add($"Agent:Http:Address must be an IP address (127.0.0.1, or 0.0.0.0 for every interface); got '{options.Http.Address}'.");
+        }
+
         foreach (var (key, value) in options.Labels)
         {
             if (key.Length is 0 or > Limits.MaxMapKeyLength || value.Length > Limits.MaxMapValueLength)
@@ -62,6 +72,11 @@ internal sealed class AgentOptionsValidator(IOptions<ControlPlane.Coordination.H
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
+
+    /// <summary>An IPv4 address in dotted-quad form or an IPv6 address (IPAddress.TryParse alone takes "1" for 0.0.0.1).</summary>
+    internal static bool IsIpAddress(string? value) =>
+        System.Net.IPAddress.TryParse(value, out var address)
+        && (address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? value.Contains(':', StringComparison.Ordinal) : value.Split('.').Length == 4);
 
     internal static bool IsKeySegment(string value)
     {

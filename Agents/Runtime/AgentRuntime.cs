@@ -83,6 +83,19 @@ internal sealed partial class AgentRuntime
     /// <summary>Attempts in progress here (running, starting or reporting).</summary>
     public int ActiveAttempts => _attempts.Count;
 
+    /// <summary>What <c>/healthz</c> reports: healthy while the worker is registered on a connected session that is
+    /// provably alive for more than the fencing margin, i.e. while this agent may start work (docs/agent.md).</summary>
+    public AgentHealth Health()
+    {
+        var session = _store.Session;
+        var registered = Registered;
+        var problem = !registered ? "the worker is not registered on the current store session"
+            : session.State != SessionState.Connected ? $"the store session is {session.State}"
+            : !IsHealthy(session) ? "fenced: the store session could expire within the fencing margin"
+            : null;
+        return new(problem is null, problem ?? "ok", WorkerId, session.State.ToString(), registered, _draining, ActiveAttempts);
+    }
+
     /// <summary>Completes when the worker is registered the first time.</summary>
     public Task RegisteredOnce => _registeredOnce.Task;
 

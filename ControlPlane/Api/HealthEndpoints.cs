@@ -1,6 +1,5 @@
 using ControlPlane.Coordination;
 using ControlPlane.Coordination.Hosting;
-using ControlPlane.Director.Telemetry;
 
 namespace ControlPlane.Director.Api;
 
@@ -12,9 +11,8 @@ internal static class HealthEndpoints
         // Liveness says only that the process answers: restarting a director cannot fix an unreachable store.
         app.MapGet("/healthz", () => TypedResults.Ok(new { status = "ok" })).WithTags("Operations").ExcludeFromDescription();
         app.MapGet("/readyz", Ready).WithTags("Operations").ExcludeFromDescription();
-        app.MapGet("/metrics", (PrometheusExporter exporter) => TypedResults.Text(exporter.Render(), PrometheusExporter.ContentType))
-            .WithTags("Operations")
-            .ExcludeFromDescription();
+        // The OpenTelemetry SDK's Prometheus exporter: the text format (or OpenMetrics when the scraper asks for it).
+        app.MapPrometheusScrapingEndpoint("/metrics").WithTags("Operations").ExcludeFromDescription();
         return app;
     }
 

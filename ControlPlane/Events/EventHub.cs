@@ -134,6 +134,15 @@ internal sealed class EventHub : BackgroundService
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // Series of rare events exist from the start (an alert on increase() misses one that appears at 1); hosted
+        // services start after the metrics listeners, so these zeros are not dropped.
+        _subscriberCount.Add(0);
+        _resyncs.Add(0);
+        foreach (var reason in (string[])["slow", "stopping"])
+        {
+            _cutoffs.Add(0, new KeyValuePair<string, object?>("reason", reason));
+        }
+
         ICoordinationStore store;
         try
         {

@@ -18,8 +18,6 @@ public static class DirectorApiEndpointRouteBuilderExtensions
     public static WebApplication MapDirectorApi(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        // The exporter listens from now on: created lazily at the first scrape, it would miss everything before it.
-        _ = app.Services.GetRequiredService<PrometheusExporter>();
         app.UseMiddleware<RequestMetricsMiddleware>();
         app.UseExceptionHandler();
         // Unmatched routes and wrong methods answer problem+json too.

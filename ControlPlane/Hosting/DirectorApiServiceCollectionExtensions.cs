@@ -1,5 +1,4 @@
 using System.ComponentModel.DataAnnotations;
-using System.Diagnostics.Metrics;
 using System.Text.Json.Serialization;
 using ControlPlane.Contracts;
 using ControlPlane.Coordination.Hosting;
@@ -10,6 +9,7 @@ using ControlPlane.Director.Telemetry;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using OpenTelemetry.Metrics;
 
 namespace ControlPlane.Director.Hosting;
 
@@ -54,13 +54,22 @@ public static class DirectorApiServiceCollectionExtensions
         services.AddSingleton<TokenSet>();
 
         services.AddSingleton<DirectorMetrics>();
-        services.AddSingleton(provider =>
-        {
-            // Only this host's meters: tests run several directors in one process, each with its own factory.
-            var factory = provider.GetRequiredService<IMeterFactory>();
-            return new PrometheusExporter(instrument => instrument.Meter.Scope == factory
-                && instrument.Meter.Name.StartsWith(DirectorMetrics.MeterName, StringComparison.Ordinal));
-        });
+        services.AddHostedService<DirectorMetricsStartup>();
+        // The director's meter (this host's only: tests run several directors in one process) and the store clients'
+        // (one per process), read on each scrape of /metrics and pushed over OTLP when a collector is configured.
+        services.AddControlPlaneMetrics(
+            configuration,
+            "controlplane-director",
+            configuration[$"{DirectorOptions.Section}:Id"],
+            [DirectorMetrics.MeterName],
+            TelemetrySetup.StoreClientMeters,
+            metrics => metrics.AddPrometheusExporter(options =>
+            {
+                // Series keep the names and labels they had before the SDK (no otel_scope_* labels on each).
+                options.ScopeInfoEnabled = false;
+                // Every scrape reads current values (the SDK's default caches a response for 300 ms).
+                options.ScrapeResponseCacheDurationMilliseconds = 0;
+            }));
 
         services.AddSingleton<JobSubmission>();
         services.AddSingleton<QueueStatusWatcher>();

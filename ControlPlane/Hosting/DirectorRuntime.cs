@@ -63,6 +63,8 @@ internal sealed partial class DirectorRuntime : BackgroundService
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // Hosted services start after the metrics listeners: from here on a measurement is not dropped.
+        _metrics.ZeroRareSeries();
         try
         {
             await RunAsync(stoppingToken).ConfigureAwait(false);

@@ -3,8 +3,8 @@ using System.Diagnostics.Metrics;
 namespace ControlPlane.Director.Scheduling;
 
 /// <summary>
-/// Scheduler instruments on the director's meter (<c>ControlPlane.Director</c>); the <c>/metrics</c> endpoint
-/// exports them. Names follow OpenTelemetry conventions; docs/operations.md says what each means.
+/// Scheduler instruments on the director's meter (<c>ControlPlane.Director</c>); the OpenTelemetry SDK exports
+/// them (<c>/metrics</c>, OTLP). Names follow OpenTelemetry conventions; docs/operations.md says what each means.
 /// </summary>
 internal sealed class SchedulerMetrics
 {
@@ -83,4 +83,17 @@ internal sealed class SchedulerMetrics
     public void Refused() => _refused.Add(1);
 
     public void SelfCheckFailed() => _selfCheckFailed.Add(1);
+
+    /// <summary>Adds 0 to every counter, each write kind included, so their series exist before the first event
+    /// (an alert on <c>increase(...)</c> misses a series that appears at 1). Call once the exporter listens.</summary>
+    public void ZeroRareSeries()
+    {
+        _passes.Add(0);
+        _refused.Add(0);
+        _selfCheckFailed.Add(0);
+        foreach (var kind in Enum.GetValues<WriteKind>())
+        {
+            _writes.Add(0, new KeyValuePair<string, object?>("kind", kind.ToString().ToLowerInvariant()));
+        }
+    }
 }

@@ -4,12 +4,12 @@ namespace ControlPlane.Director.Telemetry;
 
 /// <summary>
 /// The director's one <see cref="System.Diagnostics.Metrics.Meter"/> (<c>ControlPlane.Director</c>) and the API's
-/// instruments. A DI singleton: the scheduler adds its own instruments to <see cref="Meter"/>, and
-/// <c>/metrics</c> exports every instrument of it.
+/// instruments. A DI singleton: the scheduler and the event hub add their own instruments to <see cref="Meter"/>,
+/// and the OpenTelemetry SDK exports every instrument of it (<c>/metrics</c>, OTLP; docs/operations.md, section 4).
 /// </summary>
 public sealed class DirectorMetrics
 {
-    /// <summary>The meter name, also the prefix <c>/metrics</c> exports.</summary>
+    /// <summary>The meter name.</summary>
     public const string MeterName = "ControlPlane.Director";
 
     /// <summary>Bucket bounds of request durations, in seconds: store round trips are milliseconds, a slow
@@ -61,4 +61,35 @@ public sealed class DirectorMetrics
     /// <summary><c>controlplane.api.admission.refused</c>: tag <c>limit</c> (<c>pending</c>: <c>Scheduler:MaxPending</c>,
     /// <c>group</c>: <c>Scheduler:MaxPendingPerGroup</c>). Replays answered despite a limit are not counted.</summary>
     public Counter<long> AdmissionRefused { get; }
+
+    /// <summary>Adds 0 to the counters of rare events, with each label value they take, so their series exist from
+    /// the start: an alert on <c>increase(...)</c> then sees the first event too (a series that appears at 1 has no
+    /// increase). Call once the exporter listens (a measurement before is dropped).</summary>
+    internal void ZeroRareSeries()
+    {
+        JobsSubmitted.Add(0);
+        CancelRequests.Add(0);
+        foreach (var kind in (string[])["unavailable", "unknown_outcome", "error"])
+        {
+            StoreErrors.Add(0, new KeyValuePair<string, object?>("kind", kind));
+        }
+
+        foreach (var limit in (string[])["pending", "group"])
+        {
+            AdmissionRefused.Add(0, new KeyValuePair<string, object?>("limit", limit));
+        }
+    }
+}
+
+/// <summary>Zeroes the API's rare series (<see cref="DirectorMetrics.ZeroRareSeries"/>) when the host starts: hosted
+/// services start after the metrics listeners, which the host starts while validating options.</summary>
+internal sealed class DirectorMetricsStartup(DirectorMetrics metrics) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        metrics.ZeroRareSeries();
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

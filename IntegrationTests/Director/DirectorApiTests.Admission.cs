@@ -6,6 +6,7 @@ using ControlPlane.Director.Api;
 using ControlPlane.Director.Hosting;
 using ControlPlane.Director.Scheduling;
 using ControlPlane.TestSupport;
+using ControlPlane.TestSupport.ControlPlane;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
@@ -61,8 +62,9 @@ public abstract partial class DirectorApiTests
             await AssertProblemAsync(newKey, HttpStatusCode.TooManyRequests);
         }
 
-        var metrics = await director.Client.GetStringAsync("/metrics");
-        Assert.Contains("controlplane_api_admission_refused_total{limit=\"pending\"} 2", metrics, StringComparison.Ordinal);
+        var metrics = MetricsScrape.Parse(await director.Client.GetStringAsync("/metrics"));
+        Assert.Equal(2, metrics.Value("controlplane_api_admission_refused_total", ("limit", "pending")));
+        Assert.Equal(0, metrics.Value("controlplane_api_admission_refused_total", ("limit", "group")));
 
         // No leader, no limit: the counts of a leader that is gone are not trusted, so the API keeps accepting.
         await election.ResignAsync();

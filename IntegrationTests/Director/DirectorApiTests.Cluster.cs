@@ -7,6 +7,7 @@ using ControlPlane.Contracts.Workers;
 using ControlPlane.Coordination;
 using ControlPlane.Coordination.Election;
 using ControlPlane.TestSupport;
+using ControlPlane.TestSupport.ControlPlane;
 
 namespace ControlPlane.IntegrationTests.Director;
 
@@ -148,7 +149,7 @@ public abstract partial class DirectorApiTests
 
         // The scheduler's instruments are on the director's meter, so /metrics exports them beside the API's.
         await Eventually.UntilAsync(
-            async () => (await client.GetStringAsync("/metrics")).Contains("controlplane_scheduler_leader 1", StringComparison.Ordinal),
+            async () => MetricsScrape.Parse(await client.GetStringAsync("/metrics")).Value("controlplane_scheduler_leader") == 1,
             Deadline);
     }
 
@@ -162,10 +163,14 @@ public abstract partial class DirectorApiTests
         }, Deadline);
         await SubmitAsync();
 
-        var metrics = await Client.GetStringAsync("/metrics");
-        Assert.Contains("controlplane_jobs_submitted_total 1", metrics, StringComparison.Ordinal);
-        Assert.Contains("# TYPE controlplane_api_request_duration_seconds histogram", metrics, StringComparison.Ordinal);
-        Assert.Contains("controlplane_api_requests_total{method=\"POST\",route=\"/v1/jobs\",status=\"201\"} 1", metrics, StringComparison.Ordinal);
+        using var unauthenticated = Director.CreateClient(token: null);
+        using var answer = await unauthenticated.GetAsync("/metrics");
+        Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+        Assert.Equal("text/plain", answer.Content.Headers.ContentType?.MediaType);
+        var metrics = MetricsScrape.Parse(await answer.Content.ReadAsStringAsync());
+        Assert.Equal(1, metrics.Value("controlplane_jobs_submitted_total"));
+        Assert.Equal("histogram", metrics.Types["controlplane_api_request_duration_seconds"]);
+        Assert.Equal(1, metrics.Value("controlplane_api_requests_total", ("method", "POST"), ("route", "/v1/jobs"), ("status", "201")));
 
         using var document = JsonDocument.Parse(await Client.GetStringAsync("/openapi/v1.json"));
         var root = document.RootElement;

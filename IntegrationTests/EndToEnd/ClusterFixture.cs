@@ -5,9 +5,9 @@ namespace ControlPlane.IntegrationTests.EndToEnd;
 
 /// <summary>
 /// A whole control plane as separate processes, shared by the functional end-to-end tests of one backend: a
-/// store, two directors, and three agents — <c>agent-a</c> (label zone=a), <c>agent-b</c> (zone=b) and
-/// <c>agent-lean</c> (zone=lean, advertising only the <c>cancel</c> feature). Tests submit independent jobs, so
-/// they share it safely.
+/// store, two directors, and three agents — <c>agent-a</c> (label zone=a, with its HTTP port for <c>/metrics</c> and
+/// <c>/healthz</c>), <c>agent-b</c> (zone=b) and <c>agent-lean</c> (zone=lean, advertising only the <c>cancel</c>
+/// feature). Tests submit independent jobs, so they share it safely.
 /// </summary>
 public abstract class ClusterFixture : IAsyncLifetime
 {
@@ -28,6 +28,9 @@ public abstract class ClusterFixture : IAsyncLifetime
     /// <summary>Client of the first director.</summary>
     public DirectorClient Api => Directors[0].Client;
 
+    /// <summary><c>agent-a</c>'s HTTP port (<c>Agent:Http:Port</c>): <c>/metrics</c> and <c>/healthz</c>.</summary>
+    public Uri AgentHttp { get; } = new($"http://127.0.0.1:{ControlPlaneApps.FreePort()}");
+
     /// <inheritdoc />
     public async Task InitializeAsync()
     {
@@ -37,7 +40,7 @@ public abstract class ClusterFixture : IAsyncLifetime
             Apps.StartDirectorAsync(Target, "director-1"),
             Apps.StartDirectorAsync(Target, "director-2"));
         await Task.WhenAll(
-            Apps.StartAgentAsync(Target, "agent-a", extraArguments: ["--Agent:Labels:zone=a"]),
+            Apps.StartAgentAsync(Target, "agent-a", extraArguments: ["--Agent:Labels:zone=a", $"--Agent:Http:Port={AgentHttp.Port}"]),
             Apps.StartAgentAsync(Target, "agent-b", extraArguments: ["--Agent:Labels:zone=b"]),
             Apps.StartAgentAsync(Target, "agent-lean", extraArguments: ["--Agent:Labels:zone=lean", "--Agent:Features:0=cancel"]));
         await Eventually.UntilAsync(

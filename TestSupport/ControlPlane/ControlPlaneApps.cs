@@ -71,6 +71,9 @@ public sealed class ControlPlaneApps : IAsyncDisposable
         return director;
     }
 
+    /// <summary>A loopback port that was free a moment ago (nothing reserves it), e.g. for <c>Agent:Http:Port</c>.</summary>
+    public static int FreePort() => PortAllocator.Allocate(1)[0];
+
     /// <summary>Starts an agent with the shell executor enabled and an execution log; does not wait for its registration.</summary>
     public Task<AppProcess> StartAgentAsync(StoreTarget store, string id, int slots = 4, IEnumerable<string>? extraArguments = null)
     {

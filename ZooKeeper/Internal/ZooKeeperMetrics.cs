@@ -14,8 +14,13 @@ internal static class ZooKeeperMetrics
     public static readonly Counter<long> Requests = Meter.CreateCounter<long>(
         "controlplane.zookeeper.requests", "{request}", "Requests answered by the server, by operation and result code.");
 
+    /// <summary>Bucket bounds of request durations, in seconds: a reply on a healthy ensemble takes a millisecond or
+    /// less, a request queued behind a reconnect or a slow fsync takes up to the session timeout.</summary>
+    public static readonly IReadOnlyList<double> DurationBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
     public static readonly Histogram<double> RequestDuration = Meter.CreateHistogram<double>(
-        "controlplane.zookeeper.request.duration", "s", "Time from queuing a request to its reply.");
+        "controlplane.zookeeper.request.duration", "s", "Time from queuing a request to its reply.",
+        tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = DurationBuckets });
 
     public static readonly Counter<long> Reconnects = Meter.CreateCounter<long>(
         "controlplane.zookeeper.reconnects", "{reconnect}", "Connections re-established for a live session.");
@@ -25,6 +30,14 @@ internal static class ZooKeeperMetrics
 
     public static readonly Counter<long> Expirations = Meter.CreateCounter<long>(
         "controlplane.zookeeper.session.expirations", "{session}", "Sessions that expired (reported by a server or detected locally).");
+
+    /// <summary>Adds 0 to the counters of rare events, so their series exist before the first one (an alert on
+    /// increase() misses a series that appears at 1). Called per client opened; a 0 with no listener is dropped.</summary>
+    public static void ZeroRareSeries()
+    {
+        Reconnects.Add(0);
+        Expirations.Add(0);
+    }
 
     public static void RecordReply(PendingReply request, int err)
     {
