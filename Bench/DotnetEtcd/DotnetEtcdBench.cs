@@ -8,7 +8,8 @@ namespace ControlPlane.Bench.DotnetEtcd;
 
 /// <summary>
 /// The workload of <c>Bench etcd</c> (Bench/EtcdBench.cs) with dotnet-etcd: concurrent put, linearizable get, txn
-/// and delete with 128-byte values, then sequential latency per operation, printed in the same line format tagged
+/// and delete with 128-byte values, then sequential latency per operation and the CPU line, printed in the same
+/// line format tagged
 /// <c>dotnet-etcd</c>. The client is used as its README shows: one <see cref="EtcdClient"/>, its default channel.
 /// </summary>
 internal static class DotnetEtcdBench
@@ -73,12 +74,18 @@ internal static class DotnetEtcdBench
             ("delete", i => client.DeleteAsync(new DeleteRangeRequest { Key = Key(i) })),
         };
 
+        var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         foreach (var (name, run) in operations)
         {
             var seconds = await ThroughputAsync(run, ops, concurrency).ConfigureAwait(false);
             Console.WriteLine(FormattableString.Invariant(
                 $"dotnet-etcd {name} ops={ops} window={concurrency} seconds={seconds:0.000} ops_per_s={ops / seconds:0}"));
         }
+
+        // The process's CPU over the four throughput phases only (no start-up, JIT warm-up or latency runs).
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
+        Console.WriteLine(FormattableString.Invariant(
+            $"dotnet-etcd cpu throughput ops={operations.Length * ops} cpu_seconds={cpu.TotalSeconds:0.000} us_per_op={cpu.TotalMicroseconds / (operations.Length * ops):0.0}"));
 
         foreach (var (name, run) in operations)
         {
