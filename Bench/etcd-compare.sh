@@ -3,6 +3,8 @@
 # the same workload against it: our .NET client (`Bench etcd`), the npm etcd3 client (Bench/node/etcd-bench.js) and
 # dotnet-etcd (Bench/DotnetEtcd, Grpc.Net.Client with generated stubs).
 # Usage: Bench/etcd-compare.sh [--ops N] [--concurrency C] [--latency-ops L] [--rounds R] [--clients ours,node,dotnet-etcd]
+# --clients may also name grpc-net: dotnet-etcd's generated stubs on a plain Grpc.Net.Client channel (no library
+# around them, no retry policy), which tells what the gRPC stack itself costs.
 # Each round runs the clients one after the other, the order rotating from round to round. The summary gives each
 # client's median ops/s per operation, the ratios to ours, and CPU: each client process's own CPU time over its four
 # throughput phases per operation (start-up, warm-up and latency runs excluded; the "cpu throughput" line), and the
@@ -27,7 +29,7 @@ for value in "$OPS" "$CONC" "$LAT" "$ROUNDS"; do
 done
 IFS=, read -r -a CLIENTS <<<"$CLIENT_LIST"
 for client in "${CLIENTS[@]}"; do
-  [[ "$client" =~ ^(ours|node|dotnet-etcd)$ ]] || { echo "--clients takes ours, node, dotnet-etcd; got '$client'" >&2; exit 2; }
+  [[ "$client" =~ ^(ours|node|dotnet-etcd|grpc-net)$ ]] || { echo "--clients takes ours, node, dotnet-etcd, grpc-net; got '$client'" >&2; exit 2; }
 done
 
 # Free loopback ports chosen by the kernel, so parallel runs do not collide.
@@ -41,7 +43,8 @@ etcd --name bench --data-dir "$DATA/data" \
   --listen-peer-urls "http://127.0.0.1:$PEER_PORT" --initial-advertise-peer-urls "http://127.0.0.1:$PEER_PORT" \
   --initial-cluster "bench=http://127.0.0.1:$PEER_PORT" >"$DATA/etcd.log" 2>&1 &
 ETCD_PID=$!
-trap 'kill "$ETCD_PID" 2>/dev/null; wait "$ETCD_PID" 2>/dev/null; rm -rf "$DATA"' EXIT
+# set -e is still on in the trap: wait's 143 (etcd ended by SIGTERM) must not cut it short.
+trap 'kill "$ETCD_PID" 2>/dev/null; wait "$ETCD_PID" 2>/dev/null || true; rm -rf "$DATA"' EXIT
 
 for _ in $(seq 1 50); do
   ETCDCTL_API=3 etcdctl --endpoints "127.0.0.1:$CLIENT_PORT" endpoint health >/dev/null 2>&1 && break
@@ -55,7 +58,8 @@ dotnet build Bench/DotnetEtcd -c Release -v q -nologo >/dev/null
 ARGS=(--endpoints "127.0.0.1:$CLIENT_PORT" --ops "$OPS" --concurrency "$CONC" --latency-ops "$LAT")
 NODE_ETCD3=$(node -p 'require("./Bench/node/node_modules/etcd3/package.json").version')
 DOTNET_ETCD=$(sed -n 's/.*Include="dotnet-etcd" Version="\([^"]*\)".*/\1/p' Directory.Packages.props)
-run_client() {  # $1 = ours | node | dotnet-etcd; appends the client's lines and its CPU line to $OUT
+GRPC_NET=$(sed -n 's/.*Include="Grpc.Net.Client" Version="\([^"]*\)".*/\1/p' Directory.Packages.props)
+run_client() {  # $1 = ours | node | dotnet-etcd | grpc-net; appends the client's lines and its CPU line to $OUT
   case "$1" in
     ours)
       echo "# round $round: .NET ControlPlane.Etcd"
@@ -69,6 +73,10 @@ run_client() {  # $1 = ours | node | dotnet-etcd; appends the client's lines and
       echo "# round $round: .NET dotnet-etcd $DOTNET_ETCD"
       /usr/bin/time -f "cpu dotnet-etcd %U %S" -a -o "$OUT" \
         dotnet Bench/DotnetEtcd/bin/Release/net10.0/ControlPlane.DotnetEtcd.dll bench "${ARGS[@]}" | tee -a "$OUT" ;;
+    grpc-net)
+      echo "# round $round: .NET Grpc.Net.Client $GRPC_NET, plain channel, generated stubs"
+      /usr/bin/time -f "cpu grpc-net %U %S" -a -o "$OUT" \
+        dotnet Bench/DotnetEtcd/bin/Release/net10.0/ControlPlane.DotnetEtcd.dll bench-grpc "${ARGS[@]}" | tee -a "$OUT" ;;
   esac
 }
 
@@ -87,19 +95,19 @@ echo "# done: $(date -u +%H:%M:%S) UTC, load average $(cut -d' ' -f1-3 /proc/loa
 python3 - "$OUT" "$(( 4 * OPS + 4 * LAT + 400 ))" <<'PY'
 import re, statistics, sys
 rates, phase_cpu, cpu = {}, {}, {}
-names = {"etcd": "dotnet", "etcd3-node": "node", "dotnet-etcd": "dotnet-etcd"}
+names = {"etcd": "dotnet", "etcd3-node": "node", "dotnet-etcd": "dotnet-etcd", "grpc-net": "grpc-net"}
 for line in open(sys.argv[1]):
-    m = re.match(r"(etcd|etcd3-node|dotnet-etcd) (\w+) ops=\d+ window=\d+ seconds=\S+ ops_per_s=(\d+)", line)
+    m = re.match(r"(etcd|etcd3-node|dotnet-etcd|grpc-net) (\w+) ops=\d+ window=\d+ seconds=\S+ ops_per_s=(\d+)", line)
     if m:
         rates.setdefault((names[m[1]], m[2]), []).append(int(m[3]))
-    m = re.match(r"(etcd|etcd3-node|dotnet-etcd) cpu throughput ops=\d+ cpu_seconds=\S+ us_per_op=(\S+)", line)
+    m = re.match(r"(etcd|etcd3-node|dotnet-etcd|grpc-net) cpu throughput ops=\d+ cpu_seconds=\S+ us_per_op=(\S+)", line)
     if m:
         phase_cpu.setdefault(names[m[1]], []).append(float(m[2]))
     m = re.match(r"cpu (\S+) (\S+) (\S+)", line)
     if m:
         cpu.setdefault(m[1], []).append(float(m[2]) + float(m[3]))
 ops_per_run = int(sys.argv[2])
-clients = [c for c in ("dotnet", "node", "dotnet-etcd") if c in cpu]
+clients = [c for c in ("dotnet", "node", "dotnet-etcd", "grpc-net") if c in cpu]
 others = [c for c in clients if c != "dotnet"]
 print("# summary: median ops/s over rounds; ratio = ours / other")
 for op in ("put", "get", "txn", "delete"):

@@ -28,7 +28,7 @@ trap 'rm -f "$OUT"' EXIT
 DOTNET_ETCD=$(sed -n 's/.*Include="dotnet-etcd" Version="\([^"]*\)".*/\1/p' Directory.Packages.props)
 echo "# etcd $(etcd --version | head -1 | awk '{print $3}'), dotnet-etcd $DOTNET_ETCD, $(date -u +%Y-%m-%dT%H:%M:%SZ), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 ours=0
-# Library messages (dotnet-etcd writes its reconnect notes to stderr) go to stderr; the probe lines to stdout.
+# dotnet-etcd prints its own "Watch stream connection lost" notes on the console between the probe lines.
 timeout 300 dotnet Bench/bin/Release/net10.0/ControlPlane.Bench.dll etcd-probes "${ONLY[@]}" | tee -a "$OUT" || ours=$?
 timeout 300 dotnet Bench/DotnetEtcd/bin/Release/net10.0/ControlPlane.DotnetEtcd.dll probes "${ONLY[@]}" | tee -a "$OUT" || true
 

@@ -3,6 +3,7 @@ using System.Globalization;
 using dotnet_etcd;
 using Etcdserverpb;
 using Google.Protobuf;
+using Grpc.Net.Client;
 
 namespace ControlPlane.Bench.DotnetEtcd;
 
@@ -14,7 +15,11 @@ namespace ControlPlane.Bench.DotnetEtcd;
 /// </summary>
 internal static class DotnetEtcdBench
 {
-    public static async Task<int> RunAsync(string[] args)
+    /// <param name="args">The options of <c>Bench etcd</c>.</param>
+    /// <param name="plainChannel">Instead of dotnet-etcd's <see cref="EtcdClient"/>, the generated stubs it ships
+    /// (<see cref="KV.KVClient"/>) on a plain <see cref="GrpcChannel"/> with default options: what Grpc.Net.Client
+    /// itself costs, without the library around it. Lines are tagged <c>grpc-net</c>.</param>
+    public static async Task<int> RunAsync(string[] args, bool plainChannel)
     {
         var endpoints = "127.0.0.1:2379";
         var ops = 20_000;
@@ -35,8 +40,17 @@ internal static class DotnetEtcdBench
             }
         }
 
-        using var client = new EtcdClient(string.Join(',', endpoints.Split(',').Select(e => "http://" + e)));
-        var prefix = "bench-dotnet-etcd/" + Guid.NewGuid().ToString("N")[..8] + "/";
+        var addresses = endpoints.Split(',').Select(e => "http://" + e).ToArray();
+        var tag = plainChannel ? "grpc-net" : "dotnet-etcd";
+        using var client = plainChannel ? null : new EtcdClient(string.Join(',', addresses));
+        using var channel = plainChannel ? GrpcChannel.ForAddress(addresses[0]) : null;
+        var stubs = channel is null ? null : new KV.KVClient(channel);
+        Func<PutRequest, Task> put = stubs is null ? r => client!.PutAsync(r) : r => stubs.PutAsync(r).ResponseAsync;
+        Func<RangeRequest, Task> range = stubs is null ? r => client!.GetAsync(r) : r => stubs.RangeAsync(r).ResponseAsync;
+        Func<TxnRequest, Task> txn = stubs is null ? r => client!.TransactionAsync(r) : r => stubs.TxnAsync(r).ResponseAsync;
+        Func<DeleteRangeRequest, Task> delete = stubs is null ? r => client!.DeleteAsync(r) : r => stubs.DeleteRangeAsync(r).ResponseAsync;
+
+        var prefix = "bench-" + tag + "/" + Guid.NewGuid().ToString("N")[..8] + "/";
         var payload = ByteString.CopyFrom(new byte[128]);
         ByteString Key(int i) => ByteString.CopyFromUtf8(prefix + i.ToString("D8", CultureInfo.InvariantCulture));
 
@@ -44,18 +58,18 @@ internal static class DotnetEtcdBench
         var warm = ByteString.CopyFromUtf8(prefix + "warm");
         for (var i = 0; i < 200; i++)
         {
-            await client.PutAsync(new PutRequest { Key = warm, Value = payload }).ConfigureAwait(false);
-            await client.GetAsync(new RangeRequest { Key = warm }).ConfigureAwait(false);
+            await put(new PutRequest { Key = warm, Value = payload }).ConfigureAwait(false);
+            await range(new RangeRequest { Key = warm }).ConfigureAwait(false);
         }
 
         var operations = new (string Name, Func<int, Task> Run)[]
         {
-            ("put", i => client.PutAsync(new PutRequest { Key = Key(i), Value = payload })),
-            ("get", i => client.GetAsync(new RangeRequest { Key = Key(i) })),
+            ("put", i => put(new PutRequest { Key = Key(i), Value = payload })),
+            ("get", i => range(new RangeRequest { Key = Key(i) })),
             ("txn", i =>
             {
                 var key = Key(i);
-                return client.TransactionAsync(new TxnRequest
+                return txn(new TxnRequest
                 {
                     Compare =
                     {
@@ -71,7 +85,7 @@ internal static class DotnetEtcdBench
                     Failure = { new RequestOp { RequestRange = new RangeRequest { Key = key } } },
                 });
             }),
-            ("delete", i => client.DeleteAsync(new DeleteRangeRequest { Key = Key(i) })),
+            ("delete", i => delete(new DeleteRangeRequest { Key = Key(i) })),
         };
 
         var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
@@ -79,13 +93,13 @@ internal static class DotnetEtcdBench
         {
             var seconds = await ThroughputAsync(run, ops, concurrency).ConfigureAwait(false);
             Console.WriteLine(FormattableString.Invariant(
-                $"dotnet-etcd {name} ops={ops} window={concurrency} seconds={seconds:0.000} ops_per_s={ops / seconds:0}"));
+                $"{tag} {name} ops={ops} window={concurrency} seconds={seconds:0.000} ops_per_s={ops / seconds:0}"));
         }
 
         // The process's CPU over the four throughput phases only (no start-up, JIT warm-up or latency runs).
         var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
         Console.WriteLine(FormattableString.Invariant(
-            $"dotnet-etcd cpu throughput ops={operations.Length * ops} cpu_seconds={cpu.TotalSeconds:0.000} us_per_op={cpu.TotalMicroseconds / (operations.Length * ops):0.0}"));
+            $"{tag} cpu throughput ops={operations.Length * ops} cpu_seconds={cpu.TotalSeconds:0.000} us_per_op={cpu.TotalMicroseconds / (operations.Length * ops):0.0}"));
 
         foreach (var (name, run) in operations)
         {
@@ -99,10 +113,11 @@ internal static class DotnetEtcdBench
 
             Array.Sort(samples);
             Console.WriteLine(FormattableString.Invariant(
-                $"dotnet-etcd {name} sequential ops={latencyOps} p50_ms={Percentile(samples, 0.50):0.000} p99_ms={Percentile(samples, 0.99):0.000}"));
+                $"{tag} {name} sequential ops={latencyOps} p50_ms={Percentile(samples, 0.50):0.000} p99_ms={Percentile(samples, 0.99):0.000}"));
         }
 
-        await client.DeleteRangeAsync(prefix).ConfigureAwait(false);
+        var all = ByteString.CopyFromUtf8(prefix);
+        await delete(new DeleteRangeRequest { Key = all, RangeEnd = ByteString.CopyFromUtf8(EtcdClient.GetRangeEnd(prefix)) }).ConfigureAwait(false);
         return 0;
     }
 
