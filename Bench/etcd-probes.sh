@@ -5,7 +5,8 @@
 #   watch-compaction  a watcher cut off while the store moves on and is compacted past it, then one more blip
 #   write-retry       a put and a txn whose answer is lost (request forwarded, answer dropped, connection reset)
 # Prints one line per client and probe, "probe CLIENT NAME PASS|FAIL details", then a table. What each checks and why
-# is in docs/etcd-client.md ("Why not dotnet-etcd"). Takes about 2 minutes; every run is bounded by `timeout`.
+# is in docs/etcd-client.md ("Why not dotnet-etcd"). The probes take about 70 s after the builds; each client's run is
+# bounded by `timeout`.
 # Usage: Bench/etcd-probes.sh [--only NAME[,NAME]]
 # Exits non-zero when our client fails a probe (dotnet-etcd's results are reported, not enforced).
 set -euo pipefail
