@@ -8,7 +8,8 @@ namespace ControlPlane.Bench;
 
 /// <summary>
 /// etcd client throughput and latency: concurrent put, linearizable get, txn and delete with 128-byte values,
-/// then sequential latency per operation. Output lines are stable so scripts can compare runs
+/// then sequential latency per operation, and the process's CPU time over the throughput phases. Output lines are
+/// stable so scripts can compare runs
 /// (Bench/etcd-compare.sh runs the Node etcd3 client with the same workload).
 /// </summary>
 internal sealed class EtcdBench : IScenario
@@ -60,12 +61,18 @@ internal sealed class EtcdBench : IScenario
             ("delete", i => client.DeleteRangeAsync(EtcdOp.Delete(Key(i)), cancellationToken)),
         };
 
+        var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         foreach (var (name, run) in operations)
         {
             var seconds = await ThroughputAsync(run, ops, concurrency).ConfigureAwait(false);
             Console.WriteLine(FormattableString.Invariant(
                 $"etcd {name} ops={ops} window={concurrency} seconds={seconds:0.000} ops_per_s={ops / seconds:0}"));
         }
+
+        // The process's CPU over the four throughput phases only (no start-up, JIT warm-up or latency runs).
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
+        Console.WriteLine(FormattableString.Invariant(
+            $"etcd cpu throughput ops={operations.Length * ops} cpu_seconds={cpu.TotalSeconds:0.000} us_per_op={cpu.TotalMicroseconds / (operations.Length * ops):0.0}"));
 
         foreach (var (name, run) in operations)
         {

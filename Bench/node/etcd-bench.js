@@ -52,10 +52,17 @@ async function main() {
     ['delete', (i) => client.delete().key(key(i))],
   ];
 
+  const cpuBefore = process.cpuUsage();
   for (const [name, run] of operations) {
     const seconds = await throughput(run);
     console.log(`etcd3-node ${name} ops=${ops} window=${concurrency} seconds=${seconds.toFixed(3)} ops_per_s=${Math.round(ops / seconds)}`);
   }
+
+  // The process's CPU over the four throughput phases only (no start-up, warm-up or latency runs).
+  const cpu = process.cpuUsage(cpuBefore);
+  const cpuMicros = cpu.user + cpu.system;
+  const total = operations.length * ops;
+  console.log(`etcd3-node cpu throughput ops=${total} cpu_seconds=${(cpuMicros / 1e6).toFixed(3)} us_per_op=${(cpuMicros / total).toFixed(1)}`);
 
   for (const [name, run] of operations) {
     const samples = [];

@@ -66,8 +66,8 @@ internal sealed class ProxyConnection
             // A paused proxy stalls new connections too: the upstream connect waits for the resume.
             await _proxy.WaitResumedAsync(ct).ConfigureAwait(false);
             await _upstream.ConnectAsync(_target, ct).ConfigureAwait(false);
-            var up = PumpAsync(_client, _upstream, ct);
-            var down = PumpAsync(_upstream, _client, ct);
+            var up = PumpAsync(_client, _upstream, towardServer: true, ct);
+            var down = PumpAsync(_upstream, _client, towardServer: false, ct);
             // A FIN in one direction is a half-close; the connection ends when both directions have.
             await Task.WhenAll(up, down).ConfigureAwait(false);
         }
@@ -82,11 +82,11 @@ internal sealed class ProxyConnection
         }
     }
 
-    private async Task PumpAsync(Socket from, Socket to, CancellationToken ct)
+    private async Task PumpAsync(Socket from, Socket to, bool towardServer, CancellationToken ct)
     {
         var chunks = Channel.CreateBounded<(long ReceivedAt, byte[] Data)>(
             new BoundedChannelOptions(HeldChunks) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
-        var writer = WriteLoopAsync(chunks.Reader, to, ct);
+        var writer = WriteLoopAsync(chunks.Reader, to, towardServer, ct);
         try
         {
             var buffer = new byte[16 * 1024];
@@ -114,7 +114,8 @@ internal sealed class ProxyConnection
         await writer.ConfigureAwait(false);
     }
 
-    private async Task WriteLoopAsync(ChannelReader<(long ReceivedAt, byte[] Data)> chunks, Socket to, CancellationToken ct)
+    private async Task WriteLoopAsync(
+        ChannelReader<(long ReceivedAt, byte[] Data)> chunks, Socket to, bool towardServer, CancellationToken ct)
     {
         try
         {
@@ -125,6 +126,16 @@ internal sealed class ProxyConnection
                 if (wait > TimeSpan.Zero)
                 {
                     await Task.Delay(wait, ct).ConfigureAwait(false);
+                }
+
+                if (towardServer)
+                {
+                    _proxy.OnForwardingRequest(data.Length);
+                }
+                else if (_proxy.DropsResponses)
+                {
+                    // An armed cut (TcpProxy.CutAfterNextRequest): the answer is lost.
+                    continue;
                 }
 
                 await to.SendAsync(data, SocketFlags.None, ct).ConfigureAwait(false);

@@ -7,7 +7,7 @@ namespace ControlPlane.TestSupport;
 
 /// <summary>
 /// A loopback TCP proxy between a client and one server, for partition tests: it passes traffic, pauses it
-/// (black hole), delays it, cuts every connection, or refuses new ones.
+/// (black hole), delays it, cuts every connection, refuses new ones, or loses the answer to one request.
 /// </summary>
 /// <remarks>
 /// Give the client <see cref="Address"/> instead of the server's. A pause keeps connections open and holds
@@ -22,6 +22,10 @@ public sealed class TcpProxy : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _acceptLoop;
     private volatile TaskCompletionSource _resumed = CompletedGate();
+    private int _cutArmedMinimumBytes;
+    private TimeSpan _cutGrace;
+    private volatile bool _droppingResponses;
+    private int _cuts;
 
     private TcpProxy(IPEndPoint target)
     {
@@ -84,6 +88,25 @@ public sealed class TcpProxy : IAsyncDisposable
     /// <summary>Ends a pause; held data flows again.</summary>
     public void Resume() => _resumed.TrySetResult();
 
+    /// <summary>Cuts made by <see cref="CutAfterNextRequest"/> so far.</summary>
+    public int RequestCuts => Volatile.Read(ref _cuts);
+
+    /// <summary>
+    /// Arms a one-shot "lost answer": the next chunk of at least <paramref name="minimumBytes"/> that a client
+    /// sends is forwarded to the server, nothing the server sends back reaches any client from then on, and
+    /// <paramref name="grace"/> later (time for the server to apply the request) every connection is reset and
+    /// the proxy passes traffic normally again. The client sees its request fail after it reached the server,
+    /// which is when a write's outcome is unknown to it.
+    /// </summary>
+    /// <param name="minimumBytes">Smaller chunks (HTTP/2 pings, window updates) are forwarded without arming the cut.</param>
+    /// <param name="grace">How long the server gets to apply the request before the reset.</param>
+    public void CutAfterNextRequest(int minimumBytes, TimeSpan grace)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(minimumBytes, 1);
+        _cutGrace = grace;
+        Volatile.Write(ref _cutArmedMinimumBytes, minimumBytes);
+    }
+
     /// <summary>Resets every open connection: both ends see a connection reset.</summary>
     public void CutAll()
     {
@@ -114,6 +137,42 @@ public sealed class TcpProxy : IAsyncDisposable
 
     internal Task WaitResumedAsync(CancellationToken cancellationToken) =>
         _resumed.Task.WaitAsync(cancellationToken);
+
+    /// <summary>True while an armed cut is swallowing what servers send.</summary>
+    internal bool DropsResponses => _droppingResponses;
+
+    /// <summary>Called before a chunk goes from a client to the server: fires an armed cut.</summary>
+    internal void OnForwardingRequest(int bytes)
+    {
+        var minimum = Volatile.Read(ref _cutArmedMinimumBytes);
+        if (minimum == 0 || bytes < minimum || Interlocked.CompareExchange(ref _cutArmedMinimumBytes, 0, minimum) != minimum)
+        {
+            return;
+        }
+
+        // Set before the request leaves, so no answer to it can get through.
+        _droppingResponses = true;
+        _ = CutAfterGraceAsync();
+    }
+
+    private async Task CutAfterGraceAsync()
+    {
+        try
+        {
+            // Not a retry: the fault being injected is "the answer never came", and this is how long the
+            // server has to apply the request before the connection dies.
+            await Task.Delay(_cutGrace, _stopping.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Disposed: DisposeAsync resets every connection itself.
+        }
+
+        // Counted first: a client that sees the reset may look at RequestCuts at once.
+        Interlocked.Increment(ref _cuts);
+        CutAll();
+        _droppingResponses = false;
+    }
 
     private static TaskCompletionSource CompletedGate()
     {

@@ -12,6 +12,7 @@ public sealed class TcpProxyTests : IAsyncLifetime
     private readonly Socket _echo = new(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
     private readonly CancellationTokenSource _stop = new();
     private Task _echoLoop = Task.CompletedTask;
+    private long _echoReceived;
 
     public Task InitializeAsync()
     {
@@ -84,6 +85,30 @@ public sealed class TcpProxyTests : IAsyncLifetime
         var error = await Record.ExceptionAsync(() => Eventually.WithinAsync(read, Deadline, "the read to fail"));
         Assert.IsType<SocketException>(error);
         await Eventually.UntilAsync(() => proxy.ActiveConnections == 0, Deadline, () => $"{proxy.ActiveConnections} open");
+    }
+
+    [Fact]
+    public async Task CutAfterNextRequest_delivers_the_request_loses_the_answer_and_resets_once()
+    {
+        await using var proxy = StartProxy();
+        using var client = await ConnectAsync(proxy);
+        await RoundTripAsync(client, "warm");
+        // The grace is the server's time to take the request before the reset; generous for a busy machine.
+        proxy.CutAfterNextRequest(minimumBytes: 8, grace: TimeSpan.FromSeconds(1));
+
+        // Below the size: passes as usual and does not fire the cut.
+        Assert.Equal("tiny", await RoundTripAsync(client, "tiny"));
+        var receivedBefore = Interlocked.Read(ref _echoReceived);
+
+        var error = await Record.ExceptionAsync(() => Eventually.WithinAsync(RoundTripAsync(client, "the-request"), Deadline, "the reset"));
+
+        Assert.IsType<SocketException>(error);
+        Assert.Equal(1, proxy.RequestCuts);
+        await Eventually.UntilAsync(
+            () => Interlocked.Read(ref _echoReceived) == receivedBefore + "the-request".Length, Deadline, () => $"{Interlocked.Read(ref _echoReceived)} bytes");
+        using var next = await ConnectAsync(proxy);
+        Assert.Equal("after", await RoundTripAsync(next, "after"));
+        Assert.Equal(1, proxy.RequestCuts);
     }
 
     [Fact]
@@ -173,6 +198,7 @@ public sealed class TcpProxyTests : IAsyncLifetime
                 int read;
                 while ((read = await socket.ReceiveAsync(buffer, SocketFlags.None, _stop.Token)) > 0)
                 {
+                    Interlocked.Add(ref _echoReceived, read);
                     await socket.SendAsync(buffer.AsMemory(0, read), SocketFlags.None, _stop.Token);
                 }
             }
