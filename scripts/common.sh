@@ -65,7 +65,8 @@ cp_ensure_browser_packages() {
 # is used; the package's server is not started by the tests.
 cp_ensure_promtool() {
   command -v promtool >/dev/null 2>&1 && return 0
-  cp_apt_install "install Debian's prometheus package for promtool (it checks deploy/prometheus/controlplane-rules.yml)" prometheus
+  # Without recommends: the node exporter and the web assets are not needed for promtool.
+  cp_apt_install "install Debian's prometheus package for promtool (it checks deploy/prometheus/controlplane-rules.yml)" --no-install-recommends prometheus
 }
 
 # Checks docker-compose.yml with `docker-compose config` (parsing, anchors, interpolation; no engine needed),
