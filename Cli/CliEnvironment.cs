@@ -16,7 +16,7 @@ internal sealed class CliEnvironment
     /// <summary>Reads an environment variable (null when unset).</summary>
     public Func<string, string?> GetVariable { get; init; } = Environment.GetEnvironmentVariable;
 
-    /// <summary>Creates the handler under the <see cref="HttpClient"/>; the client disposes it.</summary>
+    /// <summary>Creates the innermost handler under ControlPlane.Client's stack; the runner disposes it after the command.</summary>
     public Func<HttpMessageHandler> CreateHandler { get; init; } = () => new SocketsHttpHandler
     {
         // A director that is down should fail fast, not after the OS's long connect timeout.

@@ -1,14 +1,15 @@
 using System.CommandLine;
-using ControlPlane.Cli.Http;
+using ControlPlane.Client;
 
 namespace ControlPlane.Cli;
 
 /// <summary>What a running command gets: its parse result, the API client and where to write.</summary>
 /// <param name="Parse">The parsed command line.</param>
-/// <param name="Api">Client bound to the chosen director.</param>
+/// <param name="Api">The library's client, bound to the directors of <c>--url</c>.</param>
 /// <param name="Environment">Streams, clock and delays.</param>
 /// <param name="Json">True for <c>--output json</c>.</param>
-internal sealed record CommandContext(ParseResult Parse, ApiClient Api, CliEnvironment Environment, bool Json)
+/// <param name="Verbose">Standard error with <c>-v</c>, else null: where to say which director serves what.</param>
+internal sealed record CommandContext(ParseResult Parse, ControlPlaneClient Api, CliEnvironment Environment, bool Json, TextWriter? Verbose = null)
 {
     /// <summary>Standard output.</summary>
     public TextWriter Out => Environment.Out;

@@ -12,21 +12,8 @@ public sealed partial class ControlPlaneClient
     /// <param name="pageSize">Workers per request (1 to 500); null for the director's default (100).</param>
     /// <param name="cursor">The previous page's cursor.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
-    public Task<WorkerPage> GetWorkerPageAsync(int? pageSize = null, string? cursor = null, CancellationToken cancellationToken = default)
-    {
-        var query = new List<string>();
-        if (pageSize is { } size)
-        {
-            query.Add("limit=" + size.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        }
-
-        if (cursor is not null)
-        {
-            query.Add("cursor=" + Uri.EscapeDataString(cursor));
-        }
-
-        return SendAsync<WorkerPage>(Read("v1/workers" + (query.Count == 0 ? "" : "?" + string.Join('&', query))), cancellationToken);
-    }
+    public Task<WorkerPage> GetWorkerPageAsync(int? pageSize = null, string? cursor = null, CancellationToken cancellationToken = default) =>
+        ValueAsync(ControlPlaneRequest.GetWorkerPage(pageSize, cursor), cancellationToken);
 
     /// <summary>Every registered worker in id order, with its load and state, a page at a time as the enumeration goes on.</summary>
     public IAsyncEnumerable<WorkerView> ListWorkersAsync(int? pageSize = null, CancellationToken cancellationToken = default) =>
@@ -35,24 +22,33 @@ public sealed partial class ControlPlaneClient
     /// <summary>
     /// <c>POST /v1/workers/{id}/drain</c>: asks the worker to finish its jobs, take no new ones, and leave. Returns once
     /// the request is recorded (the agent acts on it asynchronously). Repeatable: a drain already requested is accepted
-    /// again. There is no undrain: a drained agent leaves, and a restarted one registers afresh.
+    /// again. <see cref="UndrainWorkerAsync"/> takes the request back while the agent is still finishing its jobs.
     /// </summary>
     /// <exception cref="ControlPlaneNotFoundException">No such worker is registered.</exception>
     public async Task DrainWorkerAsync(string workerId, CancellationToken cancellationToken = default) =>
-        await SendRawAsync(new ApiCall(HttpMethod.Post, $"v1/workers/{Segment(workerId)}/drain", Repeatable: true), cancellationToken).ConfigureAwait(false);
+        await SendAsync(ControlPlaneRequest.DrainWorker(workerId), cancellationToken).ConfigureAwait(false);
+
+    /// <summary>
+    /// <c>POST /v1/workers/{id}/undrain</c>: takes a drain request back, so an agent still finishing its jobs takes work
+    /// again; a request left behind by an agent that died is removed. Returns once recorded (the agent acts on it
+    /// asynchronously). Repeatable: accepted also when no drain was requested.
+    /// </summary>
+    /// <exception cref="ControlPlaneNotFoundException">No such worker is registered and no drain request of it is left.</exception>
+    public async Task UndrainWorkerAsync(string workerId, CancellationToken cancellationToken = default) =>
+        await SendAsync(ControlPlaneRequest.UndrainWorker(workerId), cancellationToken).ConfigureAwait(false);
 
     /// <summary><c>GET /v1/leader</c>: the leading director.</summary>
     /// <exception cref="ControlPlaneUnavailableException">No director leads (none runs, or an election is in progress)
     /// and none did within the client's retries.</exception>
     public Task<LeaderView> GetLeaderAsync(CancellationToken cancellationToken = default) =>
-        SendAsync<LeaderView>(Read("v1/leader"), cancellationToken);
+        ValueAsync(ControlPlaneRequest.GetLeader(), cancellationToken);
 
     /// <summary><c>GET /v1/cluster</c>: live directors, the leader and the store, as the answering director sees them.</summary>
     public Task<ClusterView> GetClusterAsync(CancellationToken cancellationToken = default) =>
-        SendAsync<ClusterView>(Read("v1/cluster"), cancellationToken);
+        ValueAsync(ControlPlaneRequest.GetCluster(), cancellationToken);
 
     /// <summary><c>GET /v1/doctor</c>: every health check of the cluster, OK, WARN or FAIL each, with what to do. A FAIL
     /// is a normal answer here, not an exception: read <see cref="DoctorReport.Status"/>.</summary>
     public Task<DoctorReport> GetDoctorAsync(CancellationToken cancellationToken = default) =>
-        SendAsync<DoctorReport>(Read("v1/doctor"), cancellationToken);
+        ValueAsync(ControlPlaneRequest.GetDoctor(), cancellationToken);
 }

@@ -13,11 +13,17 @@ public sealed partial class ControlPlaneClient
     /// <param name="configure">Sets the options; they are validated here.</param>
     /// <param name="primaryHandler">The innermost HTTP handler (a fake one in tests); null for the default. The client
     /// does not dispose it.</param>
+    /// <param name="timeProvider">The clock of retry, poll and reconnect waits (a manual one in tests); null for the system clock.</param>
     /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">An option is invalid; the message names each.</exception>
-    public static ControlPlaneClient Create(Action<ControlPlaneClientOptions> configure, HttpMessageHandler? primaryHandler = null)
+    public static ControlPlaneClient Create(Action<ControlPlaneClientOptions> configure, HttpMessageHandler? primaryHandler = null, TimeProvider? timeProvider = null)
     {
         ArgumentNullException.ThrowIfNull(configure);
         var services = new ServiceCollection();
+        if (timeProvider is not null)
+        {
+            services.AddSingleton(timeProvider);
+        }
+
         var http = services.AddControlPlaneClient(configure);
         if (primaryHandler is not null)
         {

@@ -1,7 +1,4 @@
-using System.Globalization;
 using System.Runtime.CompilerServices;
-using System.Text;
-using ControlPlane.Contracts;
 using ControlPlane.Contracts.Jobs;
 
 namespace ControlPlane.Client;
@@ -44,48 +41,26 @@ public sealed partial class ControlPlaneClient
     /// <exception cref="ControlPlaneTooManyPendingException">A pending-job limit still refused it after the client's retries; nothing was created.</exception>
     /// <exception cref="ControlPlaneUnavailableException">The store could not answer; without a key the job may exist.</exception>
     /// <exception cref="ControlPlaneUnreachableException">No director answered.</exception>
-    public Task<JobView> SubmitJobAsync(JobSpec spec, string? idempotencyKey = null, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(spec);
-        var key = Key(idempotencyKey);
-        return SendAsync<JobView>(new ApiCall(HttpMethod.Post, "v1/jobs", Repeatable: key is not null) { Json = ContractJson.Serialize(spec), IdempotencyKey = key }, cancellationToken);
-    }
+    public Task<JobView> SubmitJobAsync(JobSpec spec, string? idempotencyKey = null, CancellationToken cancellationToken = default) =>
+        ValueAsync(ControlPlaneRequest.SubmitJob(spec, idempotencyKey), cancellationToken);
 
     /// <summary><c>GET /v1/jobs/{id}</c>: the job, read at <paramref name="minRevision"/> or later when given (pass the
     /// <see cref="JobView.Revision"/> of a write to read it back from any director).</summary>
     /// <exception cref="ControlPlaneNotFoundException">No such job.</exception>
     /// <exception cref="ControlPlaneValidationException"><paramref name="id"/> is not a job id (32 lowercase hex digits).</exception>
     public Task<JobView> GetJobAsync(string id, long? minRevision = null, CancellationToken cancellationToken = default) =>
-        SendAsync<JobView>(Read($"v1/jobs/{Segment(id)}" + MinRevisionQuery(minRevision, '?')), cancellationToken);
+        ValueAsync(ControlPlaneRequest.GetJob(id, minRevision), cancellationToken);
 
     /// <summary><c>GET /v1/jobs/{id}/explain</c>: why the job is (not) running, in plain words with counts.</summary>
     /// <exception cref="ControlPlaneNotFoundException">No such job.</exception>
     public Task<JobExplanation> ExplainJobAsync(string id, long? minRevision = null, CancellationToken cancellationToken = default) =>
-        SendAsync<JobExplanation>(Read($"v1/jobs/{Segment(id)}/explain" + MinRevisionQuery(minRevision, '?')), cancellationToken);
+        ValueAsync(ControlPlaneRequest.ExplainJob(id, minRevision), cancellationToken);
 
     /// <summary><c>GET /v1/jobs</c>, one page from <paramref name="cursor"/> (null for the first). Most callers want
     /// <see cref="ListJobsAsync"/>, which follows the cursors.</summary>
     /// <exception cref="ControlPlaneValidationException">A filter value or the cursor is invalid (each is named).</exception>
-    public Task<JobPage> GetJobPageAsync(JobFilter? filter = null, string? cursor = null, CancellationToken cancellationToken = default)
-    {
-        filter ??= new JobFilter();
-        var query = new StringBuilder("v1/jobs");
-        void Add(string name, string? value)
-        {
-            if (value is not null)
-            {
-                query.Append(query.Length == "v1/jobs".Length ? '?' : '&').Append(name).Append('=').Append(Uri.EscapeDataString(value));
-            }
-        }
-
-        Add("state", filter.State?.ToString());
-        Add("group", filter.Group);
-        Add("schedule", filter.ScheduleId);
-        Add("limit", filter.PageSize?.ToString(CultureInfo.InvariantCulture));
-        Add("cursor", cursor);
-        Add("minRevision", filter.MinRevision?.ToString(CultureInfo.InvariantCulture));
-        return SendAsync<JobPage>(Read(query.ToString()), cancellationToken);
-    }
+    public Task<JobPage> GetJobPageAsync(JobFilter? filter = null, string? cursor = null, CancellationToken cancellationToken = default) =>
+        ValueAsync(ControlPlaneRequest.GetJobPage(filter, cursor), cancellationToken);
 
     /// <summary>
     /// Every job that matches <paramref name="filter"/>, a page at a time as the enumeration goes on (the next page is
@@ -103,13 +78,7 @@ public sealed partial class ControlPlaneClient
     /// <exception cref="ControlPlaneNotFoundException">No such job.</exception>
     /// <exception cref="ControlPlaneConflictException">The job has already finished.</exception>
     public Task<JobView> CancelJobAsync(string id, CancellationToken cancellationToken = default) =>
-        SendAsync<JobView>(new ApiCall(HttpMethod.Delete, $"v1/jobs/{Segment(id)}", Repeatable: true), cancellationToken);
-
-    /// <summary>A GET: repeatable by nature.</summary>
-    private static ApiCall Read(string path) => new(HttpMethod.Get, path, Repeatable: true);
-
-    private static string MinRevisionQuery(long? minRevision, char separator) =>
-        minRevision is { } revision ? $"{separator}minRevision={revision.ToString(CultureInfo.InvariantCulture)}" : "";
+        ValueAsync(ControlPlaneRequest.CancelJob(id), cancellationToken);
 
     /// <summary>Follows cursors: one request per page, none before the caller asks for the page's first item.</summary>
     private static async IAsyncEnumerable<T> PagesAsync<TPage, T>(

@@ -1,5 +1,4 @@
-using System.Net;
-using System.Net.Http.Headers;
+using System.Globalization;
 using System.Text.Json;
 using ControlPlane.Client.Internal;
 using ControlPlane.Contracts;
@@ -51,78 +50,67 @@ public sealed partial class ControlPlaneClient : IDisposable
     /// owns the HTTP handlers).</summary>
     public void Dispose() => _owned?.Dispose();
 
-    /// <summary>One call: sends it, maps an error answer to an exception, reads the body as <typeparamref name="T"/>.</summary>
-    private async Task<T> SendAsync<T>(ApiCall call, CancellationToken cancellationToken)
+    /// <summary>
+    /// Sends <paramref name="request"/> (made by a factory of <see cref="ControlPlaneRequest"/>) under the same failover,
+    /// retry and error rules as the typed methods, and returns the answer with its status, director, revision and body
+    /// as sent. For callers that need more than the value: printing the API's own JSON, telling a replayed submission
+    /// (200) from a new one (201).
+    /// </summary>
+    /// <exception cref="ControlPlaneException">An error answer, as for the typed method of the same call. (A success
+    /// whose body is not a <typeparamref name="T"/> throws when <see cref="ControlPlaneResponse{T}.Value"/> is read.)</exception>
+    /// <exception cref="ControlPlaneUnreachableException">No director answered.</exception>
+    public async Task<ControlPlaneResponse<T>> SendAsync<T>(ControlPlaneRequest<T> request, CancellationToken cancellationToken = default)
         where T : class
     {
-        var (body, director, status) = await SendRawAsync(call, cancellationToken).ConfigureAwait(false);
-        try
-        {
-            return ContractJson.Deserialize<T>(body);
-        }
-        catch (JsonException e)
-        {
-            throw new ControlPlaneException($"{call}: the director at {director} answered {(int)status}, but not with a {typeof(T).Name}: {e.Message}", status, null, director, e);
-        }
-    }
-
-    private async Task<(byte[] Body, Uri? Director, HttpStatusCode Status)> SendRawAsync(ApiCall call, CancellationToken cancellationToken)
-    {
-        using var request = new HttpRequestMessage(call.Method, new Uri(_directors.Preferred, call.Path));
-        request.Options.Set(CallOptions.Path, call.Path);
-        request.Options.Set(CallOptions.Repeatable, call.Repeatable);
-        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
-        if (call.Json is not null)
-        {
-            request.Content = new ByteArrayContent(call.Json) { Headers = { ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" } } };
-        }
-
-        if (call.IdempotencyKey is not null)
-        {
-            request.Headers.TryAddWithoutValidation("Idempotency-Key", call.IdempotencyKey);
-        }
-
-        using var response = await _http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        ArgumentNullException.ThrowIfNull(request);
+        using var message = request.ToMessage(_directors.Preferred, "application/json");
+        Mark(message, request.Path, request.Repeatable);
+        using var response = await _http.SendAsync(message, cancellationToken).ConfigureAwait(false);
         var body = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
-        var director = response.RequestMessage?.Options.TryGetValue(CallOptions.Director, out var d) == true ? d : response.RequestMessage?.RequestUri;
+        var director = DirectorOf(response);
         if (!response.IsSuccessStatusCode)
         {
-            throw ErrorMapper.ToException(call.ToString(), response, body, director);
+            throw ErrorMapper.ToException(request.ToString(), response, body, director);
         }
 
-        return (body, director, response.StatusCode);
+        var status = response.StatusCode;
+        return new ControlPlaneResponse<T>(status, director, RevisionOf(response), body, content =>
+        {
+            if (typeof(T) == typeof(ControlPlaneNoContent))
+            {
+                return (T)(object)ControlPlaneNoContent.Instance;
+            }
+
+            try
+            {
+                return ContractJson.Deserialize<T>(content.Span);
+            }
+            catch (JsonException e)
+            {
+                throw new ControlPlaneException($"{request}: the director at {director} answered {(int)status}, but not with a {typeof(T).Name}: {e.Message}", status, null, director, e);
+            }
+        });
     }
+
+    /// <summary>One call, its value only: what every typed method returns.</summary>
+    private async Task<T> ValueAsync<T>(ControlPlaneRequest<T> request, CancellationToken cancellationToken)
+        where T : class => (await SendAsync(request, cancellationToken).ConfigureAwait(false)).Value;
+
+    /// <summary>What the failover handler needs to know about a message: its path and whether it may be sent twice.</summary>
+    private static void Mark(HttpRequestMessage message, string path, bool repeatable)
+    {
+        message.Options.Set(CallOptions.Path, path);
+        message.Options.Set(CallOptions.Repeatable, repeatable);
+    }
+
+    /// <summary>The director that answered, as the failover handler recorded it.</summary>
+    private Uri DirectorOf(HttpResponseMessage response) =>
+        response.RequestMessage?.Options.TryGetValue(CallOptions.Director, out var d) == true ? d : response.RequestMessage?.RequestUri ?? _directors.Preferred;
+
+    private static long? RevisionOf(HttpResponseMessage response) =>
+        response.Headers.TryGetValues("X-Revision", out var values) &&
+        long.TryParse(values.FirstOrDefault(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var revision) ? revision : null;
 
     /// <summary>The wait between two reads of <see cref="WatchJobAsync"/>, on the injected clock.</summary>
     private Task DelayAsync(TimeSpan delay, CancellationToken cancellationToken) => Task.Delay(delay, _time, cancellationToken);
-
-    // Ids and names go into paths escaped, so a stray '/' or '?' cannot address another resource.
-    private static string Segment(string value)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(value);
-        return Uri.EscapeDataString(value);
-    }
-
-    private static string? Key(string? idempotencyKey)
-    {
-        if (idempotencyKey is null)
-        {
-            return null;
-        }
-
-        ArgumentException.ThrowIfNullOrEmpty(idempotencyKey);
-        return idempotencyKey.Length > Limits.MaxIdempotencyKeyLength
-            ? throw new ArgumentException($"An Idempotency-Key is at most {Limits.MaxIdempotencyKeyLength} characters.", nameof(idempotencyKey))
-            : idempotencyKey;
-    }
-
-    /// <summary>One call of the API, described: method, path under <c>/</c>, body, key, and whether it is repeatable.</summary>
-    private sealed record ApiCall(HttpMethod Method, string Path, bool Repeatable)
-    {
-        public byte[]? Json { get; init; }
-
-        public string? IdempotencyKey { get; init; }
-
-        public override string ToString() => $"{Method} /{Path}";
-    }
 }

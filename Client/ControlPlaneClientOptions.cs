@@ -49,4 +49,12 @@ public sealed class ControlPlaneClientOptions
     /// <summary>How often <see cref="ControlPlaneClient.WatchJobAsync"/> reads the job while waiting.
     /// <value>500 milliseconds.</value></summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>
+    /// Called after each director's part in a call (it answered, failed, or was passed over), in order, on the calling
+    /// thread: for a program that says which director answered (cpctl's <c>-v</c>) or counts failovers. It must be quick
+    /// and must not throw (an exception ends the call with it). Forward it to an <c>ILogger</c> if you want logs.
+    /// <value>null: nothing is called.</value>
+    /// </summary>
+    public Action<DirectorAttempt>? OnDirectorAttempt { get; set; }
 }

@@ -57,7 +57,7 @@ public static class ControlPlaneClientServiceCollectionExtensions
             }
         });
         http.AddResilienceHandler("retry", (builder, context) => builder.AddRetry(RetryRules.Create(Options(context.ServiceProvider))));
-        http.AddHttpMessageHandler(sp => new FailoverHandler(sp.GetRequiredService<DirectorRotation>(), Options(sp).AttemptTimeout));
+        http.AddHttpMessageHandler(sp => new FailoverHandler(sp.GetRequiredService<DirectorRotation>(), Options(sp).AttemptTimeout, Options(sp).OnDirectorAttempt));
         return http;
     }
 

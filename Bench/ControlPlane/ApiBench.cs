@@ -18,6 +18,8 @@ namespace ControlPlane.Bench.ControlPlane;
 /// <c>--leaderless</c> starts the directors with <c>Director:Campaign=false</c> (nobody schedules, no kills): the
 /// same load without a leader's work beside it.
 /// </summary>
+/// <remarks>Raw HTTP on purpose, not ControlPlane.Client: it measures the API (each status, each director, latency of one
+/// request), which the client's failover and retries would hide.</remarks>
 internal sealed partial class ApiBench : IScenario
 {
     public string Name => "api";

@@ -20,6 +20,8 @@ namespace ControlPlane.Bench.ControlPlane;
 /// beside it, and the same lag measured from the POST's answer, a lower bound); for its Succeeded event, the time read minus the job's finishedAt (the agent's clock, copied into the
 /// job by the leader's fold: so this lag includes the leader's fold, the store and the director's fan-out).
 /// </summary>
+/// <remarks>Raw SSE on purpose, not ControlPlane.Client's StreamEventsAsync: it measures the director's stream (delivery lag,
+/// cut-offs), which the client's resume would smooth over.</remarks>
 internal sealed class EventsBench : IScenario
 {
     public string Name => "events";

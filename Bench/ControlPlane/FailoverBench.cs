@@ -11,6 +11,8 @@ namespace ControlPlane.Bench.ControlPlane;
 /// director first reports the successor as leader (polled every 200 ms). The victim is restarted before the next round.
 /// <c>failover --backend zookeeper|etcd --rounds 3 --session-timeout 10 [--graceful]</c>.
 /// </summary>
+/// <remarks>Raw HTTP (TestSupport's DirectorClient) on purpose, not ControlPlane.Client: it times what the API does across a director's death, which the
+/// client's failover would mask.</remarks>
 internal sealed class FailoverBench : IScenario
 {
     public string Name => "failover";

@@ -12,6 +12,7 @@ namespace ControlPlane.Bench.ControlPlane;
 /// (<c>Scheduler:RetryBackoff</c>, 1 s) plus one assignment and one agent report.
 /// <c>reassign --backend zookeeper|etcd --jobs 20 --session-timeout 10</c>.
 /// </summary>
+/// <remarks>Raw HTTP (TestSupport's DirectorClient) on purpose, not ControlPlane.Client: it measures the API, not the client.</remarks>
 internal sealed class ReassignBench : IScenario
 {
     public string Name => "reassign";

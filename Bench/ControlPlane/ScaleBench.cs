@@ -13,6 +13,8 @@ namespace ControlPlane.Bench.ControlPlane;
 /// (leave → attempt 2's assignedAt, which includes the 1 s retry backoff).
 /// <c>scale --backend zookeeper|etcd --directors 3 --agents 2000 --agents-per-session 1 --rounds 5</c>.
 /// </summary>
+/// <remarks>Raw HTTP (TestSupport's DirectorClient) on purpose, not ControlPlane.Client: it measures the API under load, which
+/// the client's retries of 429 and 503 would hide.</remarks>
 internal sealed partial class ScaleBench : IScenario
 {
     public string Name => "scale";

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using ControlPlane.Cli.Rendering;
+using ControlPlane.Client;
 
 namespace ControlPlane.Cli.Commands;
 
@@ -14,10 +15,10 @@ internal static class CancelCommand
         runner.Bind(command, async (context, cancellationToken) =>
         {
             var jobId = context.Parse.GetValue(id)!;
-            var response = await context.Api.CancelJobAsync(jobId, cancellationToken);
+            var response = await context.Api.SendAsync(ControlPlaneRequest.CancelJob(jobId), cancellationToken);
             if (context.Json)
             {
-                JsonOutput.Write(context.Out, response.ReadNode());
+                JsonOutput.Write(context.Out, response.Content);
             }
             else
             {

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using ControlPlane.Cli.Rendering;
-using ControlPlane.Contracts.Directors;
+using ControlPlane.Client;
 
 namespace ControlPlane.Cli.Commands;
 
@@ -13,14 +13,14 @@ internal static class ClusterCommand
         var command = new Command("cluster", "Show the store, the answering director's session, the leader and every live director.");
         runner.Bind(command, async (context, cancellationToken) =>
         {
-            var response = await context.Api.GetClusterAsync(cancellationToken);
+            var response = await context.Api.SendAsync(ControlPlaneRequest.GetCluster(), cancellationToken);
             if (context.Json)
             {
-                JsonOutput.Write(context.Out, response.ReadNode());
+                JsonOutput.Write(context.Out, response.Content);
             }
             else
             {
-                ClusterRendering.WriteCluster(context.Out, response.Read<ClusterView>(), context.Now);
+                ClusterRendering.WriteCluster(context.Out, response.Value, context.Now);
             }
 
             return ExitCodes.Success;

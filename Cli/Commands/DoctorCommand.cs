@@ -1,5 +1,6 @@
 using System.CommandLine;
 using ControlPlane.Cli.Rendering;
+using ControlPlane.Client;
 using ControlPlane.Contracts.Doctor;
 
 namespace ControlPlane.Cli.Commands;
@@ -13,11 +14,11 @@ internal static class DoctorCommand
         var command = new Command("doctor", "Check the cluster: leader, store, timing, versions, workers, records. Exit 0 OK, 1 WARN, 2 FAIL.");
         runner.Bind(command, async (context, cancellationToken) =>
         {
-            var response = await context.Api.GetDoctorAsync(cancellationToken);
-            var report = response.Read<DoctorReport>();
+            var response = await context.Api.SendAsync(ControlPlaneRequest.GetDoctor(), cancellationToken);
+            var report = response.Value;
             if (context.Json)
             {
-                JsonOutput.Write(context.Out, response.ReadNode());
+                JsonOutput.Write(context.Out, response.Content);
             }
             else
             {

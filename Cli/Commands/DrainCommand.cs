@@ -1,5 +1,6 @@
 using System.CommandLine;
 using ControlPlane.Cli.Rendering;
+using ControlPlane.Client;
 
 namespace ControlPlane.Cli.Commands;
 
@@ -14,10 +15,10 @@ internal static class DrainCommand
         runner.Bind(command, async (context, cancellationToken) =>
         {
             var workerId = context.Parse.GetValue(id)!;
-            var response = await context.Api.DrainWorkerAsync(workerId, cancellationToken);
+            var response = await context.Api.SendAsync(ControlPlaneRequest.DrainWorker(workerId), cancellationToken);
             if (context.Json)
             {
-                JsonOutput.Write(context.Out, response.ReadNode());
+                JsonOutput.Write(context.Out, response.Content);
             }
             else
             {

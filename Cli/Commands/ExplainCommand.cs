@@ -1,6 +1,6 @@
 using System.CommandLine;
 using ControlPlane.Cli.Rendering;
-using ControlPlane.Contracts.Jobs;
+using ControlPlane.Client;
 
 namespace ControlPlane.Cli.Commands;
 
@@ -14,14 +14,14 @@ internal static class ExplainCommand
         var command = new Command("explain", "Say why a job is not running (or where and since when it runs), with counts.") { id };
         runner.Bind(command, async (context, cancellationToken) =>
         {
-            var response = await context.Api.ExplainJobAsync(context.Parse.GetValue(id)!, cancellationToken);
+            var response = await context.Api.SendAsync(ControlPlaneRequest.ExplainJob(context.Parse.GetValue(id)!), cancellationToken);
             if (context.Json)
             {
-                JsonOutput.Write(context.Out, response.ReadNode());
+                JsonOutput.Write(context.Out, response.Content);
             }
             else
             {
-                DoctorRendering.WriteExplanation(context.Out, response.Read<JobExplanation>(), context.Now);
+                DoctorRendering.WriteExplanation(context.Out, response.Value, context.Now);
             }
 
             return ExitCodes.Success;

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using ControlPlane.Cli.Rendering;
-using ControlPlane.Contracts.Jobs;
+using ControlPlane.Client;
 
 namespace ControlPlane.Cli.Commands;
 
@@ -18,14 +18,14 @@ internal static class GetCommand
         var command = new Command("get", "Show one job: spec, state, attempt, worker, times, exit code, output tail.") { id, minRevision };
         runner.Bind(command, async (context, cancellationToken) =>
         {
-            var response = await context.Api.GetJobAsync(context.Parse.GetValue(id)!, context.Parse.GetValue(minRevision), cancellationToken);
+            var response = await context.Api.SendAsync(ControlPlaneRequest.GetJob(context.Parse.GetValue(id)!, context.Parse.GetValue(minRevision)), cancellationToken);
             if (context.Json)
             {
-                JsonOutput.Write(context.Out, response.ReadNode());
+                JsonOutput.Write(context.Out, response.Content);
             }
             else
             {
-                JobRendering.WriteDetail(context.Out, response.Read<JobView>(), context.Now);
+                JobRendering.WriteDetail(context.Out, response.Value, context.Now);
             }
 
             return ExitCodes.Success;

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using ControlPlane.Cli.Rendering;
-using ControlPlane.Contracts.Directors;
+using ControlPlane.Client;
 
 namespace ControlPlane.Cli.Commands;
 
@@ -13,14 +13,14 @@ internal static class LeaderCommand
         var command = new Command("leader", "Show the leading director: id, URL, epoch, since when.");
         runner.Bind(command, async (context, cancellationToken) =>
         {
-            var response = await context.Api.GetLeaderAsync(cancellationToken);
+            var response = await context.Api.SendAsync(ControlPlaneRequest.GetLeader(), cancellationToken);
             if (context.Json)
             {
-                JsonOutput.Write(context.Out, response.ReadNode());
+                JsonOutput.Write(context.Out, response.Content);
             }
             else
             {
-                ClusterRendering.WriteLeader(context.Out, response.Read<LeaderView>(), context.Now);
+                ClusterRendering.WriteLeader(context.Out, response.Value, context.Now);
             }
 
             return ExitCodes.Success;

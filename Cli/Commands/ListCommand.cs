@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
 using ControlPlane.Cli.Rendering;
+using ControlPlane.Client;
 using ControlPlane.Contracts.Jobs;
 
 namespace ControlPlane.Cli.Commands;
@@ -26,13 +27,15 @@ internal static class ListCommand
             var p = context.Parse;
             var pages = p.GetValue(all) ? MaxPages : 1;
             var items = new List<(JobView Job, JsonNode? Body)>();
-            string? next = p.GetValue(cursor);
+            var next = NullIfEmpty(p.GetValue(cursor));
             long? revision = null;
+            // An empty value is no filter, as it always was for cpctl.
+            var filter = new JobFilter { State = p.GetValue(state), Group = NullIfEmpty(p.GetValue(group)), ScheduleId = NullIfEmpty(p.GetValue(schedule)), PageSize = p.GetValue(limit) };
             for (var page = 0; page < pages && (page == 0 || next is not null); page++)
             {
-                var response = await context.Api.ListJobsAsync(p.GetValue(state), p.GetValue(group), p.GetValue(limit), next, cancellationToken, p.GetValue(schedule));
-                var read = response.Read<JobPage>();
-                var bodies = response.ReadNode()?["items"]?.AsArray();
+                var response = await context.Api.SendAsync(ControlPlaneRequest.GetJobPage(filter, next), cancellationToken);
+                var read = response.Value;
+                var bodies = JsonOutput.Node(response.Content)?["items"]?.AsArray();
                 items.AddRange(read.Items.Select((job, i) => (job, bodies?[i]?.DeepClone())));
                 next = read.Cursor;
                 revision ??= read.Revision;
@@ -43,6 +46,8 @@ internal static class ListCommand
         });
         return command;
     }
+
+    private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 
     private static void Write(CommandContext context, List<(JobView Job, JsonNode? Body)> items, string? next, long revision)
     {

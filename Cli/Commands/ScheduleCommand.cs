@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Net;
 using ControlPlane.Cli.Rendering;
-using ControlPlane.Contracts.Jobs;
+using ControlPlane.Client;
 using ControlPlane.Contracts.Schedules;
 
 namespace ControlPlane.Cli.Commands;
@@ -17,9 +17,9 @@ internal static class ScheduleCommand
         {
             CreateCommand(runner),
             ListCommand(runner),
-            IdCommand(runner, "get", "Show a schedule: definition, last and next tick, counters and recent runs.", (api, id, ct) => api.GetScheduleAsync(id, ct)),
-            IdCommand(runner, "pause", "Pause a schedule: no tick fires until it is resumed.", (api, id, ct) => api.ScheduleActionAsync(id, "pause", ct)),
-            IdCommand(runner, "resume", "Resume a schedule; the ticks it was paused for never fire.", (api, id, ct) => api.ScheduleActionAsync(id, "resume", ct)),
+            IdCommand(runner, "get", "Show a schedule: definition, last and next tick, counters and recent runs.", id => ControlPlaneRequest.GetSchedule(id)),
+            IdCommand(runner, "pause", "Pause a schedule: no tick fires until it is resumed.", ControlPlaneRequest.PauseSchedule),
+            IdCommand(runner, "resume", "Resume a schedule; the ticks it was paused for never fire.", ControlPlaneRequest.ResumeSchedule),
             TriggerCommand(runner),
             DeleteCommand(runner),
         };
@@ -57,9 +57,10 @@ internal static class ScheduleCommand
                 StartingDeadlineSeconds = parse.GetValue(deadline),
                 Paused = parse.GetValue(paused),
             };
-            var response = await context.Api.CreateScheduleAsync(spec, parse.GetValue(job.IdempotencyKey), cancellationToken);
-            var view = response.Read<ScheduleView>();
-            if (response.Status == HttpStatusCode.OK)
+            var key = parse.GetValue(job.IdempotencyKey) is { Length: > 0 } k ? k : null;
+            var response = await context.Api.SendAsync(ControlPlaneRequest.CreateSchedule(spec, key), cancellationToken);
+            var view = response.Value;
+            if (response.StatusCode == HttpStatusCode.OK)
             {
                 await context.Error.WriteLineAsync($"idempotency key already used: returning the existing schedule {view.Id}");
             }
@@ -79,8 +80,7 @@ internal static class ScheduleCommand
             string? cursor = null;
             for (var page = 0; page < 1000; page++)
             {
-                var response = await context.Api.ListSchedulesAsync(cursor, cancellationToken);
-                var read = response.Read<SchedulePage>();
+                var read = await context.Api.GetSchedulePageAsync(500, cursor, cancellationToken);
                 items.AddRange(read.Items);
                 cursor = read.Cursor;
                 if (cursor is null)
@@ -109,14 +109,14 @@ internal static class ScheduleCommand
         var command = new Command("trigger", "Run the schedule's job once now, outside the cron; prints the job.") { id };
         runner.Bind(command, async (context, cancellationToken) =>
         {
-            var response = await context.Api.ScheduleActionAsync(context.Parse.GetValue(id)!, "trigger", cancellationToken);
+            var response = await context.Api.SendAsync(ControlPlaneRequest.TriggerSchedule(context.Parse.GetValue(id)!), cancellationToken);
             if (context.Json)
             {
-                JsonOutput.Write(context.Out, response.ReadNode());
+                JsonOutput.Write(context.Out, response.Content);
             }
             else
             {
-                JobRendering.WriteTable(context.Out, [response.Read<JobView>()], context.Now);
+                JobRendering.WriteTable(context.Out, [response.Value], context.Now);
             }
 
             return ExitCodes.Success;
@@ -137,24 +137,24 @@ internal static class ScheduleCommand
         return command;
     }
 
-    private static Command IdCommand(CliRunner runner, string name, string description, Func<Http.ApiClient, string, CancellationToken, Task<Http.ApiResponse>> call)
+    private static Command IdCommand(CliRunner runner, string name, string description, Func<string, ControlPlaneRequest<ScheduleView>> request)
     {
         var id = new Argument<string>("id") { Description = "Schedule id." };
         var command = new Command(name, description) { id };
         runner.Bind(command, async (context, cancellationToken) =>
         {
-            var response = await call(context.Api, context.Parse.GetValue(id)!, cancellationToken);
-            Write(context, response, response.Read<ScheduleView>());
+            var response = await context.Api.SendAsync(request(context.Parse.GetValue(id)!), cancellationToken);
+            Write(context, response, response.Value);
             return ExitCodes.Success;
         });
         return command;
     }
 
-    private static void Write(CommandContext context, Http.ApiResponse response, ScheduleView view)
+    private static void Write(CommandContext context, ControlPlaneResponse<ScheduleView> response, ScheduleView view)
     {
         if (context.Json)
         {
-            JsonOutput.Write(context.Out, response.ReadNode());
+            JsonOutput.Write(context.Out, response.Content);
             return;
         }
 

@@ -1,9 +1,9 @@
 using System.CommandLine;
 using System.Net;
-using ControlPlane.Cli.Http;
 using ControlPlane.Cli.Parsing;
 using ControlPlane.Cli.Rendering;
 using ControlPlane.Cli.Waiting;
+using ControlPlane.Client;
 using ControlPlane.Contracts.Jobs;
 
 namespace ControlPlane.Cli.Commands;
@@ -22,12 +22,12 @@ internal static class SubmitCommand
             var spec = o.ToSpec(context.Parse);
             var retryText = context.Parse.GetValue(o.RetryFor) ?? BusyRetry.DefaultRetryFor;
             var retryFor = retryText.Trim() == "0" ? TimeSpan.Zero : Durations.Parse(retryText, "--retry-for");
-            var key = context.Parse.GetValue(o.IdempotencyKey);
+            var key = context.Parse.GetValue(o.IdempotencyKey) is { Length: > 0 } k ? k : null;
             // A 429 created nothing, so the same request may be sent again; with a key even a lost answer is safe.
             var response = await BusyRetry.Create(context.Environment, retryFor).ExecuteAsync(
-                async token => await context.Api.SubmitAsync(spec, key, token), cancellationToken);
-            var job = response.Read<JobView>();
-            if (response.Status == HttpStatusCode.OK)
+                async token => await context.Api.SendAsync(ControlPlaneRequest.SubmitJob(spec, key), token), cancellationToken);
+            var job = response.Value;
+            if (response.StatusCode == HttpStatusCode.OK)
             {
                 // 200 instead of 201: the key was used before; this is that job, not a new one.
                 await context.Error.WriteLineAsync($"idempotency key already used: returning the existing job {job.Id}");
@@ -48,11 +48,11 @@ internal static class SubmitCommand
         return command;
     }
 
-    private static void WriteSubmitted(CommandContext context, Http.ApiResponse response, JobView job, bool quiet)
+    private static void WriteSubmitted(CommandContext context, ControlPlaneResponse<JobView> response, JobView job, bool quiet)
     {
         if (context.Json)
         {
-            JsonOutput.Write(context.Out, response.ReadNode());
+            JsonOutput.Write(context.Out, response.Content);
         }
         else if (quiet)
         {

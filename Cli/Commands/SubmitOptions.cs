@@ -58,7 +58,7 @@ internal sealed class SubmitOptions
 
     public Option<string?> RetryFor { get; } = new("--retry-for")
     {
-        Description = $"While the director refuses new jobs (429: too many pending), wait its Retry-After and try again for at most this long; 0 never retries (default {Http.BusyRetry.DefaultRetryFor}).",
+        Description = $"While the director refuses new jobs (429: too many pending), wait its Retry-After and try again for at most this long; 0 never retries (default {BusyRetry.DefaultRetryFor}).",
     };
 
     /// <summary>Adds every argument and option to <paramref name="command"/>.</summary>

@@ -1,11 +1,12 @@
 using System.CommandLine;
-using System.Globalization;
 using ControlPlane.Cli.Events;
 using ControlPlane.Cli.Parsing;
+using ControlPlane.Client;
 
 namespace ControlPlane.Cli.Commands;
 
-/// <summary><c>cpctl watch</c>: prints <c>GET /v1/events</c> as it comes, one line per event, resuming across directors.</summary>
+/// <summary><c>cpctl watch</c>: prints <c>GET /v1/events</c> as it comes, one line per event; ControlPlane.Client's
+/// <see cref="ControlPlaneClient.StreamEventsAsync"/> resumes it across directors.</summary>
 internal static class WatchCommand
 {
     /// <summary>Builds the command.</summary>
@@ -24,32 +25,31 @@ internal static class WatchCommand
         };
         runner.Bind(command, async (context, cancellationToken) =>
         {
-            var query = Query(
-                ("job", context.Parse.GetValue(job)), ("state", context.Parse.GetValue(state)), ("group", context.Parse.GetValue(group)),
-                ("worker", context.Parse.GetValue(worker)), ("type", context.Parse.GetValue(type)));
-            using var limit = context.Parse.GetValue(duration) is { } text
+            var p = context.Parse;
+            // The values go to the director as given (it names a bad one); commas separate several.
+            var filter = new EventFilter
+            {
+                Jobs = List(p.GetValue(job)),
+                States = List(p.GetValue(state)),
+                Group = p.GetValue(group),
+                Worker = p.GetValue(worker),
+                Types = List(p.GetValue(type)),
+            };
+            using var limit = p.GetValue(duration) is { } text
                 ? new CancellationTokenSource(Durations.Parse(text, "--for"), context.Environment.Time)
                 : new CancellationTokenSource();
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, limit.Token);
-            var follower = new EventFollower(context, query);
             try
             {
-                await follower.FollowAsync(context.Parse.GetValue(since), async e =>
+                await foreach (var e in context.Api.StreamEventsAsync(filter, p.GetValue(since), new EventProgress(context), linked.Token))
                 {
                     await context.Out.WriteLineAsync(context.Json ? e.Data : EventRendering.Line(e));
                     await context.Out.FlushAsync(linked.Token);
-                    return FollowDecision.Continue;
-                }, linked.Token);
+                }
             }
             catch (OperationCanceledException) when (limit.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
             {
                 // --for ran out: a normal end.
-            }
-            catch (Exception e) when (e is EventStreamUnavailableException or IOException or HttpRequestException)
-            {
-                // The reconnect pipeline gave up (or a director answered something that is not a stream).
-                await context.Error.WriteLineAsync($"error: {e.Message}");
-                return ExitCodes.Unreachable;
             }
 
             return ExitCodes.Success;
@@ -57,13 +57,5 @@ internal static class WatchCommand
         return command;
     }
 
-    /// <summary><c>?a=1&amp;b=2</c> of the given parameters, escaped; empty when none is set.</summary>
-    internal static string Query(params (string Name, string? Value)[] parameters)
-    {
-        var set = parameters.Where(p => p.Value is not null).Select(p => $"{p.Name}={Uri.EscapeDataString(p.Value!)}").ToList();
-        return set.Count == 0 ? "" : "?" + string.Join("&", set);
-    }
-
-    /// <summary>A revision as a query value.</summary>
-    internal static string Revision(long revision) => revision.ToString(CultureInfo.InvariantCulture);
+    private static string[]? List(string? text) => text?.Split(',');
 }

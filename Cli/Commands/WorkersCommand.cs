@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
 using ControlPlane.Cli.Rendering;
+using ControlPlane.Client;
 using ControlPlane.Contracts.Workers;
 
 namespace ControlPlane.Cli.Commands;
@@ -27,13 +28,13 @@ internal static class WorkersCommand
             var p = context.Parse;
             var pages = p.GetValue(limit) is null && p.GetValue(cursor) is null ? MaxPages : 1;
             var items = new List<(WorkerView Worker, JsonNode? Body)>();
-            string? next = p.GetValue(cursor);
+            var next = string.IsNullOrEmpty(p.GetValue(cursor)) ? null : p.GetValue(cursor);
             long? revision = null;
             for (var page = 0; page < pages && (page == 0 || next is not null); page++)
             {
-                var response = await context.Api.ListWorkersAsync(p.GetValue(limit), next, cancellationToken);
-                var read = response.Read<WorkerPage>();
-                var bodies = response.ReadNode()?["items"]?.AsArray();
+                var response = await context.Api.SendAsync(ControlPlaneRequest.GetWorkerPage(p.GetValue(limit), next), cancellationToken);
+                var read = response.Value;
+                var bodies = JsonOutput.Node(response.Content)?["items"]?.AsArray();
                 items.AddRange(read.Items.Select((worker, i) => (worker, bodies?[i]?.DeepClone())));
                 next = read.Cursor;
                 revision ??= read.Revision;

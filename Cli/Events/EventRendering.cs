@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using ControlPlane.Client;
 
 namespace ControlPlane.Cli.Events;
 
@@ -6,9 +7,9 @@ namespace ControlPlane.Cli.Events;
 internal static class EventRendering
 {
     /// <summary>The line for <paramref name="e"/>.</summary>
-    public static string Line(StreamedEvent e)
+    public static string Line(ControlPlaneEvent e)
     {
-        var data = e.Json;
+        var data = e.Json();
         var revision = data?["revision"]?.ToString() ?? "-";
         var id = data?["id"]?.ToString();
         var deleted = data?["deleted"]?.GetValue<bool>() == true;

@@ -26,4 +26,27 @@ internal static class JsonOutput
             writer.WriteLine(node.ToJsonString(Indented));
         }
     }
+
+    /// <summary>Writes a body as the director sent it (<see cref="Client.ControlPlaneResponse{T}.Content"/>) indented;
+    /// an empty body writes nothing.</summary>
+    public static void Write(TextWriter writer, ReadOnlyMemory<byte> body) => Write(writer, Node(body));
+
+    /// <summary>A body as a JSON tree (unknown fields included), or null when it is empty.</summary>
+    /// <exception cref="Client.ControlPlaneException">The body is not JSON (a proxy's page).</exception>
+    public static JsonNode? Node(ReadOnlyMemory<byte> body)
+    {
+        if (body.IsEmpty)
+        {
+            return null;
+        }
+
+        try
+        {
+            return JsonNode.Parse(body.Span);
+        }
+        catch (JsonException e)
+        {
+            throw new Client.ControlPlaneException($"The response is not JSON: {e.Message}");
+        }
+    }
 }

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Net;
-using ControlPlane.Cli.Http;
+using ControlPlane.Client;
 
 namespace ControlPlane.Cli.Rendering;
 
@@ -8,14 +8,18 @@ namespace ControlPlane.Cli.Rendering;
 internal static class ProblemRendering
 {
     /// <summary>Writes <paramref name="error"/> for a person, with a hint for the common authentication mistake.</summary>
-    public static void Write(TextWriter writer, ApiException error)
+    public static void Write(TextWriter writer, ControlPlaneException error)
     {
         ArgumentNullException.ThrowIfNull(writer);
         ArgumentNullException.ThrowIfNull(error);
-        var status = ((int)error.Status).ToString(CultureInfo.InvariantCulture);
+        var status = error.StatusCode is { } code ? ((int)code).ToString(CultureInfo.InvariantCulture) : "-";
         if (error.Problem is not { } problem)
         {
-            writer.WriteLine($"error: {error.Message}");
+            // An error answer without a problem document (a proxy's page): its status line. Otherwise (a success cpctl
+            // could not read) the library's message says what was wrong with it.
+            writer.WriteLine(error.StatusCode is { } failed && (int)failed >= 400
+                ? $"error: HTTP {status} {ReasonPhrase(failed)}"
+                : $"error: {error.Message}");
         }
         else
         {
@@ -36,13 +40,20 @@ internal static class ProblemRendering
             }
         }
 
-        if (error.Status == HttpStatusCode.Unauthorized)
+        if (error.StatusCode == HttpStatusCode.Unauthorized)
         {
             writer.WriteLine("  hint: pass --token or set CONTROLPLANE_TOKEN");
         }
-        else if (error.Status == HttpStatusCode.TooManyRequests)
+        else if (error.StatusCode == HttpStatusCode.TooManyRequests)
         {
             writer.WriteLine("  hint: nothing was created; the director takes new jobs again once its queue drains. Try again later, raise --retry-for, or submit more slowly");
         }
+    }
+
+    /// <summary>The standard reason phrase of <paramref name="status"/>, e.g. <c>Bad Gateway</c>.</summary>
+    private static string? ReasonPhrase(HttpStatusCode status)
+    {
+        using var standard = new HttpResponseMessage(status);
+        return standard.ReasonPhrase;
     }
 }

@@ -1,7 +1,7 @@
-using System.Net;
 using System.Text.Json.Nodes;
 using ControlPlane.Cli.Events;
-using ControlPlane.Cli.Http;
+using ControlPlane.Cli.Rendering;
+using ControlPlane.Client;
 using ControlPlane.Contracts;
 using ControlPlane.Contracts.Jobs;
 
@@ -21,7 +21,8 @@ internal sealed record WaitOutcome(IReadOnlyList<JobView> Jobs, IReadOnlyList<Js
 
 /// <summary>
 /// Waits for jobs to finish: reads each once, then follows their events on <c>GET /v1/events?type=job&amp;job=…</c> from
-/// the revision those reads reflect (so no change in between is missed), across directors (<see cref="EventFollower"/>).
+/// the revision those reads reflect (so no change in between is missed), across directors (ControlPlane.Client's
+/// <see cref="ControlPlaneClient.StreamEventsAsync"/>).
 /// When no director serves the stream (an older director, a proxy that buffers, every stream attempt failing), it says
 /// so on stderr and polls instead: the delay between rounds starts at <see cref="FirstDelay"/> and doubles up to
 /// <see cref="MaxDelay"/>, so quick jobs are seen quickly and long waits cost one request per job every few seconds.
@@ -75,19 +76,19 @@ internal static class JobWaiter
         // Every read reflects at least the smallest revision among them: the stream starts there, so nothing after the
         // reads is missed (a change seen twice is harmless).
         var since = last.Values.Min(v => v.Job.Revision);
-        var follower = new EventFollower(context, $"?type=job&job={string.Join(",", waiting)}");
+        var filter = new EventFilter { Types = ["job"], Jobs = waiting };
         using var limit = new CancellationTokenSource(left, context.Environment.Time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, limit.Token);
         try
         {
-            await follower.FollowAsync(since, async e =>
+            await foreach (var e in context.Api.StreamEventsAsync(filter, since, new EventProgress(context), linked.Token))
             {
                 if (e.Type == "resync")
                 {
                     // Changes were lost to the stream: read the jobs again, as at the start.
                     await ReadAsync(context, [.. last.Where(p => !p.Value.Job.State.IsTerminal()).Select(p => p.Key)], last, null, linked.Token);
                 }
-                else if (e.Type == "job" && e.Json?["job"] is JsonObject body && body["id"]?.GetValue<string>() is { } id && last.ContainsKey(id))
+                else if (e.Type == "job" && e.Json()?["job"] is JsonObject body && body["id"]?.GetValue<string>() is { } id && last.ContainsKey(id))
                 {
                     var view = ContractJson.Deserialize<JobView>(System.Text.Encoding.UTF8.GetBytes(body.ToJsonString()));
                     // Never go back: a resumed stream may repeat an older change.
@@ -97,21 +98,25 @@ internal static class JobWaiter
                     }
                 }
 
-                return Done(last) ? FollowDecision.Stop : FollowDecision.Continue;
-            }, linked.Token);
+                if (Done(last))
+                {
+                    break;
+                }
+            }
+
             return null;
         }
         catch (OperationCanceledException) when (limit.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
             return null; // the deadline: the outcome says TimedOut
         }
-        catch (ApiException e) when (e.Status is not (HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden))
+        catch (ControlPlaneException e) when (e.StatusCode is { } status && e is not ControlPlaneAuthorizationException)
         {
-            return $"the event stream is unavailable ({(int)e.Status} {e.Problem?.Title ?? e.Message})";
+            return $"the event stream is unavailable ({(int)status} {e.Problem?.Title ?? e.Message})";
         }
-        catch (Exception e) when (e is DirectorsUnreachableException or EventStreamUnavailableException or IOException or HttpRequestException)
+        catch (ControlPlaneException e) when (e is ControlPlaneUnreachableException or ControlPlaneEventStreamException)
         {
-            return $"the event stream is unavailable ({e.Message})";
+            return $"the event stream is unavailable ({(e is ControlPlaneUnreachableException unreachable ? CliRunner.Unreachable(unreachable) : e.Message)})";
         }
     }
 
@@ -144,8 +149,8 @@ internal static class JobWaiter
     {
         foreach (var id in ids.Distinct(StringComparer.Ordinal).Where(id => !last.TryGetValue(id, out var seen) || !seen.Job.State.IsTerminal()))
         {
-            var response = await context.Api.GetJobAsync(id, minRevision, cancellationToken);
-            last[id] = (response.Read<JobView>(), response.ReadNode());
+            var response = await context.Api.SendAsync(ControlPlaneRequest.GetJob(id, minRevision), cancellationToken);
+            last[id] = (response.Value, JsonOutput.Node(response.Content));
         }
     }
 

@@ -49,8 +49,24 @@ public sealed class ControlPlaneUnreachableException : ControlPlaneException
     /// <param name="mayHaveReachedDirector">See <see cref="MayHaveReachedDirector"/>.</param>
     /// <param name="director">The last director tried.</param>
     /// <param name="inner">The last transport failure.</param>
-    public ControlPlaneUnreachableException(string message, bool mayHaveReachedDirector, Uri? director, Exception? inner)
-        : base(message, null, null, director, inner) => MayHaveReachedDirector = mayHaveReachedDirector;
+    /// <param name="attempts">Each director tried, in order, and what happened; null for none recorded.</param>
+    /// <param name="stoppedUnrepeatable">See <see cref="StoppedUnrepeatable"/>.</param>
+    public ControlPlaneUnreachableException(
+        string message, bool mayHaveReachedDirector, Uri? director, Exception? inner, IReadOnlyList<DirectorAttempt>? attempts = null, bool stoppedUnrepeatable = false)
+        : base(message, null, null, director, inner)
+    {
+        MayHaveReachedDirector = mayHaveReachedDirector;
+        Attempts = attempts ?? [];
+        StoppedUnrepeatable = stoppedUnrepeatable;
+    }
+
+    /// <summary>True when the call is one that must not be sent twice (an unkeyed submission, a trigger) and it stopped
+    /// at the director that may have received it, without trying the others: look before sending it again.</summary>
+    public bool StoppedUnrepeatable { get; }
+
+    /// <summary>Each director tried during the last walk over them, in order, with why it gave no answer (or the status
+    /// it answered, for one passed over with 502/503/504): for callers that word the failure themselves.</summary>
+    public IReadOnlyList<DirectorAttempt> Attempts { get; }
 
     /// <summary>
     /// False when the call provably reached no director (every connection was refused or could not be made): it had no

@@ -10,20 +10,24 @@ namespace ControlPlane.Client.Internal;
 /// only when it is repeatable. No waiting between directors: any director serves every call. Waiting and trying the
 /// whole walk again is the resilience handler's job, above this one.
 /// </summary>
-internal sealed class FailoverHandler(DirectorRotation directors, TimeSpan attemptTimeout) : DelegatingHandler
+/// <remarks>Each director's part is reported to <c>observe</c> (<see cref="ControlPlaneClientOptions.OnDirectorAttempt"/>) as it ends.</remarks>
+internal sealed class FailoverHandler(DirectorRotation directors, TimeSpan attemptTimeout, Action<DirectorAttempt>? observe = null) : DelegatingHandler
 {
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         var path = request.Options.TryGetValue(CallOptions.Path, out var p) ? p : throw new InvalidOperationException("A call without a path.");
         var repeatable = CallOptions.IsRepeatable(request);
-        var failures = new List<string>();
+        var call = $"{request.Method} /{path}";
+        var attempts = new List<DirectorAttempt>();
         HttpResponseMessage? unavailable = null;
         Exception? lastFailure = null;
         Uri? lastDirector = null;
         var mayHaveArrived = false;
         var tried = 0;
-        foreach (var (index, director) in directors.InTurn())
+        var turn = directors.InTurn().ToList();
+        foreach (var (index, director) in turn)
         {
+            Uri? next = tried + 1 < turn.Count ? turn[tried + 1].Director : null;
             tried++;
             var isLast = tried == directors.Count;
             lastDirector = director;
@@ -37,13 +41,14 @@ internal sealed class FailoverHandler(DirectorRotation directors, TimeSpan attem
             }
             catch (HttpRequestException e) when (!cancellationToken.IsCancellationRequested)
             {
-                failures.Add($"{director} ({e.Message})");
                 lastFailure = e;
                 var arrived = !NeverSent(e);
                 mayHaveArrived |= arrived;
-                if (arrived && !repeatable)
+                var stop = arrived && !repeatable;
+                Observe(attempts, new DirectorAttempt(call, director, null, e.Message, stop ? null : next));
+                if (stop)
                 {
-                    throw MayHaveReceived(request, director, e.Message, e);
+                    throw MayHaveReceived(request, director, e.Message, e, attempts);
                 }
 
                 continue;
@@ -51,12 +56,12 @@ internal sealed class FailoverHandler(DirectorRotation directors, TimeSpan attem
             catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
             {
                 var reason = $"no answer within {attemptTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s";
-                failures.Add($"{director} ({reason})");
                 lastFailure = e;
                 mayHaveArrived = true;
+                Observe(attempts, new DirectorAttempt(call, director, null, reason, repeatable ? next : null));
                 if (!repeatable)
                 {
-                    throw MayHaveReceived(request, director, reason, e);
+                    throw MayHaveReceived(request, director, reason, e, attempts);
                 }
 
                 continue;
@@ -66,13 +71,14 @@ internal sealed class FailoverHandler(DirectorRotation directors, TimeSpan attem
             {
                 // This director cannot serve now (its store session is down, a proxy in front of it is): try another,
                 // and keep this answer in case no other does better.
-                failures.Add($"{director} ({(int)response.StatusCode})");
+                Observe(attempts, new DirectorAttempt(call, director, response.StatusCode, null, next));
                 unavailable?.Dispose();
                 unavailable = response;
                 continue;
             }
 
             unavailable?.Dispose();
+            Observe(attempts, new DirectorAttempt(call, director, response.StatusCode, null, null));
             directors.Answered(index);
             request.Options.Set(CallOptions.Director, director);
             return response;
@@ -85,10 +91,11 @@ internal sealed class FailoverHandler(DirectorRotation directors, TimeSpan attem
         }
 
         throw new ControlPlaneUnreachableException(
-            $"{request.Method} /{path}: cannot reach any director: {string.Join("; ", failures)}.",
+            $"{call}: cannot reach any director: {string.Join("; ", attempts.Select(a => $"{a.Director} ({a.Failure ?? ((int?)a.StatusCode)?.ToString(CultureInfo.InvariantCulture)})"))}.",
             mayHaveArrived,
             lastDirector,
-            lastFailure);
+            lastFailure,
+            attempts);
     }
 
     /// <summary>True when the request provably never left: the connection to the director was never established.</summary>
@@ -96,10 +103,18 @@ internal sealed class FailoverHandler(DirectorRotation directors, TimeSpan attem
         e.HttpRequestError is HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError
             or HttpRequestError.SecureConnectionError or HttpRequestError.ProxyTunnelError;
 
-    private static ControlPlaneUnreachableException MayHaveReceived(HttpRequestMessage request, Uri director, string reason, Exception inner) => new(
+    private void Observe(List<DirectorAttempt> attempts, DirectorAttempt attempt)
+    {
+        attempts.Add(attempt);
+        observe?.Invoke(attempt);
+    }
+
+    private static ControlPlaneUnreachableException MayHaveReceived(HttpRequestMessage request, Uri director, string reason, Exception inner, IReadOnlyList<DirectorAttempt> attempts) => new(
         $"{request.Method} {request.RequestUri?.AbsolutePath}: no answer from the director at {director} ({reason}), which may have received it; " +
         "not sending it to another director, which could act on it twice. Look before trying again, or submit with an Idempotency-Key, which makes a retry safe.",
         mayHaveReachedDirector: true,
         director,
-        inner);
+        inner,
+        attempts,
+        stoppedUnrepeatable: true);
 }

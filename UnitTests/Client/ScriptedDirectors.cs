@@ -9,7 +9,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace ControlPlane.UnitTests.Client;
 
 /// <summary>One request as the fake directors saw it.</summary>
-internal sealed record SeenRequest(HttpMethod Method, Uri Uri, string? IdempotencyKey, string? Authorization);
+internal sealed record SeenRequest(HttpMethod Method, Uri Uri, string? IdempotencyKey, string? Authorization, string? LastEventId = null);
 
 /// <summary>
 /// The primary handler of a <see cref="ControlPlaneClient"/> under test: it answers each request with
@@ -53,7 +53,8 @@ internal sealed class ScriptedDirectors(Func<SeenRequest, int, HttpResponseMessa
             request.Method,
             request.RequestUri!,
             request.Headers.TryGetValues("Idempotency-Key", out var keys) ? keys.Single() : null,
-            request.Headers.Authorization?.ToString());
+            request.Headers.Authorization?.ToString(),
+            request.Headers.TryGetValues("Last-Event-ID", out var ids) ? ids.Single() : null);
         _requests.Enqueue(seen);
         var response = answer(seen, Interlocked.Increment(ref _count) - 1);
         response.RequestMessage = request;

@@ -1,16 +1,17 @@
 using System.Globalization;
-using System.Net;
+using ControlPlane.Client;
 using Polly;
 using Polly.Retry;
 
-namespace ControlPlane.Cli.Http;
+namespace ControlPlane.Cli.Commands;
 
 /// <summary>
 /// Retrying a submission the director refused with 429 (a pending-job limit is reached; nothing was created): wait
 /// what <c>Retry-After</c> says, plus up to a quarter more so many refused clients do not come back in the same
 /// second, and try again while the wait still ends within the time given. A Polly pipeline, like every retry here.
 /// </summary>
-/// <remarks>Only 429 is retried: it is the one refusal that guarantees nothing was written. A 503 on a submission
+/// <remarks>cpctl's own policy on top of ControlPlane.Client (whose retries cpctl turns off): bounded by the user's
+/// <c>--retry-for</c> rather than a count, and saying on stderr what it waits for. Only 429 is retried: it is the one refusal that guarantees nothing was written. A 503 on a submission
 /// without an <c>Idempotency-Key</c> may have created the job, so it is left to the user.</remarks>
 internal static class BusyRetry
 {
@@ -36,16 +37,16 @@ internal static class BusyRetry
                 MaxRetryAttempts = MaxRetries,
                 // Retried only when even the shortest wait ends in time: a retry that would outlive --retry-for is not started.
                 ShouldHandle = args => ValueTask.FromResult(
-                    args.Outcome.Exception is ApiException { Status: HttpStatusCode.TooManyRequests } busy && time.GetUtcNow() + WaitFor(busy) <= deadline),
+                    args.Outcome.Exception is ControlPlaneTooManyPendingException busy && time.GetUtcNow() + WaitFor(busy) <= deadline),
                 DelayGenerator = args =>
                 {
-                    var wait = WaitFor((ApiException)args.Outcome.Exception!) * (1 + (Random.Shared.NextDouble() / 4));
+                    var wait = WaitFor((ControlPlaneTooManyPendingException)args.Outcome.Exception!) * (1 + (Random.Shared.NextDouble() / 4));
                     var left = deadline - time.GetUtcNow();
                     return ValueTask.FromResult<TimeSpan?>(wait < left ? wait : left);
                 },
                 OnRetry = async args =>
                 {
-                    var detail = ((ApiException)args.Outcome.Exception!).Problem?.Detail is { } text ? $" ({FirstSentence(text)})" : "";
+                    var detail = ((ControlPlaneTooManyPendingException)args.Outcome.Exception!).Problem?.Detail is { } text ? $" ({FirstSentence(text)})" : "";
                     await environment.Error.WriteLineAsync(
                         $"director busy{detail}; retrying in {args.RetryDelay.TotalSeconds.ToString("0.#", CultureInfo.InvariantCulture)} s (retry {args.AttemptNumber + 1}, giving up after {retryFor.TotalSeconds.ToString("0.#", CultureInfo.InvariantCulture)} s)");
                 },
@@ -53,7 +54,7 @@ internal static class BusyRetry
             .Build();
     }
 
-    private static TimeSpan WaitFor(ApiException busy) => busy.RetryAfter is { } after && after > TimeSpan.Zero ? after : DefaultWait;
+    private static TimeSpan WaitFor(ControlPlaneTooManyPendingException busy) => busy.RetryAfter is { } after && after > TimeSpan.Zero ? after : DefaultWait;
 
     private static string FirstSentence(string text)
     {
