@@ -93,7 +93,8 @@ public sealed partial class ControlPlaneClient : IDisposable
         return (body, director, response.StatusCode);
     }
 
-    /// <summary>The wait between two reads of <see cref="WatchJobAsync"/>, on the injected clock.</summary>
+    /// <summary>The wait between two reads of <see cref="WatchJobAsync"/>, on the injected clock (a poll interval, not a
+    /// retry: failed calls are retried by the HTTP resilience handler).</summary>
     private Task DelayAsync(TimeSpan delay, CancellationToken cancellationToken) => Task.Delay(delay, _time, cancellationToken);
 
     // Ids and names go into paths escaped, so a stray '/' or '?' cannot address another resource.

@@ -152,6 +152,7 @@ internal sealed partial class ApiBench : IScenario
             var at = duration * k / (kills + 1) - Stopwatch.GetElapsedTime(origin);
             if (at > TimeSpan.Zero)
             {
+                // Not a retry: waits until this kill's moment in the run.
                 await Task.Delay(at, cancellationToken).ConfigureAwait(false);
             }
 
@@ -185,6 +186,7 @@ internal sealed partial class ApiBench : IScenario
                 }
                 else
                 {
+                    // Not a retry: the pace of the bounded poll for a new leader.
                     await Task.Delay(100, cancellationToken).ConfigureAwait(false);
                 }
             }

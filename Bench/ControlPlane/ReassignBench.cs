@@ -86,6 +86,7 @@ internal sealed class ReassignBench : IScenario
                 return DateTimeOffset.UtcNow;
             }
 
+            // Not a retry: the pace of the bounded poll for the worker to leave the listing.
             await Task.Delay(50, cancellationToken).ConfigureAwait(false);
         }
 
@@ -109,6 +110,7 @@ internal sealed class ReassignBench : IScenario
                 return matching;
             }
 
+            // Not a retry: the pace of the bounded poll for the jobs to be done.
             await Task.Delay(100, cancellationToken).ConfigureAwait(false);
         }
 

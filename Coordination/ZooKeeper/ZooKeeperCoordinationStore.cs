@@ -26,6 +26,9 @@ public sealed partial class ZooKeeperCoordinationStore : ICoordinationStore
     private readonly TimeProvider _time;
     private readonly ResiliencePipeline _reopen;
 
+    /// <summary>The store's clock (its retries' pauses, and its ZooKeeper client's).</summary>
+    internal TimeProvider Time => _time;
+
     private ZooKeeperCoordinationStore(ZooKeeperStoreOptions options, ILoggerFactory loggerFactory)
     {
         _options = options;
