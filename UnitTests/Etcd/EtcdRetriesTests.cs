@@ -194,6 +194,14 @@ public sealed class EtcdRetriesTests
     }
 
     [Fact]
+    public void A_reconnect_delay_cap_that_is_not_positive_is_refused_naming_the_setting()
+    {
+        var error = Assert.Throws<ArgumentException>(() =>
+            new EtcdClient(new EtcdClientOptions { Endpoints = "127.0.0.1:1", MaxReconnectDelay = TimeSpan.Zero }));
+        Assert.Contains(nameof(EtcdClientOptions.MaxReconnectDelay), error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_stream_that_keeps_failing_to_open_waits_longer_each_time_up_to_the_cap()
     {
         var script = new StreamScript(Enumerable.Repeat(StreamStep.Fail, 15));
