@@ -37,7 +37,7 @@ internal sealed class ZooKeeperSessionsBench : IScenario
         var connectSeconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
         var connected = Snapshot(process);
 
-        // Hold: nothing but pings (every third of the negotiated timeout) flows.
+        // Not a retry: the hold, in which nothing but pings (every third of the negotiated timeout) flows.
         await Task.Delay(hold, cancellationToken).ConfigureAwait(false);
         var held = Snapshot(process);
         var stillConnected = clients.Count(c => c.State == ConnectionState.Connected);

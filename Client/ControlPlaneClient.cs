@@ -111,6 +111,7 @@ public sealed partial class ControlPlaneClient : IDisposable
         response.Headers.TryGetValues("X-Revision", out var values) &&
         long.TryParse(values.FirstOrDefault(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var revision) ? revision : null;
 
-    /// <summary>The wait between two reads of <see cref="WatchJobAsync"/>, on the injected clock.</summary>
+    /// <summary>The wait between two reads of <see cref="WatchJobAsync"/>, on the injected clock (a poll interval, not a
+    /// retry: failed calls are retried by the HTTP resilience handler).</summary>
     private Task DelayAsync(TimeSpan delay, CancellationToken cancellationToken) => Task.Delay(delay, _time, cancellationToken);
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net.Sockets;
 using ControlPlane.Etcd.Internal;
 using Google.Protobuf;
+using Polly;
 
 namespace ControlPlane.Etcd;
 
@@ -9,7 +10,8 @@ namespace ControlPlane.Etcd;
 public sealed partial class EtcdClient
 {
     /// <summary>
-    /// Runs one unary call within <see cref="EtcdClientOptions.RequestTimeout"/>.
+    /// Runs one unary call within <see cref="EtcdClientOptions.RequestTimeout"/> (on the client's clock), through
+    /// the <c>etcd.call</c> pipeline (<see cref="EtcdRetries.BuildCall"/>).
     /// <paramref name="idempotent"/> calls (reads) are retried on another endpoint after Unavailable or a broken
     /// connection; writes only when the connection was never established, because a write that reached a
     /// member may have been applied even though no answer came back.
@@ -21,84 +23,43 @@ public sealed partial class EtcdClient
     {
         ObjectDisposedException.ThrowIf(_disposed.IsCancellationRequested, this);
         var start = Stopwatch.GetTimestamp();
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _disposed.Token);
-        deadline.CancelAfter(_options.RequestTimeout);
-        var maxAttempts = (_endpoints.Count * 2) + 1;
-        var renewedToken = false;
-
-        for (var attempt = 1; ; attempt++)
+        using var budget = new CancellationTokenSource(_options.RequestTimeout, _time);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _disposed.Token, budget.Token);
+        var call = new UnaryCall<TResponse>(this, path, request, parser, idempotent, authenticate);
+        var context = ResilienceContextPool.Shared.Get(deadline.Token);
+        context.Properties.Set(EtcdRetries.Attempts, call);
+        try
         {
-            var endpoint = _endpoints.Current;
-            string? token = null;
-            // A read gets half the budget per attempt when another endpoint could answer: a black-holed member
-            // (no reset, no answer) would otherwise hold it until the whole deadline expired.
-            using var attemptLimit = idempotent && _endpoints.Count > 1 && attempt < maxAttempts
-                ? CancellationTokenSource.CreateLinkedTokenSource(deadline.Token)
-                : null;
-            attemptLimit?.CancelAfter(_options.RequestTimeout / 2);
-            try
-            {
-                token = authenticate ? await GetTokenAsync(deadline.Token).ConfigureAwait(false) : null;
-                var remaining = _options.RequestTimeout - Stopwatch.GetElapsedTime(start);
-                var response = await _transport.UnaryAsync(endpoint, path, request, parser, token, remaining,
-                    attemptLimit?.Token ?? deadline.Token).ConfigureAwait(false);
-                EtcdMetrics.RecordRequest(path, GrpcStatusCode.OK, start);
-                return response;
-            }
-            catch (OperationCanceledException) when (attemptLimit is { IsCancellationRequested: true } && !deadline.IsCancellationRequested)
-            {
-                var next = _endpoints.MarkFailed(endpoint);
-                Log.CallRetrying(_logger, path, endpoint, "no answer within half the request timeout", attempt);
-                if (next != endpoint)
-                {
-                    Log.EndpointFailed(_logger, endpoint, next);
-                }
-            }
-            catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
-            {
-                EtcdMetrics.RecordRequest(path, GrpcStatusCode.DeadlineExceeded, start);
-                ObjectDisposedException.ThrowIf(_disposed.IsCancellationRequested, this);
-                throw new EtcdTimeoutException(
-                    $"{path} did not complete within {_options.RequestTimeout.TotalSeconds:0.###} s (last endpoint {endpoint}); a write's outcome is unknown",
-                    ex);
-            }
-            catch (EtcdAuthenticationException ex) when (authenticate && _options.Username is not null && !renewedToken
-                                                         && IsTokenRejection(ex))
-            {
-                // etcd checks the token before applying anything, so even a write is safe to repeat here.
-                renewedToken = true;
-                Log.TokenRejected(_logger, ex.Message);
-                await RenewTokenAsync(token, deadline.Token).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (attempt < maxAttempts && IsRetryable(ex, idempotent))
-            {
-                var next = _endpoints.MarkFailed(endpoint);
-                if (next != endpoint)
-                {
-                    Log.EndpointFailed(_logger, endpoint, next);
-                }
-
-                Log.CallRetrying(_logger, path, endpoint, ex.Message, attempt);
-                // After a full round over the endpoints, pause briefly: the cluster may be electing a leader.
-                if (attempt % _endpoints.Count == 0)
-                {
-                    await Task.Delay(Backoff(attempt / _endpoints.Count), _time, deadline.Token).ConfigureAwait(false);
-                }
-            }
-            catch (Exception ex) when (ex is not EtcdException)
-            {
-                EtcdMetrics.RecordRequest(path, GrpcStatusCode.Unavailable, start);
-                _endpoints.MarkFailed(endpoint);
-                throw new EtcdUnavailableException(
-                    NotSent(ex) ? $"{path}: could not connect to {endpoint}: {ex.Message}"
-                                : $"{path}: connection to {endpoint} failed during the call; the outcome is unknown: {ex.Message}",
-                    ex);
-            }
-            catch (EtcdException ex)
-            {
-                EtcdMetrics.RecordRequest(path, ex.StatusCode, start);
-                throw;
-            }
+            var response = await _calls.ExecuteAsync(static (context, call) => call.AttemptAsync(context.CancellationToken), context, call)
+                .ConfigureAwait(false);
+            EtcdMetrics.RecordRequest(path, GrpcStatusCode.OK, start);
+            return response;
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or AttemptTimeoutException && !cancellationToken.IsCancellationRequested)
+        {
+            EtcdMetrics.RecordRequest(path, GrpcStatusCode.DeadlineExceeded, start);
+            ObjectDisposedException.ThrowIf(_disposed.IsCancellationRequested, this);
+            throw new EtcdTimeoutException(
+                $"{path} did not complete within {_options.RequestTimeout.TotalSeconds:0.###} s (last endpoint {call.Endpoint}); a write's outcome is unknown",
+                ex);
+        }
+        catch (Exception ex) when (ex is not (EtcdException or OperationCanceledException))
+        {
+            EtcdMetrics.RecordRequest(path, GrpcStatusCode.Unavailable, start);
+            _endpoints.MarkFailed(call.Endpoint);
+            throw new EtcdUnavailableException(
+                NotSent(ex) ? $"{path}: could not connect to {call.Endpoint}: {ex.Message}"
+                            : $"{path}: connection to {call.Endpoint} failed during the call; the outcome is unknown: {ex.Message}",
+                ex);
+        }
+        catch (EtcdException ex)
+        {
+            EtcdMetrics.RecordRequest(path, ex.StatusCode, start);
+            throw;
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
         }
     }
 
@@ -128,15 +89,66 @@ public sealed partial class EtcdClient
                 && se.SocketErrorCode is SocketError.ConnectionRefused or SocketError.HostUnreachable or SocketError.NetworkUnreachable);
     }
 
-    private static bool IsTokenRejection(EtcdAuthenticationException ex) =>
+    internal static bool IsTokenRejection(EtcdAuthenticationException ex) =>
         ex.Message.Contains("invalid auth token", StringComparison.Ordinal)
         || ex.Message.Contains("token", StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>Capped exponential backoff with full jitter, shared by calls and stream reconnects.</summary>
-    internal TimeSpan Backoff(int failures)
+    /// <summary>
+    /// One unary call's attempts: each on the preferred endpoint, a read's limited to half the budget when
+    /// another endpoint could answer (a black-holed member would otherwise hold it until the whole deadline).
+    /// </summary>
+    private sealed class UnaryCall<TResponse>(
+        EtcdClient client, string path, IMessage request, MessageParser<TResponse> parser, bool idempotent, bool authenticate)
+        : UnaryAttempts(idempotent, authenticate && client._options.Username is not null)
+        where TResponse : class, IMessage<TResponse>
     {
-        var cap = _options.MaxReconnectDelay.TotalMilliseconds;
-        var exp = Math.Min(cap, 50 * Math.Pow(2, Math.Min(failures, 10)));
-        return TimeSpan.FromMilliseconds((exp / 2) + (Random.Shared.NextDouble() * exp / 2));
+        private readonly long _started = client._time.GetTimestamp();
+        private int _attempts;
+        private string? _token;
+
+        /// <summary>The endpoint of the latest attempt.</summary>
+        public Uri Endpoint { get; private set; } = client._endpoints.Current;
+
+        public async ValueTask<TResponse> AttemptAsync(CancellationToken deadline)
+        {
+            var endpoints = client._endpoints;
+            var options = client._options;
+            Endpoint = endpoints.Current;
+            _token = null;
+            // The last attempt the pipeline can make keeps the whole remaining budget.
+            var last = ++_attempts >= EtcdRetries.CallRounds * endpoints.Count;
+            using var share = Idempotent && endpoints.Count > 1 && !last
+                ? new CancellationTokenSource(options.RequestTimeout / 2, client._time)
+                : null;
+            using var attemptLimit = share is null ? null : CancellationTokenSource.CreateLinkedTokenSource(deadline, share.Token);
+            try
+            {
+                _token = authenticate ? await client.GetTokenAsync(deadline).ConfigureAwait(false) : null;
+                var remaining = options.RequestTimeout - client._time.GetElapsedTime(_started);
+                return await client._transport.UnaryAsync(Endpoint, path, request, parser, _token, remaining,
+                    attemptLimit?.Token ?? deadline).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException ex) when (share is { IsCancellationRequested: true } && !deadline.IsCancellationRequested)
+            {
+                throw new AttemptTimeoutException("no answer within half the request timeout", ex);
+            }
+        }
+
+        public override void OnFailover(Exception failure, int retry, TimeSpan delay)
+        {
+            var next = client._endpoints.MarkFailed(Endpoint);
+            if (next != Endpoint)
+            {
+                Log.EndpointFailed(client._logger, Endpoint, next);
+            }
+
+            Log.CallRetrying(client._logger, path, Endpoint, failure.Message, _attempts);
+        }
+
+        protected override async ValueTask RenewAsync(Exception rejection, CancellationToken cancellationToken)
+        {
+            Log.TokenRejected(client._logger, rejection.Message);
+            await client.RenewTokenAsync(_token, cancellationToken).ConfigureAwait(false);
+        }
     }
 }

@@ -19,8 +19,8 @@ public sealed partial class EtcdClient
         }
 
         var target = new Internal.EndpointSet(endpoint).Current;
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _disposed.Token);
-        deadline.CancelAfter(_options.RequestTimeout);
+        using var budget = new CancellationTokenSource(_options.RequestTimeout, _time);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _disposed.Token, budget.Token);
         var token = await GetTokenAsync(deadline.Token).ConfigureAwait(false);
         return await _transport.UnaryAsync(target, path, new StatusRequest(), StatusResponse.Parser, token, _options.RequestTimeout, deadline.Token)
             .ConfigureAwait(false);

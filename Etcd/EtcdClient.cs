@@ -1,6 +1,7 @@
 using ControlPlane.Etcd.Internal;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Polly;
 
 namespace ControlPlane.Etcd;
 
@@ -27,11 +28,13 @@ public sealed partial class EtcdClient : IAsyncDisposable
     private readonly CancellationTokenSource _disposed = new();
     private readonly WatchMultiplexer _watches;
     private readonly LeaseKeeper _leases;
+    private readonly ResiliencePipeline _calls;
 
     /// <summary>Creates a client. No connection is made until the first call.</summary>
     /// <param name="options">Endpoints, credentials and timeouts; validated here.</param>
     /// <param name="logger">Receives connection, failover, watch and lease events; null for none.</param>
-    /// <param name="timeProvider">Clock for lease deadlines and backoff; <see cref="TimeProvider.System"/> by default.</param>
+    /// <param name="timeProvider">Clock for lease deadlines, call deadlines and every retry's pauses;
+    /// <see cref="TimeProvider.System"/> by default.</param>
     /// <exception cref="ArgumentException">The options are invalid (e.g. no endpoint).</exception>
     public EtcdClient(EtcdClientOptions options, ILogger<EtcdClient>? logger = null, TimeProvider? timeProvider = null)
     {
@@ -45,6 +48,7 @@ public sealed partial class EtcdClient : IAsyncDisposable
         _clockAnchor = _time.GetUtcNow();
         _clockAnchorTimestamp = _time.GetTimestamp();
         EtcdMetrics.ZeroRareSeries();
+        _calls = EtcdRetries.BuildCall(_endpoints.Count, options.MaxReconnectDelay, _time);
         _watches = new WatchMultiplexer(this);
         _leases = new LeaseKeeper(this);
     }

@@ -34,8 +34,21 @@ public sealed class EtcdClientOptions
     /// <value>5 seconds.</value>
     public TimeSpan KeepAliveTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>Upper bound of the pause between reconnect attempts of the watch and keepalive streams
-    /// (exponential from 50 ms with jitter).</summary>
+    /// <summary>
+    /// Upper bound of every retry pause of the client. Each retry is a named Polly pipeline on the client's
+    /// <see cref="TimeProvider"/> whose pauses are Polly's decorrelated jitter (median 50 ms, doubling, never above
+    /// this), so clients that failed together do not come back together:
+    /// <list type="bullet">
+    /// <item><c>etcd.call</c>: a unary call tries each endpoint in turn, the next one at once
+    /// (<c>etcd.call.failover</c>), and pauses after a round in which every endpoint failed; at most three rounds,
+    /// all within <see cref="RequestTimeout"/>. Only what is safe to repeat is: a write that may have reached a
+    /// member never is. A rejected token is renewed and the attempt repeated at once, once per call
+    /// (<c>etcd.call.reauthenticate</c>).</item>
+    /// <item><c>etcd.watch.resume</c> and <c>etcd.keepalive.reconnect</c>: re-opening the shared watch or keepalive
+    /// stream after it broke, until the client is disposed; a stream that had delivered is re-opened after one
+    /// first pause, one that keeps failing waits longer each time.</item>
+    /// </list>
+    /// </summary>
     /// <value>1 second.</value>
     public TimeSpan MaxReconnectDelay { get; set; } = TimeSpan.FromSeconds(1);
 
@@ -54,6 +67,12 @@ public sealed class EtcdClientOptions
         if (RequestTimeout <= TimeSpan.Zero || ConnectTimeout <= TimeSpan.Zero)
         {
             throw new ArgumentException("EtcdClientOptions timeouts must be positive.");
+        }
+
+        if (MaxReconnectDelay <= TimeSpan.Zero)
+        {
+            throw new ArgumentException(
+                $"EtcdClientOptions.MaxReconnectDelay must be positive, was {MaxReconnectDelay}.", nameof(MaxReconnectDelay));
         }
 
         if (Username is not null && Password is null)

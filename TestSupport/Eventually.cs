@@ -63,6 +63,7 @@ public static class Eventually
                     $"Condition `{expression}` did not hold within {timeout.TotalSeconds:0.###} s ({checks} checks).{seen}{error}", lastError);
             }
 
+            // Not a retry: the poll interval before checking the condition again (never past the deadline).
             await Task.Delay(interval < left ? interval : left).ConfigureAwait(false);
             interval = TimeSpan.FromTicks(Math.Min(interval.Ticks * 2, MaxPollInterval.Ticks));
         }

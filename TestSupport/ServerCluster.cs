@@ -202,6 +202,7 @@ public abstract class ServerCluster : IAsyncDisposable
                     $"{GetType().Name} member {member} (pid {process.Id}) did not serve within {StartTimeout.TotalSeconds:0} s. Log tail:\n{member.LogTail()}");
             }
 
+            // Not a retry: polls the starting member until it serves (bounded by StartTimeout above).
             await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
             delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 500));
         }

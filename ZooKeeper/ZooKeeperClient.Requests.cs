@@ -5,7 +5,9 @@ namespace ControlPlane.ZooKeeper;
 public sealed partial class ZooKeeperClient : IConnectionOwner
 {
     private volatile bool _authFailed;
-    private long _lastAcknowledgedSend;
+    // Timestamps of a TimeProvider may start anywhere (a fake clock at 0): "none yet" is a value no clock gives.
+    private const long NeverAcknowledged = long.MinValue;
+    private long _lastAcknowledgedSend = NeverAcknowledged;
 
     /// <summary>Queues a request on the current connection. Fails fast (without sending) when not connected:
     /// the request could not be answered before a reconnect, and ZooKeeper clients never resend by themselves.</summary>

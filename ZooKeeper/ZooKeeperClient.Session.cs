@@ -17,41 +17,38 @@ public sealed partial class ZooKeeperClient
     {
         SetState(ConnectionState.Connecting, null);
         // One time budget shared by every host (Npgsql-style), so a long host list cannot multiply the wait.
-        using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _shutdown.Token);
-        budget.CancelAfter(_options.ConnectTimeout);
+        using var budget = new CancellationTokenSource(_options.ConnectTimeout, _time);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _shutdown.Token, budget.Token);
+        var started = _time.GetTimestamp();
         Exception? last = null;
-        var started = Environment.TickCount64;
-        for (var attempt = 0; !budget.IsCancellationRequested; attempt++)
+        try
         {
-            var remaining = _options.ConnectTimeout - TimeSpan.FromMilliseconds(Environment.TickCount64 - started);
-            if (remaining <= TimeSpan.Zero)
-                break;
-            try
+            var connection = await _connect.ExecuteAsync<Connection>(async token =>
             {
-                if (attempt > 0 && attempt % _hosts.Length == 0)
-                    await Task.Delay(Backoff(attempt / _hosts.Length), budget.Token).ConfigureAwait(false);
+                var remaining = _options.ConnectTimeout - _time.GetElapsedTime(started);
                 // As for reconnects: one stalled handshake must not consume the whole budget.
                 var share = TimeSpan.FromMilliseconds(Math.Max(1000, _options.ConnectTimeout.TotalMilliseconds / Math.Max(3, _hosts.Length)));
-                var (outcome, connection) = await TryConnectAsync(share < remaining ? share : remaining, budget.Token).ConfigureAwait(false);
-                if (outcome == AttemptOutcome.Connected)
+                try
                 {
-                    _sessionLoop = Task.Run(() => RunSessionAsync(connection!));
-                    return;
+                    var (outcome, connection) = await TryConnectAsync(share < remaining ? share : remaining, token).ConfigureAwait(false);
+                    return outcome == AttemptOutcome.Connected
+                        ? connection!
+                        : throw new ConnectionLossException("the server closed the connection without a session (behind our zxid, or not serving)");
                 }
-            }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-            {
-                break;
-            }
-            catch (Exception ex) when (ex is SocketException or ZooKeeperException or IOException)
-            {
-                last = ex;
-            }
+                catch (Exception ex) when (ex is SocketException or ZooKeeperException or IOException)
+                {
+                    last = ex;
+                    throw;
+                }
+            }, stop.Token).ConfigureAwait(false);
+            _sessionLoop = Task.Run(() => RunSessionAsync(connection));
         }
-
-        cancellationToken.ThrowIfCancellationRequested();
-        throw new ConnectionLossException(
-            $"Could not open a ZooKeeper session on {_options.ConnectionString} within {_options.ConnectTimeout.TotalSeconds:0.#} s", last);
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new ConnectionLossException(
+                $"Could not open a ZooKeeper session on {_options.ConnectionString} within {_options.ConnectTimeout.TotalSeconds:0.#} s",
+                last ?? ex);
+        }
     }
 
     /// <summary>The session's lifetime after the first connection: wait for the connection to break, report
@@ -78,7 +75,7 @@ public sealed partial class ZooKeeperClient
                 return;
             // The state already turned Suspended inside Break (OnBroken); this is the reconnect side.
             Log.ConnectionLost(_logger, SessionId, connection.Server, reason.Message);
-            var next = await ReconnectAsync(connection.LastReceiveTicks).ConfigureAwait(false);
+            var next = await ReconnectAsync(connection.LastReceiveTimestamp).ConfigureAwait(false);
             if (next is null)
                 return;
             ZooKeeperMetrics.Reconnects.Add(1);
@@ -86,72 +83,74 @@ public sealed partial class ZooKeeperClient
         }
     }
 
-    /// <summary>Tries the servers round-robin until one resumes the session. Returns null when the session
-    /// expired (said by a server, or locally once cut off longer than the timeout) or the client closed.</summary>
-    private async Task<Connection?> ReconnectAsync(long lastHeardTicks)
+    /// <summary>Tries the servers round-robin (<c>zookeeper.reconnect</c>) until one resumes the session. Returns
+    /// null when the session expired (said by a server, or presumed by <see cref="SessionExpiry"/> once cut off
+    /// longer than the timeout, on the client's clock) or the client closed.</summary>
+    private async Task<Connection?> ReconnectAsync(long lastHeard)
     {
         var timeoutMs = Volatile.Read(ref _negotiatedTimeoutMs);
-        // Without local expiry, still give up eventually (e.g. every server wiped and refusing our zxid).
-        var giveUpMs = _options.ExpireLocallyWhenDisconnected ? timeoutMs : 10L * timeoutMs;
-        for (var attempt = 0; ; attempt++)
+        var expiry = new SessionExpiry(_time, lastHeard, TimeSpan.FromMilliseconds(timeoutMs), _options.ExpireLocallyWhenDisconnected);
+        if (_shutdown.IsCancellationRequested)
+            return null;
+        if (expiry.IsExpired)
         {
-            if (_shutdown.IsCancellationRequested)
-                return null;
-            var silentMs = Environment.TickCount64 - lastHeardTicks;
-            if (silentMs > giveUpMs)
-            {
-                Expire($"no server reachable for {silentMs} ms (session timeout {timeoutMs} ms); expired locally");
-                return null;
-            }
+            Expire(expiry.Reason);
+            return null;
+        }
 
-            try
+        // The attempts and their pauses end at once when the session must be presumed expired.
+        using var presumedExpired = new CancellationTokenSource(expiry.Left, _time);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(_shutdown.Token, presumedExpired.Token);
+        var attempt = 0;
+        try
+        {
+            return await _reconnect.ExecuteAsync<Connection?>(async token =>
             {
-                // First retry at once (another server is likely fine); then back off with jitter.
-                if (attempt > 0)
-                {
-                    var delay = Backoff(attempt);
-                    var left = TimeSpan.FromMilliseconds(Math.Max(1, giveUpMs - silentMs));
-                    await Task.Delay(delay < left ? delay : left, _shutdown.Token).ConfigureAwait(false);
-                }
-
+                attempt++;
                 // Each attempt gets a share of the session timeout (the Java client splits it by host count),
                 // but at most a third of it: a handshake lost in a black hole or a cut must leave time for
                 // more attempts, even with a single host. A healthy server answers in milliseconds.
-                var shareMs = Math.Max(500, timeoutMs / Math.Max(3, _hosts.Length));
-                var leftMs = Math.Max(50, giveUpMs - (Environment.TickCount64 - lastHeardTicks));
-                var attemptTimeout = TimeSpan.FromMilliseconds(Math.Min(shareMs, leftMs));
+                var share = TimeSpan.FromMilliseconds(Math.Max(500, timeoutMs / Math.Max(3, _hosts.Length)));
+                var left = expiry.Left;
+                var attemptTimeout = share < left ? share : left;
                 if (attemptTimeout > _options.ConnectTimeout)
                     attemptTimeout = _options.ConnectTimeout;
-                var (outcome, connection) = await TryConnectAsync(attemptTimeout, _shutdown.Token).ConfigureAwait(false);
-                switch (outcome)
+                try
                 {
-                    case AttemptOutcome.Connected:
-                        return connection;
-                    case AttemptOutcome.Expired:
-                        return null;
-                }
+                    var (outcome, connection) = await TryConnectAsync(attemptTimeout, token).ConfigureAwait(false);
+                    switch (outcome)
+                    {
+                        case AttemptOutcome.Connected:
+                            return connection;
+                        case AttemptOutcome.Expired:
+                            return null;
+                    }
 
-                if (attempt > 0 && attempt % _hosts.Length == 0)
-                    Log.AllServersFailed(_logger, _hosts.Length);
-            }
-            catch (OperationCanceledException) when (_shutdown.IsCancellationRequested)
-            {
-                return null;
-            }
-            catch (Exception ex) when (ex is not OutOfMemoryException)
-            {
-                // Whatever went wrong with this server (refused, reset, timed out, or anything unforeseen),
-                // try the next one: the expiry check above bounds the loop. The expected failures were logged
-                // where they happened.
-                if (ex is not (SocketException or ZooKeeperException or IOException or OperationCanceledException))
-                    Log.ConnectAttemptFailed(_logger, "(reconnect)", ex.ToString());
-            }
+                    throw new ConnectionLossException("the server closed the connection without resuming the session (behind our zxid, or not serving)");
+                }
+                catch (Exception ex) when (ex is not OutOfMemoryException)
+                {
+                    // Whatever went wrong with this server (refused, reset, timed out, or anything unforeseen), the
+                    // pipeline tries the next one; the expiry bounds it. The expected failures were logged where
+                    // they happened.
+                    if (ex is not (SocketException or ZooKeeperException or IOException or OperationCanceledException))
+                        Log.ConnectAttemptFailed(_logger, "(reconnect)", ex.ToString());
+                    if (attempt % _hosts.Length == 0)
+                        Log.AllServersFailed(_logger, _hosts.Length);
+                    throw;
+                }
+            }, stop.Token).ConfigureAwait(false);
+        }
+        catch (Exception) when (_shutdown.IsCancellationRequested)
+        {
+            return null;
+        }
+        catch (Exception) when (presumedExpired.IsCancellationRequested || expiry.IsExpired)
+        {
+            Expire(expiry.Reason);
+            return null;
         }
     }
-
-    /// <summary>Capped exponential backoff with full jitter: 0..min(1 s, 50 ms x 2^attempt).</summary>
-    private static TimeSpan Backoff(int attempt) =>
-        TimeSpan.FromMilliseconds(Random.Shared.Next(10, (int)Math.Min(1000, 50 * Math.Pow(2, Math.Min(attempt, 10)))));
 
     /// <summary>One handshake with the next server. On success the connection is primed (auth replayed, watches
     /// re-registered) and published before the state turns Connected, so no request can overtake the priming.</summary>
@@ -165,10 +164,10 @@ public sealed partial class ZooKeeperClient
         var request = new ConnectRequest(LastZxid, (int)_options.SessionTimeout.TotalMilliseconds, SessionId, _password);
         Socket socket;
         ConnectResponse? response;
-        var handshakeStarted = System.Diagnostics.Stopwatch.GetTimestamp();
+        var handshakeStarted = _time.GetTimestamp();
         try
         {
-            (socket, response) = await Handshake.ConnectAsync(host, port, request, timeout, cancellationToken).ConfigureAwait(false);
+            (socket, response) = await Handshake.ConnectAsync(host, port, request, timeout, _time, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is SocketException or ZooKeeperException or IOException)
         {
@@ -220,7 +219,7 @@ public sealed partial class ZooKeeperClient
         // cue (type None) always precedes the events that follow the reconnect.
         if (isReconnect)
             _watches.NotifyResync();
-        var connection = new Connection(socket, this, server, answer.TimeoutMs, _options.RequestTimeout);
+        var connection = new Connection(socket, this, server, answer.TimeoutMs, _options.RequestTimeout, _time);
         connection.Start();
         Prime(connection);
         Volatile.Write(ref _connection, connection);

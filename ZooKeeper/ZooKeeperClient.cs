@@ -1,6 +1,7 @@
 using ControlPlane.ZooKeeper.Internal;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Polly;
 
 namespace ControlPlane.ZooKeeper;
 
@@ -24,6 +25,9 @@ public sealed partial class ZooKeeperClient : IAsyncDisposable
     private readonly WatchRegistry _watches = new();
     private readonly List<ZooKeeperAuthInfo> _authInfos;
     private readonly CancellationTokenSource _shutdown = new();
+    private readonly TimeProvider _time;
+    private readonly ResiliencePipeline _connect;
+    private readonly ResiliencePipeline _reconnect;
     private Connection? _connection;
     private Task _sessionLoop = Task.CompletedTask;
     private long _sessionId;
@@ -42,6 +46,9 @@ public sealed partial class ZooKeeperClient : IAsyncDisposable
         _hosts = [.. _target.Hosts];
         Random.Shared.Shuffle(_hosts);
         _logger = logger;
+        _time = options.TimeProvider;
+        _connect = ZooKeeperRetries.BuildConnect(_hosts.Length, options.MaxReconnectDelay, _time);
+        _reconnect = ZooKeeperRetries.BuildReconnect(options.MaxReconnectDelay, _time);
         _authInfos = [.. options.AuthInfos];
         _watches.Overflowed += w => Log.WatchOverflowed(_logger, w.Path);
     }
@@ -85,6 +92,7 @@ public sealed partial class ZooKeeperClient : IAsyncDisposable
     /// timeout minus the time since the <em>send</em> of the last request or ping the server answered (the
     /// server restarts its expiry clock on every packet it receives, so it cannot expire the session earlier).
     /// Zero or negative once the server may have expired it; <see cref="TimeSpan.Zero"/> once Expired or Closed.
+    /// Measured on <see cref="ZooKeeperClientOptions.TimeProvider"/>.
     /// Work that must not outlive the session (leading, holding a lease) should stop while this is still above
     /// its safety margin.</summary>
     public TimeSpan ProvablyAliveFor
@@ -94,9 +102,9 @@ public sealed partial class ZooKeeperClient : IAsyncDisposable
             if (State is ConnectionState.Expired or ConnectionState.Closed)
                 return TimeSpan.Zero;
             var acknowledged = Interlocked.Read(ref _lastAcknowledgedSend);
-            return acknowledged == 0
+            return acknowledged == NeverAcknowledged
                 ? TimeSpan.Zero
-                : NegotiatedSessionTimeout - System.Diagnostics.Stopwatch.GetElapsedTime(acknowledged);
+                : NegotiatedSessionTimeout - _time.GetElapsedTime(acknowledged);
         }
     }
 
@@ -125,7 +133,7 @@ public sealed partial class ZooKeeperClient : IAsyncDisposable
                 var writer = JuteWriter.ForRequest(OpCode.CloseSession, 0);
                 var request = new PendingReply<bool>(OpCode.CloseSession, null, ReplyParsers.None);
                 var reply = SubmitOn(connection, ref writer, request, CancellationToken.None);
-                await reply.WaitAsync(TimeSpan.FromSeconds(3), cancellationToken).ConfigureAwait(false);
+                await reply.WaitAsync(TimeSpan.FromSeconds(3), _time, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is ZooKeeperException or TimeoutException)
             {

@@ -13,9 +13,32 @@ public sealed class ZooKeeperClientOptions
     public TimeSpan SessionTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Time budget of <see cref="ZooKeeperClient.ConnectAsync"/> across every host, and of each
-    /// later connection attempt to one host.</summary>
+    /// later connection attempt to one host. Within it the <c>zookeeper.connect</c> pipeline tries each server in
+    /// turn, the next one at once (<c>zookeeper.connect.failover</c>), and pauses after a round in which every
+    /// server failed (see <see cref="MaxReconnectDelay"/>).</summary>
     /// <value>Default 10 s.</value>
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Upper bound of every retry pause of the client. Each retry is a named Polly pipeline on
+    /// <see cref="TimeProvider"/> whose pauses are Polly's decorrelated jitter (median 50 ms, doubling, never above
+    /// this), so a fleet of clients cut off together does not come back together:
+    /// <list type="bullet">
+    /// <item><c>zookeeper.connect</c>: opening the session, pausing between rounds over the servers; bounded by
+    /// <see cref="ConnectTimeout"/>.</item>
+    /// <item><c>zookeeper.reconnect</c>: resuming the session after its connection broke, the first retry at once
+    /// (another server is likely fine); bounded by the session's expiry (see
+    /// <see cref="ExpireLocallyWhenDisconnected"/>) or closing the client.</item>
+    /// </list>
+    /// </summary>
+    /// <value>Default 1 s.</value>
+    public TimeSpan MaxReconnectDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The clock of every time the client judges: the session's expiry when cut off, the connection's
+    /// ping interval and read timeout, request timeouts, connect timeouts, <see cref="ZooKeeperClient.ProvablyAliveFor"/>
+    /// and every retry pause. Tests pass a fake clock to drive them.</summary>
+    /// <value>Default <see cref="System.TimeProvider.System"/>.</value>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
     /// <summary>How long a request may wait for its reply before it fails with <see cref="RequestTimeoutException"/>
     /// (the connection is kept). <see cref="Timeout.InfiniteTimeSpan"/> disables it; the connection's read
@@ -33,7 +56,8 @@ public sealed class ZooKeeperClientOptions
 
     /// <summary>Whether to declare the session <see cref="ConnectionState.Expired"/> on the client once it has been
     /// cut off from every server for longer than the negotiated timeout, instead of waiting until a server says
-    /// so. Recipes that hold leadership or leases need this to stop on time.</summary>
+    /// so. Recipes that hold leadership or leases need this to stop on time. Without it the client still gives up
+    /// reconnecting after ten timeouts.</summary>
     /// <value>Default true.</value>
     public bool ExpireLocallyWhenDisconnected { get; set; } = true;
 
@@ -52,6 +76,10 @@ public sealed class ZooKeeperClientOptions
             throw new ArgumentException($"ConnectTimeout must be positive, was {ConnectTimeout}.", nameof(ConnectTimeout));
         if (RequestTimeout <= TimeSpan.Zero && RequestTimeout != Timeout.InfiniteTimeSpan)
             throw new ArgumentException($"RequestTimeout must be positive or infinite, was {RequestTimeout}.", nameof(RequestTimeout));
+        if (MaxReconnectDelay <= TimeSpan.Zero)
+            throw new ArgumentException($"MaxReconnectDelay must be positive, was {MaxReconnectDelay}.", nameof(MaxReconnectDelay));
+        if (TimeProvider is null)
+            throw new ArgumentException("TimeProvider must not be null.", nameof(TimeProvider));
         if (WatchEventCapacity < 1)
             throw new ArgumentException($"WatchEventCapacity must be at least 1, was {WatchEventCapacity}.", nameof(WatchEventCapacity));
     }

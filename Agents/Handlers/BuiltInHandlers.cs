@@ -26,6 +26,7 @@ internal sealed class SleepHandler(TimeProvider time) : IJobHandler
         }
 
         context.ReportProgress(string.Create(CultureInfo.InvariantCulture, $"sleeping {seconds} s"));
+        // Not a retry: waiting is this handler's job (the job asked to sleep that long).
         await Task.Delay(TimeSpan.FromSeconds(seconds), time, cancellationToken).ConfigureAwait(false);
         return exitCode == 0
             ? JobResult.Success(string.Create(CultureInfo.InvariantCulture, $"slept {seconds} s"))

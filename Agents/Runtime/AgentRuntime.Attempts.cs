@@ -183,6 +183,7 @@ internal sealed partial class AgentRuntime
         {
             while (true)
             {
+                // Not a retry: one heartbeat interval between two heartbeat writes of this attempt.
                 await Task.Delay(_options.HeartbeatInterval, _time, token).ConfigureAwait(false);
                 var now = _time.GetUtcNow();
                 var progress = attempt.Progress;

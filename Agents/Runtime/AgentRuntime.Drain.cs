@@ -86,6 +86,7 @@ internal sealed partial class AgentRuntime
                 return Waited.TimedOut;
             }
 
+            // Not a retry: polls the running attempts until they finished, the drain was taken back or the timeout.
             await Task.Delay(TimeSpan.FromMilliseconds(50), _time, token).ConfigureAwait(false);
         }
 

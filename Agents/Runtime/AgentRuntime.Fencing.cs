@@ -17,6 +17,7 @@ internal sealed partial class AgentRuntime
         while (true)
         {
             CheckFence();
+            // Not a retry: the fence check's period (local arithmetic, no store call).
             await Task.Delay(FencePeriod, _time, token).ConfigureAwait(false);
         }
     }

@@ -4,6 +4,7 @@ using ControlPlane.Agents.Executors;
 using ControlPlane.Contracts;
 using ControlPlane.Contracts.Jobs;
 using ControlPlane.Coordination;
+using ControlPlane.Coordination.Resilience;
 
 namespace ControlPlane.Agents.Runtime;
 
@@ -52,12 +53,14 @@ internal sealed partial class AgentRuntime
         };
 
         var started = _time.GetTimestamp();
-        var delay = TimeSpan.FromMilliseconds(100);
+        // agent.report: pauses between writes that did not land, until the patience ends.
+        var retry = HostRetries.Report.Build(_time, ex => ex is ReportNotWritten,
+            args => AgentLog.ReportRetry(_logger, attempt.Key, ((ReportNotWritten)args.Outcome.Exception!).Result.ToString()));
         try
         {
-            while (true)
+            await retry.ExecuteAsync(async token =>
             {
-                var result = await WriteAsync(attempt, Finish, merge: true, _abort.Token).ConfigureAwait(false);
+                var result = await WriteAsync(attempt, Finish, merge: true, token).ConfigureAwait(false);
                 switch (result)
                 {
                     case WriteResult.Written or WriteResult.AlreadyFinished:
@@ -77,10 +80,8 @@ internal sealed partial class AgentRuntime
                     return;
                 }
 
-                AgentLog.ReportRetry(_logger, attempt.Key, result.ToString());
-                await Task.Delay(delay, _time, _abort.Token).ConfigureAwait(false);
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(2).Ticks));
-            }
+                throw new ReportNotWritten(result);
+            }, _abort.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (_abort.IsCancellationRequested)
         {
@@ -171,4 +172,10 @@ internal sealed partial class AgentRuntime
         attempt.Version = version;
         attempt.WrittenVersion = version;
     }
+}
+
+/// <summary>A final report that did not land this time (the store unreachable, or a conflict): retried.</summary>
+internal sealed class ReportNotWritten(WriteResult result) : Exception($"the report was not written ({result})")
+{
+    public WriteResult Result => result;
 }

@@ -154,6 +154,7 @@ internal sealed partial class ApiBench : IScenario
             var at = duration * k / (kills + 1) - Stopwatch.GetElapsedTime(origin);
             if (at > TimeSpan.Zero)
             {
+                // Not a retry: waits until this kill's moment in the run.
                 await Task.Delay(at, cancellationToken).ConfigureAwait(false);
             }
 
@@ -187,6 +188,7 @@ internal sealed partial class ApiBench : IScenario
                 }
                 else
                 {
+                    // Not a retry: the pace of the bounded poll for a new leader.
                     await Task.Delay(100, cancellationToken).ConfigureAwait(false);
                 }
             }

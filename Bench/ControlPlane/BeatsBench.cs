@@ -81,6 +81,7 @@ internal sealed class BeatsBench : IScenario
         var deadline = Stopwatch.GetTimestamp() + (long)(180 * Stopwatch.Frequency);
         while (Stopwatch.GetTimestamp() < deadline && running < jobs)
         {
+            // Not a retry: the pace of the bounded poll for every job to run.
             await Task.Delay(1000, cancellationToken).ConfigureAwait(false);
             running = (await client.AllJobsAsync(cancellationToken).ConfigureAwait(false)).Count(j => j.State == JobState.Running);
         }
@@ -92,6 +93,7 @@ internal sealed class BeatsBench : IScenario
         var watches = Trees.Select(t => CountAsync(store, t, first, writes[t], stop.Token)).ToList();
         var load = BenchReport.LoadAverage();
         var clock = Stopwatch.StartNew();
+        // Not a retry: the measured window itself.
         await Task.Delay(window, cancellationToken).ConfigureAwait(false);
         var last = (await store.ListAsync(StoreLayout.Workers, new ListOptions(1), cancellationToken).ConfigureAwait(false)).Revision;
         var elapsed = clock.Elapsed.TotalSeconds;

@@ -48,6 +48,7 @@ internal sealed class FailoverBench : IScenario
                     try
                     {
                         await submitter.Client.SubmitAsync(new JobSpec { Executor = "echo", Args = payload }, cancellationToken: stop.Token).ConfigureAwait(false);
+                        // Not a retry: the submitter's pace (one submission every 20 ms).
                         await Task.Delay(20, stop.Token).ConfigureAwait(false);
                     }
                     catch (OperationCanceledException)
@@ -61,6 +62,7 @@ internal sealed class FailoverBench : IScenario
                     }
                 }
             }, CancellationToken.None);
+            // Not a retry: lets the submissions run before the leader is killed.
             await Task.Delay(1000, cancellationToken).ConfigureAwait(false);
 
             var killedAt = DateTimeOffset.UtcNow;
@@ -80,6 +82,7 @@ internal sealed class FailoverBench : IScenario
             var deadline = Stopwatch.GetTimestamp() + (long)(sessionTimeout.TotalSeconds * 6 * Stopwatch.Frequency);
             while (seconds is null && Stopwatch.GetTimestamp() < deadline)
             {
+                // Not a retry: the pace of the bounded poll for the successor's first assignment.
                 await Task.Delay(200, cancellationToken).ConfigureAwait(false);
                 var jobs = await submitter.Client.AllJobsAsync(cancellationToken).ConfigureAwait(false);
                 var first = jobs.Where(j => j.Epoch > leader.Epoch && j.AssignedAt is not null).Select(j => j.AssignedAt!.Value).DefaultIfEmpty().Min();
@@ -128,6 +131,7 @@ internal sealed class FailoverBench : IScenario
                 return (DateTimeOffset.UtcNow - killedAt).TotalSeconds;
             }
 
+            // Not a retry: the pace of the bounded poll for a new leader.
             await Task.Delay(50, cancellationToken).ConfigureAwait(false);
         }
 

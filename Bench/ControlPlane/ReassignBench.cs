@@ -87,6 +87,7 @@ internal sealed class ReassignBench : IScenario
                 return DateTimeOffset.UtcNow;
             }
 
+            // Not a retry: the pace of the bounded poll for the worker to leave the listing.
             await Task.Delay(50, cancellationToken).ConfigureAwait(false);
         }
 
@@ -110,6 +111,7 @@ internal sealed class ReassignBench : IScenario
                 return matching;
             }
 
+            // Not a retry: the pace of the bounded poll for the jobs to be done.
             await Task.Delay(100, cancellationToken).ConfigureAwait(false);
         }
 

@@ -66,6 +66,7 @@ internal sealed partial class ScaleBench
                 return Stopwatch.GetElapsedTime(started).TotalSeconds;
             }
 
+            // Not a retry: the pace of the bounded poll for the placements to be counted.
             await Task.Delay(500, cancellationToken).ConfigureAwait(false);
         }
 
@@ -103,6 +104,7 @@ internal sealed partial class ScaleBench
                 }
             }).ConfigureAwait(false);
             done.UnionWith(picked.Select(p => p.Key));
+            // Not a retry: the simulated agents' tick between two rounds of reports.
             await Task.Delay(tick, cancellationToken).ConfigureAwait(false);
         }
 

@@ -26,7 +26,7 @@ internal sealed partial class ScaleBench
         var second = await RawStoreWrites.ConnectAsync(cluster.Target, cancellationToken).ConfigureAwait(false);
         try
         {
-            // Let the leader see the job as unplaceable first, so the join is what places it.
+            // Not a retry: let the leader see the job as unplaceable first, so the join is what places it.
             await Task.Delay(500, cancellationToken).ConfigureAwait(false);
             var joinedAt = DateTimeOffset.UtcNow;
             await SimulatedAgents.RegisterAsync(first, $"{label}-a", label, cancellationToken).ConfigureAwait(false);
@@ -35,6 +35,7 @@ internal sealed partial class ScaleBench
 
             // Worker b joins with the same label (the job is taken, so nothing moves), then a leaves.
             await SimulatedAgents.RegisterAsync(second, $"{label}-b", label, cancellationToken).ConfigureAwait(false);
+            // Not a retry: lets the leader see the join before the first worker leaves.
             await Task.Delay(500, cancellationToken).ConfigureAwait(false);
             var leftAt = DateTimeOffset.UtcNow;
             await first.DisposeAsync().ConfigureAwait(false);
@@ -66,6 +67,7 @@ internal sealed partial class ScaleBench
                 return job;
             }
 
+            // Not a retry: the pace of the bounded poll for the job's state.
             await Task.Delay(20, cancellationToken).ConfigureAwait(false);
         }
 

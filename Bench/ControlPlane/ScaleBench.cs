@@ -42,7 +42,7 @@ internal sealed partial class ScaleBench : IScenario
         var leaderView = await cluster.Directors[0].Client.LeaderAsync(cancellationToken).ConfigureAwait(false) ?? throw new InvalidOperationException("no leader");
         var leader = cluster.Directors.Single(d => d.Process.Name == leaderView.DirectorId);
         var follower = cluster.Directors.FirstOrDefault(d => d != leader) ?? leader;
-        // Let start-up garbage settle before the baseline.
+        // Not a retry: let start-up garbage settle before the baseline.
         await Task.Delay(2000, cancellationToken).ConfigureAwait(false);
         var rssBefore = BenchReport.RssMb(leader.Process.ProcessId);
         var followerRssBefore = BenchReport.RssMb(follower.Process.ProcessId);
@@ -55,6 +55,7 @@ internal sealed partial class ScaleBench : IScenario
 
         var (leaderList, bytes) = await TimeWorkerListAsync(leader, listRequests, cancellationToken).ConfigureAwait(false);
         var (followerList, _) = await TimeWorkerListAsync(follower, listRequests, cancellationToken).ConfigureAwait(false);
+        // Not a retry: lets the listings' garbage settle before the next measure.
         await Task.Delay(2000, cancellationToken).ConfigureAwait(false);
         var rssRegistered = BenchReport.RssMb(leader.Process.ProcessId);
 

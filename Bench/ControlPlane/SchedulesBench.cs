@@ -55,10 +55,12 @@ internal sealed class SchedulesBench : IScenario
         var seen = new ConcurrentDictionary<(string Schedule, DateTimeOffset Tick), int>();
         var lags = new ConcurrentDictionary<(string Schedule, DateTimeOffset Tick), (double Visible, double Judged)>();
         var watch = WatchAsync(store, after, seen, lags, stop.Token);
+        // Not a retry: lets the watch and the schedules settle before the measured window.
         await Task.Delay(TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false);
         var from = WholeSecondAfter(DateTimeOffset.UtcNow.AddSeconds(1));
         var cpuBefore = BenchReport.CpuSeconds(director.Process.ProcessId);
         var clock = Stopwatch.StartNew();
+        // Not a retry: the measured window itself.
         await Task.Delay(TimeSpan.FromSeconds(seconds), cancellationToken).ConfigureAwait(false);
         var cpu = (BenchReport.CpuSeconds(director.Process.ProcessId) - cpuBefore) / clock.Elapsed.TotalSeconds;
         var load = BenchReport.LoadAverage();
@@ -69,6 +71,7 @@ internal sealed class SchedulesBench : IScenario
         var expected = ids.Count * (int)((to - from).TotalSeconds + 1);
         while (settle.Elapsed < TimeSpan.FromSeconds(30) && seen.Count(s => s.Key.Tick >= from && s.Key.Tick <= to) < expected)
         {
+            // Not a retry: the pace of the bounded poll for the window's ticks to be seen.
             await Task.Delay(500, cancellationToken).ConfigureAwait(false);
         }
 

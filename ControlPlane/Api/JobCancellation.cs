@@ -35,6 +35,10 @@ internal sealed class JobCancellation(StoreConnection connection, TimeProvider t
     public const string CancelledBeforeItRan = JobTransitions.CancelledBeforeItRan;
 
     // Each retry follows a concurrent change of the job (the leader assigning or finishing it); a handful is plenty.
+    // Not a Polly pipeline: this is an optimistic-concurrency loop (read, write conditioned on the version read), not a
+    // backoff. Each round re-reads the job, which is also what resolves a lost answer (the flag or the Cancelled state
+    // is there, or the write is tried again at once against the version just read); a pause would only let the
+    // leader's next change race it again.
     private const int MaxAttempts = 6;
 
     public async Task<CancelOutcome> CancelAsync(string jobId, CancellationToken cancellationToken) =>

@@ -3,6 +3,7 @@ using ControlPlane.Contracts;
 using ControlPlane.Contracts.Jobs;
 using ControlPlane.Coordination;
 using ControlPlane.Coordination.Hosting;
+using ControlPlane.Coordination.Resilience;
 using ControlPlane.Director.Scheduling;
 using ControlPlane.Director.Telemetry;
 
@@ -40,6 +41,10 @@ internal sealed record SubmitOutcome(SubmitResult Result, JobView? Job, string? 
 internal sealed class JobSubmission(StoreConnection connection, TimeProvider time, DirectorMetrics metrics, ILogger<JobSubmission> logger)
 {
     private const int MaxAttempts = 4;
+
+    // store.write.unknown: a keyed submission whose answer was lost is repeated unchanged (3 repeats).
+    private readonly Polly.ResiliencePipeline _repeat =
+        (StoreRetries.UnknownOutcome with { MaxRetryAttempts = MaxAttempts - 1 }).Build(time, ex => ex is StoreOutcomeUnknownException);
 
     public async Task<SubmitOutcome> SubmitAsync(JobSpec spec, string? idempotencyKey, CancellationToken cancellationToken) =>
         await SubmitAsync(await connection.GetAsync(cancellationToken), spec, idempotencyKey, cancellationToken);
@@ -82,35 +87,43 @@ internal sealed class JobSubmission(StoreConnection connection, TimeProvider tim
         }
 
         transaction.Create(jobKey, ContractJson.Serialize(job));
-        for (var attempt = 1; ; attempt++)
+        if (recordKey is null)
         {
-            CommitResult result;
             try
             {
-                result = await store.CommitAsync(transaction, cancellationToken);
+                var result = await store.CommitAsync(transaction, cancellationToken);
+                // A fresh version-7 id cannot exist already; a refusal here is a store fault, not a client error.
+                return result.Succeeded
+                    ? Created(job, result.Revision)
+                    : throw new StoreException($"The store refused to create {jobKey}.");
             }
-            catch (StoreOutcomeUnknownException) when (recordKey is null)
+            catch (StoreOutcomeUnknownException)
             {
                 metrics.StoreErrors.Add(1, new KeyValuePair<string, object?>("kind", "unknown_outcome"));
                 return new SubmitOutcome(SubmitResult.OutcomeUnknown, null, job.Id);
             }
-            catch (StoreOutcomeUnknownException) when (attempt < MaxAttempts)
+        }
+
+        // Not a retry of a failure: a round that found the record (or its job) removed between the commit and the read
+        // submits again; a lost answer is repeated inside the round by the pipeline.
+        for (var round = 1; ; round++)
+        {
+            var attempt = 0;
+            var result = await _repeat.ExecuteAsync(async ct =>
             {
-                // Retrying the same transaction is safe: if the first landed, this one fails on the record, which names our id.
-                metrics.StoreErrors.Add(1, new KeyValuePair<string, object?>("kind", "unknown_outcome"));
-                Log.SubmitOutcomeUnknown(logger, job.Id, attempt);
-                continue;
-            }
+                if (attempt++ > 0)
+                {
+                    // Repeating the same transaction is safe: if the first landed, this one fails on the record, which names our id.
+                    metrics.StoreErrors.Add(1, new KeyValuePair<string, object?>("kind", "unknown_outcome"));
+                    Log.SubmitOutcomeUnknown(logger, job.Id, attempt - 1);
+                }
+
+                return await store.CommitAsync(transaction, ct);
+            }, cancellationToken);
 
             if (result.Succeeded)
             {
                 return Created(job, result.Revision);
-            }
-
-            if (recordKey is null)
-            {
-                // A fresh version-7 id cannot exist already; a refusal here is a store fault, not a client error.
-                throw new StoreException($"The store refused to create {jobKey}.");
             }
 
             var earlier = await FindEarlierAsync(store, recordKey, specHash, cancellationToken);
@@ -118,7 +131,7 @@ internal sealed class JobSubmission(StoreConnection connection, TimeProvider tim
             {
                 case null:
                     // The record, or its job, was removed (retention) between the commit and the read: submit again.
-                    if (attempt >= MaxAttempts)
+                    if (round >= MaxAttempts)
                     {
                         throw new StoreException($"The idempotency record {recordKey} or its job keeps changing; try again.");
                     }

@@ -38,6 +38,7 @@ internal sealed class QueueStatusWatcher(StoreConnection connection, ILoggerFact
             // Each cache retries its watch by itself (bounded backoff) until its first listing lands or we stop.
             await Task.WhenAll(status.StartAsync(stoppingToken), election.StartAsync(stoppingToken)).ConfigureAwait(false);
             _view = new QueueStatusView(status, election, loggerFactory.CreateLogger<QueueStatusView>());
+            // Not a retry: the caches follow the store by themselves; hold them until the director stops.
             await Task.Delay(Timeout.InfiniteTimeSpan, time, stoppingToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

@@ -3,6 +3,7 @@ using ControlPlane.Contracts.Jobs;
 using ControlPlane.Contracts.Schedules;
 using ControlPlane.Coordination;
 using ControlPlane.Coordination.Hosting;
+using ControlPlane.Coordination.Resilience;
 using ControlPlane.Director.Scheduling;
 
 namespace ControlPlane.Director.Api;
@@ -40,8 +41,15 @@ internal sealed class ScheduleService(StoreConnection connection, TimeProvider t
     /// <summary>Largest page size of a listing.</summary>
     public const int MaxLimit = 500;
 
-    // Each retry follows a concurrent change (usually the leader recording a tick); a handful is plenty.
+    // Each retry follows a concurrent change (usually the leader recording a tick); a handful is plenty. The change and
+    // delete loops are optimistic-concurrency loops (read, write conditioned on the version read), not backoffs, and
+    // stay loops: each round re-reads, which also resolves a lost answer.
     private const int MaxAttempts = 8;
+
+    // store.write.unknown: a keyed create whose answer was lost is repeated unchanged; it lands, or finds what the
+    // first one wrote.
+    private readonly Polly.ResiliencePipeline _repeat =
+        (StoreRetries.UnknownOutcome with { MaxRetryAttempts = MaxAttempts - 1 }).Build(time, ex => ex is StoreOutcomeUnknownException);
 
     /// <summary>
     /// Creates a schedule from a valid, normalized <paramref name="spec"/>. With <paramref name="idempotencyKey"/> its id
@@ -55,18 +63,13 @@ internal sealed class ScheduleService(StoreConnection connection, TimeProvider t
         var id = idempotencyKey is null ? JobIds.New() : JobSubmission.Sha256Hex(System.Text.Encoding.UTF8.GetBytes("schedule/" + idempotencyKey))[..JobIds.Length];
         var record = new ScheduleRecord { Id = id, Spec = spec, CreatedAt = now, Anchor = now };
         var key = StoreLayout.Schedule(id);
-        for (var attempt = 1; ; attempt++)
+        var create = new Transaction().Create(key, ContractJson.Serialize(record));
+        // Not a retry of a failure: a round that finds the schedule deleted between the create and the read creates again.
+        for (var round = 1; ; round++)
         {
-            CommitResult result;
-            try
-            {
-                result = await store.CommitAsync(new Transaction().Create(key, ContractJson.Serialize(record)), cancellationToken);
-            }
-            catch (StoreOutcomeUnknownException) when (idempotencyKey is not null && attempt < MaxAttempts)
-            {
-                continue; // the same create again: it lands, or finds what the first one wrote
-            }
-
+            var result = idempotencyKey is null
+                ? await store.CommitAsync(create, cancellationToken)
+                : await _repeat.ExecuteAsync(async ct => await store.CommitAsync(create, ct), cancellationToken);
             if (result.Succeeded)
             {
                 Log.ScheduleCreated(logger, id, spec.Cron, spec.TimeZone ?? "UTC", result.Revision);
@@ -76,7 +79,7 @@ internal sealed class ScheduleService(StoreConnection connection, TimeProvider t
             var existing = await store.GetAsync(key, cancellationToken);
             if (existing is null)
             {
-                if (attempt >= MaxAttempts)
+                if (round >= MaxAttempts)
                 {
                     throw new StoreException($"The schedule {key} keeps changing; try again.");
                 }

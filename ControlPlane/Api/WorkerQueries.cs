@@ -3,6 +3,7 @@ using ControlPlane.Contracts;
 using ControlPlane.Contracts.Workers;
 using ControlPlane.Coordination;
 using ControlPlane.Coordination.Hosting;
+using ControlPlane.Coordination.Resilience;
 using ControlPlane.Director.Hosting;
 
 namespace ControlPlane.Director.Api;
@@ -59,6 +60,11 @@ internal sealed class WorkerQueries(StoreConnection connection, TimeProvider tim
     public const int MarkerSlack = 100;
 
     private const int MaxAttempts = 3;
+
+    // store.write.unknown: a drain or undrain whose answer was lost is repeated unchanged (twice); the repeat is the
+    // read-back (see each method).
+    private readonly Polly.ResiliencePipeline _repeat =
+        (StoreRetries.UnknownOutcome with { MaxRetryAttempts = MaxAttempts - 1 }).Build(time, ex => ex is StoreOutcomeUnknownException);
 
     public async Task<WorkerPage> ListAsync(WorkerQuery query, CancellationToken cancellationToken) =>
         await ListAsync(await connection.GetAsync(cancellationToken), query, cancellationToken);
@@ -168,29 +174,17 @@ internal sealed class WorkerQueries(StoreConnection connection, TimeProvider tim
         var transaction = new Transaction()
             .RequireExists(StoreLayout.Drain(workerId))
             .Delete(StoreLayout.Drain(workerId));
-        for (var attempt = 1; ; attempt++)
+        // The repeat after a lost answer either deletes the record or finds it gone (index 0): both mean the drain is withdrawn.
+        var result = await _repeat.ExecuteAsync(async ct => await store.CommitAsync(transaction, ct), cancellationToken);
+        if (result.Succeeded)
         {
-            CommitResult result;
-            try
-            {
-                result = await store.CommitAsync(transaction, cancellationToken);
-            }
-            catch (StoreOutcomeUnknownException) when (attempt < MaxAttempts)
-            {
-                // The retry either deletes the record or finds it gone (index 0): both mean the drain is withdrawn.
-                continue;
-            }
-
-            if (result.Succeeded)
-            {
-                Log.UndrainRequested(logger, workerId);
-                return (UndrainResult.Accepted, result.Revision);
-            }
-
-            // No drain record: nothing to take back, for a worker that is registered.
-            var registered = await store.GetAsync(StoreLayout.Worker(workerId), cancellationToken) is not null;
-            return (registered ? UndrainResult.Accepted : UndrainResult.NotFound, Math.Max(result.Revision, store.SeenRevision));
+            Log.UndrainRequested(logger, workerId);
+            return (UndrainResult.Accepted, result.Revision);
         }
+
+        // No drain record: nothing to take back, for a worker that is registered.
+        var registered = await store.GetAsync(StoreLayout.Worker(workerId), cancellationToken) is not null;
+        return (registered ? UndrainResult.Accepted : UndrainResult.NotFound, Math.Max(result.Revision, store.SeenRevision));
     }
 
     /// <summary>Writes <c>drains/&lt;id&gt;</c> if the worker is registered; returns the revision the drain is visible at.</summary>
@@ -201,19 +195,11 @@ internal sealed class WorkerQueries(StoreConnection connection, TimeProvider tim
         var transaction = new Transaction()
             .RequireExists(StoreLayout.Worker(workerId))
             .Create(StoreLayout.Drain(workerId), ContractJson.Serialize(record));
-        for (var attempt = 1; ; attempt++)
+        // Not a retry of a failure: a round whose refusal the store could not explain looks, then writes again.
+        for (var round = 1; ; round++)
         {
-            CommitResult result;
-            try
-            {
-                result = await store.CommitAsync(transaction, cancellationToken);
-            }
-            catch (StoreOutcomeUnknownException) when (attempt < MaxAttempts)
-            {
-                // The retry either writes the record or finds it (index 1): both mean the drain is requested.
-                continue;
-            }
-
+            // The repeat after a lost answer either writes the record or finds it (index 1): both mean the drain is requested.
+            var result = await _repeat.ExecuteAsync(async ct => await store.CommitAsync(transaction, ct), cancellationToken);
             if (result.Succeeded)
             {
                 Log.DrainRequested(logger, workerId);
@@ -233,7 +219,7 @@ internal sealed class WorkerQueries(StoreConnection connection, TimeProvider tim
             // The store could not say which check failed: look.
             var registered = await store.GetAsync(StoreLayout.Worker(workerId), cancellationToken) is not null;
             var drained = await store.GetAsync(StoreLayout.Drain(workerId), cancellationToken) is not null;
-            if (drained || !registered || attempt >= MaxAttempts)
+            if (drained || !registered || round >= MaxAttempts)
             {
                 return (drained ? DrainResult.Accepted : DrainResult.NotFound, store.SeenRevision);
             }

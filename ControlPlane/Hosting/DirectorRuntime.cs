@@ -4,6 +4,7 @@ using ControlPlane.Coordination;
 using ControlPlane.Coordination.Election;
 using ControlPlane.Coordination.Hosting;
 using ControlPlane.Coordination.Membership;
+using ControlPlane.Coordination.Resilience;
 using ControlPlane.Director.Scheduling;
 using Microsoft.Extensions.Options;
 
@@ -34,7 +35,6 @@ internal sealed partial class DirectorRuntime : BackgroundService
     private readonly TimeProvider _time;
     private readonly IHostApplicationLifetime _lifetime;
     private readonly QueueStatusPublisher _queueStatus;
-    private const int MaxLayoutAttempts = 60;
     private volatile LeaderElection? _election;
     private volatile ICoordinationStore? _schedulerStore;
 
@@ -86,7 +86,7 @@ internal sealed partial class DirectorRuntime : BackgroundService
             return;
         }
 
-        // The listening addresses are known once the server has started.
+        // Not a retry: the listening addresses are known once the server has started, so wait for that (or shutdown).
         await Task.WhenAny(Task.Delay(Timeout.Infinite, _lifetime.ApplicationStarted), Task.Delay(Timeout.Infinite, stoppingToken))
             .ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
         if (stoppingToken.IsCancellationRequested)
@@ -110,6 +110,7 @@ internal sealed partial class DirectorRuntime : BackgroundService
         if (!_campaign)
         {
             Log.NotCampaigning(_logger);
+            // Not a retry: a director that does not campaign has nothing more to do until shutdown.
             await Task.Delay(Timeout.Infinite, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
             return;
         }
@@ -220,6 +221,7 @@ internal sealed partial class DirectorRuntime : BackgroundService
         {
             try
             {
+                // Not a retry: the watchdog's check period (or the scheduler ending, whichever comes first).
                 await Task.WhenAny(run, Task.Delay(period, _time, cancellationToken)).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
@@ -254,45 +256,41 @@ internal sealed partial class DirectorRuntime : BackgroundService
     /// <summary>Writes <c>meta/schema</c> on a fresh store and refuses a layout newer than this build understands.</summary>
     private async Task EnsureLayoutAsync(ICoordinationStore store, CancellationToken cancellationToken)
     {
-        // A store that fails now (a member restarting, a dropped connection) is retried, boundedly; a layout this
-        // build does not understand is final.
-        var delay = TimeSpan.FromMilliseconds(500);
-        for (var attempt = 1; ; attempt++)
+        // A store that fails now is retried (director.layout); a layout this build does not understand is final.
+        var retry = HostRetries.Layout.Build(_time, ex => ex is StoreException,
+            args => Log.LayoutCheckRetry(_logger, args.Outcome.Exception!, args.AttemptNumber + 1));
+        try
         {
-            try
+            await retry.ExecuteAsync(async ct =>
             {
-                var item = await store.GetAsync(StoreLayout.Schema, cancellationToken).ConfigureAwait(false);
-                if (item is not null)
+                var item = await store.GetAsync(StoreLayout.Schema, ct).ConfigureAwait(false);
+                if (item is null)
                 {
-                    var schema = ContractJson.Deserialize<SchemaRecord>(item.Value.Span);
-                    if (schema.LayoutVersion > Protocol.LayoutVersion)
+                    var created = await store.CommitAsync(
+                        new Transaction().Create(StoreLayout.Schema, ContractJson.Serialize(new SchemaRecord(Protocol.LayoutVersion))),
+                        ct).ConfigureAwait(false);
+                    if (created.Succeeded)
                     {
-                        throw new InvalidOperationException(
-                            $"The store's key layout is version {schema.LayoutVersion}; this director understands up to {Protocol.LayoutVersion}. Upgrade the director.");
+                        return;
                     }
 
-                    return;
+                    // Another director wrote it first: check theirs.
+                    item = await store.GetAsync(StoreLayout.Schema, ct).ConfigureAwait(false)
+                        ?? throw new StoreException($"{StoreLayout.Schema} was created and removed while this director wrote it.");
                 }
 
-                var created = await store.CommitAsync(
-                    new Transaction().Create(StoreLayout.Schema, ContractJson.Serialize(new SchemaRecord(Protocol.LayoutVersion))),
-                    cancellationToken).ConfigureAwait(false);
-                if (created.Succeeded)
+                var schema = ContractJson.Deserialize<SchemaRecord>(item.Value.Span);
+                if (schema.LayoutVersion > Protocol.LayoutVersion)
                 {
-                    return;
+                    throw new InvalidOperationException(
+                        $"The store's key layout is version {schema.LayoutVersion}; this director understands up to {Protocol.LayoutVersion}. Upgrade the director.");
                 }
-            }
-            catch (StoreException e) when (attempt < MaxLayoutAttempts)
-            {
-                Log.LayoutCheckRetry(_logger, e, attempt);
-                await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(10).Ticks));
-            }
-
-            if (attempt >= MaxLayoutAttempts)
-            {
-                throw new StoreException($"Could not read or write {StoreLayout.Schema} in {MaxLayoutAttempts} attempts.");
-            }
+            }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (StoreException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new StoreException(
+                $"Could not read or write {StoreLayout.Schema} in {HostRetries.Layout.MaxRetryAttempts + 1} attempts: {e.Message}", e);
         }
     }
 

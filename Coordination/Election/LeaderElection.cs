@@ -314,7 +314,8 @@ public sealed class LeaderElection : IAsyncDisposable
         Log.WaitingForPredecessor(_logger, candidate.Key, predecessor);
         using var waiting = CancellationTokenSource.CreateLinkedTokenSource(stop);
         var gone = _store.WaitForDeletionAsync(predecessor, waiting.Token);
-        // Level-triggered as well: a notification lost to a bug must cost a recheck interval, not leadership forever.
+        // Not a retry: level-triggered as well, a notification lost to a bug must cost a recheck interval, not
+        // leadership forever.
         var recheck = Task.Delay(RecheckInterval(session), _time, waiting.Token);
         await Task.WhenAny(gone, session.Ended, WatchSafetyAsync(session, waiting.Token), recheck).ConfigureAwait(false);
         await waiting.CancelAsync().ConfigureAwait(false);
@@ -368,8 +369,8 @@ public sealed class LeaderElection : IAsyncDisposable
         Task first;
         while (true)
         {
-            // Besides the watch, read the own key now and then: a deletion whose notification was lost must not
-            // leave a leader that believes in itself (its fenced writes would fail, but an idle one would not know).
+            // Not a retry: besides the watch, read the own key now and then: a deletion whose notification was lost
+            // must not leave a leader that believes in itself (its fenced writes would fail, but an idle one would not know).
             var recheck = Task.Delay(RecheckInterval(candidate.Session), _time, leading.Token);
             first = await Task.WhenAny(deleted, unsafeSession, recheck).ConfigureAwait(false);
             if (first != recheck || stop.IsCancellationRequested)
@@ -433,6 +434,7 @@ public sealed class LeaderElection : IAsyncDisposable
 
             try
             {
+                // Not a retry: the safety check's period (local arithmetic on the session's acknowledged send time).
                 await Task.Delay(interval, _time, cancellationToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException)

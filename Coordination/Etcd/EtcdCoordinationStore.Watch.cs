@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
+using ControlPlane.Coordination.Resilience;
 using ControlPlane.Etcd;
 using ControlPlane.Etcd.Rpc;
 using Google.Protobuf;
@@ -10,9 +11,6 @@ namespace ControlPlane.Coordination.Etcd;
 /// <summary>Subtree watches, progress requests and waiting for a deletion.</summary>
 public sealed partial class EtcdCoordinationStore
 {
-    /// <summary>Consecutive failed attempts to (re)create a watch before the failure is reported to the consumer.</summary>
-    private const int MaxWatchFailures = 10;
-
     /// <summary>Every running watch's inbox of progress targets.</summary>
     private readonly ConcurrentDictionary<Channel<long>, byte> _progressTargets = new();
 
@@ -58,7 +56,7 @@ public sealed partial class EtcdCoordinationStore
     {
         StoreKeys.Validate(key);
         var full = Full(key);
-        var failures = 0;
+        using var rewatch = new RetryPacer(StoreRetries.EtcdRewatch, _time);
         while (true)
         {
             var request = new RangeRequest { Key = full, KeysOnly = true };
@@ -75,7 +73,7 @@ public sealed partial class EtcdCoordinationStore
                 var watch = await _client.WatchAsync(full, options, cancellationToken).ConfigureAwait(false);
                 await using (watch.ConfigureAwait(false))
                 {
-                    failures = 0;
+                    rewatch.Reset();
                     await foreach (var batch in watch.ReadAllAsync(cancellationToken).ConfigureAwait(false))
                     {
                         if (batch.Events.Any(e => e.Type == Event.Types.EventType.Delete))
@@ -92,12 +90,14 @@ public sealed partial class EtcdCoordinationStore
             }
             catch (EtcdException ex)
             {
-                if (++failures >= MaxWatchFailures)
+                try
+                {
+                    await rewatch.PauseAfterAsync(ex, cancellationToken).ConfigureAwait(false);
+                }
+                catch (EtcdException)
                 {
                     throw new StoreException($"Could not watch {key} for its deletion: {ex.Message}", ex);
                 }
-
-                await Task.Delay(RetryDelay(failures), _time, cancellationToken).ConfigureAwait(false);
             }
         }
     }
@@ -124,9 +124,9 @@ public sealed partial class EtcdCoordinationStore
         // Progress targets from RequestWatchProgressAsync; only the newest one matters.
         var progress = Channel.CreateBounded<long>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropOldest });
         _progressTargets.TryAdd(progress, 0);
+        using var rewatch = new RetryPacer(StoreRetries.EtcdRewatch, _time);
         try
         {
-            var failures = 0;
             while (true)
             {
                 cancellationToken.ThrowIfCancellationRequested();
@@ -196,7 +196,7 @@ public sealed partial class EtcdCoordinationStore
                                 break;
                             }
 
-                            failures = 0;
+                            rewatch.Reset();
                             foreach (var update in ToUpdates(batches.Current, full, ref next))
                             {
                                 Seen(update.Revision);
@@ -228,14 +228,16 @@ public sealed partial class EtcdCoordinationStore
                 }
 
                 // Never silent: retry from where we are, and report the failure if it persists.
-                failures++;
                 EtcdStoreLog.WatchRestarting(_logger, failure!, prefix, next);
-                if (failures >= MaxWatchFailures)
+                try
                 {
-                    throw new StoreException($"The watch of {prefix} failed {failures} times in a row: {failure!.Message}", failure);
+                    await rewatch.PauseAfterAsync(failure!, cancellationToken).ConfigureAwait(false);
                 }
-
-                await Task.Delay(RetryDelay(failures), _time, cancellationToken).ConfigureAwait(false);
+                catch (Exception ex) when (ex == failure)
+                {
+                    throw new StoreException(
+                        $"The watch of {prefix} failed {StoreRetries.EtcdRewatch.MaxRetryAttempts + 1} times in a row: {failure.Message}", failure);
+                }
             }
         }
         finally
@@ -338,7 +340,4 @@ public sealed partial class EtcdCoordinationStore
 
         return updates;
     }
-
-    private static TimeSpan RetryDelay(int failures) =>
-        TimeSpan.FromMilliseconds(Math.Min(50 * (1 << Math.Min(failures, 5)), 1000) * (0.5 + (Random.Shared.NextDouble() / 2)));
 }

@@ -87,7 +87,7 @@ public sealed class EtcdStoreSession : IStoreSession
     {
         var last = State;
         yield return last;
-        // Polled rather than pushed: the state is derived from the lease deadline, which moves with the clock.
+        // Not a retry: polled rather than pushed, the state is derived from the lease deadline, which moves with the clock.
         var interval = TimeSpan.FromTicks(Math.Clamp(Timeout.Ticks / 30, TimeSpan.FromMilliseconds(20).Ticks, TimeSpan.FromMilliseconds(100).Ticks));
         while (last is not (SessionState.Lost or SessionState.Closed))
         {

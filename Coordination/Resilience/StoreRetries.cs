@@ -49,6 +49,34 @@ public static class StoreRetries
         new("store.watch.resume", TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(2), RetryShape.UntilCancelled);
 
     /// <summary>
+    /// <c>store.rewatch.etcd</c>: the etcd store creating a watch again (a subtree watch, or one waiting for a
+    /// deletion) after it failed, paced by a <see cref="RetryPacer"/>: a watch that delivers (or, waiting for a
+    /// deletion, opens) starts the pauses over.
+    /// <value>50 ms growing to 1 s; ten failures in a row reach the consumer as a <see cref="StoreException"/>.</value>
+    /// </summary>
+    public static readonly RetryShape EtcdRewatch =
+        new("store.rewatch.etcd", TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(1), MaxRetryAttempts: 9);
+
+    /// <summary>
+    /// <c>store.rewatch.zookeeper</c>: the ZooKeeper store setting a watch again (a subtree watch, or one waiting for
+    /// a deletion) after the connection or the session failed it, once the store is in contact again, paced by a
+    /// <see cref="RetryPacer"/>: a watch set starts the pauses over. The pause is what keeps a store that answers
+    /// but fails every time (or a client that has not noticed its loss yet) from being hammered.
+    /// <value>25 ms growing to 1 s; until the watch is disposed.</value>
+    /// </summary>
+    public static readonly RetryShape ZooKeeperRewatch =
+        new("store.rewatch.zookeeper", TimeSpan.FromMilliseconds(25), TimeSpan.FromSeconds(1), RetryShape.UntilCancelled);
+
+    /// <summary>
+    /// <c>store.write.unknown</c>: a conditional write repeated unchanged after its outcome was unknown (the answer
+    /// was lost). Only for writes whose repeat either lands them or fails on a condition that shows they had landed
+    /// (creating a key, deleting one that must exist): the repeat is the read-back. Callers may set the count.
+    /// <value>20 ms growing to 200 ms; 3 repeats.</value>
+    /// </summary>
+    public static readonly RetryShape UnknownOutcome =
+        new("store.write.unknown", TimeSpan.FromMilliseconds(20), TimeSpan.FromMilliseconds(200), MaxRetryAttempts: 3);
+
+    /// <summary>
     /// <c>store.sync</c>: polling etcd until it has reached a revision someone else wrote (read-your-writes across
     /// directors).
     /// <value>10 ms growing to 200 ms; bounded by the store's RequestTimeout.</value>

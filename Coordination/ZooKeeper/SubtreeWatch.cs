@@ -1,3 +1,4 @@
+using ControlPlane.Coordination.Resilience;
 using ControlPlane.ZooKeeper;
 
 namespace ControlPlane.Coordination.ZooKeeper;
@@ -25,8 +26,8 @@ internal sealed class SubtreeWatch(ZooKeeperCoordinationStore store, string pref
     private ZooKeeperClient? _client;
     private PersistentWatch? _watch;
     private long _handledProgress = store.ProgressRequests;
+    private readonly RetryPacer _restart = new(StoreRetries.ZooKeeperRewatch, store.Time);
     private long _safeRevision;
-    private int _failures;
 
     /// <summary>The next update; restarts (with a resync) across reconnects and new sessions by itself.</summary>
     public async Task<WatchUpdate> NextAsync(CancellationToken cancellationToken)
@@ -78,15 +79,16 @@ internal sealed class SubtreeWatch(ZooKeeperCoordinationStore store, string pref
             {
                 await RestartAsync(ex.Message).ConfigureAwait(false);
                 await store.WaitForContactAsync(cancellationToken).ConfigureAwait(false);
-                // Bounded, jittered pause so a store that answers but fails every time is not hammered.
-                var pause = TimeSpan.FromMilliseconds(Math.Min(25 << Math.Min(_failures++, 6), 1000) * (0.5 + Random.Shared.NextDouble()));
-                await Task.Delay(pause, cancellationToken).ConfigureAwait(false);
+                // A jittered, growing pause (store.rewatch.zookeeper) so a store that answers but fails every time is
+                // not hammered.
+                await _restart.PauseAfterAsync(ex, cancellationToken).ConfigureAwait(false);
             }
         }
     }
 
     public async ValueTask DisposeAsync()
     {
+        _restart.Dispose();
         if (_watch is not null)
         {
             await _watch.DisposeAsync().ConfigureAwait(false);
@@ -99,7 +101,7 @@ internal sealed class SubtreeWatch(ZooKeeperCoordinationStore store, string pref
         // The watch first, then the listing: every change after the listing's start is notified.
         _watch = await _client.AddWatchAsync(_path, AddWatchMode.PersistentRecursive, cancellationToken).ConfigureAwait(false);
         await ResyncAsync(cancellationToken).ConfigureAwait(false);
-        _failures = 0;
+        _restart.Reset();
     }
 
     private async Task ResyncAsync(CancellationToken cancellationToken)

@@ -1,3 +1,4 @@
+using ControlPlane.Coordination.Resilience;
 using ControlPlane.ZooKeeper;
 
 namespace ControlPlane.Coordination.ZooKeeper;
@@ -87,6 +88,7 @@ public sealed partial class ZooKeeperCoordinationStore
     {
         StoreKeys.Validate(key);
         var path = PathOf(key);
+        using var rewatch = new RetryPacer(StoreRetries.ZooKeeperRewatch, _time);
         while (true)
         {
             var client = await ClientAsync(cancellationToken).ConfigureAwait(false);
@@ -97,10 +99,10 @@ public sealed partial class ZooKeeperCoordinationStore
             }
             catch (ZooKeeperException ex) when (ex is ConnectionLossException or SessionExpiredException)
             {
-                // Wait for the connection (or a new session) and look again; the pause bounds the loop while the
-                // client has not yet noticed the loss itself.
+                // Wait for the connection (or a new session) and look again; the pause (store.rewatch.zookeeper)
+                // bounds the loop while the client has not yet noticed the loss itself.
                 await WaitForContactAsync(cancellationToken).ConfigureAwait(false);
-                await Task.Delay(TimeSpan.FromMilliseconds(20), cancellationToken).ConfigureAwait(false);
+                await rewatch.PauseAfterAsync(ex, cancellationToken).ConfigureAwait(false);
                 continue;
             }
             catch (ZooKeeperException ex)
@@ -108,6 +110,7 @@ public sealed partial class ZooKeeperCoordinationStore
                 throw Translate(ex, write: false, $"watching {key}");
             }
 
+            rewatch.Reset();
             if (watched.Value is null)
             {
                 return;

@@ -26,6 +26,9 @@ public sealed partial class ZooKeeperCoordinationStore : ICoordinationStore
     private readonly TimeProvider _time;
     private readonly ResiliencePipeline _reopen;
 
+    /// <summary>The store's clock (its retries' pauses, and its ZooKeeper client's).</summary>
+    internal TimeProvider Time => _time;
+
     private ZooKeeperCoordinationStore(ZooKeeperStoreOptions options, ILoggerFactory loggerFactory)
     {
         _options = options;
@@ -177,6 +180,7 @@ public sealed partial class ZooKeeperCoordinationStore : ICoordinationStore
                         // A new session must not read older state than the ended one saw (a lagging follower refuses it).
                         LastZxidSeen = Interlocked.Read(ref _seenFloor),
                         RequestTimeout = _options.RequestTimeout,
+                        TimeProvider = _time,
                     },
                     _loggerFactory,
                     ct).ConfigureAwait(false);

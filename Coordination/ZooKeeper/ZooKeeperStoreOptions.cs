@@ -19,7 +19,8 @@ public sealed class ZooKeeperStoreOptions
     /// <summary>How long one request may wait for its answer. <value>10 s.</value></summary>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>Clock for the store's retries (<see cref="Resilience.StoreRetries"/>); <see cref="TimeProvider.System"/> when null.</summary>
+    /// <summary>Clock for the store's retries (<see cref="Resilience.StoreRetries"/>) and its ZooKeeper client (session
+    /// expiry, timeouts, reconnect pauses); <see cref="TimeProvider.System"/> when null.</summary>
     /// <value>null.</value>
     public TimeProvider? TimeProvider { get; set; }
 

@@ -32,14 +32,14 @@ internal sealed class GrpcDuplexCall : IAsyncDisposable
     /// </summary>
     public static async Task<GrpcDuplexCall> StartAsync(
         GrpcTransport transport, Uri endpoint, string path, string? token, bool requireLeader, IMessage first,
-        TimeSpan openTimeout, CancellationToken cancellationToken)
+        TimeSpan openTimeout, TimeProvider time, CancellationToken cancellationToken)
     {
         var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var content = new DuplexContent();
         var call = new GrpcDuplexCall(endpoint, cts, content);
         try
         {
-            using var openTimer = new CancellationTokenSource(openTimeout);
+            using var openTimer = new CancellationTokenSource(openTimeout, time);
             using var open = CancellationTokenSource.CreateLinkedTokenSource(openTimer.Token, cancellationToken);
             // Not disposed here: disposing the request disposes its content, which would end the stream.
             var request = transport.CreateRequest(endpoint, path, token, timeout: null, requireLeader);

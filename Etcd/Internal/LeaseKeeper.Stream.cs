@@ -7,104 +7,98 @@ internal sealed partial class LeaseKeeper
 {
     private async Task StreamLoopAsync()
     {
-        var stopping = client.DisposedToken;
-        var failures = 0;
-        while (!stopping.IsCancellationRequested)
+        var reconnect = EtcdRetries.BuildStream(EtcdRetries.KeepAliveName, client.Options.MaxReconnectDelay, client.Time);
+        await EtcdRetries.RunStreamAsync(reconnect, StreamAsync, stopping => WaitQuietlyAsync(_wake.WaitAsync(stopping)),
+            client.DisposedToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// One keepalive stream: opened with the first lease's keepalive, read until it breaks. Returns null when no
+    /// lease is kept alive, and the break of a stream that was answered; throws when the stream could not open or
+    /// broke unanswered (the <c>etcd.keepalive.reconnect</c> pipeline then backs off, up to
+    /// <see cref="EtcdClientOptions.MaxReconnectDelay"/>, so a lease survives an outage shorter than its TTL).
+    /// </summary>
+    private async ValueTask<Exception?> StreamAsync(CancellationToken stopping)
+    {
+        var first = Snapshot().FirstOrDefault();
+        if (first is null)
         {
-            var first = Snapshot().FirstOrDefault();
-            if (first is null)
-            {
-                await WaitQuietlyAsync(_wake.WaitAsync(stopping)).ConfigureAwait(false);
-                continue;
-            }
+            return null;
+        }
 
-            var endpoint = client.Endpoints.Current;
-            string? token = null;
-            GrpcDuplexCall call;
-            try
-            {
-                token = await client.GetTokenAsync(stopping).ConfigureAwait(false);
-                // Answers of the previous stream will never come: forget what was outstanding on it.
-                foreach (var lease in Snapshot())
-                {
-                    lease.Unanswered.Clear();
-                }
-
-                first.RecordSent(client.Time.GetUtcNow());
-                call = await GrpcDuplexCall.StartAsync(client.Transport, endpoint, KeepAlivePath, token, requireLeader: false,
-                    new LeaseKeepAliveRequest { ID = first.Id }, client.Options.ConnectTimeout, stopping).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (!stopping.IsCancellationRequested)
-            {
-                failures++;
-                if (ex is EtcdAuthenticationException && token is not null)
-                {
-                    await WaitQuietlyAsync(client.RenewTokenAsync(token, stopping)).ConfigureAwait(false);
-                }
-                else
-                {
-                    client.Endpoints.MarkFailed(endpoint);
-                }
-
-                Log.KeepAliveStreamBroken(client.Logger, endpoint, ex);
-                await WaitQuietlyAsync(Task.Delay(client.Backoff(failures), client.Time, stopping)).ConfigureAwait(false);
-                continue;
-            }
-            catch (OperationCanceledException)
-            {
-                break;
-            }
-
-            lock (_gate)
-            {
-                _call = call;
-            }
-
-            Log.KeepAliveStreamOpened(client.Logger, endpoint);
-            Exception? reason = null;
-            try
-            {
-                while (true)
-                {
-                    var response = await call.ReadAsync(LeaseKeepAliveResponse.Parser, stopping).ConfigureAwait(false);
-                    failures = 0;
-                    OnAnswer(response);
-                }
-            }
-            catch (Exception ex)
-            {
-                reason = ex;
-            }
-
-            lock (_gate)
-            {
-                _call = null;
-            }
-
-            await call.DisposeAsync().ConfigureAwait(false);
-            if (stopping.IsCancellationRequested)
-            {
-                break;
-            }
-
-            failures++;
-            Log.KeepAliveStreamBroken(client.Logger, endpoint, reason);
-            if (reason is EtcdAuthenticationException && token is not null)
-            {
-                await WaitQuietlyAsync(client.RenewTokenAsync(token, stopping)).ConfigureAwait(false);
-            }
-            else
-            {
-                client.Endpoints.MarkFailed(endpoint);
-            }
-
-            // Every lease is due at once on the new stream: it may have missed answers while this one died.
+        var endpoint = client.Endpoints.Current;
+        string? token = null;
+        GrpcDuplexCall call;
+        try
+        {
+            token = await client.GetTokenAsync(stopping).ConfigureAwait(false);
+            // Answers of the previous stream will never come: forget what was outstanding on it.
             foreach (var lease in Snapshot())
             {
-                lease.NextKeepAlive = DateTimeOffset.MinValue;
+                lease.Unanswered.Clear();
             }
 
-            await WaitQuietlyAsync(Task.Delay(client.Backoff(failures), client.Time, stopping)).ConfigureAwait(false);
+            // On the clock of lease deadlines, like every other send (the ticker's).
+            first.RecordSent(client.MonotonicNow);
+            call = await GrpcDuplexCall.StartAsync(client.Transport, endpoint, KeepAlivePath, token, requireLeader: false,
+                new LeaseKeepAliveRequest { ID = first.Id }, client.Options.ConnectTimeout, client.Time, stopping).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (!stopping.IsCancellationRequested)
+        {
+            await RecoverAsync(endpoint, token, ex, stopping).ConfigureAwait(false);
+            throw;
+        }
+
+        lock (_gate)
+        {
+            _call = call;
+        }
+
+        Log.KeepAliveStreamOpened(client.Logger, endpoint);
+        var answered = false;
+        Exception reason;
+        try
+        {
+            while (true)
+            {
+                var response = await call.ReadAsync(LeaseKeepAliveResponse.Parser, stopping).ConfigureAwait(false);
+                answered = true;
+                OnAnswer(response);
+            }
+        }
+        catch (Exception ex)
+        {
+            reason = ex;
+        }
+
+        lock (_gate)
+        {
+            _call = null;
+        }
+
+        await call.DisposeAsync().ConfigureAwait(false);
+        stopping.ThrowIfCancellationRequested();
+        await RecoverAsync(endpoint, token, reason, stopping).ConfigureAwait(false);
+        // Every lease is due at once on the new stream: it may have missed answers while this one died.
+        foreach (var lease in Snapshot())
+        {
+            lease.NextKeepAlive = DateTimeOffset.MinValue;
+        }
+
+        return answered ? reason : throw new StreamBrokenException(reason);
+    }
+
+    /// <summary>After a failed stream: renew a refused token, or move on from the endpoint.</summary>
+    private async Task RecoverAsync(Uri endpoint, string? token, Exception reason, CancellationToken stopping)
+    {
+        Log.KeepAliveStreamBroken(client.Logger, endpoint, reason);
+        if (reason is EtcdAuthenticationException && token is not null)
+        {
+            await WaitQuietlyAsync(client.RenewTokenAsync(token, stopping)).ConfigureAwait(false);
+        }
+        else
+        {
+            client.Endpoints.MarkFailed(endpoint);
         }
     }
 

@@ -66,6 +66,7 @@ internal sealed partial class LeaseKeeper(EtcdClient client) : IAsyncDisposable
         {
             try
             {
+                // Not a retry: the ticker's pace (send due keepalives, declare losses), on the client's clock.
                 await Task.Delay(Tick, client.Time, stopping).ConfigureAwait(false);
             }
             catch (OperationCanceledException)

@@ -7,107 +7,109 @@ internal sealed partial class WatchMultiplexer
 {
     private async Task RunAsync()
     {
-        var stopping = client.DisposedToken;
-        var failures = 0;
-        while (!stopping.IsCancellationRequested)
+        var resume = EtcdRetries.BuildStream(EtcdRetries.WatchResumeName, client.Options.MaxReconnectDelay, client.Time, args =>
         {
-            Watcher? first;
-            lock (_gate)
+            // A stream that broke was logged when it did; this is a stream that could not open.
+            if (args.Outcome.Exception is { } failure and not StreamBrokenException)
             {
-                while (_pending.First is { Value.Canceled: true })
-                {
-                    _pending.RemoveFirst();
-                }
+                Log.WatchStreamOpenFailed(client.Logger, _opening, args.RetryDelay, failure);
+            }
+        });
+        await EtcdRetries.RunStreamAsync(resume, StreamAsync, stopping => WaitQuietlyAsync(_wake.WaitAsync(stopping)),
+            client.DisposedToken).ConfigureAwait(false);
+    }
 
-                first = _pending.First?.Value;
-                if (first is not null)
-                {
-                    _pending.RemoveFirst();
-                    _creating = first;
-                }
-            }
-
-            if (first is null)
+    /// <summary>
+    /// One stream: opened with the first queued create, read until it breaks, every live watch then queued again
+    /// to be re-created from its resume point on the next. Returns null when there is nothing to watch, and the
+    /// break of a stream that delivered something; throws when the stream could not open or broke before
+    /// delivering (the <c>etcd.watch.resume</c> pipeline then backs off).
+    /// </summary>
+    private async ValueTask<Exception?> StreamAsync(CancellationToken stopping)
+    {
+        Watcher? first;
+        lock (_gate)
+        {
+            while (_pending.First is { Value.Canceled: true })
             {
-                // Nothing to watch: no stream until someone adds a watch (etcd needs a first message anyway).
-                await WaitQuietlyAsync(_wake.WaitAsync(stopping)).ConfigureAwait(false);
-                continue;
-            }
-
-            var endpoint = client.Endpoints.Current;
-            string? token = null;
-            GrpcDuplexCall call;
-            try
-            {
-                token = await client.GetTokenAsync(stopping).ConfigureAwait(false);
-                call = await GrpcDuplexCall.StartAsync(client.Transport, endpoint, WatchPath, token, requireLeader: true,
-                    first.BuildCreate(), client.Options.ConnectTimeout, stopping).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (!stopping.IsCancellationRequested)
-            {
-                Requeue();
-                failures++;
-                client.Endpoints.MarkFailed(endpoint);
-                var delay = client.Backoff(failures);
-                Log.WatchStreamOpenFailed(client.Logger, endpoint, delay, ex);
-                await WaitQuietlyAsync(Task.Delay(delay, client.Time, stopping)).ConfigureAwait(false);
-                continue;
-            }
-            catch (OperationCanceledException)
-            {
-                break;
+                _pending.RemoveFirst();
             }
 
-            lock (_gate)
+            first = _pending.First?.Value;
+            if (first is not null)
             {
-                _call = call;
+                _pending.RemoveFirst();
+                _creating = first;
             }
-
-            Log.WatchStreamOpened(client.Logger, endpoint);
-            var received = false;
-            Exception reason;
-            try
-            {
-                while (true)
-                {
-                    var response = await call.ReadAsync(WatchResponse.Parser, stopping).ConfigureAwait(false);
-                    received = true;
-                    await HandleAsync(response, stopping).ConfigureAwait(false);
-                }
-            }
-            catch (Exception ex)
-            {
-                reason = ex;
-            }
-
-            int count;
-            lock (_gate)
-            {
-                _call = null;
-                count = Requeue();
-            }
-
-            await call.DisposeAsync().ConfigureAwait(false);
-            if (stopping.IsCancellationRequested)
-            {
-                break;
-            }
-
-            EtcdMetrics.RecordWatchResume(endpoint);
-            Log.WatchStreamBroken(client.Logger, endpoint, count, reason);
-            if (reason is EtcdAuthenticationException && token is not null)
-            {
-                // A create refused for an expired token: renew it, then re-create on the same stream logic.
-                await WaitQuietlyAsync(client.RenewTokenAsync(token, stopping)).ConfigureAwait(false);
-            }
-            else
-            {
-                client.Endpoints.MarkFailed(endpoint);
-            }
-
-            failures = received ? 1 : failures + 1;
-            await WaitQuietlyAsync(Task.Delay(client.Backoff(failures), client.Time, stopping)).ConfigureAwait(false);
         }
+
+        if (first is null)
+        {
+            // Nothing to watch: no stream until someone adds a watch (etcd needs a first message anyway).
+            return null;
+        }
+
+        var endpoint = client.Endpoints.Current;
+        _opening = endpoint;
+        string? token = null;
+        GrpcDuplexCall call;
+        try
+        {
+            token = await client.GetTokenAsync(stopping).ConfigureAwait(false);
+            call = await GrpcDuplexCall.StartAsync(client.Transport, endpoint, WatchPath, token, requireLeader: true,
+                first.BuildCreate(), client.Options.ConnectTimeout, client.Time, stopping).ConfigureAwait(false);
+        }
+        catch (Exception) when (!stopping.IsCancellationRequested)
+        {
+            Requeue();
+            client.Endpoints.MarkFailed(endpoint);
+            throw;
+        }
+
+        lock (_gate)
+        {
+            _call = call;
+        }
+
+        Log.WatchStreamOpened(client.Logger, endpoint);
+        var received = false;
+        Exception reason;
+        try
+        {
+            while (true)
+            {
+                var response = await call.ReadAsync(WatchResponse.Parser, stopping).ConfigureAwait(false);
+                received = true;
+                await HandleAsync(response, stopping).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex)
+        {
+            reason = ex;
+        }
+
+        int count;
+        lock (_gate)
+        {
+            _call = null;
+            count = Requeue();
+        }
+
+        await call.DisposeAsync().ConfigureAwait(false);
+        stopping.ThrowIfCancellationRequested();
+        EtcdMetrics.RecordWatchResume(endpoint);
+        Log.WatchStreamBroken(client.Logger, endpoint, count, reason);
+        if (reason is EtcdAuthenticationException && token is not null)
+        {
+            // A create refused for an expired token: renew it, then re-create on the same stream logic.
+            await WaitQuietlyAsync(client.RenewTokenAsync(token, stopping)).ConfigureAwait(false);
+        }
+        else
+        {
+            client.Endpoints.MarkFailed(endpoint);
+        }
+
+        return received ? reason : throw new StreamBrokenException(reason);
     }
 
     /// <summary>

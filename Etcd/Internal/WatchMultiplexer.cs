@@ -18,6 +18,7 @@ internal sealed partial class WatchMultiplexer(EtcdClient client) : IAsyncDispos
     private Watcher? _creating;
     private GrpcDuplexCall? _call;
     private Task? _loop;
+    private Uri _opening = client.Endpoints.Current;
 
     /// <summary>Queues a watch and waits until the server acknowledged it (or refused it).</summary>
     public async Task AddAsync(Watcher watcher, CancellationToken cancellationToken)
@@ -31,13 +32,12 @@ internal sealed partial class WatchMultiplexer(EtcdClient client) : IAsyncDispos
         _wake.Release();
         await PumpCreatesAsync().ConfigureAwait(false);
 
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, client.DisposedToken);
-        timeout.CancelAfter(client.Options.RequestTimeout);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, client.DisposedToken);
         try
         {
-            await watcher.Created.Task.WaitAsync(timeout.Token).ConfigureAwait(false);
+            await watcher.Created.Task.WaitAsync(client.Options.RequestTimeout, client.Time, stop.Token).ConfigureAwait(false);
         }
-        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when (ex is TimeoutException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {
             await RemoveAsync(watcher).ConfigureAwait(false);
             ObjectDisposedException.ThrowIf(client.DisposedToken.IsCancellationRequested, client);

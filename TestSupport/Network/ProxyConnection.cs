@@ -125,6 +125,7 @@ internal sealed class ProxyConnection
                 var wait = _proxy.Delay - Stopwatch.GetElapsedTime(receivedAt);
                 if (wait > TimeSpan.Zero)
                 {
+                    // Not a retry: the latency the test asked the proxy to add to every chunk.
                     await Task.Delay(wait, ct).ConfigureAwait(false);
                 }
 

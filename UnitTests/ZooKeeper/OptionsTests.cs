@@ -11,6 +11,8 @@ public class OptionsTests
         options.Validate();
         Assert.Equal(TimeSpan.FromSeconds(30), options.SessionTimeout);
         Assert.True(options.ExpireLocallyWhenDisconnected);
+        Assert.Equal(TimeSpan.FromSeconds(1), options.MaxReconnectDelay);
+        Assert.Same(TimeProvider.System, options.TimeProvider);
     }
 
     public static TheoryData<Action<ZooKeeperClientOptions>, string> InvalidSettings => new()
@@ -20,6 +22,8 @@ public class OptionsTests
         { o => o.ConnectTimeout = TimeSpan.FromSeconds(-1), "ConnectTimeout" },
         { o => o.RequestTimeout = TimeSpan.Zero, "RequestTimeout" },
         { o => o.WatchEventCapacity = 0, "WatchEventCapacity" },
+        { o => o.MaxReconnectDelay = TimeSpan.Zero, "MaxReconnectDelay" },
+        { o => o.TimeProvider = null!, "TimeProvider" },
     };
 
     [Theory]

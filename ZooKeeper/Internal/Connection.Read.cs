@@ -46,7 +46,7 @@ internal sealed partial class Connection
                 if (n == 0)
                     throw new ConnectionLossException($"{Server} closed the connection");
                 end += n;
-                Volatile.Write(ref _lastReceiveTicks, Environment.TickCount64);
+                Volatile.Write(ref _lastReceiveTicks, _time.GetTimestamp());
                 start = ProcessFrames(ref buffer!, start, ref end);
             }
         }

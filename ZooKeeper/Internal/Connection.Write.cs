@@ -42,7 +42,7 @@ internal sealed partial class Connection
                     ArrayPool<byte>.Shared.Return(batch);
                 }
 
-                Volatile.Write(ref _lastSendTicks, Environment.TickCount64);
+                Volatile.Write(ref _lastSendTicks, _time.GetTimestamp());
             }
         }
         catch (Exception ex)
@@ -84,7 +84,7 @@ internal sealed partial class Connection
             batch ??= ArrayPool<byte>.Shared.Rent(Math.Max(BatchSize, item.Length));
             // Taken before the send: an earlier bound on when the server saw the frame, so a session
             // lifetime derived from it errs on the safe side.
-            var now = System.Diagnostics.Stopwatch.GetTimestamp();
+            var now = _time.GetTimestamp();
             if (item.IsPing)
                 _pingSends.Enqueue(now);
             if (item.Pending is { } request)
@@ -92,8 +92,8 @@ internal sealed partial class Connection
                 request.SentTimestamp = now;
                 request.Xid = NextXid();
                 BinaryPrimitives.WriteInt32BigEndian(item.Buffer.AsSpan(JuteWriter.XidOffset), request.Xid);
-                if (_requestTimeoutMs != long.MaxValue)
-                    request.DeadlineTicks = Environment.TickCount64 + _requestTimeoutMs;
+                if (_requestTimeout != long.MaxValue)
+                    request.DeadlineTicks = now + _requestTimeout;
                 _pending.Enqueue(request);
             }
 

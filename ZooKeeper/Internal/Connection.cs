@@ -24,7 +24,7 @@ internal interface IConnectionOwner : IReplyContext
     void OnSetWatchesReply(int err);
 
     /// <summary>The server answered a request or ping that was sent at <paramref name="sentTimestamp"/>
-    /// (<see cref="System.Diagnostics.Stopwatch"/> ticks): the session was alive on the server at or after it.</summary>
+    /// (a timestamp of the session's <see cref="TimeProvider"/>): the session was alive on the server at or after it.</summary>
     void OnAcknowledged(long sentTimestamp);
 
     /// <summary>The connection just broke (called once, synchronously, before pending requests are failed), so
@@ -35,7 +35,9 @@ internal interface IConnectionOwner : IReplyContext
 /// <summary>One TCP connection of a session, after a successful handshake: a single read loop, a single
 /// batching write loop fed by a channel, a FIFO of pending requests and a heartbeat timer. No thread is
 /// dedicated to it; idle, it costs two awaiting state machines, a timer and no receive buffer.
-/// Everything that ends it goes through <see cref="Break"/>.</summary>
+/// Everything that ends it goes through <see cref="Break"/>. Every time it judges (read timeout, ping interval,
+/// request deadlines, send times) is a timestamp of its <see cref="TimeProvider"/>, whose timer drives the
+/// heartbeat, so tests can run it on a fake clock.</summary>
 internal sealed partial class Connection
 {
     private readonly Socket _socket;
@@ -53,27 +55,37 @@ internal sealed partial class Connection
     // Send times of unanswered pings, oldest first (the server answers pings in order with requests).
     private readonly ConcurrentQueue<long> _pingSends = new();
     private readonly TaskCompletionSource<Exception> _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TimeProvider _time;
     private readonly int _readTimeoutMs;
     private readonly int _pingIntervalMs;
     private readonly long _requestTimeoutMs;
-    private Timer? _heartbeat;
+    // The same three in timestamp units of _time (long.MaxValue: no request timeout).
+    private readonly long _readTimeout;
+    private readonly long _pingInterval;
+    private readonly long _requestTimeout;
+    private ITimer? _heartbeat;
     private Exception? _breakReason;
     private int _xid;
     private int _lastReplyXid;
     private long _lastReceiveTicks;
     private long _lastSendTicks;
 
-    public Connection(Socket socket, IConnectionOwner owner, string server, int negotiatedTimeoutMs, TimeSpan requestTimeout)
+    public Connection(Socket socket, IConnectionOwner owner, string server, int negotiatedTimeoutMs, TimeSpan requestTimeout,
+        TimeProvider? time = null)
     {
         _socket = socket;
         _owner = owner;
+        _time = time ?? TimeProvider.System;
         Server = server;
         // The classic client timings: the server expires us after the full timeout, so declare the link dead
         // at 2/3 of it and ping when we have been quiet for 1/3 (but at least every 10 s).
         _readTimeoutMs = Math.Max(1, negotiatedTimeoutMs * 2 / 3);
         _pingIntervalMs = Math.Clamp(negotiatedTimeoutMs / 3, 1, 10_000);
         _requestTimeoutMs = requestTimeout == Timeout.InfiniteTimeSpan ? long.MaxValue : (long)requestTimeout.TotalMilliseconds;
-        _lastReceiveTicks = _lastSendTicks = Environment.TickCount64;
+        _readTimeout = TimestampSpan(_readTimeoutMs);
+        _pingInterval = TimestampSpan(_pingIntervalMs);
+        _requestTimeout = _requestTimeoutMs == long.MaxValue ? long.MaxValue : TimestampSpan(_requestTimeoutMs);
+        _lastReceiveTicks = _lastSendTicks = _time.GetTimestamp();
     }
 
     /// <summary>"host:port" of the server.</summary>
@@ -82,8 +94,8 @@ internal sealed partial class Connection
     /// <summary>Completes with the reason once the connection is broken.</summary>
     public Task<Exception> Closed => _closed.Task;
 
-    /// <summary><see cref="Environment.TickCount64"/> of the last byte received (for local expiry).</summary>
-    public long LastReceiveTicks => Volatile.Read(ref _lastReceiveTicks);
+    /// <summary>Timestamp (of the session's <see cref="TimeProvider"/>) of the last byte received, for local expiry.</summary>
+    public long LastReceiveTimestamp => Volatile.Read(ref _lastReceiveTicks);
 
     public bool IsBroken => Volatile.Read(ref _breakReason) is not null;
 
@@ -95,7 +107,8 @@ internal sealed partial class Connection
         // Tick fast enough for the ping interval, the read timeout and request timeouts, but no faster
         // than needed: thousands of idle sessions must cost almost nothing.
         var tick = (int)Math.Clamp(Math.Min(Math.Min(_pingIntervalMs / 2, _readTimeoutMs / 4), _requestTimeoutMs / 4), 20, 2000);
-        _heartbeat = new Timer(static s => ((Connection)s!).OnHeartbeat(), this, tick, tick);
+        _heartbeat = _time.CreateTimer(static s => ((Connection)s!).OnHeartbeat(), this,
+            TimeSpan.FromMilliseconds(tick), TimeSpan.FromMilliseconds(tick));
     }
 
     /// <summary>Queues a frame. On false the connection is broken: the buffer was returned to the pool and the
@@ -165,14 +178,14 @@ internal sealed partial class Connection
     {
         if (IsBroken)
             return;
-        var now = Environment.TickCount64;
-        if (now - Volatile.Read(ref _lastReceiveTicks) > _readTimeoutMs)
+        var now = _time.GetTimestamp();
+        if (now - Volatile.Read(ref _lastReceiveTicks) > _readTimeout)
         {
             Break(new ConnectionLossException($"No reply from {Server} for {_readTimeoutMs} ms (2/3 of the session timeout)"));
             return;
         }
 
-        if (now - Volatile.Read(ref _lastSendTicks) >= _pingIntervalMs)
+        if (now - Volatile.Read(ref _lastSendTicks) >= _pingInterval)
             SendPing();
 
         if (_requestTimeoutMs != long.MaxValue)
@@ -207,6 +220,9 @@ internal sealed partial class Connection
         foreach (var request in overdue)
             request.Fail(new RequestTimeoutException(request.Path, $"No reply to {request.Op} within {_requestTimeoutMs} ms"));
     }
+
+    /// <summary><paramref name="milliseconds"/> in timestamp units of the connection's clock.</summary>
+    private long TimestampSpan(long milliseconds) => (long)(milliseconds * (_time.TimestampFrequency / 1000.0));
 
     private int NextXid()
     {

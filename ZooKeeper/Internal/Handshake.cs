@@ -46,10 +46,10 @@ internal static class Handshake
     /// <summary>Connects and exchanges the handshake. Returns null as response when the server closed the
     /// socket without answering: it is behind our lastZxid, or not serving (no quorum) - try another.</summary>
     public static async Task<(Socket Socket, ConnectResponse? Response)> ConnectAsync(
-        string host, int port, ConnectRequest request, TimeSpan timeout, CancellationToken cancellationToken)
+        string host, int port, ConnectRequest request, TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
     {
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        cts.CancelAfter(timeout);
+        using var timer = new CancellationTokenSource(timeout, time);
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token);
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {

@@ -31,12 +31,14 @@ internal abstract class PendingReply
     /// <summary>Assigned by the writer loop right before the frame goes out.</summary>
     public int Xid { get; set; }
 
+    /// <summary><see cref="System.Diagnostics.Stopwatch"/> ticks at creation: the request duration metric only
+    /// (a measurement, nothing is decided on it).</summary>
     public long StartTimestamp { get; }
 
-    /// <summary><see cref="System.Diagnostics.Stopwatch"/> ticks when the writer loop took it for sending.</summary>
+    /// <summary>Timestamp (of the session's <see cref="TimeProvider"/>) when the writer loop took it for sending.</summary>
     public long SentTimestamp { get; set; }
 
-    /// <summary><see cref="Environment.TickCount64"/> after which the heartbeat fails it; long.MaxValue for none.</summary>
+    /// <summary>Timestamp (same clock) after which the heartbeat fails it; long.MaxValue for none.</summary>
     public long DeadlineTicks { get; set; } = long.MaxValue;
 
     /// <summary>The watch to register when the reply succeeds (null for none).</summary>

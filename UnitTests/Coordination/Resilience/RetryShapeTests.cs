@@ -21,6 +21,17 @@ public sealed class RetryShapeTests
         ["resign"] = StoreRetries.Resign,
         ["election"] = StoreRetries.Election(TimeSpan.FromMilliseconds(200)),
         ["register"] = StoreRetries.Register,
+        ["zk-rewatch"] = StoreRetries.ZooKeeperRewatch,
+        ["layout"] = HostRetries.Layout,
+        ["report"] = HostRetries.Report,
+    };
+
+    public static TheoryData<string> BoundedShapes() => new(["etcd-rewatch", "unknown-outcome"]);
+
+    private static readonly Dictionary<string, RetryShape> Bounded = new()
+    {
+        ["etcd-rewatch"] = StoreRetries.EtcdRewatch,
+        ["unknown-outcome"] = StoreRetries.UnknownOutcome,
     };
 
     /// <summary>
@@ -84,6 +95,19 @@ public sealed class RetryShapeTests
         await run;
 
         Assert.Equal(12, delays.Count);
+        Assert.Equal(delays.Select(WholeMilliseconds), gaps);
+        Assert.All(delays, d => Assert.InRange(d, TimeSpan.Zero, shape.MaxDelay));
+    }
+
+    [Theory]
+    [MemberData(nameof(BoundedShapes))]
+    public async Task Every_bounded_shape_pauses_within_its_cap_and_gives_up_after_its_retries(string name)
+    {
+        var shape = Bounded[name];
+        var (delays, gaps, run) = await DriveAsync(shape, failures: 20);
+
+        await Assert.ThrowsAsync<IOException>(() => run);
+        Assert.Equal(shape.MaxRetryAttempts, delays.Count);
         Assert.Equal(delays.Select(WholeMilliseconds), gaps);
         Assert.All(delays, d => Assert.InRange(d, TimeSpan.Zero, shape.MaxDelay));
     }
