@@ -172,7 +172,7 @@ internal sealed partial class WaitingBench
     /// first lines go to stderr (the log itself goes with the cluster).</summary>
     private static Dictionary<string, int> DirectorWarnings(DirectorProcess leader)
     {
-        string[] kinds = ["fell behind", "restarts:", "Stopped leading"];
+        string[] kinds = ["ended: its reader fell behind", "restarts:", "Stopped leading"];
         var lines = leader.Process.LogTail(int.MaxValue).Split('\n').Where(l => kinds.Any(k => l.Contains(k, StringComparison.Ordinal))).ToList();
         foreach (var line in lines.Take(30))
         {
