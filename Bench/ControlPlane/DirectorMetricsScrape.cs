@@ -40,4 +40,52 @@ internal static class DirectorMetricsScrape
 
         return values;
     }
+
+    /// <summary>The leader's pass-duration histogram (<c>controlplane.scheduler.pass.duration</c>): cumulative count
+    /// per upper bound (seconds).</summary>
+    public static Task<SortedDictionary<double, double>> PassBucketsAsync(DirectorProcess director, CancellationToken cancellationToken) =>
+        BucketsAsync(director, "controlplane_scheduler_pass_duration_seconds", cancellationToken);
+
+    /// <summary>A histogram's cumulative count per upper bound (+Inf included), from its <c>&lt;name&gt;_bucket</c> series.</summary>
+    public static async Task<SortedDictionary<double, double>> BucketsAsync(DirectorProcess director, string name, CancellationToken cancellationToken)
+    {
+        var buckets = new SortedDictionary<double, double>();
+        var text = await director.Client.Http.GetStringAsync(new Uri("/metrics", UriKind.Relative), cancellationToken).ConfigureAwait(false);
+        var prefix = name + "_bucket{";
+        foreach (var line in text.Split('\n'))
+        {
+            if (!line.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            var le = line.IndexOf("le=\"", StringComparison.Ordinal) + 4;
+            var bound = line[le..line.IndexOf('"', le)];
+            var value = double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture);
+            buckets[bound == "+Inf" ? double.PositiveInfinity : double.Parse(bound, CultureInfo.InvariantCulture)] = value;
+        }
+
+        return buckets;
+    }
+
+    /// <summary>The upper bound (in the histogram's unit × <paramref name="scale"/>; 1,000 turns seconds into ms) under
+    /// which <paramref name="quantile"/> of the observations between two readings fell, and how many there were.</summary>
+    public static (double? Bound, long Count) Quantile(SortedDictionary<double, double> before, SortedDictionary<double, double> after, double quantile, double scale = 1000)
+    {
+        var total = after.GetValueOrDefault(double.PositiveInfinity) - before.GetValueOrDefault(double.PositiveInfinity);
+        if (total <= 0)
+        {
+            return (null, 0);
+        }
+
+        foreach (var (bound, count) in after)
+        {
+            if (count - before.GetValueOrDefault(bound) >= quantile * total)
+            {
+                return (double.IsPositiveInfinity(bound) ? null : bound * scale, (long)total);
+            }
+        }
+
+        return (null, (long)total);
+    }
 }

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using ControlPlane.Contracts;
 using ControlPlane.Contracts.Jobs;
 using ControlPlane.Coordination;
@@ -109,47 +108,5 @@ internal sealed partial class ScaleBench
         }
 
         return finished;
-    }
-
-    /// <summary>The leader's pass-duration histogram: cumulative count per upper bound (seconds).</summary>
-    private static async Task<SortedDictionary<double, double>> PassBucketsAsync(DirectorProcess leader, CancellationToken cancellationToken)
-    {
-        var buckets = new SortedDictionary<double, double>();
-        var text = await leader.Client.Http.GetStringAsync(new Uri("/metrics", UriKind.Relative), cancellationToken).ConfigureAwait(false);
-        foreach (var line in text.Split('\n'))
-        {
-            if (!line.StartsWith("controlplane_scheduler_pass_duration_seconds_bucket{", StringComparison.Ordinal))
-            {
-                continue;
-            }
-
-            var le = line.IndexOf("le=\"", StringComparison.Ordinal) + 4;
-            var bound = line[le..line.IndexOf('"', le)];
-            var value = double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture);
-            buckets[bound == "+Inf" ? double.PositiveInfinity : double.Parse(bound, CultureInfo.InvariantCulture)] = value;
-        }
-
-        return buckets;
-    }
-
-    /// <summary>The upper bound (ms) under which <paramref name="quantile"/> of the passes between two readings fell,
-    /// and how many passes there were.</summary>
-    private static (double? Ms, long Passes) PassQuantile(SortedDictionary<double, double> before, SortedDictionary<double, double> after, double quantile)
-    {
-        var total = after.GetValueOrDefault(double.PositiveInfinity) - before.GetValueOrDefault(double.PositiveInfinity);
-        if (total <= 0)
-        {
-            return (null, 0);
-        }
-
-        foreach (var (bound, count) in after)
-        {
-            if (count - before.GetValueOrDefault(bound) >= quantile * total)
-            {
-                return (double.IsPositiveInfinity(bound) ? null : bound * 1000, (long)total);
-            }
-        }
-
-        return (null, (long)total);
     }
 }

@@ -66,20 +66,20 @@ internal sealed partial class ScaleBench : IScenario
             var stores = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => RawStoreWrites.ConnectAsync(cluster.Target, cancellationToken))).ConfigureAwait(false);
             try
             {
-                var start = await PassBucketsAsync(leader, cancellationToken).ConfigureAwait(false);
+                var start = await DirectorMetricsScrape.PassBucketsAsync(leader, cancellationToken).ConfigureAwait(false);
                 var placedBefore = await PlacementsAsync(leader, cancellationToken).ConfigureAwait(false);
                 var submitSeconds = await SubmitBulkAsync(stores, jobs, cancellationToken).ConfigureAwait(false);
                 var placeSeconds = await WaitForPlacementAsync(
                     leader, placedBefore, Math.Min(jobs, agents * workerSlots), TimeSpan.FromMinutes(15), cancellationToken).ConfigureAwait(false);
-                var placed = await PassBucketsAsync(leader, cancellationToken).ConfigureAwait(false);
+                var placed = await DirectorMetricsScrape.PassBucketsAsync(leader, cancellationToken).ConfigureAwait(false);
                 var churnStarted = Stopwatch.GetTimestamp();
                 var finished = await ChurnAsync(stores[0], churnRate, churnSeconds, cancellationToken).ConfigureAwait(false);
                 var churnTook = Stopwatch.GetElapsedTime(churnStarted).TotalSeconds;
-                beforeProbes = await PassBucketsAsync(leader, cancellationToken).ConfigureAwait(false);
-                var (l50, _) = PassQuantile(start, placed, 0.5);
-                var (l99, loadingPasses) = PassQuantile(start, placed, 0.99);
-                var (c50, _) = PassQuantile(placed, beforeProbes, 0.5);
-                var (c99, churnPasses) = PassQuantile(placed, beforeProbes, 0.99);
+                beforeProbes = await DirectorMetricsScrape.PassBucketsAsync(leader, cancellationToken).ConfigureAwait(false);
+                var (l50, _) = DirectorMetricsScrape.Quantile(start, placed, 0.5);
+                var (l99, loadingPasses) = DirectorMetricsScrape.Quantile(start, placed, 0.99);
+                var (c50, _) = DirectorMetricsScrape.Quantile(placed, beforeProbes, 0.5);
+                var (c99, churnPasses) = DirectorMetricsScrape.Quantile(placed, beforeProbes, 0.99);
                 loaded = new LoadFigures(jobs, submitSeconds, placeSeconds, finished, churnTook, l50, l99, loadingPasses, c50, c99, churnPasses, null);
                 BenchReport.Json(new { scenario = "scale", phase = "load", jobs, submitSeconds = Math.Round(submitSeconds, 1), placeSeconds = Math.Round(placeSeconds, 1), finished, loadingPassP99Ms = l99, churnPassP99Ms = c99 });
             }
@@ -100,7 +100,7 @@ internal sealed partial class ScaleBench : IScenario
 
         if (loaded is not null && beforeProbes is not null)
         {
-            loaded = loaded with { ProbeP99 = PassQuantile(beforeProbes, await PassBucketsAsync(leader, cancellationToken).ConfigureAwait(false), 0.99).Ms };
+            loaded = loaded with { ProbeP99 = DirectorMetricsScrape.Quantile(beforeProbes, await DirectorMetricsScrape.PassBucketsAsync(leader, cancellationToken).ConfigureAwait(false), 0.99).Bound };
         }
 
         var rssAfter = BenchReport.RssMb(leader.Process.ProcessId);
