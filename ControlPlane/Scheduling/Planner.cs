@@ -57,8 +57,10 @@ internal sealed partial class Planner
         Place(pass);
         RemoveExpired(pass);
 
-        // Jobs written in this pass are judged again in the next one, whatever their writes' fate.
+        // Jobs written in this pass are judged again in the next one, whatever their writes' fate, and so are those
+        // whose judgement was deferred.
         state.DirtyJobs.UnionWith(pass.Touched);
+        state.DirtyJobs.UnionWith(pass.Deferred);
         pass.Plan.Pending = state.Count(JobState.Pending);
         if (state.Deadlines.Next is { } next)
         {
@@ -269,12 +271,21 @@ internal sealed partial class Planner
     /// released only after its dependencies' final states are in the store. Cost: O(its dependencies), at most once per
     /// pass in which one of them ended.
     /// </summary>
-    private static void JudgeWaiting(Pass p, JobInfo job, Item item)
+    private void JudgeWaiting(Pass p, JobInfo job, Item item)
     {
         var record = job.Record;
         if (p.Touched.Contains(record.Id))
         {
             return; // judged again next pass
+        }
+
+        if (p.Released >= _options.MaxPlacementsPerPass)
+        {
+            // A dependency with 100,000 dependents must not make one pass of 100,000 writes (the loop would do nothing
+            // else for many seconds, and the watchdog counts): the rest are judged in the passes that follow at once.
+            p.Deferred.Add(record.Id);
+            p.Plan.DueAt(p.Now);
+            return;
         }
 
         if (record.CancelRequested)
@@ -305,6 +316,7 @@ internal sealed partial class Planner
             if (why is not null)
             {
                 p.Touched.Add(record.Id);
+                p.Released++;
                 p.Plan.Add(Writes.Job(WriteKind.Skip, job, JobTransitions.Skipped(record, why, p.Now), why, null));
                 return;
             }
@@ -322,6 +334,7 @@ internal sealed partial class Planner
         }
 
         p.Touched.Add(record.Id);
+        p.Released++;
         p.Plan.Add(Writes.Job(WriteKind.Release, job, JobTransitions.Released(record), "released", null));
     }
 
@@ -483,5 +496,11 @@ internal sealed partial class Planner
 
         /// <summary>Finished jobs past retention.</summary>
         public List<(DateTimeOffset Expiry, JobInfo Job)> Expired { get; } = [];
+
+        /// <summary>Waiting jobs released or skipped in this pass (at most <see cref="SchedulerOptions.MaxPlacementsPerPass"/>).</summary>
+        public int Released { get; set; }
+
+        /// <summary>Waiting jobs left for the next pass once <see cref="Released"/> reached its cap.</summary>
+        public List<string> Deferred { get; } = [];
     }
 }

@@ -35,7 +35,8 @@ public sealed class SchedulerOptions
     /// suspect: it gets no new work until they report again. <value>3.</value></summary>
     public int SuspectAfterHeartbeats { get; set; } = 3;
 
-    /// <summary>Most jobs placed in one pass (the rest wait for the next). <value>2000.</value></summary>
+    /// <summary>Most jobs placed in one pass, and most Waiting jobs released or skipped in one pass (the rest wait
+    /// for the next pass, which follows at once). <value>2000.</value></summary>
     public int MaxPlacementsPerPass { get; set; } = 2000;
 
     /// <summary>Fenced batches one pass keeps in flight at once (each at most 62 operations). <value>4.</value></summary>

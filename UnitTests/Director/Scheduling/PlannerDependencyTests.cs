@@ -276,10 +276,34 @@ public sealed class WaitingPassCostTests
         Put(upstream.Record with { Output = "progress" }, upstream.Version + 1);
         Assert.Equal(1, planner.PlanPass(state, f.Epoch, f.Now).Evaluated);
 
-        // It ends: its 10,000 dependents, and only they, are judged and released in one pass.
+        // It ends: its 10,000 dependents, and only they, are judged, and released at most MaxPlacementsPerPass a pass
+        // (a pass of 100,000 writes would hold the loop for seconds), in passes that follow at once.
         Put(upstream.Record with { State = JobState.Succeeded, FinishedAt = f.Now }, upstream.Version + 2);
         var release = planner.PlanPass(state, f.Epoch, f.Now);
         Assert.Equal(1 + DependentsEach, release.Evaluated);
-        Assert.Equal(DependentsEach, release.Writes.Count(w => w.Kind == WriteKind.Release));
+        Assert.Equal(f.Options.MaxPlacementsPerPass, release.Writes.Count(w => w.Kind == WriteKind.Release));
+        Assert.Equal(f.Now, release.NextDue);
+        var released = new HashSet<string>(StringComparer.Ordinal);
+        void Commit(Plan plan)
+        {
+            // The store confirms the releases: each job update comes back as a change, as the leader's write-through does.
+            foreach (var write in plan.Writes.Where(w => w.Kind == WriteKind.Release))
+            {
+                Assert.True(released.Add(write.JobId!), $"job {write.JobId} released twice");
+                var operation = Assert.Single(write.Operations);
+                var item = new StoreItem(operation.Key, operation.Value, state.Jobs[write.JobId!].CreateRevision, ++revision, (operation.ExpectedVersion ?? 0) + 1, 0);
+                state.Apply(new StoreChange(ChangeKind.Put, operation.Key, item, revision), f.Now);
+            }
+        }
+
+        Commit(release);
+        for (var pass = 0; pass < DependentsEach && released.Count < DependentsEach; pass++)
+        {
+            var next = planner.PlanPass(state, f.Epoch, f.Now);
+            Assert.InRange(next.Writes.Count(w => w.Kind == WriteKind.Release), 1, f.Options.MaxPlacementsPerPass);
+            Commit(next);
+        }
+
+        Assert.Equal(DependentsEach, released.Count);
     }
 }
