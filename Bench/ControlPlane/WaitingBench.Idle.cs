@@ -36,6 +36,7 @@ internal sealed partial class WaitingBench
             using var stopChurn = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             var latencies = new ConcurrentQueue<double>();
             var churn = ChurnAsync(stores, s.ChurnRate, latencies, stopChurn.Token, cancellationToken);
+            // Not a retry: the churn's warm-up before the first window.
             await Task.Delay(TimeSpan.FromSeconds(s.WarmupSeconds), cancellationToken).ConfigureAwait(false);
 
             var windows = new List<Window>
@@ -74,6 +75,7 @@ internal sealed partial class WaitingBench
 
             await stopChurn.CancelAsync().ConfigureAwait(false);
             await churn.ConfigureAwait(false);
+            // Not a retry: lets the churn's last jobs settle before the next window.
             await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken).ConfigureAwait(false);
             var release = await ReleaseAsync(leader, blocker.Id, s.Waiting, cancellationToken).ConfigureAwait(false);
             var warnings = DirectorWarnings(leader);
@@ -197,6 +199,7 @@ internal sealed partial class WaitingBench
         var cpu = BenchReport.CpuSeconds(leader.Process.ProcessId);
         var finished = agents.Finished;
         var clock = Stopwatch.StartNew();
+        // Not a retry: the measured window itself.
         await Task.Delay(TimeSpan.FromSeconds(seconds), cancellationToken).ConfigureAwait(false);
         var bucketsAfter = await DirectorMetricsScrape.PassBucketsAsync(leader, cancellationToken).ConfigureAwait(false);
         var sumsAfter = await DirectorMetricsScrape.ScrapeAsync(leader, "controlplane_scheduler_pass", cancellationToken).ConfigureAwait(false);
