@@ -71,4 +71,13 @@ public static class Limits
 
     /// <summary>Longest delay (<c>delaySeconds</c>), and farthest <c>runAt</c> ahead of the accepting director's clock: one year.</summary>
     public const int MaxDelaySeconds = 366 * 24 * 3600;
+
+    /// <summary>Most jobs of one workflow (<c>POST /v1/workflows</c>).</summary>
+    public const int MaxWorkflowNodes = 10_000;
+
+    /// <summary>Longest node <c>ref</c> of a workflow, in characters.</summary>
+    public const int MaxWorkflowRefLength = 64;
+
+    /// <summary>Largest accepted workflow body, in bytes (each node's job is bounded by <see cref="MaxBodyBytes"/> on its own).</summary>
+    public const int MaxWorkflowBodyBytes = 16 * 1024 * 1024;
 }

@@ -43,6 +43,12 @@ public static class StoreLayout
     /// <summary>Parent of schedule records.</summary>
     public const string Schedules = "schedules";
 
+    /// <summary>Parent of workflow records.</summary>
+    public const string Workflows = "workflows";
+
+    /// <summary><c>workflows/&lt;id&gt;</c>: the gate of a workflow's jobs (<see cref="Workflows.WorkflowRecord"/>).</summary>
+    public static string Workflow(string workflowId) => $"{Workflows}/{workflowId}";
+
     /// <summary><c>schedules/&lt;id&gt;</c>: a recurring job (<see cref="Schedules.ScheduleRecord"/>).</summary>
     public static string Schedule(string scheduleId) => $"{Schedules}/{scheduleId}";
 

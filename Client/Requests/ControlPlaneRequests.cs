@@ -6,6 +6,7 @@ using ControlPlane.Contracts.Doctor;
 using ControlPlane.Contracts.Jobs;
 using ControlPlane.Contracts.Schedules;
 using ControlPlane.Contracts.Workers;
+using ControlPlane.Contracts.Workflows;
 
 namespace ControlPlane.Client;
 
@@ -112,6 +113,22 @@ public static class ControlPlaneRequest
 
     /// <summary><c>DELETE /v1/schedules/{id}</c>; repeatable.</summary>
     public static ControlPlaneRequest<ControlPlaneNoContent> DeleteSchedule(string id) => new(HttpMethod.Delete, $"v1/schedules/{Segment(id)}", repeatable: true);
+
+    /// <summary><c>POST /v1/workflows</c>; repeatable only with <paramref name="idempotencyKey"/> (a repeat also resumes
+    /// a submission that stopped half-way).</summary>
+    public static ControlPlaneRequest<WorkflowView> SubmitWorkflow(WorkflowSpec spec, string? idempotencyKey = null)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        var key = Key(idempotencyKey);
+        return new(HttpMethod.Post, "v1/workflows", repeatable: key is not null, ContractJson.Serialize(spec), key);
+    }
+
+    /// <summary><c>GET /v1/workflows/{id}</c>, at <paramref name="minRevision"/> or later when given.</summary>
+    public static ControlPlaneRequest<WorkflowView> GetWorkflow(string id, long? minRevision = null) =>
+        Read<WorkflowView>($"v1/workflows/{Segment(id)}" + MinRevisionQuery(minRevision));
+
+    /// <summary><c>DELETE /v1/workflows/{id}</c>; repeatable.</summary>
+    public static ControlPlaneRequest<WorkflowView> CancelWorkflow(string id) => new(HttpMethod.Delete, $"v1/workflows/{Segment(id)}", repeatable: true);
 
     /// <summary>A GET: repeatable by nature.</summary>
     private static ControlPlaneRequest<T> Read<T>(string path)

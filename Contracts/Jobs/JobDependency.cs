@@ -16,8 +16,13 @@ public enum DependencyCondition
 /// <summary>One dependency of a job: the job it waits for and the outcome it needs.</summary>
 public sealed record JobDependency
 {
-    /// <summary>Id of the job waited for; it must exist when the dependent is submitted.</summary>
+    /// <summary>Id of the job waited for; it must exist when the dependent is submitted. Within a workflow, give
+    /// <see cref="Ref"/> instead to name another node of it.</summary>
     public string Job { get; init; } = "";
+
+    /// <summary>Within a workflow (<c>POST /v1/workflows</c>) only: the <c>ref</c> of the node waited for. The director
+    /// resolves it to that node's job id, so a stored job names its dependencies by <see cref="Job"/> alone.</summary>
+    public string? Ref { get; init; }
 
     /// <summary>The outcome needed. <value><see cref="DependencyCondition.Success"/>.</value></summary>
     public DependencyCondition On { get; init; } = DependencyCondition.Success;

@@ -80,4 +80,10 @@ public sealed record JobRecord
     /// <summary>W3C <c>traceparent</c> of the span that created the job (the accepting director's submission), when
     /// tracing was on there: every attempt's placement and run joins this trace. Null when nobody traced it.</summary>
     public string? TraceParent { get; init; }
+
+    /// <summary>The workflow it belongs to, if any: it is not released before that workflow is committed.</summary>
+    public string? WorkflowId { get; init; }
+
+    /// <summary>Its node's <c>ref</c> in <see cref="WorkflowId"/>.</summary>
+    public string? WorkflowRef { get; init; }
 }

@@ -10,8 +10,10 @@ public sealed record FieldError(string Field, string Message);
 /// <summary>Checks a <see cref="JobSpec"/> against <see cref="Limits"/> and the executor rules.</summary>
 public static class JobSpecValidator
 {
-    /// <summary>Every problem of <paramref name="spec"/>, empty when it is acceptable.</summary>
-    public static IReadOnlyList<FieldError> Validate(JobSpec spec)
+    /// <summary>Every problem of <paramref name="spec"/>, empty when it is acceptable. With
+    /// <paramref name="inWorkflow"/> its dependencies may name nodes of the same workflow by <c>ref</c> (whether those
+    /// exist is the workflow's check); elsewhere a <c>ref</c> is refused.</summary>
+    public static IReadOnlyList<FieldError> Validate(JobSpec spec, bool inWorkflow = false)
     {
         ArgumentNullException.ThrowIfNull(spec);
         var errors = new List<FieldError>();
@@ -106,13 +108,13 @@ public static class JobSpecValidator
             errors.Add(new("timeoutSeconds", $"Between 1 and {Limits.MaxTimeoutSeconds}, or null for no limit; got {timeout}."));
         }
 
-        CheckStart(errors, spec);
+        CheckStart(errors, spec, inWorkflow);
         return errors;
     }
 
     /// <summary><c>runAt</c>, <c>delaySeconds</c> and <c>dependsOn</c>: their shapes (whether the dependencies
     /// exist is the accepting director's check).</summary>
-    private static void CheckStart(List<FieldError> errors, JobSpec spec)
+    private static void CheckStart(List<FieldError> errors, JobSpec spec, bool inWorkflow)
     {
         if (spec.RunAt is not null && spec.DelaySeconds is not null)
         {
@@ -141,14 +143,31 @@ public static class JobSpecValidator
             if (dependency is null)
             {
                 errors.Add(new($"dependsOn[{i}]", "Must be an object {\"job\": \"<id>\", \"on\": \"success\"|\"failure\"|\"completion\"}."));
+                continue;
             }
-            else if (!JobIds.IsValid(dependency.Job))
+
+            var byRef = dependency.Ref is not null;
+            if (byRef && !inWorkflow)
             {
-                errors.Add(new($"dependsOn[{i}].job", "Must be the id of an existing job."));
+                errors.Add(new($"dependsOn[{i}].ref", "A ref names another node of the same workflow: submit the jobs together with POST /v1/workflows, or give the job id."));
             }
-            else if (!seen.Add(dependency.Job))
+            else if (byRef && dependency.Job.Length > 0)
             {
-                errors.Add(new($"dependsOn[{i}].job", $"Job {dependency.Job} is listed twice."));
+                errors.Add(new($"dependsOn[{i}]", "Give job or ref, not both."));
+            }
+            else if (byRef && !IsWorkflowRef(dependency.Ref!))
+            {
+                errors.Add(new($"dependsOn[{i}].ref", $"1 to {Limits.MaxWorkflowRefLength} characters of letters, digits, '.', '_' and '-'."));
+            }
+            else if (!byRef && !JobIds.IsValid(dependency.Job))
+            {
+                errors.Add(new($"dependsOn[{i}].job", inWorkflow ? "Must be the id of an existing job, or give ref to name a node of this workflow." : "Must be the id of an existing job."));
+            }
+            else if (!seen.Add(byRef ? "ref:" + dependency.Ref : dependency.Job))
+            {
+                errors.Add(byRef
+                    ? new($"dependsOn[{i}].ref", $"Node {dependency.Ref} is listed twice.")
+                    : new($"dependsOn[{i}].job", $"Job {dependency.Job} is listed twice."));
             }
             else if (!Enum.IsDefined(dependency.On))
             {
@@ -156,6 +175,11 @@ public static class JobSpecValidator
             }
         }
     }
+
+    /// <summary>A workflow node's <c>ref</c>: 1 to <see cref="Limits.MaxWorkflowRefLength"/> characters of letters,
+    /// digits, '.', '_' and '-'.</summary>
+    public static bool IsWorkflowRef(string value) =>
+        value is { Length: > 0 and <= Limits.MaxWorkflowRefLength } && IsName(value);
 
     /// <summary>The spec as stored: empty collections dropped, so equal submissions compare equal.</summary>
     public static JobSpec Normalize(JobSpec spec)

@@ -60,6 +60,12 @@ public sealed record JobView
     /// <summary>The schedule that created it, if any.</summary>
     public string? ScheduleId { get; init; }
 
+    /// <summary>The workflow it belongs to, if any (<c>GET /v1/workflows/{id}</c>).</summary>
+    public string? WorkflowId { get; init; }
+
+    /// <summary>Its node's <c>ref</c> in that workflow.</summary>
+    public string? WorkflowRef { get; init; }
+
     /// <summary>The tick it was created for, when a schedule created it.</summary>
     public DateTimeOffset? ScheduledFor { get; init; }
 

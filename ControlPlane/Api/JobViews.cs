@@ -47,6 +47,8 @@ internal static class JobViews
             NotBefore = job.State is JobState.Waiting or JobState.Pending ? job.NotBefore : null,
             WaitingFor = job.State == JobState.Waiting ? JobTransitions.WaitingFor(job) : null,
             ScheduleId = job.ScheduleId,
+            WorkflowId = job.WorkflowId,
+            WorkflowRef = job.WorkflowRef,
             ScheduledFor = job.ScheduledFor,
             TraceId = Tracing.TraceIdOf(job.TraceParent),
             Revision = revision,

@@ -56,4 +56,13 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 743, Level = LogLevel.Information, Message = "Triggered schedule {ScheduleId} by hand: job {JobId}")]
     public static partial void ScheduleTriggered(ILogger logger, string scheduleId, string jobId);
+
+    [LoggerMessage(EventId = 733, Level = LogLevel.Information, Message = "Accepted workflow {WorkflowId} of {Jobs} jobs in {Chunks} chunks at revision {Revision}")]
+    public static partial void WorkflowAccepted(ILogger logger, string workflowId, int jobs, int chunks, long revision);
+
+    [LoggerMessage(EventId = 734, Level = LogLevel.Warning, Message = "Workflow {WorkflowId} was not committed: {Reason}")]
+    public static partial void WorkflowNotCommitted(ILogger logger, string workflowId, string reason);
+
+    [LoggerMessage(EventId = 735, Level = LogLevel.Information, Message = "Workflow {WorkflowId}: cancellation requested; {Cancelled} of its jobs cancelled or asked to stop")]
+    public static partial void WorkflowCancelled(ILogger logger, string workflowId, int cancelled);
 }

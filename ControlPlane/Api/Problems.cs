@@ -23,8 +23,8 @@ internal static class Problems
     public static ProblemHttpResult Conflict(string detail) => TypedResults.Problem(detail, statusCode: StatusCodes.Status409Conflict, title: "Conflict.");
 
     /// <summary>413.</summary>
-    public static ProblemHttpResult TooLarge() => TypedResults.Problem(
-        $"The request body is larger than {Contracts.Limits.MaxBodyBytes} bytes.",
+    public static ProblemHttpResult TooLarge(int maxBytes = Contracts.Limits.MaxBodyBytes) => TypedResults.Problem(
+        $"The request body is larger than {maxBytes} bytes.",
         statusCode: StatusCodes.Status413PayloadTooLarge,
         title: "Request body too large.");
 

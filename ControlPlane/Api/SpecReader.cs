@@ -9,7 +9,7 @@ namespace ControlPlane.Director.Api;
 /// Reads request bodies itself rather than through parameter binding, so a body that is too large (413), not JSON,
 /// of the wrong shape (400 naming the field and position) or carrying fields the contract does not know (400 naming
 /// every one of them, <see cref="UnknownFields"/>) gets a precise problem, and authentication runs before any body
-/// is read. Every endpoint that takes a body reads it here (<see cref="ReadAsync{T}"/>); those that take none are
+/// is read. Every endpoint that takes a body reads it here (<see cref="ReadAsync{T}(HttpRequest, CancellationToken)"/>); those that take none are
 /// guarded by <see cref="UnexpectedBodyFilter"/>, which reads through here too.
 /// </summary>
 internal static class SpecReader
@@ -19,7 +19,12 @@ internal static class SpecReader
         ReadAsync<JobSpec>(request, cancellationToken);
 
     /// <summary>Reads a JSON body of contract <typeparamref name="T"/>: the value, or the problem to answer instead.</summary>
-    public static async Task<(T? Value, IResult? Problem)> ReadAsync<T>(HttpRequest request, CancellationToken cancellationToken)
+    public static Task<(T? Value, IResult? Problem)> ReadAsync<T>(HttpRequest request, CancellationToken cancellationToken)
+        where T : class => ReadAsync<T>(request, Limits.MaxBodyBytes, cancellationToken);
+
+    /// <summary>Reads a JSON body of contract <typeparamref name="T"/> of at most <paramref name="maxBytes"/> (a
+    /// workflow's body may be larger than a job's).</summary>
+    public static async Task<(T? Value, IResult? Problem)> ReadAsync<T>(HttpRequest request, int maxBytes, CancellationToken cancellationToken)
         where T : class
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -28,7 +33,7 @@ internal static class SpecReader
             return (null, unsupported);
         }
 
-        var (body, problem) = await ReadBytesAsync(request, cancellationToken);
+        var (body, problem) = await ReadBytesAsync(request, cancellationToken, maxBytes);
         return problem is not null ? (null, problem) : Parse<T>(body);
     }
 
@@ -103,17 +108,17 @@ internal static class SpecReader
                 statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported media type.")
             : null;
 
-    private static async Task<(ReadOnlyMemory<byte> Body, IResult? Problem)> ReadBytesAsync(HttpRequest request, CancellationToken cancellationToken)
+    private static async Task<(ReadOnlyMemory<byte> Body, IResult? Problem)> ReadBytesAsync(HttpRequest request, CancellationToken cancellationToken, int maxBytes = Limits.MaxBodyBytes)
     {
-        if (request.ContentLength > Limits.MaxBodyBytes)
+        if (request.ContentLength > maxBytes)
         {
-            return (default, Problems.TooLarge());
+            return (default, Problems.TooLarge(maxBytes));
         }
 
         // Kestrel enforces the same limit; the copy below enforces it on any server (and for chunked bodies).
         if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
         {
-            limit.MaxRequestBodySize = Limits.MaxBodyBytes;
+            limit.MaxRequestBodySize = maxBytes;
         }
 
         var body = new MemoryStream();
@@ -123,9 +128,9 @@ internal static class SpecReader
         {
             while ((read = await request.Body.ReadAsync(buffer, cancellationToken)) > 0)
             {
-                if (body.Length + read > Limits.MaxBodyBytes)
+                if (body.Length + read > maxBytes)
                 {
-                    return (default, Problems.TooLarge());
+                    return (default, Problems.TooLarge(maxBytes));
                 }
 
                 body.Write(buffer, 0, read);
@@ -133,7 +138,7 @@ internal static class SpecReader
         }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
-            return (default, Problems.TooLarge());
+            return (default, Problems.TooLarge(maxBytes));
         }
 
         return (body.GetBuffer().AsMemory(0, (int)body.Length), null);

@@ -6,7 +6,7 @@ namespace ControlPlane.Director.Api;
 /// Gives the endpoints that take no body (cancel, drain, the reads) the same strictness as those that do: a body with
 /// fields is answered 400 naming each of them, instead of being ignored while the client believes, say, its
 /// <c>{"reason": ...}</c> was recorded. Endpoints that declare a body (<c>Accepts&lt;T&gt;</c>) read it through
-/// <see cref="SpecReader.ReadAsync{T}"/>, which applies the rule itself. Runs after the token check, so nobody
+/// <see cref="SpecReader.ReadAsync{T}(HttpRequest, CancellationToken)"/>, which applies the rule itself. Runs after the token check, so nobody
 /// unauthenticated gets a body read.
 /// </summary>
 internal sealed class UnexpectedBodyFilter : IEndpointFilter

@@ -32,6 +32,7 @@ public static class DirectorApiEndpointRouteBuilderExtensions
             // After the token check: a body sent where none is taken is refused, not ignored (issue 20).
             .AddEndpointFilter<UnexpectedBodyFilter>()
             .MapJobEndpoints()
+            .MapWorkflowEndpoints()
             .MapScheduleEndpoints()
             .MapWorkerEndpoints()
             .MapClusterEndpoints()

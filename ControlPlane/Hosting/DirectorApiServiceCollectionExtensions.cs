@@ -72,6 +72,8 @@ public static class DirectorApiServiceCollectionExtensions
             }));
 
         services.AddSingleton<JobSubmission>();
+        services.AddSingleton<WorkflowSubmission>();
+        services.AddSingleton<WorkflowCancellation>();
         services.AddSingleton<QueueStatusWatcher>();
         services.AddHostedService(provider => provider.GetRequiredService<QueueStatusWatcher>());
         services.AddSingleton<JobAdmission>();

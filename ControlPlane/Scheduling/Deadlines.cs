@@ -14,6 +14,9 @@ internal enum ItemKind
 
     /// <summary>A schedule (its next tick).</summary>
     Schedule,
+
+    /// <summary>A workflow (its staging deadline, its removal).</summary>
+    Workflow,
 }
 
 /// <summary>An item the leader judges: a job id, an assignment key, a worker id or a schedule id.</summary>

@@ -50,6 +50,14 @@ internal static class JobTransitions
         };
     }
 
+    /// <summary>
+    /// A job of workflow <paramref name="workflowId"/> as its accepting director writes it: always Waiting, whatever its
+    /// dependencies and time, because no job of a workflow may start before the workflow is committed (the leader
+    /// checks that before it judges the rest, <see cref="Planner"/>).
+    /// </summary>
+    public static JobRecord SubmittedInWorkflow(string id, JobSpec spec, DateTimeOffset now, string workflowId, string nodeRef, string? traceParent) =>
+        Submitted(id, spec, now, null, traceParent) with { State = JobState.Waiting, WorkflowId = workflowId, WorkflowRef = nodeRef };
+
     /// <summary>Waiting → Pending: its dependencies ended as it needs and its time has come (the leader's clock).</summary>
     public static JobRecord Released(JobRecord job) => job with { State = JobState.Pending, NotBefore = null };
 
@@ -73,7 +81,12 @@ internal static class JobTransitions
             parts.Add($"{notBefore:O} (the leader's clock)");
         }
 
-        return parts.Count == 0 ? "the leader to release it" : string.Join(" and ", parts);
+        if (parts.Count == 0)
+        {
+            return job.WorkflowId is { } workflow ? $"workflow {workflow} to be committed and the leader to release it" : "the leader to release it";
+        }
+
+        return string.Join(" and ", parts);
     }
 
     /// <summary>The outcome a condition needs, in words.</summary>

@@ -4,7 +4,7 @@ using ControlPlane.Coordination.Caching;
 
 namespace ControlPlane.Director.Scheduling;
 
-/// <summary>The watch-fed caches of the six trees a leader schedules from, by name, each keeping a lossless change
+/// <summary>The watch-fed caches of the seven trees a leader schedules from, by name, each keeping a lossless change
 /// log for the <see cref="LeaderState"/>.</summary>
 internal sealed class LeaderCaches : IAsyncDisposable
 {
@@ -16,7 +16,8 @@ internal sealed class LeaderCaches : IAsyncDisposable
         Assignments = Follow(StoreLayout.Assignments);
         Jobs = Follow(StoreLayout.Jobs);
         Schedules = Follow(StoreLayout.Schedules);
-        All = [Workers, Drains, Suspects, Assignments, Jobs, Schedules];
+        Workflows = Follow(StoreLayout.Workflows);
+        All = [Workers, Drains, Suspects, Assignments, Jobs, Schedules, Workflows];
 
         WatchCache Follow(string prefix)
         {
@@ -37,6 +38,9 @@ internal sealed class LeaderCaches : IAsyncDisposable
     public WatchCache Jobs { get; }
 
     public WatchCache Schedules { get; }
+
+    /// <summary>Workflow records: the gates of their jobs.</summary>
+    public WatchCache Workflows { get; }
 
     /// <summary>Every cache, workers and markers first, schedules last (the order their changes are applied in: a
     /// schedule is judged with its runs known).</summary>

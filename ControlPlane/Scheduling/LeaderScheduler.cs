@@ -58,6 +58,7 @@ internal sealed class LeaderScheduler
         var caches = new LeaderCaches(store, _loggerFactory.CreateLogger<WatchCache>(), _time);
         var wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
         var pumps = new List<Task> { WatchLeadershipAsync(election, lead, term) };
+        var catchUp = Task.CompletedTask;
         var reason = "cancelled";
         SchedulerLog.Leading(_logger, lead.Epoch);
         _metrics.Leading(true);
@@ -93,6 +94,13 @@ internal sealed class LeaderScheduler
                     }
                 }
 
+                // A committed workflow waits until the jobs watch has reached its commit (a write outside the jobs prefix):
+                // ask for watch progress up to it; its arrival wakes this loop through the jobs cache's pump.
+                if (work.State.JobsRevisionWanted > caches.Jobs.Revision && catchUp.IsCompleted)
+                {
+                    catchUp = CatchUpAsync(caches.Jobs, work.State.JobsRevisionWanted, term.Token);
+                }
+
                 await WaitForWakeAsync(wake.Reader, plan?.NextDue, term.Token).ConfigureAwait(false);
             }
 
@@ -111,8 +119,24 @@ internal sealed class LeaderScheduler
             _metrics.Leading(false);
             await term.CancelAsync().ConfigureAwait(false);
             await caches.DisposeAsync().ConfigureAwait(false);
-            await Task.WhenAll(pumps.Select(p => p.ContinueWith(_ => { }, TaskScheduler.Default))).ConfigureAwait(false);
+            await Task.WhenAll(pumps.Append(catchUp).Select(p => p.ContinueWith(_ => { }, TaskScheduler.Default))).ConfigureAwait(false);
             SchedulerLog.Stopped(_logger, lead.Epoch, reason);
+        }
+    }
+
+    /// <summary>Brings <paramref name="jobs"/> to <paramref name="revision"/> by asking the store for watch progress; bounded
+    /// to 10 s (the next pass asks again if it is still behind).</summary>
+    private static async Task CatchUpAsync(WatchCache jobs, long revision, CancellationToken cancellationToken)
+    {
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        bounded.CancelAfter(TimeSpan.FromSeconds(10));
+        try
+        {
+            await jobs.WaitForRevisionAsync(revision, bounded.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // The term ended, or the store is slow: asked again after the next pass.
         }
     }
 
@@ -200,12 +224,17 @@ internal sealed class LeaderScheduler
             }
         }
 
+        // Taken atomically with its changes: every job change up to it is now in the state (the workflow gate).
+        var jobsRevision = term.Caches.All.Zip(taken).First(c => c.First == term.Caches.Jobs).Second.Revision;
+        term.State.AdvanceJobsRevision(jobsRevision);
+
         if (!full)
         {
             return;
         }
 
         var rebuilt = LeaderState.Rebuild(taken.SelectMany(t => t.Items.Values), now, _logger, term.State);
+        rebuilt.AdvanceJobsRevision(jobsRevision);
         var differences = term.Rebuild ? [] : term.State.Differences(rebuilt, 5);
         if (term.Rebuild || differences.Count > 0)
         {

@@ -21,7 +21,7 @@ namespace ControlPlane.Director.Scheduling;
 /// started running, since when a job's assignment is missing) lives here too: start timeouts, job timeouts and
 /// suspicion are measured from it, so clock skew between machines never enters. Not thread-safe: one pass loop owns it.
 /// </remarks>
-internal sealed class LeaderState
+internal sealed partial class LeaderState
 {
     private readonly ILogger _logger;
     private readonly HashSet<string> _quarantined = new(StringComparer.Ordinal);
@@ -151,6 +151,10 @@ internal sealed class LeaderState
         {
             ApplySchedule(change.Key, name, item);
         }
+        else if (parent == StoreLayout.Workflows)
+        {
+            ApplyWorkflow(change.Key, name, item);
+        }
         else if (grandparent == StoreLayout.Assignments)
         {
             ApplyAssignment(change.Key, StoreKeys.Name(parent!), name, item, now);
@@ -245,6 +249,9 @@ internal sealed class LeaderState
             case ItemKind.Schedule:
                 DirtySchedules.Add(item.Id);
                 break;
+            case ItemKind.Workflow:
+                DirtyWorkflows.Add(item.Id);
+                break;
         }
     }
 
@@ -333,6 +340,11 @@ internal sealed class LeaderState
             yield return $"dependents {upstream} {string.Join(',', waiting.Order(StringComparer.Ordinal))}";
         }
 
+        foreach (var line in WorkflowFingerprint())
+        {
+            yield return line;
+        }
+
         yield return $"drains {string.Join(',', Drains.Order(StringComparer.Ordinal))}";
         yield return $"suspects {string.Join(',', Suspects.Order(StringComparer.Ordinal))}";
         yield return $"states {string.Join(',', _byState)}";
@@ -370,6 +382,10 @@ internal sealed class LeaderState
         else if (parent == StoreLayout.Schedules)
         {
             DirtySchedules.Add(StoreKeys.Name(key));
+        }
+        else if (parent == StoreLayout.Workflows)
+        {
+            DirtyWorkflows.Add(StoreKeys.Name(key));
         }
     }
 
@@ -491,6 +507,7 @@ internal sealed class LeaderState
         UpdateGroups(previous, next);
         UpdateRuns(previous, next);
         UpdateDependencies(previous, next);
+        UpdateWorkflowMembers(previous, next);
         DirtyJobs.Add(id);
     }
 

@@ -35,6 +35,9 @@ internal enum WriteKind
 
     /// <summary>A Waiting job ends Skipped: a dependency ended in a state its condition rules out.</summary>
     Skip,
+
+    /// <summary>A workflow record is aborted (its submission did not complete in time) or removed (its jobs are gone).</summary>
+    Workflow,
 }
 
 /// <summary>

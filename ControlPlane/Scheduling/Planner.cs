@@ -48,12 +48,14 @@ internal sealed partial class Planner
 
         var workers = Take(state.DirtyWorkers);
         var schedules = Take(state.DirtySchedules);
-        pass.Plan.Evaluated = jobs.Count + assignments.Count + workers.Count + schedules.Count;
+        var workflows = Take(state.DirtyWorkflows);
+        pass.Plan.Evaluated = jobs.Count + assignments.Count + workers.Count + schedules.Count + workflows.Count;
 
         ReconcileAssignments(pass, assignments);
         ReconcileJobs(pass, jobs);
         ReconcileSuspects(pass, workers);
         ReconcileSchedules(pass, schedules);
+        ReconcileWorkflows(pass, workflows);
         Place(pass);
         RemoveExpired(pass);
 
@@ -285,6 +287,11 @@ internal sealed partial class Planner
             // else for many seconds, and the watchdog counts): the rest are judged in the passes that follow at once.
             p.Deferred.Add(record.Id);
             p.Plan.DueAt(p.Now);
+            return;
+        }
+
+        if (record.WorkflowId is not null && !JudgeWorkflowGate(p, job))
+        {
             return;
         }
 

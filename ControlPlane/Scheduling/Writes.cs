@@ -83,4 +83,13 @@ internal static class Writes
         {
             IdempotencyKey = job.Record.IdempotencyKey,
         };
+
+    /// <summary>A workflow record's next state (the leader only aborts one whose staging ran out).</summary>
+    public static PlannedWrite Workflow(WorkflowInfo workflow, Contracts.Workflows.WorkflowRecord next, string detail) =>
+        new(WriteKind.Workflow, null, detail, [], [new Operation(OperationKind.Update, workflow.Key, ContractJson.Serialize(next), workflow.Version)]);
+
+    /// <summary>Removes a workflow record whose jobs are all gone.</summary>
+    public static PlannedWrite RemoveWorkflow(WorkflowInfo workflow) =>
+        new(WriteKind.Workflow, null, $"workflow {workflow.Record.Id}: its jobs are gone",
+            [], [new Operation(OperationKind.Delete, workflow.Key, ReadOnlyMemory<byte>.Empty, workflow.Version)]);
 }

@@ -1,4 +1,5 @@
 using ControlPlane.Contracts.Jobs;
+using ControlPlane.Contracts.Workflows;
 using ControlPlane.TestSupport;
 using ControlPlane.TestSupport.ControlPlane;
 using Xunit.Abstractions;
@@ -98,6 +99,90 @@ public abstract class DagFailoverTests : IAsyncLifetime
         }
 
         _output.WriteLine($"{graph.Count} jobs, {graph.Sum(g => g.After.Length)} edges, every one after its dependencies");
+    }
+
+    [Fact]
+    public async Task A_diamond_and_a_random_dag_submitted_as_one_workflow_run_every_node_once_in_order_through_two_leader_kills()
+    {
+        var target = Backend.Target(_servers!, "dag-workflow");
+        var directors = (await Task.WhenAll(Enumerable.Range(1, 3).Select(i => Apps.StartDirectorAsync(target, $"director-{i}")))).ToList();
+        await Task.WhenAll(Apps.StartAgentAsync(target, "agent-1", slots: 6), Apps.StartAgentAsync(target, "agent-2", slots: 6));
+        var alive = directors.ToList();
+
+        // The same shape as the test above, written at once: node i depends on up to three earlier nodes by ref.
+        var seed = Environment.TickCount;
+        _output.WriteLine($"seed {seed}");
+        var random = new Random(seed);
+        var nodes = new List<WorkflowNode>();
+        void Add(params string[] after) => nodes.Add(new WorkflowNode
+        {
+            Ref = $"n{nodes.Count}",
+            Job = new JobSpec
+            {
+                Executor = "shell",
+                Command = ["/bin/sh", "-c", $"sleep 0.{random.Next(1, 4)}"],
+                DependsOn = after.Length == 0 ? null : [.. after.Select(a => new JobDependency { Ref = a })],
+            },
+        });
+        Add();
+        Add("n0");
+        Add("n0");
+        Add("n1", "n2");
+        for (var i = 0; i < Nodes; i++)
+        {
+            var earlier = nodes.Skip(4).Select(n => n.Ref).ToList();
+            Add(earlier.Count == 0 ? [] : [.. Enumerable.Range(0, random.Next(0, 4)).Select(_ => earlier[random.Next(earlier.Count)]).Distinct()]);
+        }
+
+        var key = $"dag-workflow-{seed}";
+        var workflow = await Eventually.UntilAsync(
+            async () =>
+            {
+                foreach (var director in alive)
+                {
+                    try
+                    {
+                        return await director.Client.SubmitWorkflowAsync(new WorkflowSpec { Name = "random dag", Jobs = nodes }, key);
+                    }
+                    catch (HttpRequestException)
+                    {
+                        // 503 while it has no store session: the next one (the key makes a repeat the same workflow).
+                    }
+                }
+
+                return null;
+            },
+            w => w is not null,
+            Deadline);
+
+        // Kill the leader twice while the graph runs: once a fifth of it has succeeded, and again at three fifths.
+        foreach (var share in new[] { 5, 5 * 3 })
+        {
+            var seen = await Eventually.UntilAsync(
+                () => alive[0].Client.GetWorkflowAsync(workflow!.Id),
+                w => w!.Counts.GetValueOrDefault(nameof(JobState.Succeeded)) * 25 >= w.Jobs.Count * share, Deadline);
+            Assert.False(seen!.Finished, "the graph finished before the leader could be killed during it");
+            await KillLeaderAsync(alive);
+        }
+
+        var done = await Eventually.UntilAsync(() => alive[0].Client.GetWorkflowAsync(workflow!.Id), w => w!.Finished, Deadline);
+
+        Assert.All(done!.Jobs, n => Assert.True(n.State == JobState.Succeeded, $"{n.Ref} ({n.Job}) ended {n.State}: {n.Error}"));
+        var ids = done.Jobs.ToDictionary(n => n.Job, StringComparer.Ordinal);
+        var events = ExecutionLog.Read(Apps.ExecutionLogs).Where(e => ids.ContainsKey(e.JobId)).ToList();
+        Assert.Empty(ExecutionLog.Overlaps(events));
+        var runs = ExecutionLog.Intervals(events).GroupBy(r => r.Start.JobId).ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
+        foreach (var node in done.Jobs)
+        {
+            var run = Assert.Single(runs[node.Job]);
+            foreach (var dependency in node.DependsOn)
+            {
+                var end = Assert.Single(runs[dependency.Job]).End;
+                Assert.True(run.Start.Time >= end, $"{node.Ref} started at {run.Start.Time:O}, before its dependency {dependency.Ref} ended at {end:O}");
+            }
+        }
+
+        _output.WriteLine($"{done.Jobs.Count} jobs, {done.Jobs.Sum(n => n.DependsOn.Count)} edges, every one after its dependencies");
     }
 
     /// <summary>Submits through the live directors in turn: a keyed submission is the same job whichever answers.</summary>

@@ -94,6 +94,30 @@ public sealed class DirectorClient : IDisposable
         return all;
     }
 
+    /// <summary>Submits a workflow; returns it with the revision of its commit.</summary>
+    /// <exception cref="HttpRequestException">Not 201/200; the message holds the problem document.</exception>
+    public async Task<Contracts.Workflows.WorkflowView> SubmitWorkflowAsync(Contracts.Workflows.WorkflowSpec spec, string? idempotencyKey = null, CancellationToken cancellationToken = default)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri("/v1/workflows", UriKind.Relative))
+        {
+            Content = JsonContent.Create(spec, options: ContractJson.Options),
+        };
+        if (idempotencyKey is not null)
+        {
+            request.Headers.Add("Idempotency-Key", idempotencyKey);
+        }
+
+        using var response = await _http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        return await ReadAsync<Contracts.Workflows.WorkflowView>(response, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Reads a workflow with its jobs' states; null when it does not exist.</summary>
+    public async Task<Contracts.Workflows.WorkflowView?> GetWorkflowAsync(string id, CancellationToken cancellationToken = default)
+    {
+        using var response = await _http.GetAsync(new Uri($"/v1/workflows/{id}", UriKind.Relative), cancellationToken).ConfigureAwait(false);
+        return response.StatusCode == HttpStatusCode.NotFound ? null : await ReadAsync<Contracts.Workflows.WorkflowView>(response, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Requests cancellation; returns the status code (202, 404 or 409).</summary>
     public async Task<HttpStatusCode> CancelAsync(string id, CancellationToken cancellationToken = default)
     {

@@ -3,6 +3,7 @@ using ControlPlane.Contracts;
 using ControlPlane.Contracts.Jobs;
 using ControlPlane.Contracts.Schedules;
 using ControlPlane.Contracts.Workers;
+using ControlPlane.Contracts.Workflows;
 using ControlPlane.Coordination;
 using ControlPlane.Director.Scheduling;
 using CsCheck;
@@ -25,6 +26,7 @@ public sealed class IncrementalStateTests
     private static readonly string[] JobIdsUsed = [.. Enumerable.Range(0, 10).Select(i => $"0190a000000070008000000000000{i:x3}")];
     private static readonly string[] WorkerIds = ["w0", "w1", "w2", "w3"];
     private static readonly string[] ScheduleIdsUsed = ["0190a00000007000800000000000a001", "0190a00000007000800000000000a002"];
+    private static readonly string[] WorkflowIdsUsed = ["0190a00000007000800000000000b001", "0190a00000007000800000000000b002"];
 
     [Fact]
     public void A_random_stream_of_store_changes_plans_the_same_as_a_full_rebuild()
@@ -109,10 +111,13 @@ public sealed class IncrementalStateTests
 
         public void Step(Rng r)
         {
-            switch (r.Next(13))
+            switch (r.Next(14))
             {
                 case 11:
                     PutSchedule(r);
+                    break;
+                case 12:
+                    PutWorkflow(r);
                     break;
                 case 0 or 1 or 2:
                     PutJob(r);
@@ -171,6 +176,7 @@ public sealed class IncrementalStateTests
             var incremental = new Planner(_options).PlanPass(_state, 7, _now);
 
             var rebuilt = LeaderState.Rebuild(_store.Values.OrderBy(i => i.Key, StringComparer.Ordinal), _now, NullLogger.Instance, _state);
+            rebuilt.AdvanceJobsRevision(_state.JobsRevision); // as the leader does: the jobs cache's revision, taken with its content
             var diff = _state.Differences(rebuilt, 5);
             Assert.True(diff.Count == 0, string.Join("\n", diff));
             var full = new Planner(_options).PlanPass(rebuilt, 7, _now);
@@ -237,6 +243,7 @@ public sealed class IncrementalStateTests
             }
 
             _echoes.Clear();
+            _state.AdvanceJobsRevision(_revision); // the watch has delivered everything up to now
         }
 
         private static List<string> Describe(Plan plan) =>
@@ -285,8 +292,34 @@ public sealed class IncrementalStateTests
                 FinishedAt = state.IsTerminal() ? _now - TimeSpan.FromSeconds(r.Next(90)) : null,
                 IdempotencyKey = r.Chance(20) ? "k" + id : null,
                 ScheduleId = r.Chance(20) ? ScheduleIdsUsed[r.Next(ScheduleIdsUsed.Length)] : null,
+                WorkflowId = r.Chance(25) ? WorkflowIdsUsed[r.Next(WorkflowIdsUsed.Length)] : null,
             };
             Put(StoreLayout.Job(id), ContractJson.Serialize(record));
+        }
+
+        private void PutWorkflow(Rng r)
+        {
+            var id = WorkflowIdsUsed[r.Next(WorkflowIdsUsed.Length)];
+            if (r.Chance(15))
+            {
+                Delete(StoreLayout.Workflow(id));
+                return;
+            }
+
+            var states = Enum.GetValues<WorkflowState>();
+            var state = states[r.Next(states.Length)];
+            var record = new WorkflowRecord
+            {
+                Id = id,
+                State = state,
+                Nodes = 1 + r.Next(4),
+                CreatedAt = _now - TimeSpan.FromSeconds(r.Next(120)),
+                StagingUntil = state == WorkflowState.Staging ? _now + TimeSpan.FromSeconds(r.Next(60) - 40) : null,
+                CommittedAt = state == WorkflowState.Committed ? _now - TimeSpan.FromSeconds(r.Next(90)) : null,
+                AbortedAt = state == WorkflowState.Aborted ? _now - TimeSpan.FromSeconds(r.Next(90)) : null,
+                CancelRequested = r.Chance(15),
+            };
+            Put(StoreLayout.Workflow(id), ContractJson.Serialize(record));
         }
 
         private void PutSchedule(Rng r)
@@ -374,6 +407,7 @@ public sealed class IncrementalStateTests
             var item = new StoreItem(key, value, held?.CreateRevision ?? revision, revision, (held?.Version ?? 0) + 1, owner);
             _store[key] = item;
             _state.Apply(new StoreChange(ChangeKind.Put, key, item, revision), _now);
+            _state.AdvanceJobsRevision(revision);
         }
 
         private void Delete(string key)
@@ -383,6 +417,7 @@ public sealed class IncrementalStateTests
             {
                 var revision = ++_revision;
                 _state.Apply(new StoreChange(ChangeKind.Delete, key, null, revision), _now);
+                _state.AdvanceJobsRevision(revision);
             }
         }
     }

@@ -1,6 +1,7 @@
 using System.Text;
 using ControlPlane.Contracts;
 using ControlPlane.Contracts.Jobs;
+using ControlPlane.Contracts.Workflows;
 using ControlPlane.Contracts.Workers;
 using ControlPlane.Coordination;
 using ControlPlane.Director.Scheduling;
@@ -28,6 +29,12 @@ internal sealed class PlannerFixture
     public DateTimeOffset Now { get; set; } = T0;
 
     public long Epoch { get; set; } = 42;
+
+    /// <summary>The revision the leader's jobs watch has reached; null: every record put so far.</summary>
+    public long? JobsRevision { get; set; }
+
+    /// <summary>The revision of the last record put.</summary>
+    public long Revision => _revision;
 
     /// <summary>Every record as the store would list it.</summary>
     public IEnumerable<StoreItem> Items => _items.Values;
@@ -130,6 +137,13 @@ internal sealed class PlannerFixture
         _seen[extra.Key] = (extra.FirstSeen, extra.LastChanged);
     }
 
+    /// <summary>A workflow record, as a director or the leader would have written it.</summary>
+    public WorkflowInfo Workflow(WorkflowRecord record, long version = 1)
+    {
+        var item = Put(StoreLayout.Workflow(record.Id), ContractJson.Serialize(record), version: version);
+        return new WorkflowInfo(item.Key, record, item.Version, item.ModRevision);
+    }
+
     public void RemoveWorker(string id) => _items.Remove(StoreLayout.Worker(id));
 
     public void MissingSince(string jobId, DateTimeOffset since) => _missing[jobId] = since;
@@ -153,6 +167,7 @@ internal sealed class PlannerFixture
             state.MissingSince[jobId] = since;
         }
 
+        state.AdvanceJobsRevision(JobsRevision ?? _revision);
         return state;
     }
 
