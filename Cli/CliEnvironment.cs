@@ -30,7 +30,7 @@ internal sealed class CliEnvironment
     public Func<TimeSpan, CancellationToken, Task>? Delay { get; init; }
 
     /// <summary>Waits <paramref name="delay"/> on <see cref="Delay"/>, or on <see cref="Time"/> when none is set: the poll
-    /// interval of <c>wait</c> (not a retry: failed calls are retried by the Polly pipelines in <c>Http/</c>).</summary>
+    /// interval of <c>wait</c> (not a retry: failed calls are retried by the client library's resilience handler).</summary>
     public Task DelayAsync(TimeSpan delay, CancellationToken cancellationToken) =>
         Delay is { } custom ? custom(delay, cancellationToken) : Task.Delay(delay, Time, cancellationToken);
 

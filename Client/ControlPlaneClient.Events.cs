@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using ControlPlane.Client.Internal;
+using Polly;
 
 namespace ControlPlane.Client;
 
@@ -17,10 +18,12 @@ public sealed partial class ControlPlaneClient
     /// stream after one event.</summary>
     public const int MaxEventStreams = 100_000;
 
-    /// <summary>The first wait before opening a stream again; it doubles with each retry, with jitter.</summary>
+    /// <summary>The first wait before opening a stream again; it doubles with each retry, capped at
+    /// <see cref="MaxEventStreamDelay"/>, each wait times a jitter factor in [0.75, 1.25) (a Polly retry on the client's
+    /// <see cref="TimeProvider"/>, <c>ControlPlane.EventStream</c>: 0.5, 1, 2, 4, 8, then 10 s, each ±25 %).</summary>
     public static readonly TimeSpan FirstEventStreamDelay = TimeSpan.FromMilliseconds(500);
 
-    /// <summary>The longest wait before opening a stream again.</summary>
+    /// <summary>The cap of the wait before opening a stream again, before jitter (so no wait is longer than 12.5 s).</summary>
     public static readonly TimeSpan MaxEventStreamDelay = TimeSpan.FromSeconds(10);
 
     /// <summary>
@@ -29,7 +32,8 @@ public sealed partial class ControlPlaneClient
     /// across directors and connection losses: when it ends or breaks (the director stopped, cut a slow reader off, the
     /// connection failed) it is opened again with <c>Last-Event-ID</c> on the directors in turn, so nothing the store
     /// still holds is missed (an event may come twice; a <c>resync</c> event says changes were lost). A stream that
-    /// fails before any event is opened again after a backoff, at most <see cref="MaxEventStreamRetries"/> times in a row.
+    /// fails before any event is opened again after a backoff (<see cref="FirstEventStreamDelay"/>), at most
+    /// <see cref="MaxEventStreamRetries"/> times in a row.
     /// </summary>
     /// <param name="filter">Which events; null for all.</param>
     /// <param name="after">Resume after this revision (an event id, or a listing's revision); null to start now.</param>
@@ -50,72 +54,73 @@ public sealed partial class ControlPlaneClient
     {
         var call = $"GET /{path}";
         var lastId = after;
-        var retries = 0;
         for (var streams = 0; streams < MaxEventStreams; streams++)
         {
-            Exception? failure = null;
-            SseReader? reader = null;
-            try
+            // One outage: streams are opened (with the pipeline's pauses between them) until one delivers an event.
+            var (reader, first) = await OpenDeliveringAsync(call, path, lastId, progress, cancellationToken).ConfigureAwait(false);
+            using (reader)
             {
-                reader = await OpenEventsAsync(call, path, lastId, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception e) when (IsTransient(e) && !cancellationToken.IsCancellationRequested)
-            {
-                failure = e;
-            }
-
-            if (reader is not null)
-            {
-                progress?.Report(new(EventStreamProgressKind.Opened, call, reader.Director, lastId, null, TimeSpan.Zero, 0));
-                var delivered = false;
-                using (reader)
+                lastId = first.Id ?? lastId;
+                yield return first;
+                // No yield inside a try with a catch: each read returns the failure instead of throwing it. Whatever
+                // ends a stream that delivered, the next one is opened at once (its failures start a new outage).
+                while (true)
                 {
-                    // No yield inside a try with a catch: each read returns the failure instead of throwing it.
-                    while (true)
+                    var (next, broken) = await NextEventAsync(reader, cancellationToken).ConfigureAwait(false);
+                    if (broken is not null || next is null)
                     {
-                        var (next, broken) = await NextEventAsync(reader, cancellationToken).ConfigureAwait(false);
-                        if (broken is not null || next is null)
-                        {
-                            failure = delivered ? null : broken ?? new IOException($"the event stream from {reader.Director} ended before any event");
-                            break;
-                        }
-
-                        if (next.Type == "cutoff")
-                        {
-                            var reason = ReasonOf(next.Data);
-                            progress?.Report(new(EventStreamProgressKind.CutOff, call, reader.Director, lastId, reason, TimeSpan.Zero, 0));
-                            failure = delivered ? null : new IOException($"the event stream from {reader.Director} was cut off before any event: {reason}");
-                            break;
-                        }
-
-                        delivered = true;
-                        lastId = next.Id ?? lastId;
-                        yield return next;
+                        break;
                     }
-                }
 
-                if (delivered)
-                {
-                    retries = 0;
-                    continue;
+                    if (next.Type == "cutoff")
+                    {
+                        progress?.Report(new(EventStreamProgressKind.CutOff, call, reader.Director, lastId, ReasonOf(next.Data), TimeSpan.Zero, 0));
+                        break;
+                    }
+
+                    lastId = next.Id ?? lastId;
+                    yield return next;
                 }
             }
-
-            retries++;
-            if (retries > MaxEventStreamRetries)
-            {
-                throw failure is ControlPlaneException known
-                    ? known
-                    : new ControlPlaneEventStreamException($"{call}: {failure!.Message} ({MaxEventStreamRetries} retries in a row)", reader?.Director, failure);
-            }
-
-            var delay = EventStreamDelay(retries);
-            progress?.Report(new(EventStreamProgressKind.Retrying, call, reader?.Director, lastId, failure!.Message, delay, retries));
-            await DelayAsync(delay, cancellationToken).ConfigureAwait(false);
         }
 
         throw new ControlPlaneEventStreamException($"{call}: the event stream ended {MaxEventStreams} times; giving up");
     }
+
+    /// <summary>
+    /// Opens the stream and reads up to its first event, again after each failure through the
+    /// <c>ControlPlane.EventStream</c> pipeline (<see cref="EventStreamRetries"/>), until a stream delivers; the stream is
+    /// then the caller's to read on and dispose.
+    /// </summary>
+    /// <exception cref="ControlPlaneEventStreamException">Streams kept failing before any event (after
+    /// <see cref="MaxEventStreamRetries"/> retries), or a director answered with something that is not a stream.</exception>
+    private async Task<(SseReader Reader, ControlPlaneEvent First)> OpenDeliveringAsync(
+        string call, string path, long? lastId, IProgress<EventStreamProgress>? progress, CancellationToken cancellationToken)
+    {
+        var attempt = new StreamAttempt(this, call, path, lastId, progress);
+        var context = ResilienceContextPool.Shared.Get(cancellationToken);
+        context.Properties.Set(StreamAttempt.Key, attempt);
+        try
+        {
+            return await _eventStreamRetries.ExecuteAsync(static (context, attempt) => attempt.OpenAsync(context.CancellationToken), context, attempt)
+                .ConfigureAwait(false);
+        }
+        catch (Exception e) when (IsTransient(e) && !cancellationToken.IsCancellationRequested)
+        {
+            // The pipeline gave up: the last failure, in the client's own terms.
+            throw e is ControlPlaneException known
+                ? known
+                : new ControlPlaneEventStreamException($"{call}: {e.Message} ({MaxEventStreamRetries} retries in a row)", attempt.Director, e);
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
+        }
+    }
+
+    /// <summary>Reports a pause of the event stream pipeline to the caller's progress.</summary>
+    private static void OnEventStreamRetry(ResilienceContext context, int retry, TimeSpan delay, Exception failure) =>
+        context.Properties.GetValue(StreamAttempt.Key, null!)?.OnRetry(retry, delay, failure);
 
     /// <summary>Opens the stream on the first director that serves it (the failover handler walks them; the attempt
     /// timeout covers the answer's start only, the stream itself may stay open for hours).</summary>
@@ -170,15 +175,6 @@ public sealed partial class ControlPlaneClient
     /// connection broke.</summary>
     private static bool IsTransient(Exception e) =>
         e is ControlPlaneUnreachableException or ControlPlaneUnavailableException or IOException or HttpRequestException;
-
-    /// <summary>Exponential from <see cref="FirstEventStreamDelay"/>, capped at <see cref="MaxEventStreamDelay"/>, with
-    /// ±25 % jitter so many clients do not come back in the same instant.</summary>
-    private static TimeSpan EventStreamDelay(int retry)
-    {
-        var exponential = FirstEventStreamDelay * Math.Pow(2, Math.Min(retry - 1, 16));
-        var capped = exponential < MaxEventStreamDelay ? exponential : MaxEventStreamDelay;
-        return capped * (0.75 + (Random.Shared.NextDouble() / 2));
-    }
 
     private static string ReasonOf(string data)
     {

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using ControlPlane.Client.Internal;
 using ControlPlane.Contracts;
+using Polly;
 
 namespace ControlPlane.Client;
 
@@ -36,6 +37,7 @@ public sealed partial class ControlPlaneClient : IDisposable
     private readonly ControlPlaneClientOptions _options;
     private readonly TimeProvider _time;
     private readonly IDisposable? _owned;
+    private readonly ResiliencePipeline _eventStreamRetries;
 
     internal ControlPlaneClient(HttpClient http, DirectorRotation directors, ControlPlaneClientOptions options, TimeProvider time, IDisposable? owned = null)
     {
@@ -44,6 +46,7 @@ public sealed partial class ControlPlaneClient : IDisposable
         _options = options;
         _time = time;
         _owned = owned;
+        _eventStreamRetries = EventStreamRetries.Build(time, IsTransient, OnEventStreamRetry);
     }
 
     /// <summary>Disposes what <see cref="Create"/> made; for a client resolved from a container, nothing (the container
@@ -111,7 +114,8 @@ public sealed partial class ControlPlaneClient : IDisposable
         response.Headers.TryGetValues("X-Revision", out var values) &&
         long.TryParse(values.FirstOrDefault(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var revision) ? revision : null;
 
-    /// <summary>The wait between two reads of <see cref="WatchJobAsync"/>, on the injected clock (a poll interval, not a
-    /// retry: failed calls are retried by the HTTP resilience handler).</summary>
-    private Task DelayAsync(TimeSpan delay, CancellationToken cancellationToken) => Task.Delay(delay, _time, cancellationToken);
+    /// <summary>The wait between two reads of <see cref="WatchJobAsync"/>, on the injected clock.</summary>
+    private Task DelayAsync(TimeSpan delay, CancellationToken cancellationToken) =>
+        // Not a retry: a poll interval (failed calls are retried by the HTTP resilience handler).
+        Task.Delay(delay, _time, cancellationToken);
 }

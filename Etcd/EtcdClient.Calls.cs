@@ -14,7 +14,8 @@ public sealed partial class EtcdClient
     /// the <c>etcd.call</c> pipeline (<see cref="EtcdRetries.BuildCall"/>).
     /// <paramref name="idempotent"/> calls (reads) are retried on another endpoint after Unavailable or a broken
     /// connection; writes only when the connection was never established, because a write that reached a
-    /// member may have been applied even though no answer came back.
+    /// member may have been applied even though no answer came back. Traced as one client span per call, retries
+    /// included (<see cref="ActivitySourceName"/>; with no listener that costs one check).
     /// </summary>
     internal async Task<TResponse> CallAsync<TResponse>(
         string path, IMessage request, MessageParser<TResponse> parser, bool idempotent, CancellationToken cancellationToken,
@@ -23,6 +24,7 @@ public sealed partial class EtcdClient
     {
         ObjectDisposedException.ThrowIf(_disposed.IsCancellationRequested, this);
         var start = Stopwatch.GetTimestamp();
+        using var activity = EtcdTracing.StartCall(path);
         using var budget = new CancellationTokenSource(_options.RequestTimeout, _time);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _disposed.Token, budget.Token);
         var call = new UnaryCall<TResponse>(this, path, request, parser, idempotent, authenticate);
@@ -33,28 +35,40 @@ public sealed partial class EtcdClient
             var response = await _calls.ExecuteAsync(static (context, call) => call.AttemptAsync(context.CancellationToken), context, call)
                 .ConfigureAwait(false);
             EtcdMetrics.RecordRequest(path, GrpcStatusCode.OK, start);
+            if (activity is not null)
+            {
+                EtcdTracing.Succeeded(activity, call.Endpoint, call.Attempts);
+            }
+
             return response;
         }
         catch (Exception ex) when (ex is OperationCanceledException or AttemptTimeoutException && !cancellationToken.IsCancellationRequested)
         {
             EtcdMetrics.RecordRequest(path, GrpcStatusCode.DeadlineExceeded, start);
             ObjectDisposedException.ThrowIf(_disposed.IsCancellationRequested, this);
-            throw new EtcdTimeoutException(
+            throw EtcdTracing.Failed(activity, call.Endpoint, call.Attempts, GrpcStatusCode.DeadlineExceeded, new EtcdTimeoutException(
                 $"{path} did not complete within {_options.RequestTimeout.TotalSeconds:0.###} s (last endpoint {call.Endpoint}); a write's outcome is unknown",
-                ex);
+                ex));
         }
         catch (Exception ex) when (ex is not (EtcdException or OperationCanceledException))
         {
             EtcdMetrics.RecordRequest(path, GrpcStatusCode.Unavailable, start);
             _endpoints.MarkFailed(call.Endpoint);
-            throw new EtcdUnavailableException(
+            throw EtcdTracing.Failed(activity, call.Endpoint, call.Attempts, GrpcStatusCode.Unavailable, new EtcdUnavailableException(
                 NotSent(ex) ? $"{path}: could not connect to {call.Endpoint}: {ex.Message}"
                             : $"{path}: connection to {call.Endpoint} failed during the call; the outcome is unknown: {ex.Message}",
-                ex);
+                ex));
         }
         catch (EtcdException ex)
         {
             EtcdMetrics.RecordRequest(path, ex.StatusCode, start);
+            EtcdTracing.Failed(activity, call.Endpoint, call.Attempts, ex.StatusCode, ex);
+            throw;
+        }
+        catch (OperationCanceledException ex) when (activity is not null)
+        {
+            // The caller cancelled (or the client was disposed): the span says so rather than ending unset.
+            EtcdTracing.Failed(activity, call.Endpoint, call.Attempts, GrpcStatusCode.Cancelled, ex);
             throw;
         }
         finally
@@ -105,6 +119,9 @@ public sealed partial class EtcdClient
         private readonly long _started = client._time.GetTimestamp();
         private int _attempts;
         private string? _token;
+
+        /// <summary>Attempts made so far (1 when the first one answered).</summary>
+        public int Attempts => _attempts;
 
         /// <summary>The endpoint of the latest attempt.</summary>
         public Uri Endpoint { get; private set; } = client._endpoints.Current;

@@ -18,6 +18,19 @@ public sealed partial class EtcdClient : IAsyncDisposable
     /// (docs/etcd-client.md lists its instruments): add it to a meter provider to export them.</summary>
     public const string MeterName = EtcdMetrics.MeterName;
 
+    /// <summary>
+    /// The name of the client's <see cref="System.Diagnostics.ActivitySource"/>, one per process: add it to a tracer
+    /// provider (or an <see cref="System.Diagnostics.ActivityListener"/>) to get one client span per unary call, named
+    /// after its gRPC method (e.g. <c>etcdserverpb.KV/Range</c>, retries included, child of
+    /// <see cref="System.Diagnostics.Activity.Current"/>), and one root span per opening of the watch or keep-alive
+    /// stream; streamed messages get none. Tags: <c>rpc.system</c>, <c>rpc.service</c>, <c>rpc.method</c>,
+    /// <c>db.system</c> = <c>etcd</c>, <c>server.address</c>/<c>server.port</c> of the last attempt's endpoint,
+    /// <c>rpc.grpc.status_code</c>, <c>etcd.attempts</c>; a failure sets status Error and <c>error.type</c> (the
+    /// exception's type). Cost: with no listener, one check per call and nothing allocated; sampled, one span
+    /// with its tags (docs/etcd-client.md).
+    /// </summary>
+    public const string ActivitySourceName = EtcdTracing.SourceName;
+
     private readonly EtcdClientOptions _options;
     private readonly EndpointSet _endpoints;
     private readonly GrpcTransport _transport;

@@ -10,20 +10,28 @@ public sealed partial class ZooKeeperClient : IConnectionOwner
     private long _lastAcknowledgedSend = NeverAcknowledged;
 
     /// <summary>Queues a request on the current connection. Fails fast (without sending) when not connected:
-    /// the request could not be answered before a reconnect, and ZooKeeper clients never resend by themselves.</summary>
+    /// the request could not be answered before a reconnect, and ZooKeeper clients never resend by themselves.
+    /// Every public operation comes through here, so this is where its client span starts (in the caller's context;
+    /// it stops when the reply completes the task). With no listener that costs one check.</summary>
     private Task<T> Submit<T>(ref JuteWriter writer, PendingReply<T> request, CancellationToken cancellationToken)
     {
         var connection = Volatile.Read(ref _connection);
         var state = State;
+        var activity = ZooKeeperTracing.Start(request.Op, request.Path, request.State, state == ConnectionState.Connected ? connection : null);
+        Task<T> reply;
         if (connection is null || state != ConnectionState.Connected)
         {
             writer.Dispose();
-            return Task.FromException<T>(NotConnected(state));
+            reply = Task.FromException<T>(NotConnected(state));
+        }
+        else
+        {
+            // Should the connection break right after this check, TrySend refuses and the request fails with
+            // the break's reason: the same ConnectionLoss the caller would have seen a moment later.
+            reply = SubmitOn(connection, ref writer, request, cancellationToken);
         }
 
-        // Should the connection break right after this check, TrySend refuses and the request fails with
-        // the break's reason: the same ConnectionLoss the caller would have seen a moment later.
-        return SubmitOn(connection, ref writer, request, cancellationToken);
+        return activity is null ? reply : ZooKeeperTracing.Traced(reply, activity);
     }
 
     private static Task<T> SubmitOn<T>(Connection connection, ref JuteWriter writer, PendingReply<T> request, CancellationToken cancellationToken)

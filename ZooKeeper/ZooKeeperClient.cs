@@ -18,6 +18,21 @@ public sealed partial class ZooKeeperClient : IAsyncDisposable
     /// (docs/zookeeper-client.md lists its instruments): add it to a meter provider to export them.</summary>
     public const string MeterName = ZooKeeperMetrics.MeterName;
 
+    /// <summary>
+    /// The name of the client's <see cref="System.Diagnostics.ActivitySource"/>, one per process: add it to a tracer
+    /// provider (or an <see cref="System.Diagnostics.ActivityListener"/>) to get one client span per operation
+    /// (create, delete, exists, get_data, set_data, get_children, get_acl, set_acl, sync, multi, add_watch,
+    /// remove_watches), named after it, started in the caller's context (a child of
+    /// <see cref="System.Diagnostics.Activity.Current"/>, which it does not replace) and stopped when the reply
+    /// completes it. Pings, watch notifications and reconnects have none. Tags: <c>db.system</c> =
+    /// <c>zookeeper</c>, <c>db.operation.name</c>, <c>db.zookeeper.path</c> (as the caller named it, cut at 256
+    /// characters), <c>db.operation.batch.size</c> (multi), <c>server.address</c>/<c>server.port</c>; a failure sets
+    /// status Error, <c>error.type</c> (the exception's type) and <c>db.response.status_code</c> (e.g.
+    /// <c>NoNode</c>). Cost: with no listener, one check per operation and nothing allocated; sampled, one span and
+    /// one extra task per operation (docs/zookeeper-client.md).
+    /// </summary>
+    public const string ActivitySourceName = ZooKeeperTracing.SourceName;
+
     private readonly ZooKeeperClientOptions _options;
     private readonly ParsedConnectionString _target;
     private readonly (string Host, int Port)[] _hosts;

@@ -154,15 +154,22 @@ internal sealed class EventHub : BackgroundService
         }
 
         var ordering = store.Backend == StoreBackend.ZooKeeper ? RequestOrderingProgressAsync(store, stoppingToken) : Task.CompletedTask;
-        var resume = StoreRetries.WatchResume.Build(_time, _ => true, args => EventsLog.WatchFailed(_logger, args.Outcome.Exception!, Interlocked.Read(ref _watched)));
-        // For the director's whole life, like a watch cache: each round is one outage of the watch.
+        // For the director's whole life, like a watch cache: every failure (or end) of the watch pauses on the
+        // store.watch.resume shape; a watch that handled something starts the pauses over (one first pause, so a
+        // watch failing right after each delivery cannot spin), one that fails before handling anything backs off.
+        using var resume = new RetryPacer(
+            StoreRetries.WatchResume, _time, args => EventsLog.WatchFailed(_logger, args.Outcome.Exception!, Interlocked.Read(ref _watched)));
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                await resume.ExecuteAsync(ct => FollowAsync(store, ct), stoppingToken).ConfigureAwait(false);
-                // Not a retry backoff (the pipeline owns those): a floor between two watches that each fail after delivering.
-                await Task.Delay(StoreRetries.WatchResume.Delay, _time, stoppingToken).ConfigureAwait(false);
+                var (handled, failure) = await FollowAsync(store, stoppingToken).ConfigureAwait(false);
+                if (handled)
+                {
+                    resume.Reset();
+                }
+
+                await resume.PauseAfterAsync(failure, stoppingToken).ConfigureAwait(false);
             }
             catch (Exception) when (stoppingToken.IsCancellationRequested)
             {
@@ -173,8 +180,10 @@ internal sealed class EventHub : BackgroundService
         await ordering.ConfigureAwait(false);
     }
 
-    /// <summary>Follows the tree from the last revision handled (etcd resumes there; ZooKeeper lists again).</summary>
-    private async ValueTask FollowAsync(ICoordinationStore store, CancellationToken stop)
+    /// <summary>Follows the tree from the last revision handled (etcd resumes there; ZooKeeper lists again) until the
+    /// watch fails or ends; returns whether anything was handled and why it stopped (an end counts as a failure: a
+    /// watch never ends on its own unless stopped).</summary>
+    private async ValueTask<(bool Handled, Exception Failure)> FollowAsync(ICoordinationStore store, CancellationToken stop)
     {
         var handled = false;
         try
@@ -185,16 +194,14 @@ internal sealed class EventHub : BackgroundService
                 handled = true;
             }
         }
-        catch (Exception e) when (handled && !stop.IsCancellationRequested && e is not OperationCanceledException)
+        catch (Exception e) when (!stop.IsCancellationRequested)
         {
-            EventsLog.WatchFailed(_logger, e, Interlocked.Read(ref _watched));
-            return;
+            return (handled, e);
         }
 
-        if (!handled && !stop.IsCancellationRequested)
-        {
-            throw new StoreException("The event stream's watch ended without delivering anything.");
-        }
+        return (handled, new StoreException(handled
+            ? "The event stream's watch ended."
+            : "The event stream's watch ended without delivering anything."));
     }
 
     /// <summary>ZooKeeper: while changes wait for their order to be proven, ask the store for watch progress.</summary>

@@ -185,19 +185,23 @@ public sealed class WatchCache : IAsyncDisposable
 
     private async Task RunAsync(CancellationToken stop)
     {
-        var resume = StoreRetries.WatchResume.Build(
-            _time, _ => true, args => CacheLog.WatchFailed(_logger, args.Outcome.Exception!, _prefix, Revision));
-        // Until cancelled: the cache must follow its prefix for its whole life. Each round of the loop is one
-        // outage: a watch that was delivering resumes after a short floor, one that fails before delivering backs off.
+        // Until cancelled: the cache must follow its prefix for its whole life. Every failure (or end) of the watch
+        // pauses on the store.watch.resume shape before the next one: a watch that applied something starts the pauses
+        // over (one first pause, so a watch that fails right after each delivery cannot spin, re-listing the prefix
+        // each time), one that fails before applying anything backs off further each time.
+        using var resume = new RetryPacer(
+            StoreRetries.WatchResume, _time, args => CacheLog.WatchFailed(_logger, args.Outcome.Exception!, _prefix, Revision));
         while (!stop.IsCancellationRequested)
         {
             try
             {
-                await resume.ExecuteAsync(FollowAsync, stop).ConfigureAwait(false);
+                var (applied, failure) = await FollowAsync(stop).ConfigureAwait(false);
+                if (applied)
+                {
+                    resume.Reset();
+                }
 
-                // Not a retry backoff (the pipeline owns those): a floor of one first delay between two watches, so a
-                // watch that fails (or ends) right after each delivery cannot spin, re-listing the prefix each time.
-                await Task.Delay(StoreRetries.WatchResume.Delay, _time, stop).ConfigureAwait(false);
+                await resume.PauseAfterAsync(failure, stop).ConfigureAwait(false);
             }
             catch (Exception) when (stop.IsCancellationRequested)
             {
@@ -207,8 +211,9 @@ public sealed class WatchCache : IAsyncDisposable
         }
     }
 
-    /// <summary>Follows the prefix from <see cref="Revision"/>; throws (to be retried) only if nothing was applied.</summary>
-    private async ValueTask FollowAsync(CancellationToken stop)
+    /// <summary>Follows the prefix from <see cref="Revision"/> until the watch fails or ends; returns whether anything
+    /// was applied and why it stopped (a watch never ends on its own unless stopped, so an end counts as a failure).</summary>
+    private async ValueTask<(bool Applied, Exception Failure)> FollowAsync(CancellationToken stop)
     {
         var applied = false;
         try
@@ -219,17 +224,14 @@ public sealed class WatchCache : IAsyncDisposable
                 applied = true;
             }
         }
-        catch (Exception ex) when (applied && !stop.IsCancellationRequested)
+        catch (Exception ex) when (!stop.IsCancellationRequested)
         {
-            CacheLog.WatchFailed(_logger, ex, _prefix, Revision);
-            return;
+            return (applied, ex);
         }
 
-        // A watch never ends on its own unless stopped; if one did without a word, count it as a failure.
-        if (!applied && !stop.IsCancellationRequested)
-        {
-            throw new StoreException($"The watch of {_prefix} ended without delivering anything.");
-        }
+        return (applied, new StoreException(applied
+            ? $"The watch of {_prefix} ended."
+            : $"The watch of {_prefix} ended without delivering anything."));
     }
 
     /// <summary>

@@ -15,13 +15,22 @@ namespace ControlPlane.Coordination.Hosting;
 /// Trace and metric export for the directors and the agents, through the OpenTelemetry SDK. OTLP is off unless an
 /// endpoint is configured: <c>Telemetry:OtlpEndpoint</c>, or the SDK's own <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> (with
 /// <c>OTEL_EXPORTER_OTLP_PROTOCOL</c> and the other <c>OTEL_*</c> variables the SDK reads). Off, the control plane's
-/// activity sources have no listener, so their spans cost one check each and allocate nothing; meters are listened
+/// activity sources have no listener, so their spans cost one check each and allocate nothing (the store clients'
+/// sources are exported only with <c>Telemetry:Tracing:StoreClientSpans=true</c>); meters are listened
 /// to only by the readers a host adds (a director's <c>/metrics</c>, an agent's optional HTTP port).
 /// </summary>
 public static class TelemetrySetup
 {
     /// <summary>The setting naming the OTLP collector (an absolute http or https URL).</summary>
     public const string OtlpEndpointKey = "Telemetry:OtlpEndpoint";
+
+    /// <summary>
+    /// The setting that adds the store clients' spans (<see cref="StoreClientSources"/>) to the exported traces:
+    /// <c>true</c> or <c>false</c>, default false. Off by default because a busy leader makes thousands of store calls
+    /// per second, each of which would become a span; on, every store call made under a traced request or placement
+    /// appears inside its trace.
+    /// </summary>
+    public const string StoreClientSpansKey = "Telemetry:Tracing:StoreClientSpans";
 
     /// <summary>The name under which the OpenTelemetry SDK listens through <see cref="IMetricsBuilder"/> rules.</summary>
     public const string MetricsListenerName = "OpenTelemetry";
@@ -30,18 +39,26 @@ public static class TelemetrySetup
     /// static, so one per process, shared by every connection in it.</summary>
     public static IReadOnlyList<string> StoreClientMeters { get; } = [ZooKeeperClient.MeterName, EtcdClient.MeterName];
 
-    /// <summary>Registers a tracer provider for <paramref name="sources"/> that exports over OTLP, when an endpoint is
-    /// configured; otherwise registers nothing.</summary>
+    /// <summary>The activity sources of the store clients (<see cref="ZooKeeperClient.ActivitySourceName"/>,
+    /// <see cref="EtcdClient.ActivitySourceName"/>): one client span per store call. Exported only when
+    /// <see cref="StoreClientSpansKey"/> is true.</summary>
+    public static IReadOnlyList<string> StoreClientSources { get; } = [ZooKeeperClient.ActivitySourceName, EtcdClient.ActivitySourceName];
+
+    /// <summary>Registers a tracer provider for <paramref name="sources"/> (and the store clients' sources when
+    /// <see cref="StoreClientSpansKey"/> is true) that exports over OTLP, when an endpoint is configured; otherwise
+    /// registers nothing.</summary>
     /// <param name="services">The host's services.</param>
     /// <param name="configuration">The host's configuration.</param>
     /// <param name="serviceName">The <c>service.name</c> resource attribute (e.g. <c>controlplane-director</c>).</param>
     /// <param name="serviceInstanceId">The <c>service.instance.id</c> (the director's or worker's id), if known.</param>
     /// <param name="sources">Activity sources to export.</param>
-    /// <exception cref="InvalidOperationException"><c>Telemetry:OtlpEndpoint</c> is set but not an absolute http(s) URL.</exception>
+    /// <exception cref="InvalidOperationException"><c>Telemetry:OtlpEndpoint</c> is set but not an absolute http(s) URL,
+    /// or <c>Telemetry:Tracing:StoreClientSpans</c> is neither true nor false.</exception>
     public static IServiceCollection AddControlPlaneTracing(
         this IServiceCollection services, IConfiguration configuration, string serviceName, string? serviceInstanceId, params string[] sources)
     {
         ArgumentNullException.ThrowIfNull(configuration);
+        var storeClientSpans = StoreClientSpans(configuration);
         if (!OtlpConfigured(configuration, out var endpoint))
         {
             return services;
@@ -50,9 +67,24 @@ public static class TelemetrySetup
         services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService(serviceName, serviceInstanceId: serviceInstanceId))
             .WithTracing(tracing => tracing
-                .AddSource(sources)
+                .AddSource(storeClientSpans ? [.. sources, .. StoreClientSources] : sources)
                 .AddOtlpExporter(options => Point(options, endpoint, "v1/traces")));
         return services;
+    }
+
+    /// <summary>Whether <see cref="StoreClientSpansKey"/> asks for the store clients' spans (unset: no).</summary>
+    /// <exception cref="InvalidOperationException">The setting is neither true nor false.</exception>
+    internal static bool StoreClientSpans(IConfiguration configuration)
+    {
+        var configured = configuration[StoreClientSpansKey];
+        if (string.IsNullOrWhiteSpace(configured))
+        {
+            return false;
+        }
+
+        return bool.TryParse(configured.Trim(), out var on)
+            ? on
+            : throw new InvalidOperationException($"{StoreClientSpansKey} must be true or false; got '{configured}'.");
     }
 
     /// <summary>

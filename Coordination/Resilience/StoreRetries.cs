@@ -40,9 +40,10 @@ public static class StoreRetries
         new("store.session.etcd", TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(1), RetryShape.UntilCancelled);
 
     /// <summary>
-    /// <c>store.watch.resume</c>: a watch cache (<c>WatchCache</c>) following its prefix again after the
-    /// watch failed before delivering anything. A watch that was delivering resumes after one first delay (50 ms), so a
-    /// watch that keeps failing right after each delivery cannot spin.
+    /// <c>store.watch.resume</c>: a watch cache (<c>WatchCache</c>) following its prefix again, and the director's event
+    /// hub its tree, after the watch failed or ended, paced by a <see cref="RetryPacer"/>. A watch that was delivering
+    /// starts the pauses over: it resumes after one first pause (median 50 ms), so a watch that keeps failing right
+    /// after each delivery cannot spin; one that fails before delivering anything waits longer each time.
     /// <value>50 ms growing to 2 s; until the cache is disposed (it must follow the store for its whole life).</value>
     /// </summary>
     public static readonly RetryShape WatchResume =

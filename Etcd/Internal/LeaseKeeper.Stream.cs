@@ -29,6 +29,8 @@ internal sealed partial class LeaseKeeper
         var endpoint = client.Endpoints.Current;
         string? token = null;
         GrpcDuplexCall call;
+        // A root span for the opening only (nothing per keep-alive); stopped before the stream is read.
+        var opening = EtcdTracing.StartStream(KeepAlivePath, endpoint);
         try
         {
             token = await client.GetTokenAsync(stopping).ConfigureAwait(false);
@@ -45,8 +47,15 @@ internal sealed partial class LeaseKeeper
         }
         catch (Exception ex) when (!stopping.IsCancellationRequested)
         {
+            EtcdTracing.Failed(opening, endpoint, 0, (ex as EtcdException)?.StatusCode ?? GrpcStatusCode.Unavailable, ex);
+            // Ended here, not after the recovery's wait (ending twice is a no-op).
+            opening?.Dispose();
             await RecoverAsync(endpoint, token, ex, stopping).ConfigureAwait(false);
             throw;
+        }
+        finally
+        {
+            opening?.Dispose();
         }
 
         lock (_gate)

@@ -53,17 +53,24 @@ internal sealed partial class WatchMultiplexer
         _opening = endpoint;
         string? token = null;
         GrpcDuplexCall call;
+        // A root span for the opening only (nothing per message); stopped before the stream is read.
+        var opening = EtcdTracing.StartStream(WatchPath, endpoint);
         try
         {
             token = await client.GetTokenAsync(stopping).ConfigureAwait(false);
             call = await GrpcDuplexCall.StartAsync(client.Transport, endpoint, WatchPath, token, requireLeader: true,
                 first.BuildCreate(), client.Options.ConnectTimeout, client.Time, stopping).ConfigureAwait(false);
         }
-        catch (Exception) when (!stopping.IsCancellationRequested)
+        catch (Exception ex) when (!stopping.IsCancellationRequested)
         {
+            EtcdTracing.Failed(opening, endpoint, 0, (ex as EtcdException)?.StatusCode ?? GrpcStatusCode.Unavailable, ex);
             Requeue();
             client.Endpoints.MarkFailed(endpoint);
             throw;
+        }
+        finally
+        {
+            opening?.Dispose();
         }
 
         lock (_gate)

@@ -166,6 +166,88 @@ public sealed class ResponsesAndEventsTests
         Assert.Contains("503", retry.Reason, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Streams_that_keep_failing_before_any_event_are_given_up_after_the_last_retry_with_the_last_answer()
+    {
+        var time = new ManualTimeProvider();
+        var progress = new List<EventStreamProgress>();
+        var directors = new ScriptedDirectors((_, _) => Problem(HttpStatusCode.ServiceUnavailable, "Not ready.", "loading"));
+        var client = directors.Client(o => o.MaxRetryAttempts = 0, time);
+
+        var stream = client.StreamEventsAsync(progress: new SyncProgress(p => { lock (progress) { progress.Add(p); } })).FirstAsync().AsTask();
+        for (var retry = 1; retry <= ControlPlaneClient.MaxEventStreamRetries; retry++)
+        {
+            // Exactly the pause announced: a longer step could also run the next attempt's pause.
+            var delay = await AnnouncedPauseAsync(time, progress, retry);
+            time.Advance(delay);
+        }
+
+        var e = await Assert.ThrowsAsync<ControlPlaneUnavailableException>(() => Eventually.WithinAsync(stream, TimeSpan.FromSeconds(10), "giving up"));
+        Assert.Contains("Not ready", e.Message, StringComparison.Ordinal);
+        List<EventStreamProgress> retries;
+        lock (progress)
+        {
+            retries = [.. progress.Where(p => p.Kind == EventStreamProgressKind.Retrying)];
+        }
+
+        Assert.Equal(Enumerable.Range(1, ControlPlaneClient.MaxEventStreamRetries), retries.Select(p => p.Retry));
+        Assert.All(retries, p =>
+        {
+            var median = Math.Min(
+                ControlPlaneClient.FirstEventStreamDelay.TotalSeconds * Math.Pow(2, p.Retry - 1), ControlPlaneClient.MaxEventStreamDelay.TotalSeconds);
+            Assert.InRange(p.Delay.TotalSeconds, median * 0.75, median * 1.25);
+        });
+        Assert.Equal(ControlPlaneClient.MaxEventStreamRetries + 1, directors.Requests.Count(IsA));
+    }
+
+    [Fact]
+    public async Task A_stream_that_delivered_starts_the_retries_and_their_pauses_afresh()
+    {
+        var time = new ManualTimeProvider();
+        var progress = new List<EventStreamProgress>();
+        // Each attempt asks A, then B on a 503: two refused attempts, one event (then the stream ends), one refused
+        // attempt, then events again.
+        var directors = new ScriptedDirectors((_, n) => n switch
+        {
+            4 => Events(JobEvent(41)),
+            >= 7 => Events(JobEvent(42)),
+            _ => Problem(HttpStatusCode.ServiceUnavailable, "Not ready.", "loading"),
+        });
+        var client = directors.Client(o => o.MaxRetryAttempts = 0, time);
+
+        var events = client.StreamEventsAsync(progress: new SyncProgress(p => { lock (progress) { progress.Add(p); } })).Take(2).ToListAsync().AsTask();
+        for (var retry = 1; retry <= 3; retry++)
+        {
+            time.Advance(await AnnouncedPauseAsync(time, progress, retry));
+        }
+
+        Assert.Equal(new long?[] { 41, 42 }, (await Eventually.WithinAsync(events, TimeSpan.FromSeconds(10), "two events")).Select(e => e.Id));
+        lock (progress)
+        {
+            Assert.Equal(new[] { 1, 2, 1 }, progress.Where(p => p.Kind == EventStreamProgressKind.Retrying).Select(p => p.Retry));
+            // The pause after the delivering stream is a first pause again (0.5 s ±25 %), not the third of a series.
+            var pauses = progress.Where(p => p.Kind == EventStreamProgressKind.Retrying).Select(p => p.Delay).ToList();
+            Assert.InRange(pauses[1], ControlPlaneClient.FirstEventStreamDelay * 1.5, ControlPlaneClient.FirstEventStreamDelay * 2.5);
+            Assert.InRange(pauses[2], ControlPlaneClient.FirstEventStreamDelay * 0.75, ControlPlaneClient.FirstEventStreamDelay * 1.25);
+        }
+    }
+
+    /// <summary>Waits until the client is in the pause of its <paramref name="count"/>-th retry report and returns it.</summary>
+    private static async Task<TimeSpan> AnnouncedPauseAsync(ManualTimeProvider time, List<EventStreamProgress> progress, int count)
+    {
+        List<EventStreamProgress> Retries()
+        {
+            lock (progress)
+            {
+                return [.. progress.Where(p => p.Kind == EventStreamProgressKind.Retrying)];
+            }
+        }
+
+        await Eventually.UntilAsync(() => time.PendingTimers > 0 && Retries().Count == count, TimeSpan.FromSeconds(10),
+            () => $"retry {count}: {time.PendingTimers} timers, {Retries().Count} retries reported");
+        return Retries()[^1].Delay;
+    }
+
     private static string JobEvent(long revision) =>
         $"id: {revision}\nevent: job\ndata: {{\"type\":\"job\",\"revision\":{revision},\"id\":\"{Id}\"}}\n\n";
 

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using ControlPlane.Coordination.Hosting;
 using Microsoft.Extensions.Configuration;
@@ -40,6 +41,47 @@ public sealed class TelemetrySetupTests
 
         Assert.Contains(TelemetrySetup.OtlpEndpointKey, error.Message, StringComparison.Ordinal);
         Assert.Contains(value, error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(null, false)]
+    [InlineData("false", false)]
+    [InlineData("true", true)]
+    [InlineData(" True ", true)]
+    public void Store_client_spans_are_exported_only_when_the_setting_says_so(string? setting, bool exported)
+    {
+        var settings = new Dictionary<string, string?> { [TelemetrySetup.OtlpEndpointKey] = "http://127.0.0.1:4317" };
+        if (setting is not null)
+        {
+            settings[TelemetrySetup.StoreClientSpansKey] = setting;
+        }
+
+        var spans = new List<Activity>();
+        var services = Register(settings);
+        services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddInMemoryExporter(spans));
+        using var provider = services.BuildServiceProvider();
+        Assert.NotNull(provider.GetService<TracerProvider>());
+
+        // Sources named like the clients' (a provider listens by name): no store is needed to see what it takes.
+        var probe = $"probe-{Guid.NewGuid():N}";
+        foreach (var name in TelemetrySetup.StoreClientSources)
+        {
+            using var source = new ActivitySource(name);
+            source.StartActivity(probe, ActivityKind.Client)?.Dispose();
+        }
+
+        var names = spans.Where(s => s.DisplayName == probe).Select(s => s.Source.Name).ToList();
+        string[] expected = exported ? ["ControlPlane.ZooKeeper", "ControlPlane.Etcd"] : [];
+        Assert.Equal(expected, names);
+    }
+
+    [Fact]
+    public void A_store_client_spans_setting_that_is_not_a_boolean_stops_the_host_naming_it()
+    {
+        var error = Assert.Throws<InvalidOperationException>(() => Register(new() { [TelemetrySetup.StoreClientSpansKey] = "yes" }));
+
+        Assert.Contains(TelemetrySetup.StoreClientSpansKey, error.Message, StringComparison.Ordinal);
+        Assert.Contains("'yes'", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
