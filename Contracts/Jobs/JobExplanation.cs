@@ -56,6 +56,10 @@ public static class ExplainCodes
     /// <summary>Waiting: its <c>runAt</c> or <c>delaySeconds</c> has not passed on the leader's clock.</summary>
     public const string RunAt = "runAt";
 
+    /// <summary>Waiting: its workflow is still being submitted (no job of it starts before the commit), or was aborted
+    /// or cancelled (the leader skips or cancels the job).</summary>
+    public const string Workflow = "workflow";
+
     /// <summary>Waiting, with nothing left to wait for: the leader releases it in its next pass.</summary>
     public const string Releasing = "releasing";
 

@@ -19,10 +19,11 @@ namespace ControlPlane.Director.Api;
 /// <param name="Now">This director's clock (only to say "in 5 s" for people).</param>
 /// <param name="Dependencies">For a Waiting job: the records of its dependencies, in <c>dependsOn</c> order (null for
 /// one that does not exist or cannot be read).</param>
+/// <param name="Workflow">For a Waiting job of a workflow: the workflow's record (null when it does not exist).</param>
 internal sealed record ExplainInputs(
     JobRecord Job, long Revision, AssignmentRecord? Assignment = null, WorkerRecord? Worker = null, SuspectRecord? Suspect = null,
     bool DrainRequested = false, QueueStatusRecord? Status = null, JobRecord? GroupHead = null, DateTimeOffset Now = default,
-    IReadOnlyList<JobRecord?>? Dependencies = null);
+    IReadOnlyList<JobRecord?>? Dependencies = null, Contracts.Workflows.WorkflowRecord? Workflow = null);
 
 /// <summary>
 /// Why a job is (not) running, as a pure function of <see cref="ExplainInputs"/>, so every reason has a unit test
@@ -123,6 +124,17 @@ internal static class JobExplainer
         return (state, since);
     }
 
+    /// <summary>Why a job of workflow <paramref name="workflowId"/> cannot be judged on its dependencies (yet), or null
+    /// when its workflow is committed: the leader's gate, in words.</summary>
+    private static string? WorkflowHolds(string workflowId, Contracts.Workflows.WorkflowRecord? workflow) => workflow switch
+    {
+        null => $"its workflow {workflowId} does not exist (a hand edit?): the leader keeps it waiting",
+        { State: Contracts.Workflows.WorkflowState.Staging } => $"its workflow {workflowId} is still being submitted (staging until {Time(workflow.StagingUntil ?? workflow.CreatedAt)}): no job of it starts before the commit",
+        { State: Contracts.Workflows.WorkflowState.Aborted } => $"its workflow {workflowId} was aborted ({workflow.Error}): the leader skips this job",
+        { CancelRequested: true } => $"its workflow {workflowId} was cancelled: the leader cancels this job",
+        _ => null,
+    };
+
     /// <summary>Most unfinished dependencies named one by one; the rest are counted.</summary>
     internal const int MaxNamedDependencies = 5;
 
@@ -131,6 +143,12 @@ internal static class JobExplainer
     private static void Waiting(ExplainInputs input, List<ExplainReason> reasons)
     {
         var job = input.Job;
+        if (job.WorkflowId is { } workflowId && WorkflowHolds(workflowId, input.Workflow) is { } held)
+        {
+            reasons.Add(new(ExplainCodes.Workflow, held));
+            return;
+        }
+
         var dependencies = job.Spec.DependsOn ?? [];
         var unfinished = new List<(JobDependency Dependency, JobRecord Record)>();
         for (var i = 0; i < dependencies.Count; i++)

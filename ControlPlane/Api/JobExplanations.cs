@@ -49,11 +49,18 @@ internal sealed class JobExplanations(StoreConnection connection, QueueStatusWat
                 DrainRequested = await drain is not null,
             };
         }
-        else if (job.State == JobState.Waiting && job.Spec.DependsOn is { Count: > 0 } dependencies)
+        else if (job.State == JobState.Waiting)
         {
-            var reads = await Task.WhenAll(dependencies.Select(d =>
+            var workflow = job.WorkflowId is { } workflowId && JobIds.IsValid(workflowId)
+                ? store.GetAsync(StoreLayout.Workflow(workflowId), cancellationToken)
+                : Task.FromResult<Coordination.StoreItem?>(null);
+            var reads = await Task.WhenAll((job.Spec.DependsOn ?? []).Select(d =>
                 JobIds.IsValid(d.Job) ? store.GetAsync(StoreLayout.Job(d.Job), cancellationToken) : Task.FromResult<Coordination.StoreItem?>(null)));
-            input = input with { Dependencies = [.. reads.Select(StoreReads.TryParse<JobRecord>)] };
+            input = input with
+            {
+                Dependencies = [.. reads.Select(StoreReads.TryParse<JobRecord>)],
+                Workflow = StoreReads.TryParse<Contracts.Workflows.WorkflowRecord>(await workflow),
+            };
         }
         else if (job.State == JobState.Pending && job.Spec.Group is { } group && queue?.GroupHeads?.GetValueOrDefault(group) is { } head
                  && head.Job != job.Id && JobIds.IsValid(head.Job))

@@ -42,6 +42,29 @@ public sealed class JobExplainerTests
         Assert.Equal(ExplainCodes.Releasing, Code(ready));
     }
 
+    [Fact]
+    public void A_job_of_a_workflow_that_is_staging_aborted_cancelled_or_missing_says_so_and_a_committed_one_is_judged_as_usual()
+    {
+        var job = Pending() with { State = JobState.Waiting, WorkflowId = "wf", Spec = new JobSpec { Executor = "shell" } };
+        var staging = new Contracts.Workflows.WorkflowRecord { Id = "wf", State = Contracts.Workflows.WorkflowState.Staging, StagingUntil = Now };
+
+        var reasons = new[]
+        {
+            Explain(new ExplainInputs(job, 5, Now: Now, Workflow: staging)),
+            Explain(new ExplainInputs(job, 5, Now: Now, Workflow: staging with { State = Contracts.Workflows.WorkflowState.Aborted, Error = "too slow" })),
+            Explain(new ExplainInputs(job, 5, Now: Now, Workflow: staging with { State = Contracts.Workflows.WorkflowState.Committed, CancelRequested = true })),
+            Explain(new ExplainInputs(job, 5, Now: Now)),
+        };
+        var committed = Explain(new ExplainInputs(job, 5, Now: Now, Workflow: staging with { State = Contracts.Workflows.WorkflowState.Committed }));
+
+        Assert.All(reasons, r => Assert.Equal(ExplainCodes.Workflow, Code(r)));
+        Assert.Contains("still being submitted", reasons[0].Summary, StringComparison.Ordinal);
+        Assert.Contains("was aborted (too slow): the leader skips this job", reasons[1].Summary, StringComparison.Ordinal);
+        Assert.Contains("was cancelled", reasons[2].Summary, StringComparison.Ordinal);
+        Assert.Contains("does not exist", reasons[3].Summary, StringComparison.Ordinal);
+        Assert.Equal(ExplainCodes.Releasing, Code(committed));
+    }
+
     private static readonly DateTimeOffset Now = new(2026, 5, 1, 12, 0, 0, TimeSpan.Zero);
     private static readonly AdmissionOptions Limits = new() { MaxPending = 100, MaxPendingPerGroup = 10 };
 
