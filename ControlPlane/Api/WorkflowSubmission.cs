@@ -138,17 +138,17 @@ internal sealed class WorkflowSubmission(StoreConnection connection, TimeProvide
             .Select(n => JobTransitions.SubmittedInWorkflow(n.JobId, n.Spec, head.CreatedAt, workflowId, n.Ref, head.TraceParent))
             .ToList();
         var chunks = Chunk(jobs);
-        using var staging = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var left = (head.StagingUntil ?? now) - time.GetUtcNow();
-        staging.CancelAfter(left > TimeSpan.Zero ? left : TimeSpan.Zero);
+        using var deadline = new CancellationTokenSource(left > TimeSpan.Zero ? left : TimeSpan.Zero, time);
+        using var staging = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
+        string? refused = null;
         try
         {
-            string? refused = null;
             await Parallel.ForEachAsync(chunks, new ParallelOptions { MaxDegreeOfParallelism = ChunksInFlight, CancellationToken = staging.Token }, async (chunk, ct) =>
             {
                 if (await WriteChunkAsync(store, headKey, headVersion, chunk, ct) is { } why)
                 {
-                    refused ??= why;
+                    Interlocked.CompareExchange(ref refused, why, null);
                     await staging.CancelAsync();
                 }
             });
@@ -182,7 +182,8 @@ internal sealed class WorkflowSubmission(StoreConnection connection, TimeProvide
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            var why = $"it was not written within its staging time ({StagingTimeout.TotalSeconds:0} s)";
+            // A refused chunk cancels the others (its reason is the answer), or the staging time ran out.
+            var why = refused ?? $"it was not written within its staging time ({StagingTimeout.TotalSeconds:0} s)";
             await AbortQuietlyAsync(store, headKey, head, headVersion, why);
             return NotCommitted(workflowId, why);
         }

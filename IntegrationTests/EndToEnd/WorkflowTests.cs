@@ -164,6 +164,42 @@ public abstract class WorkflowTests
     }
 
     [Fact]
+    public async Task A_keyed_repeat_resumes_a_submission_that_stopped_half_way_and_every_job_runs_once()
+    {
+        // What a director that died after its first chunk leaves behind, for a 120-node chain (three chunks of 50).
+        const int nodes = 120;
+        var key = "resume-" + Guid.NewGuid();
+        var workflowId = WorkflowIds.ForKey(key);
+        var spec = new WorkflowSpec { Jobs = [.. Enumerable.Range(0, nodes).Select(i => i == 0 ? Node("n0", "true") : Node($"n{i}", "true", Ok($"n{i - 1}")))] };
+        var normalized = spec with { Jobs = [.. spec.Jobs.Select(n => n with { Job = JobSpecValidator.Normalize(n.Job) })] };
+        var now = DateTimeOffset.UtcNow;
+        var staged = new WorkflowRecord
+        {
+            Id = workflowId, State = WorkflowState.Staging, Nodes = nodes, CreatedAt = now, StagingUntil = now.AddMinutes(2),
+            SpecHash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(ContractJson.Serialize(normalized))),
+        };
+        var firstChunk = WorkflowValidator.Resolve(spec, workflowId).Take(50).Select(n => new JobRecord
+        {
+            Id = n.JobId, Spec = n.Spec, State = JobState.Waiting, CreatedAt = now, WorkflowId = workflowId, WorkflowRef = n.Ref,
+        }).ToList();
+        await using (var store = await new StoreOptions { Backend = _cluster.Target.Backend, Endpoints = _cluster.Target.Endpoints, Root = _cluster.Target.Root }.ConnectAsync())
+        {
+            Assert.True((await store.CommitAsync(new Transaction().Create(StoreLayout.Workflow(workflowId), ContractJson.Serialize(staged)))).Succeeded);
+            var chunk = new Transaction();
+            firstChunk.ForEach(j => chunk.Create(StoreLayout.Job(j.Id), ContractJson.Serialize(j)));
+            Assert.True((await store.CommitAsync(chunk)).Succeeded);
+        }
+
+        var resumed = await Api.SubmitWorkflowAsync(spec, key);
+
+        Assert.Equal((workflowId, WorkflowState.Committed, nodes), (resumed.Id, resumed.State, resumed.Jobs.Count));
+        var done = await Eventually.UntilAsync(() => Api.GetWorkflowAsync(workflowId), w => w!.Finished, Deadline);
+        Assert.All(done!.Jobs, n => Assert.Equal(JobState.Succeeded, n.State));
+        var runs = Runs(done);
+        Assert.All(done.Jobs, n => Assert.Single(runs, r => r.Start.JobId == n.Job));
+    }
+
+    [Fact]
     public async Task Bad_workflows_are_refused_naming_the_field_and_nothing_is_created()
     {
         var before = (await Api.AllJobsAsync()).Count;
