@@ -67,6 +67,43 @@ public sealed class DashboardBrowserTests(DashboardFixture cluster)
     }
 
     [Fact]
+    public async Task A_workflow_page_draws_the_graph_follows_its_states_and_links_its_jobs_both_ways()
+    {
+        static Contracts.Workflows.WorkflowNode Node(string nodeRef, params string[] after) => new()
+        {
+            Ref = nodeRef,
+            Job = DashboardFixture.Sleep(0.3) with { DependsOn = after.Length == 0 ? null : [.. after.Select(a => new JobDependency { Ref = a })] },
+        };
+        var workflow = await cluster.Api.SubmitWorkflowAsync(new Contracts.Workflows.WorkflowSpec
+        {
+            Name = "diamond-in-browser",
+            Jobs = [Node("extract"), Node("left", "extract"), Node("right", "extract"), Node("load", "left", "right")],
+        });
+        using var browser = new DashboardBrowser(cluster.Director.Url);
+        try
+        {
+            browser.Open($"#/workflow/{workflow.Id}");
+            browser.SignIn(cluster.Token);
+            browser.WaitForPage("workflow");
+            Assert.Equal(4, browser.Driver.FindElements(By.CssSelector("#workflow-graph svg a[data-ref]")).Count);
+            Assert.Equal(4, browser.Driver.FindElements(By.CssSelector("#workflow-graph svg line.edge")).Count);
+
+            browser.Until(d => d.FindElement(By.Id("workflow-state")).GetAttribute("data-finished") == "true", "the workflow to show finished", ApiDeadline);
+            Assert.All(browser.Driver.FindElements(By.CssSelector("#workflow-graph svg a[data-ref]")), a => Assert.Equal("Succeeded", a.GetAttribute("data-state")));
+
+            var load = workflow.Jobs.Single(n => n.Ref == "load").Job;
+            browser.Click(By.CssSelector($"#workflow-jobs tr[data-ref='load'] a"), "the load job's link");
+            browser.WaitForPage("job");
+            Assert.Equal(load, browser.Driver.FindElement(By.Id("job-id")).Text);
+            Assert.Equal(workflow.Id, browser.Driver.FindElement(By.Id("workflow-link")).Text);
+        }
+        finally
+        {
+            browser.Screenshot();
+        }
+    }
+
+    [Fact]
     public async Task Drain_on_the_workers_page_marks_the_worker_draining()
     {
         using var browser = new DashboardBrowser(cluster.Director.Url);

@@ -6,8 +6,9 @@ import * as jobs from './jobs.js';
 import * as job from './job.js';
 import * as workers from './workers.js';
 import * as schedules from './schedules.js';
+import * as workflow from './workflow.js';
 
-const pages = { overview, jobs, job, workers, schedules };
+const pages = { overview, jobs, job, workers, schedules, workflow };
 const view = document.getElementById('view');
 const login = document.getElementById('login');
 const tokenInput = document.getElementById('token');
@@ -79,7 +80,7 @@ function route() {
   view.replaceChildren();
   view.removeAttribute('data-loaded');
   view.dataset.page = pages[name] ? name : 'overview';
-  for (const a of document.querySelectorAll('#nav a')) a.classList.toggle('active', a.dataset.page === (name === 'job' ? 'jobs' : name));
+  for (const a of document.querySelectorAll('#nav a')) a.classList.toggle('active', a.dataset.page === (name === 'job' || name === 'workflow' ? 'jobs' : name));
   unmount = page.mount(view, { params, role, navigate: to => { location.hash = to; } });
 }
 

@@ -107,6 +107,7 @@ export function mount(root, { params, role }) {
     fill(sections.spec, h('pre', { class: 'spec' }, JSON.stringify(job.spec, null, 2)),
       (job.spec.dependsOn ?? []).length ? h('p', {}, 'Depends on ', ...job.spec.dependsOn.flatMap((d, i) => [i ? ', ' : '',
         h('a', { href: `#/job/${d.job}`, class: 'mono' }, d.job), ` (${String(d.on ?? 'Success').toLowerCase()})`])) : '',
+      job.workflowId ? h('p', {}, 'Node ', h('b', {}, job.workflowRef ?? ''), ' of workflow ', h('a', { href: `#/workflow/${job.workflowId}`, class: 'mono', id: 'workflow-link' }, job.workflowId)) : '',
       job.scheduleId ? h('p', {}, 'Created by schedule ', h('a', { href: `#/jobs?schedule=${job.scheduleId}` }, job.scheduleId), ` for ${fmtTime(job.scheduledFor)}`) : '',
       // The job's trace (submission, placements, runs) in whatever tracing backend the cluster exports to.
       job.traceId ? h('p', {}, 'Trace ', h('span', { class: 'mono', id: 'trace-id' }, job.traceId)) : '');
