@@ -71,4 +71,10 @@ public static class Limits
 
     /// <summary>Longest delay (<c>delaySeconds</c>), and farthest <c>runAt</c> ahead of the accepting director's clock: one year.</summary>
     public const int MaxDelaySeconds = 366 * 24 * 3600;
+
+    /// <summary>Longest concurrency key (<c>concurrency.key</c>), in characters.</summary>
+    public const int MaxConcurrencyKeyLength = 200;
+
+    /// <summary>Largest concurrency limit (<c>concurrency.limit</c>).</summary>
+    public const int MaxConcurrencyLimit = 100_000;
 }
