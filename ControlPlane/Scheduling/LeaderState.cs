@@ -12,8 +12,8 @@ namespace ControlPlane.Director.Scheduling;
 /// rebuilt per pass) and indexed for what a pass asks: jobs by id and state, assignments by key, job and worker,
 /// FIFO groups with their head and whether one of them is out, concurrency keys with their jobs out and unfinished
 /// and their records, the queue of jobs whose turn has come (<see cref="JobQueue"/>), ready workers with room
-/// (<see cref="WorkerIndex"/>) and one heap of deadlines (<see cref="Deadlines"/>). Applying a change costs O(log n) and marks what it may affect as dirty; a pass judges
-/// only dirty and due items (<see cref="Planner"/>).
+/// (<see cref="WorkerIndex"/>) and one heap of deadlines (<see cref="Deadlines"/>). Applying a change costs O(log n)
+/// and marks what it may affect as dirty; a pass judges only dirty and due items (<see cref="Planner"/>).
 /// </summary>
 /// <remarks>
 /// Records are parsed once per change; a record that cannot be read is quarantined (logged once, left in place, never
