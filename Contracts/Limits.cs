@@ -80,4 +80,10 @@ public static class Limits
 
     /// <summary>Largest accepted workflow body, in bytes (each node's job is bounded by <see cref="MaxBodyBytes"/> on its own).</summary>
     public const int MaxWorkflowBodyBytes = 16 * 1024 * 1024;
+
+    /// <summary>Longest concurrency key (<c>concurrency.key</c>), in characters.</summary>
+    public const int MaxConcurrencyKeyLength = 200;
+
+    /// <summary>Largest concurrency limit (<c>concurrency.limit</c>).</summary>
+    public const int MaxConcurrencyLimit = 100_000;
 }

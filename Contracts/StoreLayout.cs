@@ -49,6 +49,13 @@ public static class StoreLayout
     /// <summary><c>workflows/&lt;id&gt;</c>: the gate of a workflow's jobs (<see cref="Workflows.WorkflowRecord"/>).</summary>
     public static string Workflow(string workflowId) => $"{Workflows}/{workflowId}";
 
+    /// <summary>Parent of the concurrency keys' buckets (<see cref="Jobs.ConcurrencyRecord"/>).</summary>
+    public const string Concurrency = "concurrency";
+
+    /// <summary><c>concurrency/&lt;bucket&gt;/&lt;hash&gt;</c>: the record of a concurrency key whose SHA-256 (hex, 64
+    /// digits, <see cref="Jobs.ConcurrencyRecord.HashOf"/>) is <paramref name="keyHash"/>, bucketed by its first two digits.</summary>
+    public static string ConcurrencyRecord(string keyHash) => $"{Concurrency}/{keyHash[..2]}/{keyHash}";
+
     /// <summary><c>schedules/&lt;id&gt;</c>: a recurring job (<see cref="Schedules.ScheduleRecord"/>).</summary>
     public static string Schedule(string scheduleId) => $"{Schedules}/{scheduleId}";
 

@@ -19,13 +19,18 @@ internal sealed class InstantAgents : IAsyncDisposable
     private const int Writers = 32;
 
     private readonly ICoordinationStore _store;
+    private readonly Func<AssignmentRecord, bool> _finishes;
     private readonly CancellationTokenSource _stop = new();
     private readonly Channel<StoreItem> _assigned = Channel.CreateUnbounded<StoreItem>(new UnboundedChannelOptions { SingleWriter = true });
     private readonly List<Task> _tasks = [];
     private long _finished;
     private long _failed;
 
-    private InstantAgents(ICoordinationStore store) => _store = store;
+    private InstantAgents(ICoordinationStore store, Func<AssignmentRecord, bool> finishes)
+    {
+        _store = store;
+        _finishes = finishes;
+    }
 
     /// <summary>Attempts reported Succeeded so far (writes the store accepted).</summary>
     public long Finished => Interlocked.Read(ref _finished);
@@ -33,11 +38,12 @@ internal sealed class InstantAgents : IAsyncDisposable
     /// <summary>Reports the store did not answer (those attempts stay Assigned; a run with any is suspect).</summary>
     public long Failed => Interlocked.Read(ref _failed);
 
-    /// <summary>Connects to <paramref name="target"/> and starts finishing every attempt assigned from now on.</summary>
-    public static async Task<InstantAgents> StartAsync(StoreTarget target, CancellationToken cancellationToken)
+    /// <summary>Connects to <paramref name="target"/> and starts finishing every attempt assigned from now on, or
+    /// only those <paramref name="finishes"/> accepts (the others run for ever, holding their slots).</summary>
+    public static async Task<InstantAgents> StartAsync(StoreTarget target, CancellationToken cancellationToken, Func<AssignmentRecord, bool>? finishes = null)
     {
         var store = await RawStoreWrites.ConnectAsync(target, cancellationToken).ConfigureAwait(false);
-        var agents = new InstantAgents(store);
+        var agents = new InstantAgents(store, finishes ?? (_ => true));
         // The watch starts at the store's revision now: attempts assigned before are not this run's.
         var after = (await store.ListAsync(StoreLayout.Assignments, new ListOptions(1), cancellationToken).ConfigureAwait(false)).Revision;
         agents._tasks.Add(agents.WatchAsync(after));
@@ -61,7 +67,7 @@ internal sealed class InstantAgents : IAsyncDisposable
                 {
                     // Only the leader's new attempts: an assignment directory (ZooKeeper) has no record, and our own
                     // report comes back through the watch too.
-                    if (item.Value.Length > 0 && ContractJson.Deserialize<AssignmentRecord>(item.Value.Span) is { State: AttemptState.Assigned })
+                    if (item.Value.Length > 0 && ContractJson.Deserialize<AssignmentRecord>(item.Value.Span) is { State: AttemptState.Assigned } record && _finishes(record))
                     {
                         _assigned.Writer.TryWrite(item);
                     }

@@ -12,7 +12,7 @@ namespace ControlPlane.Bench.ControlPlane;
 internal sealed partial class WaitingBench
 {
     /// <summary>What the leader did over one window of the churn.</summary>
-    private sealed record Window(
+    internal sealed record Window(
         string Name, double Seconds, long Passes, double? P50Ms, double? P99Ms, double MeanMs, double JudgedPerPass, double LeaderCores, long Finished,
         double StoreP50Ms, double StoreP99Ms, double Load);
 
@@ -96,7 +96,7 @@ internal sealed partial class WaitingBench
     /// A tick's writes complete under <paramref name="cancellationToken"/> (stopping does not cut one short). Each
     /// write's latency (ms) goes to <paramref name="latencies"/>: the store's answer time beside the leader's passes,
     /// whose durations include their own commits.</summary>
-    private static async Task ChurnAsync(
+    internal static async Task ChurnAsync(
         IReadOnlyList<ICoordinationStore> stores, int perSecond, ConcurrentQueue<double> latencies, CancellationToken stop, CancellationToken cancellationToken)
     {
         var spec = JobSpecValidator.Normalize(Spec(ChurnPool));
@@ -127,16 +127,26 @@ internal sealed partial class WaitingBench
     /// <c>notBefore</c>). The API would also read the dependency first (it exists). The jobs require a label no worker
     /// has, so once released they stay Pending: the release is what is measured, not their placement.
     /// </summary>
-    private static async Task<double> WriteWaitingAsync(IReadOnlyList<ICoordinationStore> stores, string blocker, int count, int perSecond, CancellationToken cancellationToken)
+    private static Task<double> WriteWaitingAsync(IReadOnlyList<ICoordinationStore> stores, string blocker, int count, int perSecond, CancellationToken cancellationToken)
     {
         var spec = JobSpecValidator.Normalize(Spec(Nowhere, [new JobDependency { Job = blocker, On = DependencyCondition.Completion }]));
+        return WriteJobsAsync(stores, count, perSecond, () => new JobRecord { Id = JobIds.New(), Spec = spec, State = JobState.Waiting, Attempt = 1, CreatedAt = DateTimeOffset.UtcNow }, cancellationToken);
+    }
+
+    /// <summary>
+    /// Writes <paramref name="count"/> job records made by <paramref name="make"/> straight into the store (as the API
+    /// writes them), 32 per transaction, at most <paramref name="perSecond"/> a second (0: as fast as 16 transactions in
+    /// flight go; on ZooKeeper a burst of 100,000 changes overflows the directors' watches). Returns the seconds it took.
+    /// </summary>
+    internal static async Task<double> WriteJobsAsync(IReadOnlyList<ICoordinationStore> stores, int count, int perSecond, Func<JobRecord> make, CancellationToken cancellationToken)
+    {
         const int PerTransaction = 32;
         async Task WriteAsync(int from, int to, CancellationToken ct)
         {
             var transaction = new Transaction();
             for (var i = from; i < to; i++)
             {
-                var job = new JobRecord { Id = JobIds.New(), Spec = spec, State = JobState.Waiting, Attempt = 1, CreatedAt = DateTimeOffset.UtcNow };
+                var job = make();
                 transaction.Create(StoreLayout.Job(job.Id), ContractJson.Serialize(job));
             }
 
@@ -172,7 +182,7 @@ internal sealed partial class WaitingBench
     /// <summary>Warnings in the leader's log that say it did not keep up: a watch that overflowed and restarted (a
     /// re-read of its whole subtree), and leadership given up for want of the store's answers. When there are any, the
     /// first lines go to stderr (the log itself goes with the cluster).</summary>
-    private static Dictionary<string, int> DirectorWarnings(DirectorProcess leader)
+    internal static Dictionary<string, int> DirectorWarnings(DirectorProcess leader)
     {
         string[] kinds = ["ended: its reader fell behind", "restarts:", "Stopped leading"];
         var lines = leader.Process.LogTail(int.MaxValue).Split('\n').Where(l => kinds.Any(k => l.Contains(k, StringComparison.Ordinal))).ToList();
@@ -189,9 +199,11 @@ internal sealed partial class WaitingBench
         };
     }
 
-    /// <summary>The leader's passes and CPU over <paramref name="seconds"/> of the churn.</summary>
-    private static async Task<Window> WindowAsync(
-        string name, DirectorProcess leader, InstantAgents agents, ConcurrentQueue<double> latencies, int seconds, CancellationToken cancellationToken)
+    /// <summary>The leader's passes and CPU over <paramref name="seconds"/> of the churn (one JSON line, labelled
+    /// <paramref name="scenario"/>).</summary>
+    internal static async Task<Window> WindowAsync(
+        string name, DirectorProcess leader, InstantAgents agents, ConcurrentQueue<double> latencies, int seconds, CancellationToken cancellationToken,
+        string scenario = "waiting")
     {
         latencies.Clear();
         var buckets = await DirectorMetricsScrape.PassBucketsAsync(leader, cancellationToken).ConfigureAwait(false);
@@ -220,7 +232,7 @@ internal sealed partial class WaitingBench
             store50, store99, BenchReport.LoadAverage());
         BenchReport.Json(new
         {
-            scenario = "waiting", phase = "window", window = name, seconds = Math.Round(elapsed, 1), passes, passP50Ms = p50, passP99Ms = p99,
+            scenario, phase = "window", window = name, seconds = Math.Round(elapsed, 1), passes, passP50Ms = p50, passP99Ms = p99,
             passMeanMs = BenchReport.Round(window.MeanMs, 2), judgedPerPass = BenchReport.Round(window.JudgedPerPass, 1),
             leaderCores = BenchReport.Round(cores, 3), finished = window.Finished,
             storeWriteP50Ms = BenchReport.Round(store50, 2), storeWriteP99Ms = BenchReport.Round(store99, 2), loadAverage = window.Load,

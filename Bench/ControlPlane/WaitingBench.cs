@@ -34,7 +34,7 @@ internal sealed partial class WaitingBench : IScenario
     private const string Nowhere = "nowhere";
 
     /// <summary>The pool label of the churn's simulated workers and jobs.</summary>
-    private const string ChurnPool = "churn";
+    internal const string ChurnPool = "churn";
 
     /// <summary>Simulated agents report Running and the result in one write, so the leader must not take back an
     /// attempt for a missing start; the watchdog stays at its default.</summary>
@@ -87,7 +87,7 @@ internal sealed partial class WaitingBench : IScenario
         int Workers, int Slots, int FanOut, int FanIn, int FanWorkers, int FanSlots, int Concurrency);
 
     /// <summary>The director that leads (BenchCluster has waited for one); its pid and log go to stderr.</summary>
-    private static async Task<DirectorProcess> LeaderAsync(BenchCluster cluster, CancellationToken cancellationToken)
+    internal static async Task<DirectorProcess> LeaderAsync(BenchCluster cluster, CancellationToken cancellationToken)
     {
         var view = await cluster.Directors[0].Client.LeaderAsync(cancellationToken).ConfigureAwait(false) ?? throw new InvalidOperationException("no leader");
         var leader = cluster.Directors.Single(d => d.Process.Name == view.DirectorId);
@@ -106,7 +106,7 @@ internal sealed partial class WaitingBench : IScenario
     };
 
     /// <summary>GET /v1/jobs/counts: jobs per state as the leader last published them (null before the first).</summary>
-    private static async Task<IReadOnlyDictionary<string, int>?> CountsAsync(DirectorProcess director, CancellationToken cancellationToken)
+    internal static async Task<IReadOnlyDictionary<string, int>?> CountsAsync(DirectorProcess director, CancellationToken cancellationToken)
     {
         using var response = await director.Client.Http.GetAsync(new Uri("/v1/jobs/counts", UriKind.Relative), cancellationToken).ConfigureAwait(false);
         return response.IsSuccessStatusCode
@@ -116,7 +116,7 @@ internal sealed partial class WaitingBench : IScenario
 
     /// <summary>Polls every <paramref name="every"/> (at most <paramref name="bound"/>) until <paramref name="done"/>;
     /// returns the seconds it took, or null if it never held.</summary>
-    private static async Task<double?> PollAsync(Func<Task<bool>> done, TimeSpan every, TimeSpan bound, CancellationToken cancellationToken)
+    internal static async Task<double?> PollAsync(Func<Task<bool>> done, TimeSpan every, TimeSpan bound, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
         while (Stopwatch.GetElapsedTime(started) < bound)

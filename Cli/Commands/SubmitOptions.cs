@@ -48,6 +48,18 @@ internal sealed class SubmitOptions
         Description = "Wait for job ID to end first: ID (needs success), ID:failure or ID:completion (repeatable). The job is Skipped when one ends otherwise.",
     };
 
+    public Option<string?> Concurrency { get; } = new("--concurrency")
+    {
+        Description = "KEY:LIMIT: at most LIMIT jobs with concurrency key KEY run at once, across failovers (the key may contain ':'; the last one splits).",
+    };
+
+    /// <summary>The same as <see cref="Concurrency"/> for <c>cpctl schedule create</c>, whose <c>--concurrency</c> is the
+    /// schedule's own policy (allow, forbid, replace).</summary>
+    public Option<string?> JobConcurrency { get; } = new("--job-concurrency")
+    {
+        Description = "KEY:LIMIT for each tick's job: at most LIMIT jobs with concurrency key KEY run at once, across failovers.",
+    };
+
     public Option<string?> IdempotencyKey { get; } = new("--idempotency-key", "-k") { Description = "Submitting again with the same key returns the first job instead of a new one." };
 
     public Option<bool> Wait { get; } = new("--wait") { Description = "Wait until the job finishes; exit code as for 'cpctl wait'." };
@@ -71,8 +83,8 @@ internal sealed class SubmitOptions
         command.Arguments.Add(Executor);
         command.Arguments.Add(Argv);
         Option[] options = jobOnly
-            ? [Command, Args, Env, Constraints, WorkingDirectory, Slots, Priority, Group, MaxAttempts, Timeout, Name, IdempotencyKey]
-            : [Command, Args, Env, Constraints, WorkingDirectory, Slots, Priority, Group, MaxAttempts, Timeout, Name, RunAt, Delay, After, IdempotencyKey, Wait, WaitTimeout, Quiet, RetryFor];
+            ? [Command, Args, Env, Constraints, WorkingDirectory, Slots, Priority, Group, JobConcurrency, MaxAttempts, Timeout, Name, IdempotencyKey]
+            : [Command, Args, Env, Constraints, WorkingDirectory, Slots, Priority, Group, Concurrency, MaxAttempts, Timeout, Name, RunAt, Delay, After, IdempotencyKey, Wait, WaitTimeout, Quiet, RetryFor];
         foreach (var option in options)
         {
             command.Options.Add(option);
@@ -113,7 +125,21 @@ internal sealed class SubmitOptions
             // Whole seconds, rounded up: "1.5s" must not start it early.
             DelaySeconds = delay is { } d ? (int)Math.Min(int.MaxValue, Math.Ceiling(d.TotalSeconds)) : null,
             DependsOn = parse.GetValue(After) is { Length: > 0 } after ? [.. after.Select(ParseDependency)] : null,
+            Concurrency = (parse.GetValue(Concurrency) ?? parse.GetValue(JobConcurrency)) is { } concurrency ? ParseConcurrency(concurrency) : null,
         };
+    }
+
+    /// <summary><c>KEY:LIMIT</c>, split at the last colon (a key may contain colons). The key's length and the
+    /// limit's range are the director's to judge (it names <c>concurrency.key</c> or <c>concurrency.limit</c>).</summary>
+    private static Contracts.Jobs.JobConcurrency ParseConcurrency(string text)
+    {
+        var colon = text.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(text.AsSpan(colon + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var limit))
+        {
+            throw new UsageException($"--concurrency (--job-concurrency) takes KEY:LIMIT, e.g. payments-api:5; got '{text}'.");
+        }
+
+        return new Contracts.Jobs.JobConcurrency { Key = text[..colon], Limit = limit };
     }
 
     /// <summary><c>ID</c>, <c>ID:success</c>, <c>ID:failure</c> or <c>ID:completion</c>.</summary>

@@ -44,6 +44,7 @@ internal static class JobRendering
             ("workingDirectory", spec.WorkingDirectory),
             ("constraints", Pairs(spec.Constraints)),
             ("group", spec.Group),
+            ("concurrency", spec.Concurrency is { } k ? $"{k.Key} (limit {k.Limit.ToString(c)})" : null),
             ("priority", spec.Priority.ToString(c)),
             ("slots", spec.Slots.ToString(c)),
             ("timeout", spec.TimeoutSeconds is { } t ? Ages.Format(TimeSpan.FromSeconds(t)) : null),

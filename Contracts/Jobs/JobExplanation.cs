@@ -78,6 +78,9 @@ public static class ExplainCodes
     /// <summary>The job waits behind another job of its FIFO group.</summary>
     public const string FifoGroup = "fifoGroup";
 
+    /// <summary>The job's concurrency key is full: as many jobs with the key as its limit are out on workers.</summary>
+    public const string ConcurrencyLimit = "concurrencyLimit";
+
     /// <summary>No worker is registered.</summary>
     public const string NoWorkers = "noWorkers";
 

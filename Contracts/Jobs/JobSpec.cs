@@ -56,4 +56,8 @@ public sealed record JobSpec
     /// <summary>Jobs that must be final first, each with the outcome it needs (<see cref="JobDependency"/>). They must
     /// exist when this job is submitted, so dependencies never form a cycle. Null or empty for none.</summary>
     public IReadOnlyList<JobDependency>? DependsOn { get; init; }
+
+    /// <summary>At most <see cref="JobConcurrency.Limit"/> jobs with the same <see cref="JobConcurrency.Key"/> are
+    /// Assigned or Running at once, across failovers (<see cref="JobConcurrency"/>). Null for no limit.</summary>
+    public JobConcurrency? Concurrency { get; init; }
 }

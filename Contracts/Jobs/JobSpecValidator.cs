@@ -109,7 +109,28 @@ public static class JobSpecValidator
         }
 
         CheckStart(errors, spec, inWorkflow);
+        CheckConcurrency(errors, spec.Concurrency);
         return errors;
+    }
+
+    /// <summary><c>concurrency</c>: a key of 1 to <see cref="Limits.MaxConcurrencyKeyLength"/> characters without
+    /// control characters, and a limit from 1 to <see cref="Limits.MaxConcurrencyLimit"/>.</summary>
+    private static void CheckConcurrency(List<FieldError> errors, JobConcurrency? concurrency)
+    {
+        if (concurrency is null)
+        {
+            return;
+        }
+
+        if (string.IsNullOrEmpty(concurrency.Key) || concurrency.Key.Length > Limits.MaxConcurrencyKeyLength || concurrency.Key.Any(char.IsControl))
+        {
+            errors.Add(new("concurrency.key", $"Required: 1 to {Limits.MaxConcurrencyKeyLength} characters, no control characters."));
+        }
+
+        if (concurrency.Limit is < 1 or > Limits.MaxConcurrencyLimit)
+        {
+            errors.Add(new("concurrency.limit", $"Required: between 1 and {Limits.MaxConcurrencyLimit}; got {concurrency.Limit}."));
+        }
     }
 
     /// <summary><c>runAt</c>, <c>delaySeconds</c> and <c>dependsOn</c>: their shapes (whether the dependencies

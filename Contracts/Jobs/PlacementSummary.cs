@@ -80,3 +80,19 @@ public sealed record GroupHead
     /// <summary>Pending jobs in the group.</summary>
     public int Pending { get; init; }
 }
+
+/// <summary>
+/// A concurrency key whose queued jobs the leader's last pass held back because the key was full; published in
+/// <see cref="QueueStatusRecord.ConcurrencyKeys"/>.
+/// </summary>
+public sealed record ConcurrencyKeyStatus
+{
+    /// <summary>Jobs with the key out on workers (Assigned or Running) as the leader counted them.</summary>
+    public int Out { get; init; }
+
+    /// <summary>The smallest limit among the held jobs (a job is judged by its own limit).</summary>
+    public int Limit { get; init; }
+
+    /// <summary>Queued jobs of the key held back in that pass.</summary>
+    public int Waiting { get; init; }
+}

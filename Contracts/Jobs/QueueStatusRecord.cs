@@ -62,6 +62,17 @@ public sealed record QueueStatusRecord
     /// <summary>Groups with a waiting job left out of <see cref="GroupHeads"/> by its bounds.</summary>
     public int GroupHeadsOmitted { get; init; }
 
+    /// <summary>Most concurrency keys listed in <see cref="ConcurrencyKeys"/>.</summary>
+    public const int MaxConcurrencyKeys = 200;
+
+    /// <summary>Concurrency keys whose queued jobs the leader's last pass held back because the key was full, by key:
+    /// most waiting jobs first, at most <see cref="MaxConcurrencyKeys"/> within <see cref="MaxExplainBytes"/>; omitted
+    /// when there are none. Added without a layout version change: older directors ignore it.</summary>
+    public IReadOnlyDictionary<string, ConcurrencyKeyStatus>? ConcurrencyKeys { get; init; }
+
+    /// <summary>Full keys left out of <see cref="ConcurrencyKeys"/> by its bounds.</summary>
+    public int ConcurrencyKeysOmitted { get; init; }
+
     /// <summary>Jobs per state (state name → count) in the leader's pass, terminal states included until retention
     /// removes their jobs; read by <c>GET /v1/jobs/counts</c> (the dashboard's overview). Added without a layout
     /// version change: null from a leader that does not publish it, ignored by older directors.</summary>

@@ -28,7 +28,8 @@ internal sealed record ExplainInputs(
 /// <summary>
 /// Why a job is (not) running, as a pure function of <see cref="ExplainInputs"/>, so every reason has a unit test
 /// without a store. A Pending job is judged in the order the leader judges it: cancellation, retry backoff, FIFO
-/// group, then its requirement class as the leader's last pass found it (<see cref="QueueStatusRecord.Unplaced"/>).
+/// group, concurrency key (<see cref="QueueStatusRecord.ConcurrencyKeys"/>), then its requirement class as the
+/// leader's last pass found it (<see cref="QueueStatusRecord.Unplaced"/>).
 /// </summary>
 internal static class JobExplainer
 {
@@ -224,6 +225,12 @@ internal static class JobExplainer
             return status.At;
         }
 
+        if (job.Spec.Concurrency is { } concurrency && Key(concurrency, status, reasons))
+        {
+            AdmissionNotes(job, status, admission, reasons);
+            return status.At;
+        }
+
         var need = Requirement.Of(job.Spec);
         var cls = status.Unplaced?.FirstOrDefault(c => Matches(c, need));
         if (cls is not null)
@@ -268,6 +275,26 @@ internal static class JobExplainer
         if (status.GroupHeadsOmitted > 0)
         {
             reasons.Add(new(ExplainCodes.FifoGroup, $"may be waiting for its FIFO group '{group}': the leader's status lists only the {status.GroupHeads?.Count ?? 0} groups with the most pending jobs; `cpctl list --group {group}` shows the job ahead"));
+            return true;
+        }
+
+        return false;
+    }
+
+    /// <summary>Adds the key's reason and returns true when the leader's last pass held the job back for its key.</summary>
+    private static bool Key(JobConcurrency concurrency, QueueStatusRecord status, List<ExplainReason> reasons)
+    {
+        if (status.ConcurrencyKeys?.GetValueOrDefault(concurrency.Key) is { } held && held.Out >= concurrency.Limit)
+        {
+            reasons.Add(new(ExplainCodes.ConcurrencyLimit,
+                $"concurrency key '{concurrency.Key}' is full: {held.Out} of {concurrency.Limit} running (jobs with the key are out on workers at most {concurrency.Limit} at once; {Plural(held.Waiting, "job")} of it wait)"));
+            return true;
+        }
+
+        if (status.ConcurrencyKeysOmitted > 0 && status.ConcurrencyKeys?.ContainsKey(concurrency.Key) != true)
+        {
+            reasons.Add(new(ExplainCodes.ConcurrencyLimit,
+                $"may be waiting for its concurrency key '{concurrency.Key}' (limit {concurrency.Limit}): the leader's status lists only the {status.ConcurrencyKeys?.Count ?? 0} full keys with the most waiting jobs"));
             return true;
         }
 

@@ -1,11 +1,14 @@
+using ControlPlane.Contracts.Jobs;
+
 namespace ControlPlane.Director.Scheduling;
 
 /// <summary>
 /// The jobs whose turn has come (Pending, past their backoff, not cancelled, at the head of their FIFO group), in
 /// placement order: priority (high first), then submission order (the store's creation revision). Jobs are kept in
-/// classes of equal <see cref="Requirement"/>, each ordered the same way, and the classes are ordered by their
-/// heads. A pass takes the best head; when no worker fits it, the whole class is set aside for the rest of the pass
-/// (capacity only shrinks within a pass), so a pass costs O(placements × log jobs + classes), however many jobs
+/// classes of equal <see cref="Requirement"/> and equal concurrency key and limit (<see cref="JobInfo.ClassKey"/>), each
+/// ordered the same way, and the classes are ordered by their heads. A pass takes the best head; when no worker fits
+/// it, or its concurrency key is full, the whole class is set aside for the rest of the pass (capacity only shrinks
+/// within a pass, and so does a key's room), so a pass costs O(placements × log jobs + classes), however many jobs
 /// wait.
 /// </summary>
 internal sealed class JobQueue
@@ -19,11 +22,11 @@ internal sealed class JobQueue
     public void Add(JobInfo job)
     {
         Remove(job.Record.Id);
-        var requirement = job.Requirement;
-        if (!_classes.TryGetValue(requirement.Key, out var cls))
+        var key = job.ClassKey;
+        if (!_classes.TryGetValue(key, out var cls))
         {
-            cls = new JobClass(requirement);
-            _classes[requirement.Key] = cls;
+            cls = new JobClass(key, job.Requirement, job.Record.Spec.Concurrency);
+            _classes[key] = cls;
         }
 
         var wasHead = cls.Jobs.Count > 0;
@@ -57,7 +60,7 @@ internal sealed class JobQueue
         cls.Jobs.Remove(entry.Job);
         if (cls.Jobs.Count == 0)
         {
-            _classes.Remove(cls.Requirement.Key);
+            _classes.Remove(cls.Key);
         }
         else if (!cls.SetAside)
         {
@@ -68,7 +71,8 @@ internal sealed class JobQueue
     /// <summary>The best job left this pass and its class, or null.</summary>
     public (JobInfo Job, JobClass Class)? Peek() => _heads.Count == 0 ? null : (_heads.Min!.Jobs.Min!, _heads.Min!);
 
-    /// <summary>Sets <paramref name="cls"/> aside until <see cref="EndPass"/>: no worker fits its jobs now.</summary>
+    /// <summary>Sets <paramref name="cls"/> aside until <see cref="EndPass"/>: no worker fits its jobs now, or its
+    /// concurrency key has no room left in this pass.</summary>
     public void SetAside(JobClass cls)
     {
         _heads.Remove(cls);
@@ -82,7 +86,7 @@ internal sealed class JobQueue
         foreach (var cls in _setAside)
         {
             cls.SetAside = false;
-            if (cls.Jobs.Count > 0 && _classes.TryGetValue(cls.Requirement.Key, out var current) && ReferenceEquals(current, cls))
+            if (cls.Jobs.Count > 0 && _classes.TryGetValue(cls.Key, out var current) && ReferenceEquals(current, cls))
             {
                 _heads.Add(cls);
             }
@@ -91,10 +95,16 @@ internal sealed class JobQueue
         _setAside.Clear();
     }
 
-    /// <summary>Jobs of one requirement, in placement order.</summary>
-    internal sealed class JobClass(Requirement requirement)
+    /// <summary>Jobs of one requirement and concurrency key and limit, in placement order.</summary>
+    internal sealed class JobClass(string key, Requirement requirement, JobConcurrency? concurrency)
     {
+        /// <summary><see cref="JobInfo.ClassKey"/> of its jobs.</summary>
+        public string Key { get; } = key;
+
         public Requirement Requirement { get; } = requirement;
+
+        /// <summary>The concurrency key and limit its jobs share, if any.</summary>
+        public JobConcurrency? Concurrency { get; } = concurrency;
 
         public SortedSet<JobInfo> Jobs { get; } = new(InOrder.Instance);
 
@@ -131,6 +141,6 @@ internal sealed class JobQueue
         public int Compare(JobClass? x, JobClass? y) =>
             ReferenceEquals(x, y) ? 0
             : InOrder.Instance.Compare(x!.Jobs.Min, y!.Jobs.Min) is var order && order != 0 ? order
-            : string.CompareOrdinal(x.Requirement.Key, y.Requirement.Key);
+            : string.CompareOrdinal(x.Key, y.Key);
     }
 }

@@ -4,7 +4,7 @@ using ControlPlane.Coordination.Caching;
 
 namespace ControlPlane.Director.Scheduling;
 
-/// <summary>The watch-fed caches of the seven trees a leader schedules from, by name, each keeping a lossless change
+/// <summary>The watch-fed caches of the eight trees a leader schedules from, by name, each keeping a lossless change
 /// log for the <see cref="LeaderState"/>.</summary>
 internal sealed class LeaderCaches : IAsyncDisposable
 {
@@ -15,9 +15,10 @@ internal sealed class LeaderCaches : IAsyncDisposable
         Suspects = Follow(StoreLayout.Suspects);
         Assignments = Follow(StoreLayout.Assignments);
         Jobs = Follow(StoreLayout.Jobs);
+        Concurrency = Follow(StoreLayout.Concurrency);
         Schedules = Follow(StoreLayout.Schedules);
         Workflows = Follow(StoreLayout.Workflows);
-        All = [Workers, Drains, Suspects, Assignments, Jobs, Schedules, Workflows];
+        All = [Workers, Drains, Suspects, Assignments, Jobs, Concurrency, Schedules, Workflows];
 
         WatchCache Follow(string prefix)
         {
@@ -36,6 +37,9 @@ internal sealed class LeaderCaches : IAsyncDisposable
     public WatchCache Assignments { get; }
 
     public WatchCache Jobs { get; }
+
+    /// <summary>The concurrency keys' records (<c>concurrency/</c>).</summary>
+    public WatchCache Concurrency { get; }
 
     public WatchCache Schedules { get; }
 

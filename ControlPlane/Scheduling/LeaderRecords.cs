@@ -40,7 +40,22 @@ internal sealed record JobInfo(string Key, JobRecord Record, long Version, long 
 {
     /// <summary>What it needs from a worker (computed once per record).</summary>
     public Requirement Requirement => field ??= Requirement.Of(Record.Spec);
+
+    /// <summary>Its class in the queue: its requirement, and its concurrency key and limit when it has one (jobs of a
+    /// full key are set aside together, one check per class).</summary>
+    public string ClassKey => field ??= Record.Spec.Concurrency is { } c
+        ? $"{Requirement.Key}\u0003{c.Limit}\u0003{c.Key}"
+        : Requirement.Key;
 }
+
+/// <summary>A concurrency key's record as the leader's view holds it (<see cref="ConcurrencyRecord"/>).</summary>
+/// <param name="Key">Store key (<c>concurrency/&lt;bucket&gt;/&lt;hash&gt;</c>).</param>
+/// <param name="Version">Version for conditional writes: every keyed placement is conditioned on it.</param>
+/// <param name="CreateRevision">Its incarnation (a removed and re-created record is another one).</param>
+/// <param name="ModRevision">The revision of the change this reflects.</param>
+/// <param name="Job">The job its last placement named, or null when the record cannot be read.</param>
+/// <param name="Attempt">That job's attempt.</param>
+internal sealed record KeyRecordInfo(string Key, long Version, long CreateRevision, long ModRevision, string? Job, int Attempt);
 
 /// <summary>An assignment with what the leader observed about it on its own clock.</summary>
 /// <param name="Key">Store key.</param>

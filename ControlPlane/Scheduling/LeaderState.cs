@@ -10,10 +10,10 @@ namespace ControlPlane.Director.Scheduling;
 /// <summary>
 /// The leader's picture of the store for one term, kept up to date change by change from the watch deltas (never
 /// rebuilt per pass) and indexed for what a pass asks: jobs by id and state, assignments by key, job and worker,
-/// FIFO groups with their head and whether one of them is out, the queue of jobs whose turn has come
-/// (<see cref="JobQueue"/>), ready workers with room (<see cref="WorkerIndex"/>) and one heap of deadlines
-/// (<see cref="Deadlines"/>). Applying a change costs O(log n) and marks what it may affect as dirty; a pass judges
-/// only dirty and due items (<see cref="Planner"/>).
+/// FIFO groups with their head and whether one of them is out, concurrency keys with their jobs out and unfinished
+/// and their records, the queue of jobs whose turn has come (<see cref="JobQueue"/>), ready workers with room
+/// (<see cref="WorkerIndex"/>) and one heap of deadlines (<see cref="Deadlines"/>). Applying a change costs O(log n)
+/// and marks what it may affect as dirty; a pass judges only dirty and due items (<see cref="Planner"/>).
 /// </summary>
 /// <remarks>
 /// Records are parsed once per change; a record that cannot be read is quarantined (logged once, left in place, never
@@ -31,6 +31,8 @@ internal sealed partial class LeaderState
     private readonly Dictionary<string, Group> _groups = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Dictionary<string, JobInfo>> _runs = new(StringComparer.Ordinal);
     private readonly Dictionary<string, HashSet<string>> _dependents = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, KeyCount> _keys = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _unfinishedByRecord = new(StringComparer.Ordinal);
     private readonly int[] _byState = new int[Enum.GetValues<JobState>().Length];
 
     public LeaderState(ILogger logger) => _logger = logger;
@@ -71,6 +73,13 @@ internal sealed partial class LeaderState
     /// <summary>Workers whose suspicion to judge in the next pass.</summary>
     public HashSet<string> DirtyWorkers { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Concurrency keys' records by store key (an unreadable one too, with no job named).</summary>
+    public Dictionary<string, KeyRecordInfo> KeyRecords { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Concurrency records to judge in the next pass (they appeared, changed, or no unfinished job needs them
+    /// any more): removed once no unfinished job carries their key.</summary>
+    public HashSet<string> DirtyKeyRecords { get; } = new(StringComparer.Ordinal);
+
     /// <summary>Readable schedules by id.</summary>
     public Dictionary<string, ScheduleInfo> Schedules { get; } = new(StringComparer.Ordinal);
 
@@ -87,6 +96,34 @@ internal sealed partial class LeaderState
     /// <summary>Whether a Waiting job lists <paramref name="jobId"/> in its <c>dependsOn</c> (so its outcome is still
     /// needed and it is kept past retention).</summary>
     public bool HasWaitingDependents(string jobId) => _dependents.ContainsKey(jobId);
+
+    /// <summary>Jobs with concurrency key <paramref name="key"/> out on workers (Assigned or Running). O(1).</summary>
+    public int KeyOut(string key) => _keys.TryGetValue(key, out var k) ? k.Out : 0;
+
+    /// <summary>The store key of <paramref name="key"/>'s record (hashed once while the key has unfinished jobs).</summary>
+    public string KeyRecordOf(string key) => _keys.TryGetValue(key, out var k) ? k.RecordKey : ConcurrencyRecord.StoreKeyOf(key);
+
+    /// <summary>Whether an unfinished job carries a key whose record is <paramref name="recordKey"/>.</summary>
+    public bool KeyRecordNeeded(string recordKey) => _unfinishedByRecord.ContainsKey(recordKey);
+
+    /// <summary>
+    /// Whether this view holds the placement that last wrote <paramref name="recordKey"/> (or there is none), so the
+    /// record's version may guard a new placement. The record names one job of that placement and its attempt; while
+    /// this view still shows that job Pending at that attempt, the record came in ahead of the job (another watch, or a
+    /// placement whose answer was lost), and a count from this view could miss that placement. Once the job is seen
+    /// placed (or later: finished, retried, removed), every earlier placement of the key is in the view too: each was
+    /// planned from a view that held all before it, and views never go back. O(1).
+    /// </summary>
+    public bool KeySettled(string recordKey)
+    {
+        if (!KeyRecords.TryGetValue(recordKey, out var record) || record.Job is not { } jobId || !Jobs.TryGetValue(jobId, out var job))
+        {
+            return true;
+        }
+
+        var attempt = job.Record.Attempt;
+        return attempt > record.Attempt || (attempt == record.Attempt && job.Record.State is not (JobState.Pending or JobState.Waiting));
+    }
 
     /// <summary>Jobs in <paramref name="state"/>.</summary>
     public int Count(JobState state) => _byState[(int)state];
@@ -154,6 +191,10 @@ internal sealed partial class LeaderState
         else if (parent == StoreLayout.Workflows)
         {
             ApplyWorkflow(change.Key, name, item);
+        }
+        else if (grandparent == StoreLayout.Concurrency)
+        {
+            ApplyKeyRecord(change, item);
         }
         else if (grandparent == StoreLayout.Assignments)
         {
@@ -345,6 +386,16 @@ internal sealed partial class LeaderState
             yield return line;
         }
 
+        foreach (var (key, k) in _keys.OrderBy(k => k.Key, StringComparer.Ordinal))
+        {
+            yield return $"key {key} out={k.Out} unfinished={k.Unfinished}";
+        }
+
+        foreach (var (key, r) in KeyRecords.OrderBy(r => r.Key, StringComparer.Ordinal))
+        {
+            yield return $"key record {key} v{r.Version} c{r.CreateRevision} {r.Job}.{r.Attempt} needed={KeyRecordNeeded(key)}";
+        }
+
         yield return $"drains {string.Join(',', Drains.Order(StringComparer.Ordinal))}";
         yield return $"suspects {string.Join(',', Suspects.Order(StringComparer.Ordinal))}";
         yield return $"states {string.Join(',', _byState)}";
@@ -386,6 +437,10 @@ internal sealed partial class LeaderState
         else if (parent == StoreLayout.Workflows)
         {
             DirtyWorkflows.Add(StoreKeys.Name(key));
+        }
+        else if (grandparent == StoreLayout.Concurrency)
+        {
+            DirtyKeyRecords.Add(key);
         }
     }
 
@@ -508,7 +563,106 @@ internal sealed partial class LeaderState
         UpdateRuns(previous, next);
         UpdateDependencies(previous, next);
         UpdateWorkflowMembers(previous, next);
+        UpdateKeys(previous, next);
         DirtyJobs.Add(id);
+    }
+
+    /// <summary>
+    /// Keeps the concurrency keys' counts in step with a job's change: per key, the jobs out on workers (Assigned or
+    /// Running, what a limit bounds) and the unfinished ones (while there are any, the key's record is kept). O(1)
+    /// per change; a key is hashed once, when its first unfinished job appears. A record no unfinished job needs any
+    /// more is marked for removal.
+    /// </summary>
+    private void UpdateKeys(JobInfo? previous, JobInfo? next)
+    {
+        var before = previous?.Record.Spec.Concurrency?.Key;
+        var after = next?.Record.Spec.Concurrency?.Key;
+        if (before == after)
+        {
+            if (before is not null)
+            {
+                CountKey(before, Out(next) - Out(previous), Unfinished(next) - Unfinished(previous));
+            }
+
+            return;
+        }
+
+        if (before is not null)
+        {
+            CountKey(before, -Out(previous), -Unfinished(previous));
+        }
+
+        if (after is not null)
+        {
+            CountKey(after, Out(next), Unfinished(next));
+        }
+
+        static int Out(JobInfo? job) => job?.Record.State is JobState.Assigned or JobState.Running ? 1 : 0;
+        static int Unfinished(JobInfo? job) => job is not null && !job.Record.State.IsTerminal() ? 1 : 0;
+    }
+
+    private void CountKey(string key, int outDelta, int unfinishedDelta)
+    {
+        if (outDelta == 0 && unfinishedDelta == 0)
+        {
+            return;
+        }
+
+        if (!_keys.TryGetValue(key, out var k))
+        {
+            k = new KeyCount(ConcurrencyRecord.StoreKeyOf(key));
+            _keys[key] = k;
+        }
+
+        k.Out += outDelta;
+        k.Unfinished += unfinishedDelta;
+        if (unfinishedDelta != 0)
+        {
+            var left = _unfinishedByRecord.GetValueOrDefault(k.RecordKey) + unfinishedDelta;
+            if (left > 0)
+            {
+                _unfinishedByRecord[k.RecordKey] = left;
+            }
+            else
+            {
+                _unfinishedByRecord.Remove(k.RecordKey);
+                DirtyKeyRecords.Add(k.RecordKey);
+            }
+        }
+
+        if (k.Unfinished <= 0 && k.Out <= 0)
+        {
+            _keys.Remove(key);
+        }
+    }
+
+    /// <summary>
+    /// A concurrency record as the store has it. A change older than the one held is skipped (the leader's own write
+    /// applied at once, its watch copy later; a removal the watch reports after the record was written again). The
+    /// record is judged again in the next pass either way (removed when no unfinished job needs it).
+    /// </summary>
+    private void ApplyKeyRecord(StoreChange change, StoreItem? item)
+    {
+        var key = change.Key;
+        KeyRecords.TryGetValue(key, out var previous);
+        var revision = item?.ModRevision ?? change.Revision;
+        if (previous is not null && revision <= previous.ModRevision)
+        {
+            return;
+        }
+
+        if (item is null)
+        {
+            KeyRecords.Remove(key);
+        }
+        else
+        {
+            var record = TryParse<ConcurrencyRecord>(item);
+            var job = record is not null && JobIds.IsValid(record.Job) ? record.Job : null;
+            KeyRecords[key] = new KeyRecordInfo(key, item.Version, item.CreateRevision, item.ModRevision, job, record?.Attempt ?? 0);
+        }
+
+        DirtyKeyRecords.Add(key);
     }
 
     /// <summary>
@@ -773,6 +927,18 @@ internal sealed partial class LeaderState
         {
             SchedulerLog.RecordQuarantined(_logger, key, reason);
         }
+    }
+
+    /// <summary>A concurrency key's counts and its record's store key.</summary>
+    private sealed class KeyCount(string recordKey)
+    {
+        public string RecordKey { get; } = recordKey;
+
+        /// <summary>Its jobs out on workers (Assigned or Running).</summary>
+        public int Out { get; set; }
+
+        /// <summary>Its jobs not final (Waiting, Pending, Assigned, Running).</summary>
+        public int Unfinished { get; set; }
     }
 
     /// <summary>A FIFO group: its unfinished jobs in submission order, and how many are out on workers.</summary>

@@ -12,8 +12,14 @@ namespace ControlPlane.Director.Scheduling;
 public sealed record QueueExplanation(
     IReadOnlyList<UnplacedClass> Unplaced, int UnplacedOmitted, IReadOnlyDictionary<string, GroupHead> GroupHeads, int GroupHeadsOmitted)
 {
-    /// <summary>Nothing waits for a reason: every queued job found a worker and no group holds a job back.</summary>
+    /// <summary>Nothing waits for a reason: every queued job found a worker and no group or key holds a job back.</summary>
     public static QueueExplanation None { get; } = new([], 0, new Dictionary<string, GroupHead>(StringComparer.Ordinal), 0);
+
+    /// <summary>Full concurrency keys that held queued jobs back (<see cref="QueueStatusRecord.ConcurrencyKeys"/>).</summary>
+    public IReadOnlyDictionary<string, ConcurrencyKeyStatus> Keys { get; init; } = new Dictionary<string, ConcurrencyKeyStatus>(StringComparer.Ordinal);
+
+    /// <summary>Such keys left out by the bounds.</summary>
+    public int KeysOmitted { get; init; }
 }
 
 /// <summary>
@@ -24,7 +30,8 @@ public sealed record QueueExplanation(
 /// or per worker). This report is built by the queue status publisher at most once per
 /// <c>Scheduler:QueueStatusInterval</c>, never per pass: it sorts the set-aside classes (O(c log c)), judges the
 /// <see cref="QueueStatusRecord.MaxUnplaced"/> largest against every live worker (O(workers × 32)), and reads the
-/// FIFO groups (O(groups), like the pending counts by group). At 10,000 workers that is 320,000 cheap comparisons a
+/// FIFO groups (O(groups), like the pending counts by group) and the full concurrency keys the pass recorded
+/// (O(k log k) for k held classes). At 10,000 workers that is 320,000 cheap comparisons a
 /// second at most, and nothing while every queued job finds a worker and no group holds one back.
 /// </remarks>
 internal static class PlacementReport
@@ -36,7 +43,10 @@ internal static class PlacementReport
         var omitted = 0;
         if (plan.SetAside.Count > 0)
         {
+            // Classes of one requirement differ only by concurrency key: one diagnosis for all of them.
             var classes = plan.SetAside
+                .GroupBy(c => c.Requirement.Key, StringComparer.Ordinal)
+                .Select(g => (Requirement: g.First().Requirement, Jobs: g.Sum(c => c.Jobs)))
                 .OrderByDescending(c => c.Jobs)
                 .ThenBy(c => c.Requirement.Key, StringComparer.Ordinal)
                 .ToList();
@@ -63,9 +73,45 @@ internal static class PlacementReport
         }
 
         var (heads, headsOmitted) = Heads(state);
-        return unplaced.Count == 0 && omitted == 0 && heads.Count == 0 && headsOmitted == 0
+        var (keys, keysOmitted) = Keys(plan);
+        return unplaced.Count == 0 && omitted == 0 && heads.Count == 0 && headsOmitted == 0 && keys.Count == 0
             ? QueueExplanation.None
-            : new QueueExplanation(unplaced, omitted, heads, headsOmitted);
+            : new QueueExplanation(unplaced, omitted, heads, headsOmitted) { Keys = keys, KeysOmitted = keysOmitted };
+    }
+
+    /// <summary>The full keys of the pass, most waiting jobs first, within <see cref="QueueStatusRecord.MaxConcurrencyKeys"/>
+    /// and <see cref="QueueStatusRecord.MaxExplainBytes"/>; a key's classes (one per limit and requirement) are summed.</summary>
+    private static (Dictionary<string, ConcurrencyKeyStatus> Keys, int Omitted) Keys(Plan plan)
+    {
+        var keys = new Dictionary<string, ConcurrencyKeyStatus>(StringComparer.Ordinal);
+        if (plan.HeldKeys.Count == 0)
+        {
+            return (keys, 0);
+        }
+
+        var held = plan.HeldKeys
+            .GroupBy(h => h.Key, StringComparer.Ordinal)
+            .Select(g => (Key: g.Key, Status: new ConcurrencyKeyStatus { Out = g.Max(h => h.Out), Limit = g.Min(h => h.Limit), Waiting = g.Sum(h => h.Jobs) }))
+            .OrderByDescending(h => h.Status.Waiting)
+            .ThenBy(h => h.Key, StringComparer.Ordinal)
+            .ToList();
+        var bytes = 0;
+        var omitted = 0;
+        foreach (var (key, status) in held)
+        {
+            // The key as ContractJson writes it and the three counts around it.
+            var size = JsonEncodedText.Encode(key).EncodedUtf8Bytes.Length + 64;
+            if (keys.Count == QueueStatusRecord.MaxConcurrencyKeys || bytes + size > QueueStatusRecord.MaxExplainBytes)
+            {
+                omitted++;
+                continue;
+            }
+
+            bytes += size;
+            keys[key] = status;
+        }
+
+        return (keys, omitted);
     }
 
     /// <summary>

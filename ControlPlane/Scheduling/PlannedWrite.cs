@@ -38,6 +38,9 @@ internal enum WriteKind
 
     /// <summary>A workflow record is aborted (its submission did not complete in time) or removed (its jobs are gone).</summary>
     Workflow,
+
+    /// <summary>A concurrency key's record is removed: no unfinished job carries the key any more.</summary>
+    ForgetKey,
 }
 
 /// <summary>
@@ -120,8 +123,17 @@ internal sealed class Plan
     /// per job to it; <see cref="PlacementReport"/> turns them into reasons, at most once per publish interval.</summary>
     public List<(Requirement Requirement, int Jobs)> SetAside { get; } = [];
 
+    /// <summary>Classes of queued jobs held back in this pass because their concurrency key was full: the key, the
+    /// class's limit, the jobs of the key out (this pass's placements included) and the class's job count. O(1) per class,
+    /// like <see cref="SetAside"/>; <see cref="PlacementReport"/> turns them into reasons.</summary>
+    public List<(string Key, int Limit, int Out, int Jobs)> HeldKeys { get; } = [];
+
     /// <summary>Jobs waiting (Pending, including backoff).</summary>
     public int Pending { get; set; }
+
+    /// <summary>Queue heads the placement loop judged: one per job placed and one per class set aside (no worker, or a
+    /// full concurrency key), however many jobs the class holds. What placement cost the pass, counted.</summary>
+    public int QueueChecks { get; set; }
 
     /// <summary>Items the pass evaluated (changed or due): its cost beyond placement.</summary>
     public int Evaluated { get; set; }

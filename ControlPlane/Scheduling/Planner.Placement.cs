@@ -53,7 +53,8 @@ internal sealed partial class Planner
     /// Places queued jobs, best first: priority, then submission order (the store's creation revision, not anyone's
     /// clock). A job goes to the least loaded ready worker that has its executor, the features it uses, matching
     /// labels and room (<see cref="WorkerIndex.Pick"/>). When none fits, the job's whole class is set aside for the
-    /// pass. Placed jobs leave the queue; a placement whose commit fails puts its job back (it is judged again).
+    /// pass; so is a class whose concurrency key has no room (<see cref="KeyHasRoom"/>), before any worker is looked
+    /// at. Placed jobs leave the queue; a placement whose commit fails puts its job back (it is judged again).
     /// </summary>
     private void Place(Pass p)
     {
@@ -64,6 +65,7 @@ internal sealed partial class Planner
         {
             while (s.Queue.Peek() is var (job, cls))
             {
+                p.Plan.QueueChecks++;
                 if (p.Touched.Contains(job.Record.Id))
                 {
                     // Written (or withdrawn from) in this pass: not placed in it; it comes back next pass.
@@ -78,6 +80,13 @@ internal sealed partial class Planner
                     break;
                 }
 
+                KeyedPlacement? group = null;
+                if (cls.Concurrency is { } concurrency && !KeyHasRoom(p, cls, concurrency, out group))
+                {
+                    s.Queue.SetAside(cls);
+                    continue;
+                }
+
                 var worker = s.Index.Pick(cls.Requirement);
                 if (worker is null)
                 {
@@ -87,12 +96,31 @@ internal sealed partial class Planner
                     continue;
                 }
 
+                var placement = Prepare(p, job, worker);
+                if (group is not null && !group.Fits(placement))
+                {
+                    // The key's write is as large as a transaction allows: the rest of the key in the next pass, at once.
+                    p.Plan.DueAt(p.Now);
+                    s.Queue.SetAside(cls);
+                    continue;
+                }
+
                 s.Index.Reserve(worker, job.Record.Spec.Slots);
                 s.Queue.Remove(job.Record.Id);
                 p.Touched.Add(job.Record.Id);
-                p.Plan.Add(Assign(p, job, worker));
+                if (group is null)
+                {
+                    p.Plan.Add(Writes.Place(placement));
+                }
+                else
+                {
+                    group.Add(placement);
+                }
+
                 placed++;
             }
+
+            WriteKeyed(p);
         }
         finally
         {
@@ -105,9 +133,9 @@ internal sealed partial class Planner
         }
     }
 
-    /// <summary>The job's update and its assignment's creation, in one unit. The assignment carries only the
-    /// fields the worker advertised (docs/protocol.md: capability negotiation).</summary>
-    private static PlannedWrite Assign(Pass p, JobInfo job, WorkerInfo worker)
+    /// <summary>The job's next record and its assignment on <paramref name="worker"/>. The assignment carries only
+    /// the fields the worker advertised (docs/protocol.md: capability negotiation).</summary>
+    private static Placement Prepare(Pass p, JobInfo job, WorkerInfo worker)
     {
         var spec = job.Record.Spec;
         var features = worker.Record.Features;
@@ -128,6 +156,6 @@ internal sealed partial class Planner
             TraceParent = DirectorTracing.Placement(job.Record, worker.Id, p.Epoch),
         };
         var next = JobTransitions.Assigned(job.Record, worker.Id, p.Epoch, p.Now);
-        return Writes.Place(job, next, StoreLayout.Assignment(worker.Id, job.Record.Id, job.Record.Attempt), assignment, worker.Id);
+        return new Placement(job, StoreLayout.Assignment(worker.Id, job.Record.Id, job.Record.Attempt), worker.Id, next, assignment);
     }
 }

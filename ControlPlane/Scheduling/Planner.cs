@@ -49,13 +49,15 @@ internal sealed partial class Planner
         var workers = Take(state.DirtyWorkers);
         var schedules = Take(state.DirtySchedules);
         var workflows = Take(state.DirtyWorkflows);
-        pass.Plan.Evaluated = jobs.Count + assignments.Count + workers.Count + schedules.Count + workflows.Count;
+        var keyRecords = Take(state.DirtyKeyRecords);
+        pass.Plan.Evaluated = jobs.Count + assignments.Count + workers.Count + schedules.Count + workflows.Count + keyRecords.Count;
 
         ReconcileAssignments(pass, assignments);
         ReconcileJobs(pass, jobs);
         ReconcileSuspects(pass, workers);
         ReconcileSchedules(pass, schedules);
         ReconcileWorkflows(pass, workflows);
+        ReconcileKeyRecords(pass, keyRecords);
         Place(pass);
         RemoveExpired(pass);
 
@@ -63,6 +65,7 @@ internal sealed partial class Planner
         // whose judgement was deferred.
         state.DirtyJobs.UnionWith(pass.Touched);
         state.DirtyJobs.UnionWith(pass.Deferred);
+        state.DirtyKeyRecords.UnionWith(pass.DeferredKeyRecords);
         pass.Plan.Pending = state.Count(JobState.Pending);
         if (state.Deadlines.Next is { } next)
         {
@@ -509,5 +512,11 @@ internal sealed partial class Planner
 
         /// <summary>Waiting jobs left for the next pass once <see cref="Released"/> reached its cap.</summary>
         public List<string> Deferred { get; } = [];
+
+        /// <summary>Concurrency records left for the next pass (removals past their cap, or not settled yet).</summary>
+        public List<string> DeferredKeyRecords { get; } = [];
+
+        /// <summary>The placements of each concurrency key in this pass, by its record's store key (one write each).</summary>
+        public Dictionary<string, KeyedPlacement> Keyed { get; } = new(StringComparer.Ordinal);
     }
 }

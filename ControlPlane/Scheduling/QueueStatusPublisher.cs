@@ -157,6 +157,8 @@ public sealed partial class QueueStatusPublisher
                 UnplacedOmitted = explained.UnplacedOmitted,
                 GroupHeads = explained.GroupHeads.Count > 0 ? explained.GroupHeads : null,
                 GroupHeadsOmitted = explained.GroupHeadsOmitted,
+                ConcurrencyKeys = explained.Keys.Count > 0 ? explained.Keys : null,
+                ConcurrencyKeysOmitted = explained.KeysOmitted,
                 Jobs = jobs?.Invoke(),
             };
 

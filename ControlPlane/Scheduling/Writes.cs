@@ -5,6 +5,29 @@ using ControlPlane.Coordination;
 
 namespace ControlPlane.Director.Scheduling;
 
+/// <summary>One job's placement on a worker as the pass decided it: the job's next record and its assignment,
+/// serialized once (their size decides how many placements of a concurrency key share a write).</summary>
+/// <param name="Job">The job as the pass saw it (its version is the write's condition).</param>
+/// <param name="AssignmentKey">The assignment's store key.</param>
+/// <param name="WorkerId">The worker.</param>
+/// <param name="Next">The job's record once Assigned.</param>
+/// <param name="Assignment">The assignment record.</param>
+internal sealed record Placement(JobInfo Job, string AssignmentKey, string WorkerId, JobRecord Next, AssignmentRecord Assignment)
+{
+    private readonly byte[] _job = ContractJson.Serialize(Next);
+    private readonly byte[] _assignment = ContractJson.Serialize(Assignment);
+
+    /// <summary>Bytes of its keys and values, counted as <see cref="Transaction"/> counts them.</summary>
+    public int Bytes => Job.Key.Length + _job.Length + AssignmentKey.Length + _assignment.Length;
+
+    /// <summary>The job's update (conditioned on the version the pass saw) and the assignment's creation.</summary>
+    public Operation[] Operations() =>
+    [
+        new Operation(OperationKind.Update, Job.Key, _job, Job.Version),
+        new Operation(OperationKind.Create, AssignmentKey, _assignment),
+    ];
+}
+
 /// <summary>
 /// Every write the leader plans, as data: which records change and which conditions must still hold. Each write is
 /// conditioned on exactly what its pass assumed (versions read, absences relied on), so a stale view costs a refused
@@ -13,12 +36,34 @@ namespace ControlPlane.Director.Scheduling;
 internal static class Writes
 {
     /// <summary>Pending → Assigned, and the assignment created, together.</summary>
-    public static PlannedWrite Place(JobInfo job, JobRecord next, string assignmentKey, AssignmentRecord assignment, string workerId) =>
-        new(WriteKind.Place, job.Record.Id, workerId, [],
-        [
-            new Operation(OperationKind.Update, job.Key, ContractJson.Serialize(next), job.Version),
-            new Operation(OperationKind.Create, assignmentKey, ContractJson.Serialize(assignment)),
-        ]);
+    public static PlannedWrite Place(Placement placement) =>
+        new(WriteKind.Place, placement.Job.Record.Id, placement.WorkerId, [], placement.Operations());
+
+    /// <summary>
+    /// The placements of one concurrency key in a pass and its record's update, in one write: the record is updated
+    /// conditioned on the version the pass saw (<paramref name="held"/>), or created when the pass saw none, so the write
+    /// is refused if any placement of the key landed since (docs/jobs.md, "Concurrency limits per key").
+    /// </summary>
+    public static PlannedWrite PlaceKeyed(string key, string recordKey, KeyRecordInfo? held, ConcurrencyRecord record, IReadOnlyList<Placement> placements)
+    {
+        var operations = new List<Operation>((2 * placements.Count) + 1);
+        foreach (var placement in placements)
+        {
+            operations.AddRange(placement.Operations());
+        }
+
+        var value = ContractJson.Serialize(record);
+        operations.Add(held is null
+            ? new Operation(OperationKind.Create, recordKey, value)
+            : new Operation(OperationKind.Update, recordKey, value, held.Version));
+        var detail = $"concurrency key {key}: {placements.Count} placed on {string.Join(", ", placements.Select(p => p.WorkerId).Distinct(StringComparer.Ordinal))}";
+        return new(WriteKind.Place, placements[0].Job.Record.Id, detail, [], operations);
+    }
+
+    /// <summary>Removes a concurrency key's record that no unfinished job needs, conditioned on its version.</summary>
+    public static PlannedWrite ForgetKey(KeyRecordInfo record) =>
+        new(WriteKind.ForgetKey, null, $"{record.Key}: no unfinished job has its key", [],
+            [new Operation(OperationKind.Delete, record.Key, ReadOnlyMemory<byte>.Empty, record.Version)]);
 
     /// <summary>The job's next record and its assignment's deletion, together (finish, take back, cancel before start).</summary>
     public static PlannedWrite JobAndAssignment(WriteKind kind, JobInfo job, JobRecord next, AssignmentInfo assignment, string detail) =>

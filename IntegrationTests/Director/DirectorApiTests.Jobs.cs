@@ -105,6 +105,43 @@ public abstract partial class DirectorApiTests
     }
 
     [Fact]
+    public async Task A_concurrency_limit_is_kept_with_the_job_and_a_bad_one_answers_400_naming_the_field()
+    {
+        using (var response = await PostJobAsync(Client, new { executor = "resize-images", concurrency = new { key = "tenant:42", limit = 3 } }))
+        {
+            Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+            var job = await ReadAsync<JobView>(response);
+            using var read = await Client.GetAsync($"/v1/jobs/{job.Id}");
+            Assert.Equal(("tenant:42", 3), ((await ReadAsync<JobView>(read)).Spec.Concurrency!.Key, job.Spec.Concurrency!.Limit));
+        }
+
+        using (var response = await PostJobAsync(Client, new { executor = "resize-images", concurrency = new { key = "k", limit = 0 } }))
+        {
+            await AssertFieldErrorAsync(response, "concurrency.limit");
+        }
+
+        using (var response = await PostJobAsync(Client, new { executor = "resize-images", concurrency = new { key = "", limit = 2 } }))
+        {
+            await AssertFieldErrorAsync(response, "concurrency.key");
+        }
+
+        using (var response = await PostJobAsync(Client, new { executor = "resize-images", concurrency = new { key = new string('k', Limits.MaxConcurrencyKeyLength + 1), limit = 2 } }))
+        {
+            await AssertFieldErrorAsync(response, "concurrency.key");
+        }
+
+        using (var response = await PostRawAsync("""{"executor":"resize-images","concurrency":{"key":"k","limit":"many"}}"""))
+        {
+            await AssertFieldErrorAsync(response, "concurrency.limit");
+        }
+
+        using (var response = await PostRawAsync("""{"executor":"resize-images","concurrency":{"key":"k","limit":2,"burst":4}}"""))
+        {
+            await AssertFieldErrorAsync(response, "concurrency.burst");
+        }
+    }
+
+    [Fact]
     public async Task A_body_over_the_limit_answers_413()
     {
         var huge = $$"""{"executor":"shell","command":["/bin/echo","{{new string('x', Limits.MaxBodyBytes)}}"]}""";

@@ -72,6 +72,19 @@ public sealed class SubmitCommandTests
     }
 
     [Fact]
+    public async Task Concurrency_takes_a_key_and_a_limit_split_at_the_last_colon()
+    {
+        var cli = Created();
+
+        var run = await cli.RunAsync("submit", "shell", "--concurrency", "tenant:42:3", "--", "/bin/true");
+
+        Assert.Equal(0, run.ExitCode);
+        var spec = JsonSerializer.Deserialize<JobSpec>(cli.Api.Requests[0].Body!, ControlPlane.Contracts.ContractJson.Options)!;
+        Assert.Equal(("tenant:42", 3), (spec.Concurrency!.Key, spec.Concurrency.Limit));
+        Assert.Contains("\"concurrency\":{\"key\":\"tenant:42\",\"limit\":3}", cli.Api.Requests[0].Body!, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Command_option_takes_a_json_array_and_url_and_token_come_from_the_environment()
     {
         var cli = Created();
@@ -98,6 +111,10 @@ public sealed class SubmitCommandTests
     [InlineData("--delay", "later")]
     [InlineData("--after", "0193a1b2c3d4e5f60718293a4b5c6d7e:sometimes")]
     [InlineData("--after", ":failure")]
+    [InlineData("--concurrency", "no-limit")]
+    [InlineData("--concurrency", ":3")]
+    [InlineData("--concurrency", "k:three")]
+    [InlineData("--concurrency", "k:-1")]
     public async Task A_malformed_value_is_a_usage_error_and_sends_nothing(string option, string value)
     {
         var cli = Created();

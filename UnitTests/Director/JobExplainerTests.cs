@@ -184,6 +184,26 @@ public sealed class JobExplainerTests
     }
 
     [Fact]
+    public void A_pending_job_held_by_its_full_concurrency_key_says_how_full_and_a_job_with_a_higher_limit_is_judged_by_its_class()
+    {
+        var keyed = new JobSpec { Executor = "shell", Command = ["/bin/true"], Concurrency = new JobConcurrency { Key = "payments-api", Limit = 3 } };
+        var status = Status() with
+        {
+            ConcurrencyKeys = new Dictionary<string, ConcurrencyKeyStatus> { ["payments-api"] = new() { Out = 3, Limit = 3, Waiting = 27 } },
+        };
+
+        var held = Explain(new ExplainInputs(Pending(keyed), 5, Status: status, Now: Now));
+        var lenient = Explain(new ExplainInputs(Pending(keyed with { Concurrency = new JobConcurrency { Key = "payments-api", Limit = 5 } }), 5, Status: status, Now: Now));
+        var unkeyed = Explain(new ExplainInputs(Pending(), 5, Status: status, Now: Now));
+
+        Assert.Equal(ExplainCodes.ConcurrencyLimit, Code(held));
+        Assert.Equal("concurrency key 'payments-api' is full: 3 of 3 running (jobs with the key are out on workers at most 3 at once; 27 jobs of it wait)", held.Summary);
+        Assert.Equal(status.At, held.JudgedAt);
+        Assert.Equal(ExplainCodes.Queued, Code(lenient));
+        Assert.Equal(ExplainCodes.Queued, Code(unkeyed));
+    }
+
+    [Fact]
     public void A_finished_job_says_how_it_ended()
     {
         var job = Pending() with { State = JobState.Failed, Attempt = 3, FinishedAt = Now, Error = "exited with code 2" };

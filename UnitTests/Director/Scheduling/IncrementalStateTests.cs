@@ -15,7 +15,9 @@ namespace ControlPlane.UnitTests.Director.Scheduling;
 /// The leader's incremental state must plan exactly what a full rebuild from the same store content plans. One random
 /// stream of store changes (jobs, assignments, workers, drain and suspect markers, the clock moving) is fed to one
 /// long-lived <see cref="LeaderState"/>; at random points a pass is planned from it and from a state rebuilt from the
-/// store at that moment, and the two plans must be the same writes with the same next deadline. Then some of the
+/// store at that moment, and the two plans must be the same writes with the same next deadline. Jobs carry
+/// concurrency keys, and the keys' records are written by the plans' placements and, now and then, by hand (a record
+/// naming a job whose placement the view does not hold, as a lost answer or another watch would leave it). Then some of the
 /// plan's writes are committed the way the leader commits them (the store changes, the state applies the write at
 /// once, the watch's copy follows before any later change) and the others are dropped, as a refused commit would be,
 /// so later passes must plan them again.
@@ -39,8 +41,15 @@ public sealed class IncrementalStateTests
     {
         // Not vacuous: the streams the property runs on make the planner write every kind of write.
         var kinds = new HashSet<WriteKind>();
-        Gen.Int[0, 1_000_000].Array[1, 300].Sample(stream => kinds.UnionWith(Replay(stream)), iter: 200, seed: "0N0XIzNsQ0O2");
+        var keyed = 0;
+        Gen.Int[0, 1_000_000].Array[1, 300].Sample(stream =>
+        {
+            var (seen, placements) = Replay(stream);
+            kinds.UnionWith(seen);
+            keyed += placements;
+        }, iter: 200, seed: "0N0XIzNsQ0O2");
         Assert.Equal(Enum.GetValues<WriteKind>().Order(), kinds.Order());
+        Assert.True(keyed > 0, "no placement of a concurrency key was planned");
     }
 
     [Fact]
@@ -66,7 +75,7 @@ public sealed class IncrementalStateTests
         Assert.All(JobIdsUsed.Concat(ScheduleIdsUsed), id => Assert.True(JobIds.IsValid(id), id));
     }
 
-    private static HashSet<WriteKind> Replay(int[] stream)
+    private static (HashSet<WriteKind> Kinds, int KeyedPlacements) Replay(int[] stream)
     {
         var world = new World();
         for (var i = 0; i < stream.Length; i++)
@@ -76,7 +85,7 @@ public sealed class IncrementalStateTests
         }
 
         world.Compare(null);
-        return world.Kinds;
+        return (world.Kinds, world.KeyedPlacements);
     }
 
     /// <summary>Reads decisions from the generated numbers (and keeps going deterministically past their end).</summary>
@@ -109,15 +118,21 @@ public sealed class IncrementalStateTests
 
         public HashSet<WriteKind> Kinds { get; } = [];
 
+        /// <summary>Placement writes of concurrency keys planned (each with its record's update).</summary>
+        public int KeyedPlacements { get; private set; }
+
         public void Step(Rng r)
         {
-            switch (r.Next(14))
+            switch (r.Next(15))
             {
                 case 11:
                     PutSchedule(r);
                     break;
                 case 12:
                     PutWorkflow(r);
+                    break;
+                case 13:
+                    PutKeyRecord(r);
                     break;
                 case 0 or 1 or 2:
                     PutJob(r);
@@ -187,6 +202,7 @@ public sealed class IncrementalStateTests
             foreach (var write in incremental.Writes)
             {
                 Kinds.Add(write.Kind);
+                KeyedPlacements += write.Kind == WriteKind.Place && write.Operations[^1].Key.StartsWith(StoreLayout.Concurrency + "/", StringComparison.Ordinal) ? 1 : 0;
                 if (r is null || !r.Chance(60) || !TryCommit(write))
                 {
                     _state.Redo(write);
@@ -266,6 +282,13 @@ public sealed class IncrementalStateTests
                 Slots = 1 + r.Next(2),
                 MaxAttempts = 1 + r.Next(3),
                 Group = r.Next(4) switch { 0 => "g0", 1 => "g1", _ => null },
+                Concurrency = r.Next(5) switch
+                {
+                    0 => new JobConcurrency { Key = "k0", Limit = 1 },
+                    1 => new JobConcurrency { Key = "k0", Limit = 2 },
+                    2 => new JobConcurrency { Key = "k1", Limit = 1 + r.Next(3) },
+                    _ => null,
+                },
                 Constraints = r.Chance(25) ? new Dictionary<string, string> { ["zone"] = r.Chance(50) ? "a" : "b" } : null,
                 TimeoutSeconds = r.Chance(30) ? 10 : null,
                 Env = r.Chance(15) ? new Dictionary<string, string> { ["X"] = "1" } : null,
@@ -348,6 +371,25 @@ public sealed class IncrementalStateTests
                 LastTick = r.Chance(50) ? _now - TimeSpan.FromSeconds(r.Next(60)) : null,
             };
             Put(StoreLayout.Schedule(id), r.Chance(3) ? "not json"u8.ToArray() : ContractJson.Serialize(record));
+        }
+
+        /// <summary>A concurrency record written or removed behind the leader's back: it may name a job this view
+        /// shows Pending (the record ahead of the job), or be unreadable.</summary>
+        private void PutKeyRecord(Rng r)
+        {
+            var key = ConcurrencyRecord.StoreKeyOf(r.Chance(50) ? "k0" : "k1");
+            if (r.Chance(30))
+            {
+                if (_store.ContainsKey(key))
+                {
+                    Delete(key);
+                }
+
+                return;
+            }
+
+            var record = new ConcurrencyRecord { Key = "k?", Job = JobIdsUsed[r.Next(JobIdsUsed.Length)], Attempt = 1 + r.Next(3), Placed = 1, Epoch = 7, At = T0 };
+            Put(key, r.Chance(5) ? "not json"u8.ToArray() : ContractJson.Serialize(record));
         }
 
         private void PutAssignment(Rng r)

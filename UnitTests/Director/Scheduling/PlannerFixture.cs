@@ -144,6 +144,14 @@ internal sealed class PlannerFixture
         return new WorkflowInfo(item.Key, record, item.Version, item.ModRevision);
     }
 
+    /// <summary>The record of concurrency key <paramref name="key"/> at <paramref name="version"/>, naming the job and
+    /// attempt of its last placement.</summary>
+    public StoreItem KeyRecord(string key, JobInfo lastPlaced, long version = 1) =>
+        Put(ConcurrencyRecord.StoreKeyOf(key), ContractJson.Serialize(new ConcurrencyRecord
+        {
+            Key = key, Job = lastPlaced.Record.Id, Attempt = lastPlaced.Record.Attempt, Placed = 1, Epoch = Epoch, At = Now,
+        }), version: version);
+
     public void RemoveWorker(string id) => _items.Remove(StoreLayout.Worker(id));
 
     public void MissingSince(string jobId, DateTimeOffset since) => _missing[jobId] = since;
