@@ -12,37 +12,21 @@ namespace ControlPlane.IntegrationTests.EndToEnd;
 /// and the leader killed (-9) twice while they run. The agents' execution logs must never show 4 of them running at
 /// once, and every job must succeed exactly once. One subclass per backend.
 /// </summary>
-public abstract class ConcurrencyFailoverTests : IAsyncLifetime
+public abstract class ConcurrencyFailoverTests : ProcessFailoverTests
 {
     private const int Jobs = 30;
     private const int Limit = 3;
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(120);
-    private readonly ITestOutputHelper _output;
-    private ServerCluster? _servers;
 
-    protected ConcurrencyFailoverTests(ITestOutputHelper output) => _output = output;
-
-    protected abstract E2eBackend Backend { get; }
-
-    private ControlPlaneApps Apps { get; } = new("e2e-keys");
-
-    public async Task InitializeAsync() => _servers = await Backend.StartAsync(3);
-
-    public async Task DisposeAsync()
+    protected ConcurrencyFailoverTests(ITestOutputHelper output)
+        : base(output, "e2e-keys")
     {
-        await Apps.DisposeAsync();
-        if (_servers is not null)
-        {
-            await _servers.DisposeAsync();
-        }
     }
 
     [Fact]
     public async Task A_key_with_limit_3_never_runs_4_at_once_through_two_leader_kills_and_every_job_runs_once()
     {
-        var target = Backend.Target(_servers!, "keys");
-        var directors = (await Task.WhenAll(Enumerable.Range(1, 3).Select(i => Apps.StartDirectorAsync(target, $"director-{i}")))).ToList();
-        await Task.WhenAll(Apps.StartAgentAsync(target, "agent-1", slots: 6), Apps.StartAgentAsync(target, "agent-2", slots: 6));
+        var (_, directors) = await StartAsync("keys");
         var alive = directors.ToList();
         var key = $"api-{Guid.NewGuid():N}";
         var spec = new JobSpec
@@ -66,7 +50,7 @@ public abstract class ConcurrencyFailoverTests : IAsyncLifetime
         foreach (var ended in new[] { Jobs / 5, Jobs / 2 })
         {
             await Eventually.UntilAsync(() => Ends(ids) >= ended, Deadline, () => $"{Ends(ids)} ended");
-            await KillLeaderAsync(alive);
+            await KillLeaderAsync(alive, Deadline);
         }
 
         var final = await Task.WhenAll(jobs.Select(j => alive[0].Client.WaitForTerminalAsync(j.Id, Deadline)));
@@ -78,7 +62,7 @@ public abstract class ConcurrencyFailoverTests : IAsyncLifetime
         Assert.All(runs.GroupBy(r => r.Start.JobId), g => Assert.Single(g)); // exactly once: no agent died, no attempt was lost
         Assert.Equal(Jobs, runs.Count);
         var (most, when) = MostAtOnce(runs);
-        _output.WriteLine($"{Jobs} jobs of key {key} (limit {Limit}): at most {most} running at once (first at {when:O}), {ExecutionLog.Intervals(events).Count} runs");
+        Output.WriteLine($"{Jobs} jobs of key {key} (limit {Limit}): at most {most} running at once (first at {when:O}), {ExecutionLog.Intervals(events).Count} runs");
         Assert.True(most <= Limit, $"{most} jobs of the key ran at once at {when:O}");
         Assert.Equal(Limit, most); // not vacuous: the limit was reached
     }
@@ -116,14 +100,6 @@ public abstract class ConcurrencyFailoverTests : IAsyncLifetime
         return explanation.Reasons.Count > 0 ? explanation.Reasons[0].Code : null;
     }
 
-    private async Task KillLeaderAsync(List<DirectorProcess> alive)
-    {
-        var leader = await Eventually.UntilAsync(() => alive[0].Client.LeaderAsync(), l => l is not null && alive.Any(d => d.Process.Name == l.DirectorId), Deadline);
-        var doomed = alive.Single(d => d.Process.Name == leader!.DirectorId);
-        await doomed.Process.KillAsync();
-        alive.Remove(doomed);
-        _output.WriteLine($"killed leader {doomed.Process.Name} at {doomed.Process.KilledAt:O}");
-    }
 }
 
 /// <summary>On ZooKeeper.</summary>

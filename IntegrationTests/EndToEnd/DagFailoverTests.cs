@@ -12,41 +12,25 @@ namespace ControlPlane.IntegrationTests.EndToEnd;
 /// must succeed exactly once, each start after the end of everything it depends on, with no overlapping attempts:
 /// the agents' execution logs are the proof. One subclass per backend.
 /// </summary>
-public abstract class DagFailoverTests : IAsyncLifetime
+public abstract class DagFailoverTests : ProcessFailoverTests
 {
     private const int Nodes = 200;
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(120);
-    private readonly ITestOutputHelper _output;
-    private ServerCluster? _servers;
 
-    protected DagFailoverTests(ITestOutputHelper output) => _output = output;
-
-    protected abstract E2eBackend Backend { get; }
-
-    private ControlPlaneApps Apps { get; } = new("e2e-dag");
-
-    public async Task InitializeAsync() => _servers = await Backend.StartAsync(3);
-
-    public async Task DisposeAsync()
+    protected DagFailoverTests(ITestOutputHelper output)
+        : base(output, "e2e-dag")
     {
-        await Apps.DisposeAsync();
-        if (_servers is not null)
-        {
-            await _servers.DisposeAsync();
-        }
     }
 
     [Fact]
     public async Task A_diamond_and_a_random_dag_run_every_node_once_in_order_through_two_leader_kills()
     {
-        var target = Backend.Target(_servers!, "dag");
-        var directors = (await Task.WhenAll(Enumerable.Range(1, 3).Select(i => Apps.StartDirectorAsync(target, $"director-{i}")))).ToList();
-        await Task.WhenAll(Apps.StartAgentAsync(target, "agent-1", slots: 6), Apps.StartAgentAsync(target, "agent-2", slots: 6));
+        var (_, directors) = await StartAsync("dag");
         var alive = directors.ToList();
 
         // The diamond, then a random DAG whose node i depends on up to three earlier nodes. Seeded: a failure names its graph.
         var seed = Environment.TickCount;
-        _output.WriteLine($"seed {seed}");
+        Output.WriteLine($"seed {seed}");
         var random = new Random(seed);
         var graph = new List<(JobView Job, string[] After)>();
         async Task<JobView> AddAsync(params JobView[] after)
@@ -75,7 +59,7 @@ public abstract class DagFailoverTests : IAsyncLifetime
             // Kill the leader while the graph is both being submitted and running, twice.
             if (i is 60 or 140)
             {
-                await KillLeaderAsync(alive);
+                await KillLeaderAsync(alive, Deadline);
                 killed++;
             }
         }
@@ -98,20 +82,18 @@ public abstract class DagFailoverTests : IAsyncLifetime
             }
         }
 
-        _output.WriteLine($"{graph.Count} jobs, {graph.Sum(g => g.After.Length)} edges, every one after its dependencies");
+        Output.WriteLine($"{graph.Count} jobs, {graph.Sum(g => g.After.Length)} edges, every one after its dependencies");
     }
 
     [Fact]
     public async Task A_diamond_and_a_random_dag_submitted_as_one_workflow_run_every_node_once_in_order_through_two_leader_kills()
     {
-        var target = Backend.Target(_servers!, "dag-workflow");
-        var directors = (await Task.WhenAll(Enumerable.Range(1, 3).Select(i => Apps.StartDirectorAsync(target, $"director-{i}")))).ToList();
-        await Task.WhenAll(Apps.StartAgentAsync(target, "agent-1", slots: 6), Apps.StartAgentAsync(target, "agent-2", slots: 6));
+        var (_, directors) = await StartAsync("dag-workflow");
         var alive = directors.ToList();
 
         // The same shape as the test above, written at once: node i depends on up to three earlier nodes by ref.
         var seed = Environment.TickCount;
-        _output.WriteLine($"seed {seed}");
+        Output.WriteLine($"seed {seed}");
         var random = new Random(seed);
         var nodes = new List<WorkflowNode>();
         void Add(params string[] after) => nodes.Add(new WorkflowNode
@@ -162,7 +144,7 @@ public abstract class DagFailoverTests : IAsyncLifetime
                 () => alive[0].Client.GetWorkflowAsync(workflow!.Id),
                 w => w!.Counts.GetValueOrDefault(nameof(JobState.Succeeded)) * 25 >= w.Jobs.Count * share, Deadline);
             Assert.False(seen!.Finished, "the graph finished before the leader could be killed during it");
-            await KillLeaderAsync(alive);
+            await KillLeaderAsync(alive, Deadline);
         }
 
         var done = await Eventually.UntilAsync(() => alive[0].Client.GetWorkflowAsync(workflow!.Id), w => w!.Finished, Deadline);
@@ -182,7 +164,7 @@ public abstract class DagFailoverTests : IAsyncLifetime
             }
         }
 
-        _output.WriteLine($"{done.Jobs.Count} jobs, {done.Jobs.Sum(n => n.DependsOn.Count)} edges, every one after its dependencies");
+        Output.WriteLine($"{done.Jobs.Count} jobs, {done.Jobs.Sum(n => n.DependsOn.Count)} edges, every one after its dependencies");
     }
 
     /// <summary>Submits through the live directors in turn: a keyed submission is the same job whichever answers.</summary>
@@ -207,14 +189,6 @@ public abstract class DagFailoverTests : IAsyncLifetime
             job => job is not null,
             Deadline) ?? throw new InvalidOperationException("unreachable");
 
-    private async Task KillLeaderAsync(List<DirectorProcess> alive)
-    {
-        var leader = await Eventually.UntilAsync(() => alive[0].Client.LeaderAsync(), l => l is not null && alive.Any(d => d.Process.Name == l.DirectorId), Deadline);
-        var doomed = alive.Single(d => d.Process.Name == leader!.DirectorId);
-        await doomed.Process.KillAsync();
-        alive.Remove(doomed);
-        _output.WriteLine($"killed leader {doomed.Process.Name} at {doomed.Process.KilledAt:O}");
-    }
 }
 
 /// <summary>On ZooKeeper.</summary>

@@ -15,34 +15,19 @@ namespace ControlPlane.IntegrationTests.EndToEnd;
 /// exactly one job: none missing (the new leaders catch up what passed while nobody led), none twice (a tick's job
 /// and its <c>lastTick</c> are one fenced write). One subclass per backend.
 /// </summary>
-public abstract class ScheduleFailoverTests : IAsyncLifetime
+public abstract class ScheduleFailoverTests : ProcessFailoverTests
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
-    private readonly ITestOutputHelper _output;
-    private ServerCluster? _servers;
 
-    protected ScheduleFailoverTests(ITestOutputHelper output) => _output = output;
-
-    protected abstract E2eBackend Backend { get; }
-
-    private ControlPlaneApps Apps { get; } = new("e2e-schedules");
-
-    public async Task InitializeAsync() => _servers = await Backend.StartAsync(3);
-
-    public async Task DisposeAsync()
+    protected ScheduleFailoverTests(ITestOutputHelper output)
+        : base(output, "e2e-schedules")
     {
-        await Apps.DisposeAsync();
-        if (_servers is not null)
-        {
-            await _servers.DisposeAsync();
-        }
     }
 
     [Fact]
     public async Task A_one_second_schedule_fires_each_tick_exactly_once_through_two_leader_kills_and_a_store_restart()
     {
-        var target = Backend.Target(_servers!, "schedules");
-        var directors = (await Task.WhenAll(Enumerable.Range(1, 3).Select(i => Apps.StartDirectorAsync(target, $"director-{i}")))).ToList();
+        var (_, directors) = await StartAsync("schedules", agents: 0);
         var alive = directors.ToList();
         using var create = await directors[0].Client.Http.PostAsJsonAsync("/v1/schedules", new
         {
@@ -56,11 +41,11 @@ public abstract class ScheduleFailoverTests : IAsyncLifetime
 
         // Fires, then: leader killed; fires again under the next leader; a store member restarted; the leader killed again.
         var last = await FiringPastAsync(alive, schedule.Id, schedule.Anchor.AddSeconds(3));
-        await KillLeaderAsync(alive);
+        await KillLeaderAsync(alive, Deadline);
         last = await FiringPastAsync(alive, schedule.Id, last.AddSeconds(3));
-        await _servers!.RestartAsync(0);
+        await Servers.RestartAsync(0);
         last = await FiringPastAsync(alive, schedule.Id, last.AddSeconds(3));
-        await KillLeaderAsync(alive);
+        await KillLeaderAsync(alive, Deadline);
         await FiringPastAsync(alive, schedule.Id, schedule.Anchor.AddSeconds(30));
 
         var client = alive[0].Client.Http;
@@ -78,7 +63,7 @@ public abstract class ScheduleFailoverTests : IAsyncLifetime
         }
 
         var fired = page.Items.Select(j => j.ScheduledFor!.Value).Order().ToList();
-        _output.WriteLine($"{fired.Count} jobs for {expected.Count} ticks; missed {final.Missed}; recent: {string.Join(", ", final.Recent.Select(r => r.Outcome))}");
+        Output.WriteLine($"{fired.Count} jobs for {expected.Count} ticks; missed {final.Missed}; recent: {string.Join(", ", final.Recent.Select(r => r.Outcome))}");
         Assert.True(expected.Count >= 30, $"only {expected.Count} ticks");
         Assert.Equal(expected, fired); // every tick once: none missing, none twice
         Assert.All(page.Items, j => Assert.Equal(ScheduleIds.JobIdFor(schedule.Id, j.ScheduledFor!.Value), j.Id));
@@ -102,14 +87,6 @@ public abstract class ScheduleFailoverTests : IAsyncLifetime
         return view.LastTick!.Value;
     }
 
-    private async Task KillLeaderAsync(List<DirectorProcess> alive)
-    {
-        var leader = await Eventually.UntilAsync(() => alive[0].Client.LeaderAsync(), l => l is not null && alive.Any(d => d.Process.Name == l.DirectorId), Deadline);
-        var doomed = alive.Single(d => d.Process.Name == leader!.DirectorId);
-        await doomed.Process.KillAsync();
-        alive.Remove(doomed);
-        _output.WriteLine($"killed leader {doomed.Process.Name} at {doomed.Process.KilledAt:O}");
-    }
 }
 
 /// <summary>On ZooKeeper.</summary>
