@@ -31,6 +31,7 @@ internal static class JobRendering
         {
             ("id", job.Id),
             ("name", spec.Name),
+            ("workflow", job.WorkflowId is { } workflow ? (job.WorkflowRef is { } nodeRef ? $"{workflow} (ref {nodeRef})" : workflow) : null),
             ("state", StateText(job)),
             ("waitingFor", job.WaitingFor),
             ("notBefore", job.NotBefore is { } nb ? When(nb, now) : null),

@@ -313,6 +313,16 @@ public sealed class WorkflowCommandTests
         Assert.Equal($"cancellation requested: {Id}{Environment.NewLine}", run.Out);
     }
 
+    [Fact]
+    public async Task Get_of_a_job_names_its_workflow_and_ref()
+    {
+        var cli = new CliHarness(_ => FakeApi.Json(CliHarness.Job(JobId(3), JobState.Waiting) with { WorkflowId = Id, WorkflowRef = "load" }));
+
+        var run = await cli.RunAsync("get", JobId(3));
+
+        Assert.Contains($"workflow:         {Id} (ref load)", run.Out, StringComparison.Ordinal);
+    }
+
     /// <summary>The blank-separated cells of the first output line that starts with <paramref name="first"/>.</summary>
     private static string[] Cells(string output, string first) =>
         output.Split(Environment.NewLine).First(l => l.StartsWith(first + " ", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries);
