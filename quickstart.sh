@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Quickstart: installs what is missing, builds, and runs a whole control plane on loopback: a local store,
-# 3 directors and 2 agents; submits demo jobs (one succeeds, one fails, one FIFO group), creates a schedule that
-# fires every 5 seconds, and shows where to look.
+# 3 directors and 2 agents; submits demo jobs (one succeeds, one fails, one FIFO group) and a workflow (the ETL
+# diamond of examples/), creates a schedule that fires every 5 seconds, and shows where to look.
 #   ./quickstart.sh            on ZooKeeper (standalone, 127.0.0.1:12181), until Ctrl-C
 #   ./quickstart.sh --etcd     on etcd (single member, 127.0.0.1:12379) instead
 #   ./quickstart.sh --once     run the demo, check its outcome, stop everything; exit 0 on success
@@ -151,6 +151,8 @@ done
 # A recurring job: every 5 seconds, exactly once per tick, whichever director leads.
 schedule=$(cpctl schedule create --cron '*/5 * * * * *' --catch-up skip -k demo-every-5s -n demo-every-5s -o json \
   shell -- /bin/echo "tick" | sed -n 's/^  "id": "\([0-9a-f]*\)".*/\1/p')
+# A workflow: extract, then two transforms, then load, all submitted at once.
+workflow=$(cpctl workflow submit -f examples/etl-diamond.json -k demo-etl -q)
 cpctl wait --timeout 2m "$ok" "${fifo[@]}" >/dev/null || true
 cpctl wait --timeout 2m "$bad" >/dev/null 2>&1 || true
 
@@ -164,6 +166,10 @@ echo
 fired() { cpctl schedule get -o json "$schedule" | grep -q '"fired": [1-9]'; }
 wait_for fired 30 || true
 cpctl schedule list
+echo
+workflow_done() { cpctl workflow get -o json "$workflow" | grep -q '"finished": true'; }
+wait_for workflow_done 60 || true
+cpctl workflow get "$workflow"
 
 # The demo's outcome, checked: --once exits non-zero when it is not what the demo promises.
 state_of() { cpctl get -o json "$1" | sed -n 's/^  "state": "\([A-Za-z]*\)".*/\1/p'; }
@@ -172,6 +178,7 @@ outcome=ok
 [ "$(state_of "$bad")" = Failed ] || outcome="demo-fails did not fail"
 for id in "${fifo[@]}"; do [ "$(state_of "$id")" = Succeeded ] || outcome="a FIFO job did not succeed"; done
 fired || outcome="the demo schedule did not fire"
+[ "$(cpctl workflow get -o json "$workflow" | grep -c '"state": "Succeeded"')" = 4 ] || outcome="the demo workflow did not succeed"
 
 if [ "$store" = zookeeper ]; then
   look="$inspect ls -R /controlplane
@@ -188,7 +195,7 @@ The control plane is running on loopback:
   Token:               $token
   cpctl:               export CONTROLPLANE_URL=$urls CONTROLPLANE_TOKEN=$token
                        dotnet $cpctl_dll list     (submit, get, explain, cancel, wait, workers, drain, leader,
-                                                   cluster, doctor, schedule)
+                                                   cluster, doctor, schedule, workflow)
   REST:                curl -H "Authorization: Bearer $token" $url/v1/jobs/$ok
   OpenAPI, metrics:    $url/openapi/v1.json   $url/metrics
   The same state in the store:

@@ -10,7 +10,7 @@ internal static class CliApp
     public static RootCommand Build(CliEnvironment environment)
     {
         var globals = new GlobalOptions();
-        var root = new RootCommand("cpctl: submit, inspect and cancel jobs; inspect workers, the leader and the cluster.");
+        var root = new RootCommand("cpctl: submit, inspect and cancel jobs and workflows of jobs; manage schedules; inspect workers, the leader and the cluster.");
         globals.AddTo(root);
         var runner = new CliRunner(environment, globals);
         root.Subcommands.Add(SubmitCommand.Create(runner));
@@ -27,6 +27,7 @@ internal static class CliApp
         root.Subcommands.Add(ClusterCommand.Create(runner));
         root.Subcommands.Add(DoctorCommand.Create(runner));
         root.Subcommands.Add(ScheduleCommand.Create(runner));
+        root.Subcommands.Add(WorkflowCommand.Create(runner));
         return root;
     }
 

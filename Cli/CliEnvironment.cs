@@ -13,6 +13,9 @@ internal sealed class CliEnvironment
     /// <summary>Standard error: problems, warnings, progress.</summary>
     public required TextWriter Error { get; init; }
 
+    /// <summary>Opens standard input (<c>-f -</c>); tests give a stream of their own.</summary>
+    public Func<Stream> OpenInput { get; init; } = Console.OpenStandardInput;
+
     /// <summary>Reads an environment variable (null when unset).</summary>
     public Func<string, string?> GetVariable { get; init; } = Environment.GetEnvironmentVariable;
 

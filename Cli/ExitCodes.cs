@@ -22,13 +22,13 @@ internal static class ExitCodes
     /// <summary>The command line is wrong: unknown option, missing argument, bad value.</summary>
     public const int Usage = 2;
 
-    /// <summary><c>wait</c> (or <c>submit --wait</c>) saw every job finish, but not all of them Succeeded.</summary>
+    /// <summary><c>wait</c> (or <c>submit --wait</c>, <c>workflow submit --wait</c>) saw every job finish, but not all of them Succeeded.</summary>
     public const int NotSucceeded = 3;
 
     /// <summary>No answer from the director: connection refused, DNS failure, request timeout.</summary>
     public const int Unreachable = 4;
 
-    /// <summary><c>wait</c> gave up at its <c>--timeout</c> before every job finished.</summary>
+    /// <summary><c>wait</c> gave up at its <c>--timeout</c> (or a <c>--wait</c> at its <c>--wait-timeout</c>) before every job finished.</summary>
     public const int WaitTimedOut = 5;
 
     /// <summary>The director refused with 429 (too many pending jobs) and kept refusing for as long as cpctl retried:

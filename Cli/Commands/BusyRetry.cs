@@ -24,6 +24,14 @@ internal static class BusyRetry
     /// <summary>The wait when a 429 carries no usable <c>Retry-After</c> (a proxy's, say).</summary>
     public static readonly TimeSpan DefaultWait = TimeSpan.FromSeconds(1);
 
+    /// <summary>The value of <c>--retry-for</c>: a duration, <c>0</c> for never, the default when not given.</summary>
+    /// <exception cref="UsageException">Not a duration.</exception>
+    public static TimeSpan ParseRetryFor(string? text)
+    {
+        text ??= DefaultRetryFor;
+        return text.Trim() == "0" ? TimeSpan.Zero : Parsing.Durations.Parse(text, "--retry-for");
+    }
+
     /// <summary>A pipeline that retries 429 answers for at most <paramref name="retryFor"/> on <paramref name="environment"/>'s
     /// clock (<see cref="TimeSpan.Zero"/>: never), saying on stderr what it waits for.</summary>
     public static ResiliencePipeline Create(CliEnvironment environment, TimeSpan retryFor)

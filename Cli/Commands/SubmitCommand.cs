@@ -20,8 +20,7 @@ internal static class SubmitCommand
         runner.Bind(command, async (context, cancellationToken) =>
         {
             var spec = o.ToSpec(context.Parse);
-            var retryText = context.Parse.GetValue(o.RetryFor) ?? BusyRetry.DefaultRetryFor;
-            var retryFor = retryText.Trim() == "0" ? TimeSpan.Zero : Durations.Parse(retryText, "--retry-for");
+            var retryFor = BusyRetry.ParseRetryFor(context.Parse.GetValue(o.RetryFor));
             var key = context.Parse.GetValue(o.IdempotencyKey) is { Length: > 0 } k ? k : null;
             // A 429 created nothing, so the same request may be sent again; with a key even a lost answer is safe.
             var response = await BusyRetry.Create(context.Environment, retryFor).ExecuteAsync(

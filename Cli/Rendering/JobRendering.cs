@@ -31,6 +31,7 @@ internal static class JobRendering
         {
             ("id", job.Id),
             ("name", spec.Name),
+            ("workflow", job.WorkflowId is { } workflow ? (job.WorkflowRef is { } nodeRef ? $"{workflow} (ref {nodeRef})" : workflow) : null),
             ("state", StateText(job)),
             ("waitingFor", job.WaitingFor),
             ("notBefore", job.NotBefore is { } nb ? When(nb, now) : null),
@@ -76,7 +77,8 @@ internal static class JobRendering
     private static string AttemptText(JobView job) =>
         string.Create(CultureInfo.InvariantCulture, $"{job.Attempt}/{job.Spec.MaxAttempts}");
 
-    private static string When(DateTimeOffset time, DateTimeOffset now) =>
+    /// <summary>A time in UTC to the second and how long ago it was: <c>2026-03-01T11:59:30Z (30s ago)</c>.</summary>
+    public static string When(DateTimeOffset time, DateTimeOffset now) =>
         $"{time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture)} ({Ages.Since(time, now)} ago)";
 
     private static string? Pairs(IReadOnlyDictionary<string, string>? map) =>

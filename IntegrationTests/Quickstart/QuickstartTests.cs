@@ -7,7 +7,7 @@ namespace ControlPlane.IntegrationTests.Quickstart;
 
 /// <summary>
 /// The README's first command keeps its promise: <c>./quickstart.sh --once</c> starts a store, 3 directors and 2
-/// agents, runs the demo (a job that succeeds, one that fails, a FIFO group), checks its outcome, stops everything
+/// agents, runs the demo (a job that succeeds, one that fails, a FIFO group, a workflow), checks its outcome, stops everything
 /// and exits 0. Run on both stores, on free ports, without rebuilding (test.sh has built the solution).
 /// </summary>
 [Collection(Collection)]
@@ -56,6 +56,7 @@ public sealed class QuickstartTests(ITestOutputHelper output)
         Assert.Contains("Token:", text, StringComparison.Ordinal);
         Assert.Contains("/ui/", text, StringComparison.Ordinal); // the dashboard's URL
         Assert.Contains("leader:", text, StringComparison.Ordinal);
+        Assert.Contains("transform-a,transform-b", text, StringComparison.Ordinal); // the workflow's table, by ref
         Assert.False(Directory.Exists(work), $"{work} was left behind");
         using var probe = new TcpClient();
         await Assert.ThrowsAnyAsync<SocketException>(() => probe.ConnectAsync(IPAddress.Loopback, apiPort));

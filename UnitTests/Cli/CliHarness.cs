@@ -25,6 +25,9 @@ internal sealed class CliHarness
 
     public Dictionary<string, string> Variables { get; } = [];
 
+    /// <summary>What cpctl reads from standard input (<c>-f -</c>).</summary>
+    public string Input { get; set; } = "";
+
     /// <summary>Whether <paramref name="request"/> opens the event stream.</summary>
     public static bool IsEvents(RecordedRequest request) => request.Uri.AbsolutePath == "/v1/events";
 
@@ -44,6 +47,7 @@ internal sealed class CliHarness
             Out = output,
             Error = error,
             GetVariable = name => Variables.GetValueOrDefault(name),
+            OpenInput = () => new MemoryStream(System.Text.Encoding.UTF8.GetBytes(Input)),
             // The client disposes its handler; the harness keeps the fake for the assertions.
             CreateHandler = () => new NonDisposingHandler(Api),
             Time = Time,
