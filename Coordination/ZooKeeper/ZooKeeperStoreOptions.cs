@@ -19,6 +19,13 @@ public sealed class ZooKeeperStoreOptions
     /// <summary>How long one request may wait for its answer. <value>10 s.</value></summary>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>Most requests a subtree read keeps in flight on the connection: the listing a watch starts with, and
+    /// re-reads after a reconnect or when its backlog overflows. The read stays pipelined; whatever else uses the
+    /// session's connection (commits, the election's requests, pings) waits behind at most this many. The default
+    /// is half the server's default <c>globalOutstandingLimit</c> (1,000), beyond which the server throttles every
+    /// connection. <value>512.</value></summary>
+    public int SubtreeReadWindow { get; set; } = 512;
+
     /// <summary>Clock for the store's retries (<see cref="Resilience.StoreRetries"/>) and its ZooKeeper client (session
     /// expiry, timeouts, reconnect pauses); <see cref="TimeProvider.System"/> when null.</summary>
     /// <value>null.</value>
@@ -38,6 +45,17 @@ public sealed class ZooKeeperStoreOptions
             if (value <= TimeSpan.Zero)
             {
                 throw new ArgumentException($"{name} must be positive.", name);
+            }
+        }
+
+        foreach (var (name, value, max) in new[]
+        {
+            (nameof(SubtreeReadWindow), SubtreeReadWindow, 100_000),
+        })
+        {
+            if (value < 1 || value > max)
+            {
+                throw new ArgumentException($"{name} must be between 1 and {max:N0}; got {value}.", name);
             }
         }
     }
