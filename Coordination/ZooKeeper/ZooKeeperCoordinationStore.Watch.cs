@@ -47,6 +47,9 @@ public sealed partial class ZooKeeperCoordinationStore
             items,
             cancellationToken);
 
+    /// <summary>The most distinct keys a subtree watch remembers to read (<see cref="ZooKeeperStoreOptions.WatchBacklogLimit"/>).</summary>
+    internal int WatchBacklogLimit => _options.WatchBacklogLimit;
+
     /// <summary>Reads one key; null when it is absent or only a directory (a znode with no value).</summary>
     internal async Task<StoreItem?> ReadItemAsync(ZooKeeperClient client, string key, CancellationToken cancellationToken)
     {
