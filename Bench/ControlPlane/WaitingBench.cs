@@ -37,8 +37,9 @@ internal sealed partial class WaitingBench : IScenario
     private const string ChurnPool = "churn";
 
     /// <summary>Simulated agents report Running and the result in one write, so the leader must not take back an
-    /// attempt for a missing start; the watchdog stays at its default.</summary>
-    private static readonly string[] DirectorArgs = ["--Scheduler:StartTimeout=1.00:00:00"];
+    /// attempt for a missing start; the watchdog stays at its default. The ZooKeeper store logs what each watch's
+    /// listing cost (the directors log warnings only otherwise).</summary>
+    private static readonly string[] DirectorArgs = ["--Scheduler:StartTimeout=1.00:00:00", "--Logging:LogLevel:ControlPlane.Coordination.ZooKeeper=Information"];
 
     public string Name => "waiting";
 
