@@ -179,14 +179,16 @@ internal sealed partial class WaitingBench
         return Stopwatch.GetElapsedTime(started).TotalSeconds;
     }
 
-    /// <summary>Warnings in the leader's log that say it did not keep up: a watch that overflowed and restarted (a
-    /// re-read of its whole subtree), and leadership given up for want of the store's answers. When there are any, the
-    /// first lines go to stderr (the log itself goes with the cluster).</summary>
+    /// <summary>Warnings in the leader's log that say it did not keep up: a watch that overflowed and restarted, one
+    /// that dropped its backlog of changed keys to re-read its subtree instead (ZooKeeper), and leadership given up for
+    /// want of the store's answers. When there are any, the first lines go to stderr (the log itself goes with the
+    /// cluster), and so do the ZooKeeper watches' listings (how many keys, how long).</summary>
     internal static Dictionary<string, int> DirectorWarnings(DirectorProcess leader)
     {
-        string[] kinds = ["ended: its reader fell behind", "restarts:", "Stopped leading"];
-        var lines = leader.Process.LogTail(int.MaxValue).Split('\n').Where(l => kinds.Any(k => l.Contains(k, StringComparison.Ordinal))).ToList();
-        foreach (var line in lines.Take(30))
+        string[] kinds = ["ended: its reader fell behind", "restarts:", "re-reads its subtree:", "Stopped leading"];
+        var log = leader.Process.LogTail(int.MaxValue).Split('\n');
+        var lines = log.Where(l => kinds.Any(k => l.Contains(k, StringComparison.Ordinal))).ToList();
+        foreach (var line in lines.Take(30).Concat(log.Where(l => l.Contains("keys with", StringComparison.Ordinal) && l.Contains(" listed ", StringComparison.Ordinal)).Take(30)))
         {
             Console.Error.WriteLine(line.Length > 300 ? line[..300] : line);
         }
@@ -195,7 +197,8 @@ internal sealed partial class WaitingBench
         {
             ["watchOverflows"] = lines.Count(l => l.Contains(kinds[0], StringComparison.Ordinal)),
             ["watchRestarts"] = lines.Count(l => l.Contains(kinds[1], StringComparison.Ordinal)),
-            ["leadershipLost"] = lines.Count(l => l.Contains(kinds[2], StringComparison.Ordinal)),
+            ["watchRelists"] = lines.Count(l => l.Contains(kinds[2], StringComparison.Ordinal)),
+            ["leadershipLost"] = lines.Count(l => l.Contains(kinds[3], StringComparison.Ordinal)),
         };
     }
 

@@ -246,7 +246,7 @@ internal sealed class EventHub : BackgroundService
 
                     _resyncs.Add(1);
                     EventsLog.Resynced(_logger, resync.Revision, _subscribers.Count);
-                    var e = Resync(resync.Revision, "the director's watch of the store restarted (a reconnect or a new store session): changes in between cannot be reported one by one; re-read the lists");
+                    var e = Resync(resync.Revision, "the director's watch of the store started over (a reconnect, a new store session, or more changes at once than it could keep track of): changes in between cannot be reported one by one; re-read the lists");
                     _history.Append(e);
                     Publish([e]);
                 }

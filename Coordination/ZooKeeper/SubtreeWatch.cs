@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Runtime.ExceptionServices;
 using ControlPlane.Coordination.Resilience;
 using ControlPlane.ZooKeeper;
 
@@ -15,6 +17,11 @@ namespace ControlPlane.Coordination.ZooKeeper;
 /// notification it owes, so once the reply is in, draining the queue delivers everything up to it).</para>
 /// <para>After a reconnect a persistent watch does not report what changed while the client was away (the
 /// client signals it with an event of type None), and a new session has no watch at all: both lead to a resync.</para>
+/// <para>Notifications are taken off the client's queue as they arrive (<see cref="NotificationBacklog"/>), so a burst
+/// of changes neither overflows the watch while it reads, waits for its consumer or resyncs, nor costs more than one
+/// read per changed key; a resync reads with a bounded window of requests in flight (<see cref="SubtreeReader"/>).
+/// A watch that overflows all the same (its draining task starved of a thread for as long as the client's queue
+/// lasts) is added again and the subtree re-read.</para>
 /// </remarks>
 internal sealed class SubtreeWatch(ZooKeeperCoordinationStore store, string prefix) : IAsyncDisposable
 {
@@ -25,6 +32,7 @@ internal sealed class SubtreeWatch(ZooKeeperCoordinationStore store, string pref
     private readonly Dictionary<string, long> _known = new(StringComparer.Ordinal);
     private ZooKeeperClient? _client;
     private PersistentWatch? _watch;
+    private NotificationBacklog? _backlog;
     private long _handledProgress = store.ProgressRequests;
     private readonly RetryPacer _restart = new(StoreRetries.ZooKeeperRewatch, store.Time);
     private long _safeRevision;
@@ -42,13 +50,28 @@ internal sealed class SubtreeWatch(ZooKeeperCoordinationStore store, string pref
 
             try
             {
-                if (_watch is null)
+                if (_backlog is null)
                 {
                     await StartAsync(cancellationToken).ConfigureAwait(false);
                     continue;
                 }
 
+                // Taken before the state is looked at, so nothing that changes it in between goes unnoticed.
+                var changed = _backlog.Changed;
                 var progress = store.ProgressSignal;
+                if (_backlog.Ended is { } ended)
+                {
+                    await EndedAsync(ended).ConfigureAwait(false);
+                    continue;
+                }
+
+                if (_backlog.ResyncReason is { } reason)
+                {
+                    ZooKeeperStoreLog.WatchResyncing(store.Logger, _path, reason);
+                    await ResyncAsync(cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+
                 var requested = store.ProgressRequests;
                 if (requested != _handledProgress)
                 {
@@ -57,22 +80,18 @@ internal sealed class SubtreeWatch(ZooKeeperCoordinationStore store, string pref
                     continue;
                 }
 
-                if (_watch.Events.TryRead(out var notification))
+                var paths = _backlog.Take(MaxBatch);
+                if (paths.Count > 0)
                 {
-                    await HandleBatchAsync(notification, MaxBatch, cancellationToken).ConfigureAwait(false);
+                    await ReadChangesAsync(paths, cancellationToken).ConfigureAwait(false);
                     continue;
                 }
 
-                var readable = _watch.Events.WaitToReadAsync(cancellationToken).AsTask();
-                if (await Task.WhenAny(readable, progress).ConfigureAwait(false) == readable && !await readable.ConfigureAwait(false))
-                {
-                    // The client ended the watch (session expired or closed): follow on the next session.
-                    await RestartAsync("the watch ended").ConfigureAwait(false);
-                }
+                await Task.WhenAny(changed, progress).WaitAsync(cancellationToken).ConfigureAwait(false);
             }
             catch (WatchOverflowException ex)
             {
-                // The consumer fell too far behind the notifications: start over from a fresh listing.
+                // The notifications came faster than even the backlog took them: start over from a fresh listing.
                 await RestartAsync(ex.Message).ConfigureAwait(false);
             }
             catch (ZooKeeperException ex)
@@ -89,10 +108,7 @@ internal sealed class SubtreeWatch(ZooKeeperCoordinationStore store, string pref
     public async ValueTask DisposeAsync()
     {
         _restart.Dispose();
-        if (_watch is not null)
-        {
-            await _watch.DisposeAsync().ConfigureAwait(false);
-        }
+        await StopWatchAsync().ConfigureAwait(false);
     }
 
     private async Task StartAsync(CancellationToken cancellationToken)
@@ -100,6 +116,7 @@ internal sealed class SubtreeWatch(ZooKeeperCoordinationStore store, string pref
         _client = await store.ClientAsync(cancellationToken).ConfigureAwait(false);
         // The watch first, then the listing: every change after the listing's start is notified.
         _watch = await _client.AddWatchAsync(_path, AddWatchMode.PersistentRecursive, cancellationToken).ConfigureAwait(false);
+        _backlog = new NotificationBacklog(_watch.Events, InPrefix, store.WatchBacklogLimit);
         await ResyncAsync(cancellationToken).ConfigureAwait(false);
         _restart.Reset();
     }
@@ -107,10 +124,13 @@ internal sealed class SubtreeWatch(ZooKeeperCoordinationStore store, string pref
     private async Task ResyncAsync(CancellationToken cancellationToken)
     {
         var client = _client!;
+        // Everything notified so far is covered by the listing; what is notified from here on is read after it.
+        _backlog!.BeginResync();
+        var started = Stopwatch.GetTimestamp();
         await client.SyncAsync(_path, cancellationToken).ConfigureAwait(false);
         var start = client.LastZxid;
         var items = new List<StoreItem>();
-        await store.ReadSubtreeAsync(client, prefix, items, cancellationToken).ConfigureAwait(false);
+        var requests = await store.ReadSubtreeAsync(client, prefix, items, cancellationToken).ConfigureAwait(false);
         items.Sort((a, b) => string.CompareOrdinal(a.Key, b.Key));
         _known.Clear();
         foreach (var item in items)
@@ -121,60 +141,52 @@ internal sealed class SubtreeWatch(ZooKeeperCoordinationStore store, string pref
         _safeRevision = Math.Max(_safeRevision, start);
         _pending.Clear();
         _pending.Enqueue(new WatchResync(items, _safeRevision));
+        ZooKeeperStoreLog.WatchListed(store.Logger, _path, items.Count, requests, Stopwatch.GetElapsedTime(started).TotalMilliseconds, _backlog.Count);
     }
 
     private async Task ReportProgressAsync(CancellationToken cancellationToken)
     {
         var client = _client!;
+        var backlog = _backlog!;
         await client.SyncAsync(_path, cancellationToken).ConfigureAwait(false);
         var reached = client.LastZxid;
         // Every notification owed up to the sync is queued now: handle them before claiming the revision. Only those:
-        // under a steady stream of changes the queue never empties, and draining it to the end would hold the report
+        // under a steady stream of changes the backlog never empties, and reading it to the end would hold the report
         // (and a consumer waiting for it) for as long as the changes go on. Batched like the notifications themselves.
-        var owed = _watch!.Events.CanCount ? _watch.Events.Count : int.MaxValue;
-        while (owed > 0 && _watch.Events.TryRead(out var notification))
+        if (backlog.Mark() is not { } mark)
         {
-            owed -= await HandleBatchAsync(notification, owed, cancellationToken).ConfigureAwait(false);
+            return; // The watch ended: nothing can be claimed, the loop restarts it.
         }
 
-        _safeRevision = Math.Max(_safeRevision, reached);
-        _pending.Enqueue(new WatchChanges([], _safeRevision));
+        // Bounded: each round takes at least one of the entries below the mark, and none are added below it.
+        while (backlog.Ended is null && backlog.ResyncReason is null)
+        {
+            var paths = backlog.Take(MaxBatch, mark);
+            if (paths.Count == 0)
+            {
+                _safeRevision = Math.Max(_safeRevision, reached);
+                _pending.Enqueue(new WatchChanges([], _safeRevision));
+                return;
+            }
+
+            await ReadChangesAsync(paths, cancellationToken).ConfigureAwait(false);
+        }
+
+        // Ended or dropped for a resync before every owed notification was handled: the resync brings the revision.
     }
 
-    /// <summary>Most notifications whose nodes are read together.</summary>
+    /// <summary>Most notified nodes read together.</summary>
     private const int MaxBatch = 256;
 
     /// <summary>
-    /// Handles <paramref name="first"/> and the change notifications already queued behind it (up to
-    /// <see cref="MaxBatch"/> and <paramref name="limit"/> in all) as one batch: their nodes are read with pipelined requests (the server answers one
-    /// session's requests in order, so the cost is one round trip, not one per node), then turned into changes in
-    /// notification order, exactly as one-by-one reads issued back to back would. A control event (reconnect, watch
-    /// removed) ends the batch and is handled after it.
+    /// Reads the nodes of <paramref name="paths"/> (notified, each once) with pipelined requests (the server answers
+    /// one session's requests in order, so the cost is one round trip, not one per node), then turns them into
+    /// changes in notification order, exactly as one-by-one reads issued back to back would.
     /// </summary>
-    /// <returns>How many notifications were taken from the queue, <paramref name="first"/> included.</returns>
-    private async Task<int> HandleBatchAsync(WatchedEvent first, int limit, CancellationToken cancellationToken)
+    private async Task ReadChangesAsync(List<string> paths, CancellationToken cancellationToken)
     {
-        if (!IsChange(first))
-        {
-            await HandleAsync(first, cancellationToken).ConfigureAwait(false);
-            return 1;
-        }
-
-        var batch = new List<WatchedEvent> { first };
-        WatchedEvent? control = null;
-        while (batch.Count < Math.Min(MaxBatch, limit) && _watch!.Events.TryRead(out var next))
-        {
-            if (!IsChange(next))
-            {
-                control = next;
-                break;
-            }
-
-            batch.Add(next);
-        }
-
         var client = _client!;
-        var keys = batch.Where(n => InPrefix(n.Path)).Select(n => store.KeyOf(n.Path)).ToList();
+        var keys = paths.Select(store.KeyOf).ToList();
         var items = await Task.WhenAll(keys.Select(k => store.ReadItemAsync(client, k, cancellationToken))).ConfigureAwait(false);
         // A node found gone was deleted at or before the last answer's zxid.
         var answeredAt = client.LastZxid;
@@ -191,17 +203,7 @@ internal sealed class SubtreeWatch(ZooKeeperCoordinationStore store, string pref
         {
             _pending.Enqueue(new WatchChanges(changes, _safeRevision));
         }
-
-        if (control is not null)
-        {
-            await HandleAsync(control, cancellationToken).ConfigureAwait(false);
-        }
-
-        return batch.Count + (control is null ? 0 : 1);
     }
-
-    private static bool IsChange(WatchedEvent notification) =>
-        notification.Type is WatchEventType.NodeCreated or WatchEventType.NodeDataChanged or WatchEventType.NodeDeleted;
 
     private bool InPrefix(string path) => path == _path || path.StartsWith(_path + "/", StringComparison.Ordinal);
 
@@ -222,45 +224,39 @@ internal sealed class SubtreeWatch(ZooKeeperCoordinationStore store, string pref
         return new StoreChange(ChangeKind.Put, key, item, item.ModRevision);
     }
 
-    private async Task HandleAsync(WatchedEvent notification, CancellationToken cancellationToken)
+    /// <summary>The watch's events ended: the client's error goes the way of any other (a pause when the store
+    /// fails), a plain end restarts at once.</summary>
+    private async Task EndedAsync(BacklogEnd ended)
     {
-        switch (notification.Type)
+        if (ended.Error is ZooKeeperException error)
         {
-            case WatchEventType.None:
-                // Reconnected: changes made while away were not notified.
-                await ResyncAsync(cancellationToken).ConfigureAwait(false);
-                return;
-            case WatchEventType.PersistentWatchRemoved:
-                await RestartAsync("the server removed the watch").ConfigureAwait(false);
-                return;
-            case WatchEventType.NodeCreated or WatchEventType.NodeDataChanged or WatchEventType.NodeDeleted:
-                break;
-            default:
-                return;
+            ExceptionDispatchInfo.Throw(error);
         }
 
-        if (!InPrefix(notification.Path))
-        {
-            return;
-        }
-
-        var key = store.KeyOf(notification.Path);
-        var client = _client!;
-        var item = await store.ReadItemAsync(client, key, cancellationToken).ConfigureAwait(false);
-        if (ToChange(key, item, client.LastZxid) is { } change)
-        {
-            _pending.Enqueue(new WatchChanges([change], _safeRevision));
-        }
+        await RestartAsync(ended.Reason).ConfigureAwait(false);
     }
 
     private async Task RestartAsync(string reason)
     {
         ZooKeeperStoreLog.WatchRestarting(store.Logger, _path, reason);
+        await StopWatchAsync().ConfigureAwait(false);
+    }
+
+    private async Task StopWatchAsync()
+    {
         var watch = _watch;
+        var backlog = _backlog;
         _watch = null;
+        _backlog = null;
         if (watch is not null)
         {
             await watch.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (backlog is not null)
+        {
+            // Disposing the watch completed its events, which ends the pump.
+            await backlog.Pump.ConfigureAwait(false);
         }
     }
 }

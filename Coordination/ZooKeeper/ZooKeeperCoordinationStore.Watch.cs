@@ -35,28 +35,20 @@ public sealed partial class ZooKeeperCoordinationStore
         return Task.CompletedTask;
     }
 
-    /// <summary>Appends every key under <paramref name="prefix"/> (the prefix itself included) to <paramref name="items"/>.</summary>
-    internal async Task ReadSubtreeAsync(ZooKeeperClient client, string prefix, List<StoreItem> items, CancellationToken cancellationToken)
-    {
-        // Breadth-first, one level at a time, with each level's reads pipelined.
-        var level = new List<string> { prefix };
-        while (level.Count > 0)
-        {
-            var reads = level.Select(key => ReadNodeAsync(client, key, cancellationToken)).ToList();
-            var next = new List<string>();
-            foreach (var (key, item, children) in await Task.WhenAll(reads).ConfigureAwait(false))
-            {
-                if (item is not null)
-                {
-                    items.Add(item);
-                }
+    /// <summary>Appends every key under <paramref name="prefix"/> (the prefix itself included) to <paramref name="items"/>,
+    /// with at most <see cref="ZooKeeperStoreOptions.SubtreeReadWindow"/> requests in flight (<see cref="SubtreeReader"/>).</summary>
+    /// <returns>How many requests the read sent.</returns>
+    internal Task<long> ReadSubtreeAsync(ZooKeeperClient client, string prefix, List<StoreItem> items, CancellationToken cancellationToken) =>
+        SubtreeReader.ReadAsync(
+            prefix,
+            (key, ct) => ReadNodeDataAsync(client, key, ct),
+            (key, ct) => ReadChildNamesAsync(client, key, ct),
+            _options.SubtreeReadWindow,
+            items,
+            cancellationToken);
 
-                next.AddRange(children.Select(c => key.Length == 0 ? c : key + "/" + c));
-            }
-
-            level = next;
-        }
-    }
+    /// <summary>The most distinct keys a subtree watch remembers to read (<see cref="ZooKeeperStoreOptions.WatchBacklogLimit"/>).</summary>
+    internal int WatchBacklogLimit => _options.WatchBacklogLimit;
 
     /// <summary>Reads one key; null when it is absent or only a directory (a znode with no value).</summary>
     internal async Task<StoreItem?> ReadItemAsync(ZooKeeperClient client, string key, CancellationToken cancellationToken)
@@ -72,21 +64,31 @@ public sealed partial class ZooKeeperCoordinationStore
         }
     }
 
-    private async Task<(string Key, StoreItem? Item, IReadOnlyList<string> Children)> ReadNodeAsync(
-        ZooKeeperClient client, string key, CancellationToken cancellationToken)
+    /// <summary>One node's item and child count; null when it is absent.</summary>
+    private async Task<NodeData?> ReadNodeDataAsync(ZooKeeperClient client, string key, CancellationToken cancellationToken)
     {
-        var data = ReadItemAsync(client, key, cancellationToken);
-        IReadOnlyList<string> children;
         try
         {
-            children = (await client.GetChildrenAsync(PathOf(key), cancellationToken).ConfigureAwait(false)).Children;
+            var result = await client.GetDataAsync(PathOf(key), cancellationToken).ConfigureAwait(false);
+            return new NodeData(ToItem(key, result.Data, result.Stat), result.Stat.NumChildren);
         }
         catch (NoNodeException)
         {
-            children = [];
+            return null;
         }
+    }
 
-        return (key, await data.ConfigureAwait(false), children);
+    /// <summary>One node's child names; none when it is absent.</summary>
+    private async Task<IReadOnlyList<string>> ReadChildNamesAsync(ZooKeeperClient client, string key, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return (await client.GetChildrenAsync(PathOf(key), cancellationToken).ConfigureAwait(false)).Children;
+        }
+        catch (NoNodeException)
+        {
+            return [];
+        }
     }
 
     private async IAsyncEnumerable<WatchUpdate> WatchCoreAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken)

@@ -180,6 +180,7 @@ public sealed partial class ZooKeeperCoordinationStore : ICoordinationStore
                         // A new session must not read older state than the ended one saw (a lagging follower refuses it).
                         LastZxidSeen = Interlocked.Read(ref _seenFloor),
                         RequestTimeout = _options.RequestTimeout,
+                        WatchEventCapacity = _options.WatchEventCapacity,
                         TimeProvider = _time,
                     },
                     _loggerFactory,

@@ -15,4 +15,11 @@ internal static partial class ZooKeeperStoreLog
 
     [LoggerMessage(EventId = 1304, Level = LogLevel.Warning, Message = "Watch of {Path} restarts: {Reason}")]
     public static partial void WatchRestarting(ILogger logger, string path, string reason);
+
+    [LoggerMessage(EventId = 1305, Level = LogLevel.Warning, Message = "Watch of {Path} re-reads its subtree: {Reason}")]
+    public static partial void WatchResyncing(ILogger logger, string path, string reason);
+
+    [LoggerMessage(EventId = 1306, Level = LogLevel.Information,
+        Message = "Watch of {Path} listed {Keys} keys with {Requests} requests in {ElapsedMs:0} ms; {Backlog} changed keys notified meanwhile wait to be read")]
+    public static partial void WatchListed(ILogger logger, string path, int keys, long requests, double elapsedMs, int backlog);
 }

@@ -19,6 +19,25 @@ public sealed class ZooKeeperStoreOptions
     /// <summary>How long one request may wait for its answer. <value>10 s.</value></summary>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>Most requests a subtree read keeps in flight on the connection: the listing a watch starts with, and
+    /// re-reads after a reconnect or when its backlog overflows. The read stays pipelined; whatever else uses the
+    /// session's connection (commits, the election's requests, pings) waits behind at most this many. The default
+    /// is half the server's default <c>globalOutstandingLimit</c> (1,000), beyond which the server throttles every
+    /// connection. <value>512.</value></summary>
+    public int SubtreeReadWindow { get; set; } = 512;
+
+    /// <summary>Most distinct keys a subtree watch remembers to read. A watch takes each notification off the client's
+    /// queue as it arrives and keeps the keys to read, once each, until its consumer asks for them; when more keys
+    /// than this are waiting, it forgets them and re-reads the whole subtree instead (a resync, cheaper by then).
+    /// About 150 bytes a key. <value>250,000.</value></summary>
+    public int WatchBacklogLimit { get; set; } = 250_000;
+
+    /// <summary>Events the ZooKeeper client buffers per watch before it ends the watch as overflowed
+    /// (<see cref="ControlPlane.ZooKeeper.ZooKeeperClientOptions.WatchEventCapacity"/>). A subtree watch drains its
+    /// events as they arrive, so this only has to cover the moments its draining task waits for a thread.
+    /// <value>16,384.</value></summary>
+    public int WatchEventCapacity { get; set; } = 16_384;
+
     /// <summary>Clock for the store's retries (<see cref="Resilience.StoreRetries"/>) and its ZooKeeper client (session
     /// expiry, timeouts, reconnect pauses); <see cref="TimeProvider.System"/> when null.</summary>
     /// <value>null.</value>
@@ -38,6 +57,19 @@ public sealed class ZooKeeperStoreOptions
             if (value <= TimeSpan.Zero)
             {
                 throw new ArgumentException($"{name} must be positive.", name);
+            }
+        }
+
+        foreach (var (name, value, max) in new[]
+        {
+            (nameof(SubtreeReadWindow), SubtreeReadWindow, 100_000),
+            (nameof(WatchBacklogLimit), WatchBacklogLimit, 100_000_000),
+            (nameof(WatchEventCapacity), WatchEventCapacity, 10_000_000),
+        })
+        {
+            if (value < 1 || value > max)
+            {
+                throw new ArgumentException($"{name} must be between 1 and {max:N0}; got {value}.", name);
             }
         }
     }

@@ -17,12 +17,14 @@ internal sealed class ProxyConnection
     private readonly IPEndPoint _target;
     private readonly Socket _upstream = new(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
     private readonly CancellationTokenSource _closed = new();
+    private readonly Action<bool, ReadOnlyMemory<byte>>? _observe;
 
     public ProxyConnection(TcpProxy proxy, Socket client, IPEndPoint target)
     {
         _proxy = proxy;
         _client = client;
         _target = target;
+        _observe = proxy.Observer?.Invoke();
         _client.NoDelay = true;
         _upstream.NoDelay = true;
     }
@@ -139,6 +141,7 @@ internal sealed class ProxyConnection
                     continue;
                 }
 
+                _observe?.Invoke(towardServer, data);
                 await to.SendAsync(data, SocketFlags.None, ct).ConfigureAwait(false);
             }
 

@@ -46,6 +46,11 @@ public sealed class TcpProxy : IAsyncDisposable
     /// <summary>One-way latency added to every chunk in each direction. <value>zero.</value></summary>
     public TimeSpan Delay { get; set; }
 
+    /// <summary>Sees each connection's traffic as it is forwarded: called when a connection opens, and the action it
+    /// returns gets every chunk of that connection just before it is sent on (true: toward the server). The two
+    /// directions call it from different tasks, each in its own order. <value>null: nothing is observed.</value></summary>
+    public Func<Action<bool, ReadOnlyMemory<byte>>>? Observer { get; set; }
+
     /// <summary>When true, new connections are reset at once (a server that is down). <value>false.</value></summary>
     public bool RejectNew { get; set; }
 
