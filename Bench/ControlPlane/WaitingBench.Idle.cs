@@ -172,7 +172,7 @@ internal sealed partial class WaitingBench
     /// <summary>Warnings in the leader's log that say it did not keep up: a watch that overflowed and restarted (a
     /// re-read of its whole subtree), and leadership given up for want of the store's answers. When there are any, the
     /// first lines go to stderr (the log itself goes with the cluster).</summary>
-    private static Dictionary<string, int> DirectorWarnings(DirectorProcess leader)
+    internal static Dictionary<string, int> DirectorWarnings(DirectorProcess leader)
     {
         string[] kinds = ["ended: its reader fell behind", "restarts:", "Stopped leading"];
         var lines = leader.Process.LogTail(int.MaxValue).Split('\n').Where(l => kinds.Any(k => l.Contains(k, StringComparison.Ordinal))).ToList();

@@ -87,7 +87,7 @@ internal sealed partial class WaitingBench : IScenario
         int Workers, int Slots, int FanOut, int FanIn, int FanWorkers, int FanSlots, int Concurrency);
 
     /// <summary>The director that leads (BenchCluster has waited for one); its pid and log go to stderr.</summary>
-    private static async Task<DirectorProcess> LeaderAsync(BenchCluster cluster, CancellationToken cancellationToken)
+    internal static async Task<DirectorProcess> LeaderAsync(BenchCluster cluster, CancellationToken cancellationToken)
     {
         var view = await cluster.Directors[0].Client.LeaderAsync(cancellationToken).ConfigureAwait(false) ?? throw new InvalidOperationException("no leader");
         var leader = cluster.Directors.Single(d => d.Process.Name == view.DirectorId);
@@ -97,7 +97,7 @@ internal sealed partial class WaitingBench : IScenario
     }
 
     /// <summary>An echo job requiring <c>pool=</c><paramref name="pool"/>, as the API normalizes it.</summary>
-    private static JobSpec Spec(string pool, IReadOnlyList<JobDependency>? dependsOn = null) => new()
+    internal static JobSpec Spec(string pool, IReadOnlyList<JobDependency>? dependsOn = null) => new()
     {
         Executor = "echo",
         Args = JsonDocument.Parse("{}").RootElement,
@@ -116,7 +116,7 @@ internal sealed partial class WaitingBench : IScenario
 
     /// <summary>Polls every <paramref name="every"/> (at most <paramref name="bound"/>) until <paramref name="done"/>;
     /// returns the seconds it took, or null if it never held.</summary>
-    private static async Task<double?> PollAsync(Func<Task<bool>> done, TimeSpan every, TimeSpan bound, CancellationToken cancellationToken)
+    internal static async Task<double?> PollAsync(Func<Task<bool>> done, TimeSpan every, TimeSpan bound, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
         while (Stopwatch.GetElapsedTime(started) < bound)
