@@ -17,13 +17,15 @@ internal sealed partial class WorkflowBench
         BenchReport.Json(new
         {
             scenario = "workflow", phase = "run", run = run.Name, workflow = run.WorkflowId, nodes = run.Nodes, edges = run.Edges, chunks = run.Chunks,
-            submitSeconds = Math.Round(run.SubmitSeconds, 3), acceptSeconds = R(run.AcceptSeconds), stagingSeconds = R(run.StagingSeconds), answerSeconds = R(run.AnswerSeconds),
+            bodyBytes = run.Body?.Bytes, serializeMs = R(run.Body?.SerializeMs, 1), validateMs = R(run.Body?.ValidateMs, 1), submitSeconds = Math.Round(run.SubmitSeconds, 3), acceptSeconds = R(run.AcceptSeconds), stagingSeconds = R(run.StagingSeconds), answerSeconds = R(run.AnswerSeconds),
             commitToFirstStartSeconds = R(run.CommitToFirstStart), commitToLastStartSeconds = R(run.CommitToLastStart),
             commitToRootStartSeconds = R(run.CommitToRootStart), rootStartToEndSeconds = R(run.RootStartToEnd),
             rootEndToFirstMiddleStartSeconds = R(run.RootEndToFirstMiddleStart), rootEndToLastMiddleStartSeconds = R(run.RootEndToLastMiddleStart),
             lastMiddleEndToLastJoinStartSeconds = R(run.LastMiddleEndToLastJoinStart), lastJoinEndToSinkStartSeconds = R(run.LastJoinEndToSinkStart),
             lastMiddleEndToSinkStartSeconds = R(run.LastMiddleEndToSinkStart), makespanSeconds = R(run.MakespanSeconds),
-            duringPost = Work(run.DuringPost), whole = Work(run.Whole), getMs = run.GetMs.Select(g => Math.Round(g, 1)), finished = run.Finished,
+            duringPost = Work(run.DuringPost), whole = Work(run.Whole), getMs = run.GetMs.Select(g => Math.Round(g, 1)),
+            getBytes = run.GetBody?.Bytes, getDeserializeMs = R(run.GetBody?.DeserializeMs, 1), slowPassesAtSeconds = run.SlowPassesAt,
+            watchOverflowsDuringPost = run.Overflows.DuringPost, watchOverflowsAfter = run.Overflows.After, finished = run.Finished,
             loadAverage = run.Load, error = run.Error,
         });
         return run;
@@ -44,12 +46,15 @@ internal sealed partial class WorkflowBench
         });
         Run[] runs = [flat, dag];
         BenchReport.Table(
-            ["backend", "run", "nodes", "edges", "chunks", "POST → 201 s", "accept / chunks+commit / answer s", "nodes/s", "leader during the POST: passes, CPU s", "load"],
+            ["backend", "run", "nodes", "edges", "body KiB (serialize / validate ms)", "chunks", "POST → 201 s", "accept / chunks+commit / answer s", "nodes/s",
+             "leader during the POST: passes, CPU s", "watch overflows: POST / after", "load"],
             runs.Select(r => (IReadOnlyList<string>)
             [
-                s.Backend, r.Name, N(r.Nodes), N(r.Edges), r.Chunks?.ToString(CultureInfo.InvariantCulture) ?? "-", BenchReport.Cell(r.SubmitSeconds, "0.00"),
+                s.Backend, r.Name, N(r.Nodes), N(r.Edges),
+                r.Body is { } b ? $"{BenchReport.Cell(b.Bytes / 1024.0, "0")} ({BenchReport.Cell(b.SerializeMs, "0")} / {BenchReport.Cell(b.ValidateMs, "0")})" : "-",
+                r.Chunks?.ToString(CultureInfo.InvariantCulture) ?? "-", BenchReport.Cell(r.SubmitSeconds, "0.00"),
                 $"{Cell(r.AcceptSeconds)} / {Cell(r.StagingSeconds)} / {Cell(r.AnswerSeconds)}", BenchReport.Cell(r.Nodes / r.SubmitSeconds, "0"),
-                $"{N(r.DuringPost.Passes)}, {BenchReport.Cell(r.DuringPost.CpuSeconds, "0.00")}", BenchReport.Cell(r.Load),
+                $"{N(r.DuringPost.Passes)}, {BenchReport.Cell(r.DuringPost.CpuSeconds, "0.00")}", $"{r.Overflows.DuringPost} / {r.Overflows.After}", BenchReport.Cell(r.Load),
             ]));
         BenchReport.Table(
             ["backend", "run", "commit → first / last start s", "commit → root start", "root start → end", "root end → first / last middle start",
@@ -62,9 +67,12 @@ internal sealed partial class WorkflowBench
                 N(r.Whole.Releases), BenchReport.Cell(r.Whole.CpuSeconds, "0.00"), r.Error ?? "-",
             ]));
         BenchReport.Table(
-            ["backend", "makespan dag ÷ flat", "overhead ms / edge", "leader CPU ms / edge", "GET /v1/workflows/{id} ms (flat; dag)", "watch overflows / restarts / leadership lost"],
+            ["backend", "makespan dag ÷ flat", "overhead ms / edge", "leader CPU ms / edge", "GET /v1/workflows/{id} ms (flat; dag)", "GET body KiB (parse ms)",
+             "slow passes (> 1 s) at s after commit (flat; dag)", "watch overflows / restarts / leadership lost"],
             [[s.Backend, BenchReport.Cell(ratio, "0.00"), BenchReport.Cell(perEdgeMs, "0.000"), BenchReport.Cell(cpuPerEdgeMs, "0.000"),
               $"{string.Join(", ", flat.GetMs.Select(g => BenchReport.Cell(g, "0")))}; {string.Join(", ", dag.GetMs.Select(g => BenchReport.Cell(g, "0")))}",
+              dag.GetBody is { } g ? $"{BenchReport.Cell(g.Bytes / 1024.0, "0")} ({BenchReport.Cell(g.DeserializeMs, "0")})" : "-",
+              $"{string.Join(", ", flat.SlowPassesAt.Select(t => BenchReport.Cell(t)))}; {string.Join(", ", dag.SlowPassesAt.Select(t => BenchReport.Cell(t)))}",
               $"{directorWarnings["watchOverflows"]} / {directorWarnings["watchRestarts"]} / {directorWarnings["leadershipLost"]}"]]);
     }
 

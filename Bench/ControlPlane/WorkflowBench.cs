@@ -20,7 +20,8 @@ namespace ControlPlane.Bench.ControlPlane;
 /// timestamps, into acceptance, the chunks and the commit, and the answer), the chunks (the director's log), the
 /// timeline from the commit (the leader's placement and fold times of the jobs), the leader's passes and CPU while
 /// staging and while running, and <c>--gets</c> reads of <c>GET /v1/workflows/{id}</c>. A warm-up of each shape at
-/// <c>--warm-nodes</c> runs first, unmeasured (0 skips it).
+/// <c>--warm-nodes</c> (default: <c>--nodes</c>) runs first, unmeasured (0 skips it); the flat run goes before the graph
+/// unless <c>--dag-first</c>.
 /// </summary>
 internal sealed partial class WorkflowBench : IScenario
 {
@@ -36,16 +37,18 @@ internal sealed partial class WorkflowBench : IScenario
     public async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
     {
         var options = BenchArgs.Parse(args);
+        var nodes = options.Int("nodes", Limits.MaxWorkflowNodes);
         var s = new Settings(
             options.String("backend") ?? "zookeeper",
             TimeSpan.FromSeconds(options.Int("session-timeout", 10)),
-            options.Int("nodes", Limits.MaxWorkflowNodes),
+            nodes,
             options.Int("joins", 10),
-            options.Int("warm-nodes", 1000),
+            options.Int("warm-nodes", nodes),
             options.Int("workers", 10),
             options.Int("slots", 1000),
             options.Int("gets", 3),
-            TimeSpan.FromSeconds(options.Int("run-timeout-seconds", 600)));
+            TimeSpan.FromSeconds(options.Int("run-timeout-seconds", 600)),
+            options.String("dag-first") == "true");
         Check(s.Nodes, s.Joins, "--nodes");
         if (s.WarmNodes != 0)
         {
@@ -69,13 +72,25 @@ internal sealed partial class WorkflowBench : IScenario
         var runs = new List<Run>();
         if (s.WarmNodes > 0)
         {
-            // The same shapes at a tenth of the size first: the measured runs meet compiled, tiered code.
+            // The same shapes first, unmeasured: the measured runs meet compiled, tiered code and grown heaps. At a tenth
+            // of the size that was not enough: on etcd the first 10,000-node run took up to twice the makespan of the
+            // same run after it.
             runs.Add(await RunOneAsync(rig, "warm-flat", s.WarmNodes, 0, cancellationToken).ConfigureAwait(false));
             runs.Add(await RunOneAsync(rig, "warm-dag", s.WarmNodes, s.Joins, cancellationToken).ConfigureAwait(false));
         }
 
-        var flat = await RunOneAsync(rig, "flat", s.Nodes, 0, cancellationToken).ConfigureAwait(false);
-        var dag = await RunOneAsync(rig, "dag", s.Nodes, s.Joins, cancellationToken).ConfigureAwait(false);
+        Run flat, dag;
+        if (s.DagFirst)
+        {
+            dag = await RunOneAsync(rig, "dag", s.Nodes, s.Joins, cancellationToken).ConfigureAwait(false);
+            flat = await RunOneAsync(rig, "flat", s.Nodes, 0, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            flat = await RunOneAsync(rig, "flat", s.Nodes, 0, cancellationToken).ConfigureAwait(false);
+            dag = await RunOneAsync(rig, "dag", s.Nodes, s.Joins, cancellationToken).ConfigureAwait(false);
+        }
+
         var warnings = WaitingBench.DirectorWarnings(leader);
         Report(s, flat, dag, agents.Failed, warnings);
         return runs.Append(flat).Append(dag).All(r => r.Error is null && r.MakespanSeconds is not null) && agents.Failed == 0 && warnings.Values.All(v => v == 0)
@@ -84,7 +99,7 @@ internal sealed partial class WorkflowBench : IScenario
     }
 
     private sealed record Settings(
-        string Backend, TimeSpan SessionTimeout, int Nodes, int Joins, int WarmNodes, int Workers, int Slots, int Gets, TimeSpan RunTimeout);
+        string Backend, TimeSpan SessionTimeout, int Nodes, int Joins, int WarmNodes, int Workers, int Slots, int Gets, TimeSpan RunTimeout, bool DagFirst);
 
     /// <summary>The cluster and clients a run uses.</summary>
     private sealed record Rig(BenchCluster Cluster, DirectorProcess Leader, SimulatedAgents Workers, ControlPlaneClient Client, Settings Settings);
@@ -106,7 +121,27 @@ internal sealed partial class WorkflowBench : IScenario
         string Name, int Nodes, int Edges, string? WorkflowId, int? Chunks, double SubmitSeconds, double? AcceptSeconds, double? StagingSeconds, double? AnswerSeconds,
         double? CommitToFirstStart, double? CommitToLastStart, double? CommitToRootStart, double? RootStartToEnd, double? RootEndToFirstMiddleStart,
         double? RootEndToLastMiddleStart, double? LastMiddleEndToLastJoinStart, double? LastJoinEndToSinkStart, double? LastMiddleEndToSinkStart,
-        double? MakespanSeconds, LeaderWork DuringPost, LeaderWork Whole, IReadOnlyList<double> GetMs, int Finished, double Load, string? Error);
+        double? MakespanSeconds, LeaderWork DuringPost, LeaderWork Whole, IReadOnlyList<double> GetMs, int Finished, double Load, string? Error)
+    {
+        /// <summary>The POST's body, and what serializing and validating it cost in the bench's process (the client
+        /// library and the director run the same code on it): the part of the acceptance that is CPU.</summary>
+        public Body? Body { get; init; }
+
+        /// <summary>The same GETs' bodies: bytes, and what deserializing one costs the bench (the rest of a GET is the
+        /// director's reads and its answer).</summary>
+        public (long Bytes, double DeserializeMs)? GetBody { get; init; }
+
+        /// <summary>The director's watches that overflowed (fell more than their buffer behind and re-read their
+        /// subtree) during the POST and after it, from its log.</summary>
+        public (int DuringPost, int After) Overflows { get; init; }
+
+        /// <summary>Seconds after the commit at which the bench saw the leader complete a pass longer than 1 s
+        /// (polled every 100 ms; the first poll after the pass).</summary>
+        public IReadOnlyList<double> SlowPassesAt { get; init; } = [];
+    }
+
+    /// <summary>A POST body: its bytes, and the ms to serialize and to validate it (<see cref="WorkflowValidator"/>).</summary>
+    private sealed record Body(long Bytes, double SerializeMs, double ValidateMs);
 
     /// <summary>Refuses a shape the API would refuse, or one without a middle node per join, before anything starts.</summary>
     private static void Check(int nodes, int joins, string option)
@@ -157,6 +192,18 @@ internal sealed partial class WorkflowBench : IScenario
         var (spec, edges) = Shape(name, nodes, joins);
         await rig.Workers.RegisterAsync(rig.Cluster.Target, name, s.Workers, s.Workers, 1, cancellationToken, s.Slots, name).ConfigureAwait(false);
 
+        var serializing = Stopwatch.GetTimestamp();
+        var bytes = ContractJson.Serialize(spec).Length;
+        var serializeMs = Stopwatch.GetElapsedTime(serializing).TotalMilliseconds;
+        var validating = Stopwatch.GetTimestamp();
+        var invalid = WorkflowValidator.Validate(spec).Count;
+        var body = new Body(bytes, serializeMs, Stopwatch.GetElapsedTime(validating).TotalMilliseconds);
+        if (invalid > 0)
+        {
+            throw new InvalidOperationException($"The bench's own {name} workflow is invalid: {string.Join("; ", WorkflowValidator.Validate(spec).Select(e => $"{e.Field}: {e.Message}"))}");
+        }
+
+        var overflowsBefore = Overflows(leader);
         var before = await SnapshotAsync(leader, cancellationToken).ConfigureAwait(false);
         var postedAt = DateTimeOffset.UtcNow;
         var posting = Stopwatch.GetTimestamp();
@@ -175,17 +222,29 @@ internal sealed partial class WorkflowBench : IScenario
         var answeredAt = DateTimeOffset.UtcNow;
         var submitted = await SnapshotAsync(leader, cancellationToken).ConfigureAwait(false);
         var staging = Between(before, submitted);
+        var overflowsPosted = Overflows(leader);
         if (created is null)
         {
             await Console.Error.WriteLineAsync($"{name}: {error} after {submitSeconds:0.00} s; the director's log: {leader.Process.LogPath}\n{leader.Process.LogTail(20)}")
                 .ConfigureAwait(false);
             return Emit(new Run(
                 name, nodes, edges, null, null, submitSeconds, null, null, null, null, null, null, null, null, null, null, null, null, null,
-                staging, staging, [], 0, BenchReport.LoadAverage(), error));
+                staging, staging, [], 0, BenchReport.LoadAverage(), error) { Body = body, Overflows = (overflowsPosted - overflowsBefore, 0) });
         }
 
+        var slowPasses = new List<DateTimeOffset>();
+        var slowSoFar = Slow(submitted);
         var done = await WaitingBench.PollAsync(
-            async () => (await SnapshotAsync(leader, cancellationToken).ConfigureAwait(false)).Finishes - before.Finishes >= nodes,
+            async () =>
+            {
+                var now = await SnapshotAsync(leader, cancellationToken).ConfigureAwait(false);
+                for (var slow = Slow(now); slowSoFar < slow; slowSoFar++)
+                {
+                    slowPasses.Add(DateTimeOffset.UtcNow);
+                }
+
+                return now.Finishes - before.Finishes >= nodes;
+            },
             TimeSpan.FromMilliseconds(100), s.RunTimeout, cancellationToken).ConfigureAwait(false);
         var after = await SnapshotAsync(leader, cancellationToken).ConfigureAwait(false);
         var running = Between(before, after);
@@ -200,6 +259,16 @@ internal sealed partial class WorkflowBench : IScenario
             var reading = Stopwatch.GetTimestamp();
             view = await client.GetWorkflowAsync(created.Id, cancellationToken: cancellationToken).ConfigureAwait(false);
             getMs.Add(Stopwatch.GetElapsedTime(reading).TotalMilliseconds);
+        }
+
+        (long Bytes, double DeserializeMs)? getBody = null;
+        if (s.Gets > 0)
+        {
+            // One more read, raw, for its size and what parsing it costs a client.
+            var raw = await leader.Client.Http.GetByteArrayAsync(new Uri($"/v1/workflows/{created.Id}", UriKind.Relative), cancellationToken).ConfigureAwait(false);
+            var parsing = Stopwatch.GetTimestamp();
+            _ = ContractJson.Deserialize<WorkflowView>(raw);
+            getBody = (raw.Length, Stopwatch.GetElapsedTime(parsing).TotalMilliseconds);
         }
 
         // Placement and fold times of the workflow's jobs (one listing of the Succeeded jobs, 500 a page).
@@ -226,7 +295,13 @@ internal sealed partial class WorkflowBench : IScenario
             committed is { } c ? (c - view.CreatedAt).TotalSeconds : null,
             committed is { } c2 ? (answeredAt - c2).TotalSeconds : null,
             Span(committed, Min(ids, j => j.Start)), Span(committed, Max(ids, j => j.Start)),
-            null, null, null, null, null, null, null, Span(committed, lastEnd), staging, running, getMs, jobs.Count, load, error);
+            null, null, null, null, null, null, null, Span(committed, lastEnd), staging, running, getMs, jobs.Count, load, error)
+        {
+            Body = body,
+            GetBody = getBody,
+            Overflows = (overflowsPosted - overflowsBefore, Overflows(leader) - overflowsPosted),
+            SlowPassesAt = committed is { } at ? [.. slowPasses.Select(p => Math.Round((p - at).TotalSeconds, 1))] : [],
+        };
         if (joins > 0 && complete)
         {
             var middles = ids[1..(nodes - joins - 1)];
@@ -268,6 +343,14 @@ internal sealed partial class WorkflowBench : IScenario
             buckets, passes.GetValueOrDefault("controlplane_scheduler_pass_duration_seconds_sum"), passes.GetValueOrDefault("controlplane_scheduler_pass_duration_seconds_count"),
             finishes.GetValueOrDefault(Writes), releases.GetValueOrDefault(Writes), BenchReport.CpuSeconds(leader.Process.ProcessId));
     }
+
+    /// <summary>Watch overflows the director has logged so far (see <see cref="WaitingBench.DirectorWarnings"/>).</summary>
+    private static int Overflows(DirectorProcess director) =>
+        Regex.Count(director.Process.LogTail(int.MaxValue), "ended: its reader fell behind");
+
+    /// <summary>Passes longer than 1 s so far (the pass histogram's count above its 1 s bound).</summary>
+    private static long Slow(Snapshot snapshot) =>
+        (long)(snapshot.Buckets.GetValueOrDefault(double.PositiveInfinity) - snapshot.Buckets.Where(b => b.Key <= 1.0).Select(b => b.Value).DefaultIfEmpty(0).Max());
 
     private static LeaderWork Between(Snapshot a, Snapshot b)
     {
