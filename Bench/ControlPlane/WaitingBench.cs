@@ -98,7 +98,7 @@ internal sealed partial class WaitingBench : IScenario
     }
 
     /// <summary>An echo job requiring <c>pool=</c><paramref name="pool"/>, as the API normalizes it.</summary>
-    private static JobSpec Spec(string pool, IReadOnlyList<JobDependency>? dependsOn = null) => new()
+    internal static JobSpec Spec(string pool, IReadOnlyList<JobDependency>? dependsOn = null) => new()
     {
         Executor = "echo",
         Args = JsonDocument.Parse("{}").RootElement,
