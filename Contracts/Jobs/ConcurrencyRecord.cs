@@ -26,6 +26,13 @@ public sealed record ConcurrencyRecord
     /// <summary>The attempt of <see cref="Job"/> that placement made.</summary>
     public int Attempt { get; init; }
 
+    /// <summary>Every job that placement placed, as <c>&lt;jobId&gt;.&lt;attempt&gt;</c> (at most 30, one transaction's
+    /// worth): the leader trusts the record's version only once its view shows each of them out of Pending at that
+    /// attempt or later. A view can hold part of one transaction (ZooKeeper's watches read the changed keys in
+    /// batches), so one job of it seen placed does not prove the others are. Null in records of older leaders, which
+    /// named <see cref="Job"/> alone.</summary>
+    public IReadOnlyList<string>? Placements { get; init; }
+
     /// <summary>How many jobs that placement placed (all in one transaction).</summary>
     public int Placed { get; init; }
 

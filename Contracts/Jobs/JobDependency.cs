@@ -18,7 +18,7 @@ public sealed record JobDependency
 {
     /// <summary>Id of the job waited for; it must exist when the dependent is submitted. Within a workflow, give
     /// <see cref="Ref"/> instead to name another node of it.</summary>
-    public string Job { get; init; } = "";
+    public string Job { get; init => field = value ?? ""; } = ""; // an explicit JSON null reads as "" (never a null to crash on)
 
     /// <summary>Within a workflow (<c>POST /v1/workflows</c>) only: the <c>ref</c> of the node waited for. The director
     /// resolves it to that node's job id, so a stored job names its dependencies by <see cref="Job"/> alone.</summary>

@@ -172,7 +172,7 @@ public static class JobSpecValidator
             {
                 errors.Add(new($"dependsOn[{i}].ref", "A ref names another node of the same workflow: submit the jobs together with POST /v1/workflows, or give the job id."));
             }
-            else if (byRef && dependency.Job.Length > 0)
+            else if (byRef && !string.IsNullOrEmpty(dependency.Job))
             {
                 errors.Add(new($"dependsOn[{i}]", "Give job or ref, not both."));
             }

@@ -155,8 +155,7 @@ internal sealed class WorkflowSubmission(StoreConnection connection, TimeProvide
 
             if (refused is not null)
             {
-                await AbortQuietlyAsync(store, headKey, head, headVersion, refused);
-                return NotCommitted(workflowId, refused);
+                return await NotCommittedUnlessTwinCommittedAsync(store, headKey, head, headVersion, refused, cancellationToken);
             }
 
             var commit = await _repeat.ExecuteAsync(
@@ -169,7 +168,8 @@ internal sealed class WorkflowSubmission(StoreConnection connection, TimeProvide
                 var record = current is null ? null : ContractJson.Deserialize<WorkflowRecord>(current.Value.Span);
                 if (record is not { State: WorkflowState.Committed })
                 {
-                    return NotCommitted(workflowId, record?.Error ?? "its record changed while it was being submitted");
+                    return await NotCommittedUnlessTwinCommittedAsync(
+                        store, headKey, head, headVersion, record?.Error ?? "its record changed while it was being submitted", cancellationToken);
                 }
 
                 commit = new CommitResult { Succeeded = true, Revision = current!.ModRevision };
@@ -184,25 +184,54 @@ internal sealed class WorkflowSubmission(StoreConnection connection, TimeProvide
         {
             // A refused chunk cancels the others (its reason is the answer), or the staging time ran out.
             var why = refused ?? $"it was not written within its staging time ({StagingTimeout.TotalSeconds:0} s)";
-            await AbortQuietlyAsync(store, headKey, head, headVersion, why);
-            return NotCommitted(workflowId, why);
+            return await NotCommittedUnlessTwinCommittedAsync(store, headKey, head, headVersion, why, cancellationToken);
         }
     }
 
-    /// <summary>Aborts the workflow at once, so the jobs written so far end Skipped now rather than when the leader
-    /// finds its staging expired. Best effort: a failure leaves that to the leader.</summary>
-    private async Task AbortQuietlyAsync(ICoordinationStore store, string headKey, WorkflowRecord head, long headVersion, string why)
+    /// <summary>
+    /// The answer when this request could not finish the workflow: the workflow itself when it is committed after all
+    /// (a repeat of the same keyed submission, running beside this one, committed it; or this request's own commit
+    /// whose answer was lost), else NotCommitted after aborting it at once, so the jobs written so far end Skipped now
+    /// rather than when the leader finds its staging expired. The abort is conditioned on the version this request
+    /// staged; when it is refused the record is read again, so a concurrent commit is never answered "not committed".
+    /// A store failure while aborting leaves the abort to the leader.
+    /// </summary>
+    private async Task<WorkflowSubmitOutcome> NotCommittedUnlessTwinCommittedAsync(
+        ICoordinationStore store, string headKey, WorkflowRecord head, long headVersion, string why, CancellationToken cancellationToken)
     {
-        using var bounded = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        bounded.CancelAfter(TimeSpan.FromSeconds(10));
         try
         {
-            var aborted = WorkflowTransitions.Aborted(head, why, time.GetUtcNow());
-            await store.CommitAsync(new Transaction().Update(headKey, ContractJson.Serialize(aborted), headVersion), bounded.Token);
+            // Two rounds at most: read; if still staging at our version, abort; if that was refused, read once more.
+            for (var round = 0; round < 2; round++)
+            {
+                var current = await store.GetAsync(headKey, bounded.Token);
+                var record = current is null ? null : ContractJson.Deserialize<WorkflowRecord>(current.Value.Span);
+                if (record is { State: WorkflowState.Committed } && record.SpecHash == head.SpecHash)
+                {
+                    return new WorkflowSubmitOutcome(WorkflowSubmitResult.Replayed, head.Id, await WorkflowReads.ViewAsync(store, current!, bounded.Token));
+                }
+
+                if (record is not { State: WorkflowState.Staging } || current!.Version != headVersion)
+                {
+                    return NotCommitted(head.Id, record?.Error ?? why);
+                }
+
+                var aborted = WorkflowTransitions.Aborted(head, why, time.GetUtcNow());
+                var result = await store.CommitAsync(new Transaction().Update(headKey, ContractJson.Serialize(aborted), headVersion), bounded.Token);
+                if (result.Succeeded)
+                {
+                    return NotCommitted(head.Id, why);
+                }
+            }
         }
-        catch (Exception e) when (e is StoreException or OperationCanceledException)
+        catch (Exception e) when ((e is StoreException or OperationCanceledException) && !cancellationToken.IsCancellationRequested)
         {
             Log.WorkflowNotCommitted(logger, head.Id, $"its abort was not written either ({e.Message}); the leader aborts it after its staging time");
         }
+
+        return NotCommitted(head.Id, why);
     }
 
     /// <summary>Writes one chunk, conditioned on the workflow record's version; null when its jobs are in the store
@@ -221,8 +250,10 @@ internal sealed class WorkflowSubmission(StoreConnection connection, TimeProvide
             return null;
         }
 
-        // Refused: the record changed (aborted, cancelled), or the chunk's jobs exist already (a transaction lands
-        // whole or not at all, so its first job tells).
+        // Refused: the record changed (aborted, cancelled, or committed by a repeat of this submission: the caller reads
+        // it again), or jobs of the chunk exist already, written by an earlier attempt. Every one of them is checked (at
+        // most 50 reads, on refusal only): an attempt that cut its chunks differently (another build) must not leave a
+        // job out.
         var head = await store.GetAsync(headKey, cancellationToken);
         if (head is null || head.Version != headVersion)
         {
@@ -230,9 +261,24 @@ internal sealed class WorkflowSubmission(StoreConnection connection, TimeProvide
             return record?.Error ?? "its record changed while it was being submitted";
         }
 
-        return await store.GetAsync(StoreLayout.Job(chunk[0].Id), cancellationToken) is null
-            ? "the store refused a chunk of its jobs"
-            : null;
+        var present = await Task.WhenAll(chunk.Select(j => store.GetAsync(StoreLayout.Job(j.Id), cancellationToken)));
+        if (present.All(p => p is not null))
+        {
+            return null;
+        }
+
+        // Some exist, some not: write the missing ones (once; a second refusal is the store's answer).
+        var missing = new Transaction().RequireVersion(headKey, headVersion);
+        for (var i = 0; i < chunk.Count; i++)
+        {
+            if (present[i] is null)
+            {
+                missing.Create(StoreLayout.Job(chunk[i].Id), ContractJson.Serialize(chunk[i]));
+            }
+        }
+
+        var retried = await _repeat.ExecuteAsync(async ct => await store.CommitAsync(missing, ct), cancellationToken);
+        return retried.Succeeded ? null : "the store refused a chunk of its jobs";
     }
 
     /// <summary>The jobs in chunks of at most <see cref="MaxJobsPerChunk"/> jobs and <see cref="MaxChunkBytes"/> bytes.</summary>

@@ -55,7 +55,11 @@ internal sealed record JobInfo(string Key, JobRecord Record, long Version, long 
 /// <param name="ModRevision">The revision of the change this reflects.</param>
 /// <param name="Job">The job its last placement named, or null when the record cannot be read.</param>
 /// <param name="Attempt">That job's attempt.</param>
-internal sealed record KeyRecordInfo(string Key, long Version, long CreateRevision, long ModRevision, string? Job, int Attempt);
+internal sealed record KeyRecordInfo(string Key, long Version, long CreateRevision, long ModRevision, string? Job, int Attempt)
+{
+    /// <summary>Every job of the record's placement with its attempt (its <c>placements</c>, or its one job for a record of an older leader).</summary>
+    public IReadOnlyList<(string Job, int Attempt)> Placed { get; init; } = Job is null ? [] : [(Job, Attempt)];
+}
 
 /// <summary>An assignment with what the leader observed about it on its own clock.</summary>
 /// <param name="Key">Store key.</param>

@@ -108,21 +108,30 @@ internal sealed partial class LeaderState
 
     /// <summary>
     /// Whether this view holds the placement that last wrote <paramref name="recordKey"/> (or there is none), so the
-    /// record's version may guard a new placement. The record names one job of that placement and its attempt; while
-    /// this view still shows that job Pending at that attempt, the record came in ahead of the job (another watch, or a
-    /// placement whose answer was lost), and a count from this view could miss that placement. Once the job is seen
-    /// placed (or later: finished, retried, removed), every earlier placement of the key is in the view too: each was
-    /// planned from a view that held all before it, and views never go back. O(1).
+    /// record's version may guard a new placement. The record names every job of that placement with its attempt; while
+    /// this view still shows one of them Pending at that attempt, the record came in ahead of the job (another watch, or
+    /// a placement whose answer was lost), and a count from this view could miss that placement. Every job is checked,
+    /// not one: a view may hold part of one transaction (ZooKeeper's watches read changed keys in batches). Once all are
+    /// seen placed (or later: finished, retried, removed), every earlier placement of the key is in the view too: each
+    /// was planned from a view that held all before it, and views never go back. O(jobs of one placement), at most 30.
     /// </summary>
     public bool KeySettled(string recordKey)
     {
-        if (!KeyRecords.TryGetValue(recordKey, out var record) || record.Job is not { } jobId || !Jobs.TryGetValue(jobId, out var job))
+        if (!KeyRecords.TryGetValue(recordKey, out var record))
         {
             return true;
         }
 
-        var attempt = job.Record.Attempt;
-        return attempt > record.Attempt || (attempt == record.Attempt && job.Record.State is not (JobState.Pending or JobState.Waiting));
+        foreach (var (jobId, placedAttempt) in record.Placed)
+        {
+            if (Jobs.TryGetValue(jobId, out var job)
+                && (job.Record.Attempt < placedAttempt || (job.Record.Attempt == placedAttempt && job.Record.State is JobState.Pending or JobState.Waiting)))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>Jobs in <paramref name="state"/>.</summary>
@@ -659,7 +668,19 @@ internal sealed partial class LeaderState
         {
             var record = TryParse<ConcurrencyRecord>(item);
             var job = record is not null && JobIds.IsValid(record.Job) ? record.Job : null;
-            KeyRecords[key] = new KeyRecordInfo(key, item.Version, item.CreateRevision, item.ModRevision, job, record?.Attempt ?? 0);
+            var info = new KeyRecordInfo(key, item.Version, item.CreateRevision, item.ModRevision, job, record?.Attempt ?? 0);
+            if (record?.Placements is { Count: > 0 } placements)
+            {
+                // At most a transaction's worth; an entry that is not <jobId>.<attempt> is ignored (hand edit).
+                info = info with
+                {
+                    Placed = [.. placements.Take(64)
+                        .Select(p => StoreLayout.TryParseAssignmentName(p ?? "", out var id, out var attempt) && JobIds.IsValid(id) ? (id, attempt) : ("", 0))
+                        .Where(p => p.Item1.Length > 0)],
+                };
+            }
+
+            KeyRecords[key] = info;
         }
 
         DirtyKeyRecords.Add(key);

@@ -13,9 +13,9 @@ namespace ControlPlane.Director.Scheduling;
 /// </summary>
 internal sealed partial class Planner
 {
-    /// <summary>Room left for a key's record in its placement write, beyond the placements: the record is a few
-    /// hundred bytes (its key at most 200 characters, escaped to at most 6 bytes each).</summary>
-    private const int KeyRecordAllowance = 2048;
+    /// <summary>Room left for a key's record in its placement write, beyond the placements: at most about 2.5 KiB (its
+    /// key at most 200 characters, escaped to at most 6 bytes each, and up to 30 placements of about 40 bytes).</summary>
+    private const int KeyRecordAllowance = 4096;
 
     /// <summary>
     /// Whether a job of <paramref name="cls"/> may be placed in this pass as far as its concurrency key goes; when not,
@@ -71,6 +71,7 @@ internal sealed partial class Planner
                 Key = group.Key,
                 Job = first.Id,
                 Attempt = first.Attempt,
+                Placements = [.. group.Placements.Select(g => $"{g.Job.Record.Id}.{g.Job.Record.Attempt}")],
                 Placed = group.Placements.Count,
                 Epoch = p.Epoch,
                 At = p.Now,

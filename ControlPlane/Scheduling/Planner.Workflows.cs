@@ -38,7 +38,9 @@ internal sealed partial class Planner
         if (workflow.CancelRequested)
         {
             // The API cancels a cancelled workflow's jobs itself; this finishes the Waiting ones should it stop half-way.
+            // Counted against the per-pass cap like releases: a cancelled 10,000-job workflow is not one pass.
             p.Touched.Add(record.Id);
+            p.Released++;
             p.Plan.Add(Writes.Job(WriteKind.Cancel, job, JobTransitions.CancelledWhilePending(record, p.Now), $"workflow {workflowId} cancelled", null));
             return false;
         }

@@ -302,6 +302,7 @@ internal sealed partial class Planner
         {
             // The API cancels Waiting jobs itself; this covers a request that raced with a release.
             p.Touched.Add(record.Id);
+            p.Released++;
             p.Plan.Add(Writes.Job(WriteKind.Cancel, job, JobTransitions.CancelledWhilePending(record, p.Now), "cancel waiting", null));
             return;
         }

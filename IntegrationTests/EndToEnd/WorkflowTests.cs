@@ -200,6 +200,24 @@ public abstract class WorkflowTests
     }
 
     [Fact]
+    public async Task Two_keyed_submissions_of_the_same_workflow_at_once_both_get_it_and_every_job_runs_once()
+    {
+        // A client that timed out and repeated while its first request was still writing: whichever commits, both
+        // answers are the workflow (never "not committed" for a workflow that runs).
+        var key = "twin-" + Guid.NewGuid();
+        var spec = new WorkflowSpec { Jobs = [.. Enumerable.Range(0, 300).Select(i => i == 0 ? Node("n0", "true") : Node($"n{i}", "true", Ok($"n{(i - 1) / 2}")))] };
+
+        var both = await Task.WhenAll(Api.SubmitWorkflowAsync(spec, key), _cluster.Directors[1].Client.SubmitWorkflowAsync(spec, key));
+
+        Assert.Equal(both[0].Id, both[1].Id);
+        Assert.All(both, w => Assert.Equal(WorkflowState.Committed, w.State));
+        var done = await Eventually.UntilAsync(() => Api.GetWorkflowAsync(both[0].Id), w => w!.Finished, Deadline);
+        Assert.All(done!.Jobs, n => Assert.Equal(JobState.Succeeded, n.State));
+        var runs = Runs(done);
+        Assert.All(done.Jobs, n => Assert.Single(runs, r => r.Start.JobId == n.Job));
+    }
+
+    [Fact]
     public async Task Bad_workflows_are_refused_naming_the_field_and_nothing_is_created()
     {
         var before = (await Api.AllJobsAsync()).Count;

@@ -80,6 +80,16 @@ public sealed class WorkflowValidatorTests
     }
 
     [Fact]
+    public void A_ref_with_an_explicit_null_job_is_judged_by_its_ref_not_a_crash()
+    {
+        // {"ref": "a", "job": null}: the serializer leaves Job null despite its annotation.
+        var b = new WorkflowNode { Ref = "b", Job = new JobSpec { Executor = "echo", DependsOn = [new JobDependency { Ref = "a", Job = null! }] } };
+        Assert.Empty(Validate(Node("a"), b));
+        var parsed = ContractJson.Deserialize<WorkflowSpec>("""{"jobs":[{"ref":"a","job":{"executor":"echo"}},{"ref":"b","job":{"executor":"echo","dependsOn":[{"ref":"a","job":null}]}}]}"""u8);
+        Assert.Empty(WorkflowValidator.Validate(parsed));
+    }
+
+    [Fact]
     public void Resolving_gives_each_node_a_derived_job_id_and_turns_refs_into_those_ids()
     {
         var spec = new WorkflowSpec { Jobs = [Node("a", Existing), Node("b", "a")] };

@@ -127,6 +127,28 @@ public sealed class PlannerConcurrencyTests
     }
 
     [Fact]
+    public void A_view_holding_part_of_the_last_placement_holds_the_key_until_every_job_of_it_is_seen_placed()
+    {
+        // ZooKeeper's watches read changed keys in batches: A of a two-job placement is seen placed, B not yet.
+        var worker = _f.Worker("w1", slots: 4);
+        var a = _f.Job(Keyed(2));
+        var b = _f.Job(Keyed(2));
+        _f.KeyRecord(Key, a, version: 2, b);
+        var c = _f.Job(Keyed(2, priority: 5));
+        var state = _f.Build();
+        Put(state, a, a.Record with { State = JobState.Assigned, WorkerId = worker.Id });
+        var planner = new Planner(_f.Options);
+
+        Assert.False(state.KeySettled(RecordKey));
+        Assert.DoesNotContain(c.Record.Id, Placed(planner.PlanPass(state, _f.Epoch, _f.Now)));
+
+        // B arrives: 2 of 2 out, the key is full (and settled).
+        Put(state, b, b.Record with { State = JobState.Assigned, WorkerId = worker.Id });
+        Assert.True(state.KeySettled(RecordKey));
+        Assert.DoesNotContain(c.Record.Id, Placed(planner.PlanPass(state, _f.Epoch, _f.Now)));
+    }
+
+    [Fact]
     public void A_record_ahead_of_the_view_holds_the_key_until_the_job_it_names_is_seen_placed()
     {
         var worker = _f.Worker("w1", slots: 4);

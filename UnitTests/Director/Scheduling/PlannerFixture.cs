@@ -146,10 +146,11 @@ internal sealed class PlannerFixture
 
     /// <summary>The record of concurrency key <paramref name="key"/> at <paramref name="version"/>, naming the job and
     /// attempt of its last placement.</summary>
-    public StoreItem KeyRecord(string key, JobInfo lastPlaced, long version = 1) =>
+    public StoreItem KeyRecord(string key, JobInfo lastPlaced, long version = 1, params JobInfo[] placedWith) =>
         Put(ConcurrencyRecord.StoreKeyOf(key), ContractJson.Serialize(new ConcurrencyRecord
         {
-            Key = key, Job = lastPlaced.Record.Id, Attempt = lastPlaced.Record.Attempt, Placed = 1, Epoch = Epoch, At = Now,
+            Key = key, Job = lastPlaced.Record.Id, Attempt = lastPlaced.Record.Attempt, Placed = 1 + placedWith.Length, Epoch = Epoch, At = Now,
+            Placements = [.. placedWith.Prepend(lastPlaced).Select(j => $"{j.Record.Id}.{j.Record.Attempt}")],
         }), version: version);
 
     public void RemoveWorker(string id) => _items.Remove(StoreLayout.Worker(id));
