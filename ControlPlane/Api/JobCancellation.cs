@@ -47,14 +47,44 @@ internal sealed class JobCancellation(StoreConnection connection, TimeProvider t
     /// <summary>Cancels through <paramref name="store"/> (the connected store; a parameter so tests can pass their own).</summary>
     internal async Task<CancelOutcome> CancelAsync(ICoordinationStore store, string jobId, CancellationToken cancellationToken)
     {
+        var done = await RequestAsync(store, jobId, null, cancellationToken);
+        if (done.Result == CancelResult.NotFound)
+        {
+            return new CancelOutcome(CancelResult.NotFound, null);
+        }
+
+        if (done.Written is { } updated)
+        {
+            var assignment = await JobViews.ReadAssignmentAsync(store, updated, cancellationToken);
+            return new CancelOutcome(CancelResult.Accepted, JobViews.From(updated, assignment, done.Revision));
+        }
+
+        return new CancelOutcome(done.Result, await JobViews.ReadAsync(store, done.Item!, cancellationToken));
+    }
+
+    /// <summary>
+    /// Cancels the job read as <paramref name="item"/> without building its view (a workflow's cancellation, which
+    /// read every job already): the item is used for the first try, so a job that did not change costs one write and
+    /// no read; one that changed since is read again.
+    /// </summary>
+    internal async Task<CancelResult> CancelAsync(ICoordinationStore store, string jobId, StoreItem item, CancellationToken cancellationToken) =>
+        (await RequestAsync(store, jobId, item, cancellationToken)).Result;
+
+    /// <summary>What <see cref="RequestAsync"/> did: the job as last read (<see cref="Item"/>) or as written
+    /// (<see cref="Written"/>, at <see cref="Revision"/>).</summary>
+    private readonly record struct Requested(CancelResult Result, StoreItem? Item, JobRecord? Written, long Revision);
+
+    /// <summary>The read-modify-write of a cancellation, starting from <paramref name="known"/> when given.</summary>
+    private async Task<Requested> RequestAsync(ICoordinationStore store, string jobId, StoreItem? known, CancellationToken cancellationToken)
+    {
         var key = StoreLayout.Job(jobId);
         var maybeWritten = false;
         for (var attempt = 1; attempt <= MaxAttempts; attempt++)
         {
-            var item = await store.GetAsync(key, cancellationToken);
+            var item = attempt == 1 && known is not null ? known : await store.GetAsync(key, cancellationToken);
             if (item is null)
             {
-                return new CancelOutcome(CancelResult.NotFound, null);
+                return new Requested(CancelResult.NotFound, null, null, 0);
             }
 
             var job = ContractJson.Deserialize<JobRecord>(item.Value.Span);
@@ -62,12 +92,12 @@ internal sealed class JobCancellation(StoreConnection connection, TimeProvider t
             {
                 // After a lost answer, a Cancelled job may be our own earlier write rather than someone else's.
                 var ours = maybeWritten && job.State == JobState.Cancelled && job.Error == CancelledBeforeItRan;
-                return new CancelOutcome(ours ? CancelResult.Accepted : CancelResult.AlreadyFinished, await JobViews.ReadAsync(store, item, cancellationToken));
+                return new Requested(ours ? CancelResult.Accepted : CancelResult.AlreadyFinished, item, null, 0);
             }
 
             if (job.CancelRequested)
             {
-                return new CancelOutcome(CancelResult.Accepted, await JobViews.ReadAsync(store, item, cancellationToken));
+                return new Requested(CancelResult.Accepted, item, null, 0);
             }
 
             var updated = job.State is JobState.Pending or JobState.Waiting
@@ -89,8 +119,7 @@ internal sealed class JobCancellation(StoreConnection connection, TimeProvider t
             {
                 metrics.CancelRequests.Add(1);
                 Log.CancelRequested(logger, jobId, job.State.ToString());
-                var assignment = await JobViews.ReadAssignmentAsync(store, updated, cancellationToken);
-                return new CancelOutcome(CancelResult.Accepted, JobViews.From(updated, assignment, result.Revision));
+                return new Requested(CancelResult.Accepted, null, updated, result.Revision);
             }
         }
 

@@ -44,7 +44,7 @@ internal sealed class JobSubmission(StoreConnection connection, TimeProvider tim
 
     // store.write.unknown: a keyed submission whose answer was lost is repeated unchanged (3 repeats).
     private readonly Polly.ResiliencePipeline _repeat =
-        (StoreRetries.UnknownOutcome with { MaxRetryAttempts = MaxAttempts - 1 }).Build(time, ex => ex is StoreOutcomeUnknownException);
+        StoreRetries.RepeatUnknownOutcome(time, MaxAttempts);
 
     public async Task<SubmitOutcome> SubmitAsync(JobSpec spec, string? idempotencyKey, CancellationToken cancellationToken) =>
         await SubmitAsync(await connection.GetAsync(cancellationToken), spec, idempotencyKey, cancellationToken);

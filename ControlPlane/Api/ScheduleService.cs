@@ -49,7 +49,7 @@ internal sealed class ScheduleService(StoreConnection connection, TimeProvider t
     // store.write.unknown: a keyed create whose answer was lost is repeated unchanged; it lands, or finds what the
     // first one wrote.
     private readonly Polly.ResiliencePipeline _repeat =
-        (StoreRetries.UnknownOutcome with { MaxRetryAttempts = MaxAttempts - 1 }).Build(time, ex => ex is StoreOutcomeUnknownException);
+        StoreRetries.RepeatUnknownOutcome(time, MaxAttempts);
 
     /// <summary>
     /// Creates a schedule from a valid, normalized <paramref name="spec"/>. With <paramref name="idempotencyKey"/> its id

@@ -64,7 +64,7 @@ internal sealed class WorkerQueries(StoreConnection connection, TimeProvider tim
     // store.write.unknown: a drain or undrain whose answer was lost is repeated unchanged (twice); the repeat is the
     // read-back (see each method).
     private readonly Polly.ResiliencePipeline _repeat =
-        (StoreRetries.UnknownOutcome with { MaxRetryAttempts = MaxAttempts - 1 }).Build(time, ex => ex is StoreOutcomeUnknownException);
+        StoreRetries.RepeatUnknownOutcome(time, MaxAttempts);
 
     public async Task<WorkerPage> ListAsync(WorkerQuery query, CancellationToken cancellationToken) =>
         await ListAsync(await connection.GetAsync(cancellationToken), query, cancellationToken);

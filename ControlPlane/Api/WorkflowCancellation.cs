@@ -12,7 +12,8 @@ namespace ControlPlane.Director.Api;
 /// runs), then cancels each unfinished job like <c>DELETE /v1/jobs/{id}</c> does (Waiting and Pending ones at once,
 /// running ones asked to stop). Jobs already finished stay as they are. Should this director stop half-way, the leader
 /// cancels the workflow's remaining Waiting jobs itself (the request is on the record); the request can be repeated.
-/// Cost: one read per job and one write per unfinished job, at most <see cref="CancelsInFlight"/> at a time.
+/// Cost: one read per job and one write per unfinished job (a job that changed between the two is read again), at most
+/// <see cref="CancelsInFlight"/> at a time.
 /// </summary>
 internal sealed class WorkflowCancellation(StoreConnection connection, JobCancellation jobs, TimeProvider time, ILogger<WorkflowCancellation> logger)
 {
@@ -60,7 +61,7 @@ internal sealed class WorkflowCancellation(StoreConnection connection, JobCancel
                     new ParallelOptions { MaxDegreeOfParallelism = CancelsInFlight, CancellationToken = cancellationToken },
                     async (member, ct) =>
                     {
-                        if ((await jobs.CancelAsync(store, member.Id, ct)).Result == CancelResult.Accepted)
+                        if (await jobs.CancelAsync(store, member.Id, member.Item!, ct) == CancelResult.Accepted)
                         {
                             Interlocked.Increment(ref cancelled);
                         }

@@ -17,21 +17,21 @@ internal static class WorkflowReads
     {
         var record = ContractJson.Deserialize<WorkflowRecord>(head.Value.Span);
         var jobs = await ReadJobsAsync(store, record, cancellationToken);
-        var revision = jobs.Select(j => j.ModRevision).Append(head.ModRevision).Max();
+        var revision = jobs.Select(j => j.Item?.ModRevision ?? 0).Append(head.ModRevision).Max();
         return View(record, [.. jobs.Select(j => j.Job)], revision);
     }
 
     /// <summary>The jobs of <paramref name="workflow"/> in node order, each null when it does not exist (removed after
-    /// its retention, or not written yet while staging), with the revision it was read at.</summary>
-    public static async Task<(string Id, JobRecord? Job, long ModRevision)[]> ReadJobsAsync(ICoordinationStore store, WorkflowRecord workflow, CancellationToken cancellationToken)
+    /// its retention, or not written yet while staging), with the item it was read from.</summary>
+    public static async Task<(string Id, JobRecord? Job, StoreItem? Item)[]> ReadJobsAsync(ICoordinationStore store, WorkflowRecord workflow, CancellationToken cancellationToken)
     {
-        var jobs = new (string Id, JobRecord? Job, long ModRevision)[Math.Clamp(workflow.Nodes, 0, Limits.MaxWorkflowNodes)];
+        var jobs = new (string Id, JobRecord? Job, StoreItem? Item)[Math.Clamp(workflow.Nodes, 0, Limits.MaxWorkflowNodes)];
         await Parallel.ForEachAsync(Enumerable.Range(0, jobs.Length), new ParallelOptions { MaxDegreeOfParallelism = ReadsInFlight, CancellationToken = cancellationToken },
             async (i, ct) =>
             {
                 var id = WorkflowIds.NodeJobId(workflow.Id, i);
                 var item = await store.GetAsync(StoreLayout.Job(id), ct);
-                jobs[i] = (id, StoreReads.TryParse<JobRecord>(item), item?.ModRevision ?? 0);
+                jobs[i] = (id, StoreReads.TryParse<JobRecord>(item), item);
             });
         return jobs;
     }

@@ -68,7 +68,7 @@ internal sealed class WorkflowSubmission(StoreConnection connection, TimeProvide
     // store.write.unknown: a chunk or commit whose answer was lost is repeated unchanged; a chunk that landed fails on
     // its jobs' existence and is recognised, a commit that landed is read back.
     private readonly Polly.ResiliencePipeline _repeat =
-        (StoreRetries.UnknownOutcome with { MaxRetryAttempts = MaxAttempts - 1 }).Build(time, ex => ex is StoreOutcomeUnknownException);
+        StoreRetries.RepeatUnknownOutcome(time, MaxAttempts);
 
     /// <summary>Submits <paramref name="spec"/>, which <see cref="WorkflowValidator.Validate"/> accepted.</summary>
     public async Task<WorkflowSubmitOutcome> SubmitAsync(WorkflowSpec spec, string? idempotencyKey, CancellationToken cancellationToken) =>

@@ -78,6 +78,18 @@ public static class StoreRetries
         new("store.write.unknown", TimeSpan.FromMilliseconds(20), TimeSpan.FromMilliseconds(200), MaxRetryAttempts: 3);
 
     /// <summary>
+    /// The <see cref="UnknownOutcome"/> pipeline for a write tried at most <paramref name="attempts"/> times in all,
+    /// repeating only on <see cref="StoreOutcomeUnknownException"/> (any other failure is thrown at once).
+    /// </summary>
+    /// <param name="time">Clock of the delays (fake in tests).</param>
+    /// <param name="attempts">Tries in all, at least 1.</param>
+    public static ResiliencePipeline RepeatUnknownOutcome(TimeProvider time, int attempts)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(attempts, 1);
+        return (UnknownOutcome with { MaxRetryAttempts = attempts - 1 }).Build(time, ex => ex is StoreOutcomeUnknownException);
+    }
+
+    /// <summary>
     /// <c>store.sync</c>: polling etcd until it has reached a revision someone else wrote (read-your-writes across
     /// directors).
     /// <value>10 ms growing to 200 ms; bounded by the store's RequestTimeout.</value>

@@ -166,11 +166,14 @@ public abstract class WorkflowTests
     [Fact]
     public async Task A_keyed_repeat_resumes_a_submission_that_stopped_half_way_and_every_job_runs_once()
     {
-        // What a director that died after its first chunk leaves behind, for a 120-node chain (three chunks of 50).
+        // What a director that died after its first chunk and part of its second leaves behind (a director of another
+        // build chunks differently), for 120 nodes (three chunks of 50): chunk 1 whole, chunk 2 in part.
         const int nodes = 120;
         var key = "resume-" + Guid.NewGuid();
         var workflowId = WorkflowIds.ForKey(key);
-        var spec = new WorkflowSpec { Jobs = [.. Enumerable.Range(0, nodes).Select(i => i == 0 ? Node("n0", "true") : Node($"n{i}", "true", Ok($"n{i - 1}")))] };
+        // A fan (every node after n0 needs n0) rather than a chain: dependencies still cross chunks, and the run does not take
+        // 120 passes one after another.
+        var spec = new WorkflowSpec { Jobs = [.. Enumerable.Range(0, nodes).Select(i => i == 0 ? Node("n0", "true") : Node($"n{i}", "true", Ok("n0")))] };
         var normalized = spec with { Jobs = [.. spec.Jobs.Select(n => n with { Job = JobSpecValidator.Normalize(n.Job) })] };
         var now = DateTimeOffset.UtcNow;
         var staged = new WorkflowRecord
@@ -178,16 +181,19 @@ public abstract class WorkflowTests
             Id = workflowId, State = WorkflowState.Staging, Nodes = nodes, CreatedAt = now, StagingUntil = now.AddMinutes(2),
             SpecHash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(ContractJson.Serialize(normalized))),
         };
-        var firstChunk = WorkflowValidator.Resolve(spec, workflowId).Take(50).Select(n => new JobRecord
+        var firstChunk = WorkflowValidator.Resolve(spec, workflowId).Take(75).Select(n => new JobRecord
         {
             Id = n.JobId, Spec = n.Spec, State = JobState.Waiting, CreatedAt = now, WorkflowId = workflowId, WorkflowRef = n.Ref,
         }).ToList();
         await using (var store = await new StoreOptions { Backend = _cluster.Target.Backend, Endpoints = _cluster.Target.Endpoints, Root = _cluster.Target.Root }.ConnectAsync())
         {
             Assert.True((await store.CommitAsync(new Transaction().Create(StoreLayout.Workflow(workflowId), ContractJson.Serialize(staged)))).Succeeded);
-            var chunk = new Transaction();
-            firstChunk.ForEach(j => chunk.Create(StoreLayout.Job(j.Id), ContractJson.Serialize(j)));
-            Assert.True((await store.CommitAsync(chunk)).Succeeded);
+            foreach (var written in firstChunk.Chunk(50))
+            {
+                var chunk = new Transaction();
+                Array.ForEach(written, j => chunk.Create(StoreLayout.Job(j.Id), ContractJson.Serialize(j)));
+                Assert.True((await store.CommitAsync(chunk)).Succeeded);
+            }
         }
 
         var resumed = await Api.SubmitWorkflowAsync(spec, key);
@@ -197,6 +203,43 @@ public abstract class WorkflowTests
         Assert.All(done!.Jobs, n => Assert.Equal(JobState.Succeeded, n.State));
         var runs = Runs(done);
         Assert.All(done.Jobs, n => Assert.Single(runs, r => r.Start.JobId == n.Job));
+    }
+
+    [Fact]
+    public async Task A_submission_past_its_staging_time_is_aborted_by_its_director_at_once_and_answered_503()
+    {
+        // A keyed repeat of a submission whose staging time ran out a moment ago (its chunks took too long): the
+        // director aborts it itself, well before the leader would (stagingUntil + 30 s), and says why.
+        var key = "late-" + Guid.NewGuid();
+        var workflowId = WorkflowIds.ForKey(key);
+        var spec = new WorkflowSpec { Jobs = [Node("a", "true"), Node("b", "true", Ok("a"))] };
+        var normalized = spec with { Jobs = [.. spec.Jobs.Select(n => n with { Job = JobSpecValidator.Normalize(n.Job) })] };
+        var now = DateTimeOffset.UtcNow;
+        var staged = new WorkflowRecord
+        {
+            Id = workflowId, State = WorkflowState.Staging, Nodes = 2, CreatedAt = now.AddMinutes(-2), StagingUntil = now.AddSeconds(-1),
+            SpecHash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(ContractJson.Serialize(normalized))),
+        };
+        var first = WorkflowValidator.Resolve(spec, workflowId)[0];
+        var job = new JobRecord { Id = first.JobId, Spec = first.Spec, State = JobState.Waiting, CreatedAt = now, WorkflowId = workflowId, WorkflowRef = first.Ref };
+        await using (var store = await new StoreOptions { Backend = _cluster.Target.Backend, Endpoints = _cluster.Target.Endpoints, Root = _cluster.Target.Root }.ConnectAsync())
+        {
+            Assert.True((await store.CommitAsync(new Transaction()
+                .Create(StoreLayout.Workflow(workflowId), ContractJson.Serialize(staged))
+                .Create(StoreLayout.Job(job.Id), ContractJson.Serialize(job)))).Succeeded);
+        }
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/workflows") { Content = JsonContent.Create(spec, options: ContractJson.Options) };
+        request.Headers.Add("Idempotency-Key", key);
+        using var response = await Api.Http.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Contains("staging time", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        var view = await Api.GetWorkflowAsync(workflowId);
+        Assert.Equal(WorkflowState.Aborted, view!.State);
+        var skipped = await Api.WaitForTerminalAsync(job.Id, Deadline);
+        Assert.Equal(JobState.Skipped, skipped.State);
+        Assert.DoesNotContain(ExecutionLog.Read(_cluster.Apps.ExecutionLogs), e => e.JobId == job.Id);
     }
 
     [Fact]
