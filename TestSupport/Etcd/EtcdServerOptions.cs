@@ -12,4 +12,9 @@ public sealed record EtcdServerOptions
 
     /// <summary>Extra command-line flags for every member, e.g. <c>--auth-token-ttl=2</c>.</summary>
     public IReadOnlyList<string> ExtraArguments { get; init; } = [];
+
+    /// <summary>Whether the members serve their client URLs over TLS (https) with certificates the fixture makes
+    /// (<see cref="EtcdCluster.Pki"/>), requiring client certificates (<c>--client-cert-auth</c>). Peers talk
+    /// plaintext on loopback. <value>false.</value></summary>
+    public bool Tls { get; init; }
 }
