@@ -11,7 +11,8 @@ namespace ControlPlane.IntegrationTests.Coordination;
 
 /// <summary>
 /// TLS to the store (issue 18) on a real server started with the fixtures' TLS option (certificates made at run
-/// time): a director and an agent as processes over TLS with client certificates run a job to success; a client
+/// time): a director and an agent as processes over TLS with client certificates run a job to success (the director's
+/// API over HTTPS as well, read by cpctl); a client
 /// whose certificate another CA signed, and a client that does not trust the server's CA, are refused with a
 /// <see cref="StoreTlsException"/> that says TLS and why; the server-name override is checked. One server per class.
 /// </summary>
@@ -64,7 +65,9 @@ public abstract class StoreTlsTests : IAsyncLifetime
         {
             Tls = new StoreTargetTls(Pki.CaFile, Pki.Client.CertFile, Pki.Client.KeyFile),
         };
-        var director = await apps.StartDirectorAsync(target, "director-tls");
+        // The API over HTTPS too, with a certificate of the same fixture CA (Kestrel's own settings).
+        var director = await apps.StartDirectorAsync(target, "director-tls", https: Pki.Server, httpsCaFile: Pki.CaFile);
+        Assert.Equal(Uri.UriSchemeHttps, director.Url.Scheme);
         await apps.StartAgentAsync(target, "agent-tls");
         await Eventually.UntilAsync(
             async () => (await director.Client.WorkersAsync()).Count == 1,
@@ -76,6 +79,16 @@ public abstract class StoreTlsTests : IAsyncLifetime
 
         Assert.Equal(JobState.Succeeded, done.State);
         Assert.Contains("over tls", done.Output, StringComparison.Ordinal);
+
+        // cpctl over HTTPS, trusting the API's CA through SSL_CERT_FILE (docs/operations.md, "TLS").
+        var cli = await ControlPlaneApps.RunCliAsync(["get", job.Id], new Dictionary<string, string>
+        {
+            ["CONTROLPLANE_URL"] = director.Url.ToString(),
+            ["CONTROLPLANE_TOKEN"] = director.Token,
+            ["SSL_CERT_FILE"] = Pki.CaFile,
+        });
+        Assert.True(cli.ExitCode == 0, $"cpctl get exited {cli.ExitCode}: {cli.Error}");
+        Assert.Contains(job.Id, cli.Out, StringComparison.Ordinal);
     }
 
     [Fact]
