@@ -14,7 +14,9 @@ namespace ControlPlane.IntegrationTests.Coordination;
 /// time): a director and an agent as processes over TLS with client certificates run a job to success (the director's
 /// API over HTTPS as well, read by cpctl); a client
 /// whose certificate another CA signed, and a client that does not trust the server's CA, are refused with a
-/// <see cref="StoreTlsException"/> that says TLS and why; the server-name override is checked. One server per class.
+/// <see cref="StoreTlsException"/> that says TLS and why; the server-name override is checked; and the certificates
+/// docs/operations.md's <c>openssl</c> commands make (run as written) work with the server settings it shows.
+/// One server per class, and one more for the documented certificates.
 /// </summary>
 public abstract class StoreTlsTests : IAsyncLifetime
 {
@@ -29,8 +31,8 @@ public abstract class StoreTlsTests : IAsyncLifetime
     /// <summary><c>zookeeper</c> or <c>etcd</c>.</summary>
     protected abstract string Backend { get; }
 
-    /// <summary>Starts a single TLS server.</summary>
-    protected abstract Task<ServerCluster> StartTlsAsync();
+    /// <summary>Starts a single TLS server, with <paramref name="pki"/>'s certificates or (null) the fixture's own.</summary>
+    protected abstract Task<ServerCluster> StartTlsAsync(TestPki? pki = null);
 
     /// <summary>The server's CA and certificates.</summary>
     protected abstract TestPki PkiOf(ServerCluster servers);
@@ -134,6 +136,35 @@ public abstract class StoreTlsTests : IAsyncLifetime
         Assert.Contains("RemoteCertificateNameMismatch", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Certificates_made_by_the_documented_openssl_commands_work_with_the_documented_server_settings()
+    {
+        var directory = Path.Combine(Servers.RootDirectory, "documented");
+        var pki = await TestPki.FromScriptAsync(directory, DocumentedCertificateScript());
+        await using var servers = await StartTlsAsync(pki);
+        var options = Options(pki.CaFile, pki.Client.CertFile, pki.Client.KeyFile);
+        options.Endpoints = TlsEndpointsOf(servers);
+
+        await using var store = await ConnectAsync(options);
+        await store.CommitAsync(new Transaction().Create("documented", "ok"u8.ToArray()));
+
+        var refused = Options(pki.CaFile, Pki.Client.CertFile, Pki.Client.KeyFile);
+        refused.Endpoints = TlsEndpointsOf(servers);
+        await Assert.ThrowsAsync<StoreTlsException>(() => ConnectAsync(refused));
+    }
+
+    /// <summary>The <c>sh</c> block under "### Certificates" in docs/operations.md, as it stands.</summary>
+    private static string DocumentedCertificateScript()
+    {
+        var text = File.ReadAllText(Path.Combine(Dashboard.DashboardBrowser.RepositoryRoot(), "docs", "operations.md"));
+        var section = text.IndexOf("### Certificates", StringComparison.Ordinal);
+        var start = section < 0 ? -1 : text.IndexOf("```sh\n", section, StringComparison.Ordinal);
+        var end = start < 0 ? -1 : text.IndexOf("```\n", start + 6, StringComparison.Ordinal);
+        return end < 0
+            ? throw new InvalidOperationException("docs/operations.md has no ```sh block under '### Certificates'.")
+            : text[(start + 6)..end];
+    }
+
     private StoreOptions Options(string caFile, string certFile, string keyFile) => new()
     {
         Backend = Backend,
@@ -157,7 +188,7 @@ public sealed class ZooKeeperStoreTlsTests(ITestOutputHelper output) : StoreTlsT
     protected override string Backend => "zookeeper";
 
     /// <inheritdoc />
-    protected override async Task<ServerCluster> StartTlsAsync() => await ZooKeeperEnsemble.StartAsync(1, new ZooKeeperServerOptions { Tls = true });
+    protected override async Task<ServerCluster> StartTlsAsync(TestPki? pki = null) => await ZooKeeperEnsemble.StartAsync(1, new ZooKeeperServerOptions { Tls = true, Pki = pki });
 
     /// <inheritdoc />
     protected override TestPki PkiOf(ServerCluster servers) => ((ZooKeeperEnsemble)servers).Pki!;
@@ -173,7 +204,7 @@ public sealed class EtcdStoreTlsTests(ITestOutputHelper output) : StoreTlsTests(
     protected override string Backend => "etcd";
 
     /// <inheritdoc />
-    protected override async Task<ServerCluster> StartTlsAsync() => await EtcdCluster.StartAsync(1, new EtcdServerOptions { Tls = true });
+    protected override async Task<ServerCluster> StartTlsAsync(TestPki? pki = null) => await EtcdCluster.StartAsync(1, new EtcdServerOptions { Tls = true, Pki = pki });
 
     /// <inheritdoc />
     protected override TestPki PkiOf(ServerCluster servers) => ((EtcdCluster)servers).Pki!;

@@ -34,7 +34,7 @@ public sealed class EtcdCluster : ServerCluster
         _peerPorts = ports[memberCount..];
         if (options.Tls)
         {
-            Pki = TestPki.Create(Path.Combine(RootDirectory, "tls"), "etcd");
+            Pki = options.Pki ?? TestPki.Create(Path.Combine(RootDirectory, "tls"), "etcd");
             _probe = new HttpClient(TlsProbeHandler(Pki), disposeHandler: true) { Timeout = TimeSpan.FromSeconds(2) };
         }
     }

@@ -17,4 +17,8 @@ public sealed record EtcdServerOptions
     /// (<see cref="EtcdCluster.Pki"/>), requiring client certificates (<c>--client-cert-auth</c>). Peers talk
     /// plaintext on loopback. <value>false.</value></summary>
     public bool Tls { get; init; }
+
+    /// <summary>With <see cref="Tls"/>: the CA and certificates to serve with (e.g. <see cref="TestPki.FromScriptAsync"/>).
+    /// <value>null: the fixture makes them.</value></summary>
+    public TestPki? Pki { get; init; }
 }

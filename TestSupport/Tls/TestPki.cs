@@ -17,7 +17,16 @@ public sealed class TestPki
     /// server-name override tests (<c>Store:Tls:ServerName</c>).</summary>
     public const string ServerDnsName = "store.test";
 
-    private readonly X509Certificate2 _ca;
+    private readonly X509Certificate2? _ca;
+
+    private TestPki(string directory, string name, string caFile, TlsFiles server, TlsFiles client)
+    {
+        Directory = directory;
+        Name = name;
+        CaFile = caFile;
+        Server = server;
+        Client = client;
+    }
 
     private TestPki(string directory, string name, X509Certificate2 ca)
     {
@@ -60,10 +69,49 @@ public sealed class TestPki
         return new TestPki(directory, name, ca);
     }
 
+    /// <summary>Runs <paramref name="script"/> (bash, e.g. the <c>openssl</c> commands docs/operations.md shows) in
+    /// <paramref name="directory"/> and takes the files it made: <c>ca.crt</c>, <c>server.crt</c>, <c>server.key</c>,
+    /// <c>server.pem</c> (key and certificate), <c>agent-1.crt</c> and <c>agent-1.key</c>.</summary>
+    /// <exception cref="InvalidOperationException">The script failed; the message holds its output.</exception>
+    public static async Task<TestPki> FromScriptAsync(string directory, string script)
+    {
+        System.IO.Directory.CreateDirectory(directory);
+        var start = new System.Diagnostics.ProcessStartInfo("bash")
+        {
+            WorkingDirectory = directory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add("-euo");
+        start.ArgumentList.Add("pipefail");
+        start.ArgumentList.Add("-c");
+        start.ArgumentList.Add(script);
+        using var process = System.Diagnostics.Process.Start(start) ?? throw new InvalidOperationException("bash did not start.");
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60)).ConfigureAwait(false);
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"The certificate script failed ({process.ExitCode}): {await output.ConfigureAwait(false)}{await error.ConfigureAwait(false)}");
+        }
+
+        string At(string file) => Path.Combine(directory, file);
+        return new TestPki(directory, "documented", At("ca.crt"),
+            new TlsFiles(At("server.crt"), At("server.key"), At("server.pem")),
+            new TlsFiles(At("agent-1.crt"), At("agent-1.key"), At("agent-1.key")));
+    }
+
     /// <summary>Issues another certificate signed by this CA, for a client (or, with <paramref name="server"/>, a
     /// server) called <paramref name="commonName"/>.</summary>
+    /// <exception cref="InvalidOperationException">This CA came from files (<see cref="FromScriptAsync"/>): its key is not at hand.</exception>
     public TlsFiles Issue(string commonName, bool server = false)
     {
+        if (_ca is null)
+        {
+            throw new InvalidOperationException("This CA was made by a script; issue its certificates there.");
+        }
+
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest($"CN={commonName}", key, HashAlgorithmName.SHA256);
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));

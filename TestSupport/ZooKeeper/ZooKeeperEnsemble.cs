@@ -32,7 +32,7 @@ public sealed class ZooKeeperEnsemble : ServerCluster
         _quorumPorts = ports[memberCount..(2 * memberCount)];
         _electionPorts = ports[(2 * memberCount)..(3 * memberCount)];
         _securePorts = ports[(3 * memberCount)..];
-        Pki = options.Tls ? TestPki.Create(Path.Combine(RootDirectory, "tls"), "zookeeper") : null;
+        Pki = options.Tls ? options.Pki ?? TestPki.Create(Path.Combine(RootDirectory, "tls"), "zookeeper") : null;
         foreach (var member in Members)
         {
             WriteConfig(member);

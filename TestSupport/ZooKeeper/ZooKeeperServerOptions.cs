@@ -27,4 +27,8 @@ public sealed record ZooKeeperServerOptions
     /// the fixture makes (<see cref="ZooKeeperEnsemble.Pki"/>), requiring client certificates. The plaintext port
     /// stays open on 127.0.0.1 for the fixture's four-letter-word probes. <value>false.</value></summary>
     public bool Tls { get; init; }
+
+    /// <summary>With <see cref="Tls"/>: the CA and certificates to serve with (e.g. <see cref="TestPki.FromScriptAsync"/>).
+    /// <value>null: the fixture makes them.</value></summary>
+    public TestPki? Pki { get; init; }
 }
