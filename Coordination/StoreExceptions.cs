@@ -79,3 +79,27 @@ public sealed class LeadershipLostException : StoreException
     {
     }
 }
+
+/// <summary>
+/// The TLS handshake with the store's servers failed: a server's certificate is not signed by
+/// <c>Store:Tls:CaFile</c> or names another host, a server refused the client certificate, or a port does not speak
+/// TLS. The message says which server and why. Retried with backoff like any unreachable store (a server being
+/// re-keyed recovers by itself; a wrong CA does not), and logged each time.
+/// </summary>
+public sealed class StoreTlsException : StoreException
+{
+    /// <summary>Creates the exception.</summary>
+    public StoreTlsException(string message, Exception? innerException = null) : base(message, innerException)
+    {
+    }
+
+    /// <summary>Creates the exception with a default message.</summary>
+    public StoreTlsException() : this("The TLS handshake with the store failed.")
+    {
+    }
+
+    /// <summary>Creates the exception.</summary>
+    public StoreTlsException(string message) : this(message, null)
+    {
+    }
+}

@@ -54,6 +54,13 @@ public sealed partial class EtcdClient
         {
             EtcdMetrics.RecordRequest(path, GrpcStatusCode.Unavailable, start);
             _endpoints.MarkFailed(call.Endpoint);
+            if (TlsFailure(ex) is { } why)
+            {
+                Log.TlsFailed(_logger, call.Endpoint, why);
+                throw EtcdTracing.Failed(activity, call.Endpoint, call.Attempts, GrpcStatusCode.Unavailable, new EtcdTlsException(
+                    $"{path}: TLS with {call.Endpoint} failed: {why}", ex));
+            }
+
             throw EtcdTracing.Failed(activity, call.Endpoint, call.Attempts, GrpcStatusCode.Unavailable, new EtcdUnavailableException(
                 NotSent(ex) ? $"{path}: could not connect to {call.Endpoint}: {ex.Message}"
                             : $"{path}: connection to {call.Endpoint} failed during the call; the outcome is unknown: {ex.Message}",
@@ -95,12 +102,44 @@ public sealed partial class EtcdClient
             || (ex is EtcdException { StatusCode: GrpcStatusCode.Unavailable });
     }
 
-    /// <summary>True when the request provably never reached a server: the TCP connection was never made.</summary>
+    /// <summary>True when the request provably never reached a server: the TCP connection (or its TLS session) was never made.</summary>
     internal static bool NotSent(Exception ex)
     {
-        return ex is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError }
+        // A failed TLS handshake sends nothing either: the request goes out only over an established session.
+        return ex is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError or HttpRequestError.SecureConnectionError }
             || (ex is HttpRequestException { InnerException: SocketException se }
                 && se.SocketErrorCode is SocketError.ConnectionRefused or SocketError.HostUnreachable or SocketError.NetworkUnreachable);
+    }
+
+    /// <summary>What the TLS layer said when <paramref name="ex"/> is a failed TLS handshake, or a TLS session the
+    /// server ended before the first HTTP/2 exchange (what a TLS 1.3 server does when it refuses the client's
+    /// certificate: the client's side of the handshake has completed by then, so it shows as a broken connection
+    /// set-up); null otherwise.</summary>
+    internal string? TlsFailure(Exception ex)
+    {
+        var handshake = ex is HttpRequestException { HttpRequestError: HttpRequestError.SecureConnectionError };
+        var setup = false;
+        var text = ex.Message;
+        for (var inner = ex.InnerException; inner is not null; inner = inner.InnerException)
+        {
+            handshake |= inner is System.Security.Authentication.AuthenticationException;
+            setup |= inner is ObjectDisposedException { ObjectName: "System.Net.Security.SslStream" }
+                || (inner is IOException && inner.Message.Contains("HTTP/2 handshake", StringComparison.Ordinal));
+            if (!text.Contains(inner.Message, StringComparison.Ordinal))
+            {
+                text += " -> " + inner.Message;
+            }
+        }
+
+        if (handshake)
+        {
+            return text;
+        }
+
+        return setup && _options.Tls is not null
+            ? "the server ended the TLS session before the first HTTP/2 exchange: it most likely refused the client certificate "
+              + $"(not signed by a CA it trusts, or none given) ({text})"
+            : null;
     }
 
     internal static bool IsTokenRejection(EtcdAuthenticationException ex) =>

@@ -54,7 +54,7 @@ public sealed partial class EtcdClient : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         _options = options;
-        _endpoints = new EndpointSet(options.Endpoints);
+        _endpoints = new EndpointSet(options.Endpoints, options.Tls is not null);
         _transport = new GrpcTransport(options);
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _time = timeProvider ?? TimeProvider.System;

@@ -4,7 +4,8 @@ namespace ControlPlane.Etcd;
 public sealed class EtcdClientOptions
 {
     /// <summary>Client endpoints as "host:port" separated by commas, e.g. "127.0.0.1:2379,127.0.0.1:22379".
-    /// Cleartext only (http). Required.</summary>
+    /// Dialled as cleartext h2c (<c>http</c>), or as <c>https</c> when <see cref="Tls"/> is set; an explicit
+    /// <c>http://</c> or <c>https://</c> prefix must agree with that. Required.</summary>
     /// <value>Empty by default; <see cref="EtcdClient"/> throws if no endpoint is given.</value>
     public string Endpoints { get; set; } = "";
 
@@ -57,6 +58,11 @@ public sealed class EtcdClientOptions
     /// <value>1024.</value>
     public int WatchChannelCapacity { get; set; } = 1024;
 
+    /// <summary>TLS to the members: server verification and an optional client certificate. Every endpoint is
+    /// then dialled as <c>https</c>.</summary>
+    /// <value>null: cleartext.</value>
+    public EtcdTlsOptions? Tls { get; set; }
+
     internal void Validate()
     {
         if (string.IsNullOrWhiteSpace(Endpoints))
@@ -84,5 +90,7 @@ public sealed class EtcdClientOptions
         {
             throw new ArgumentException("EtcdClientOptions.WatchChannelCapacity must be at least 1.", nameof(WatchChannelCapacity));
         }
+
+        Tls?.Validate();
     }
 }

@@ -39,13 +39,29 @@ public class EtcdException : Exception
 
 /// <summary>The cluster (or the member tried) could not serve the call: no leader, leader changed, connection
 /// refused or broken. For a write it may or may not have been applied unless the message says it was not sent.</summary>
-public sealed class EtcdUnavailableException : EtcdException
+public class EtcdUnavailableException : EtcdException
 {
     /// <summary>Creates the exception.</summary>
     /// <param name="message">What failed.</param>
     /// <param name="innerException">The transport failure, if any.</param>
     public EtcdUnavailableException(string message, Exception? innerException = null)
         : base(GrpcStatusCode.Unavailable, message, innerException) { }
+}
+
+/// <summary>
+/// The TLS handshake with an endpoint failed, or the endpoint ended the TLS session at once: its certificate was
+/// not trusted or named another host, it refused the client's certificate, or it does not speak TLS on that port.
+/// The message says which endpoint and why. Nothing was sent. A wrong CA or certificate will not fix itself, but
+/// the client cannot tell that from a member being re-keyed, so callers retry with backoff as for any
+/// <see cref="EtcdUnavailableException"/> and log this each time.
+/// </summary>
+public sealed class EtcdTlsException : EtcdUnavailableException
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="message">Which endpoint, and what the TLS layer said.</param>
+    /// <param name="innerException">The transport failure.</param>
+    public EtcdTlsException(string message, Exception? innerException = null)
+        : base(message, innerException) { }
 }
 
 /// <summary>The call ran out of time (client deadline or server timeout). The outcome of a write is unknown:

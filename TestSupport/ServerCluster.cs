@@ -119,8 +119,14 @@ public abstract class ServerCluster : IAsyncDisposable
         }
 
         await Task.WhenAll(_members.Select((_, i) => KillAsync(i))).ConfigureAwait(false);
+        OnDisposed();
         Directory.Dispose();
         GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Releases what a subclass holds besides the processes (called once, after they are killed).</summary>
+    private protected virtual void OnDisposed()
+    {
     }
 
     /// <summary>The program, arguments and environment that run <paramref name="member"/>.</summary>

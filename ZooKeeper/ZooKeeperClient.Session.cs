@@ -1,3 +1,4 @@
+using System.Net.Security;
 using System.Net.Sockets;
 using ControlPlane.ZooKeeper.Internal;
 
@@ -18,9 +19,13 @@ public sealed partial class ZooKeeperClient
         SetState(ConnectionState.Connecting, null);
         // One time budget shared by every host (Npgsql-style), so a long host list cannot multiply the wait.
         using var budget = new CancellationTokenSource(_options.ConnectTimeout, _time);
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _shutdown.Token, budget.Token);
+        // Once every server has failed the TLS handshake, more tries within this budget would only fail the same
+        // way: give up at once with the TLS failure (the caller decides whether and when to try again).
+        using var tlsRefused = new CancellationTokenSource();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _shutdown.Token, budget.Token, tlsRefused.Token);
         var started = _time.GetTimestamp();
         Exception? last = null;
+        var tlsFailures = 0;
         try
         {
             var connection = await _connect.ExecuteAsync<Connection>(async token =>
@@ -38,6 +43,8 @@ public sealed partial class ZooKeeperClient
                 catch (Exception ex) when (ex is SocketException or ZooKeeperException or IOException)
                 {
                     last = ex;
+                    if (ex is ZooKeeperTlsException && ++tlsFailures >= _hosts.Length)
+                        await tlsRefused.CancelAsync().ConfigureAwait(false);
                     throw;
                 }
             }, stop.Token).ConfigureAwait(false);
@@ -45,6 +52,8 @@ public sealed partial class ZooKeeperClient
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
+            if (last is ZooKeeperTlsException tls)
+                throw new ZooKeeperTlsException($"Could not open a ZooKeeper session on {_options.ConnectionString}: {tls.Message}", tls);
             throw new ConnectionLossException(
                 $"Could not open a ZooKeeper session on {_options.ConnectionString} within {_options.ConnectTimeout.TotalSeconds:0.#} s",
                 last ?? ex);
@@ -163,11 +172,19 @@ public sealed partial class ZooKeeperClient
         // Always the same session id and password on reconnect; lastZxidSeen lets a lagging server refuse us.
         var request = new ConnectRequest(LastZxid, (int)_options.SessionTimeout.TotalMilliseconds, SessionId, _password);
         Socket socket;
+        SslStream? tls;
         ConnectResponse? response;
         var handshakeStarted = _time.GetTimestamp();
         try
         {
-            (socket, response) = await Handshake.ConnectAsync(host, port, request, timeout, _time, cancellationToken).ConfigureAwait(false);
+            (socket, tls, response) = await Handshake.ConnectAsync(host, port, request, timeout, _time, cancellationToken, _options.Tls).ConfigureAwait(false);
+        }
+        catch (ZooKeeperTlsException ex)
+        {
+            // Loud, unlike other failed attempts: a TLS failure is a configuration problem more often than not.
+            // The connect and reconnect pipelines bound how often it repeats.
+            Log.TlsHandshakeFailed(_logger, server, ex.Message);
+            throw;
         }
         catch (Exception ex) when (ex is SocketException or ZooKeeperException or IOException)
         {
@@ -178,12 +195,14 @@ public sealed partial class ZooKeeperClient
         if (Volatile.Read(ref _closing) != 0)
         {
             // Closed while the handshake was in flight: do not resurrect the session.
+            tls?.Dispose();
             socket.Dispose();
             throw new OperationCanceledException("Client closed");
         }
 
         if (response is not { } answer)
         {
+            tls?.Dispose();
             socket.Dispose();
             Log.HandshakeRefused(_logger, server, LastZxid);
             return (AttemptOutcome.Refused, null);
@@ -191,6 +210,7 @@ public sealed partial class ZooKeeperClient
 
         if (answer.IsExpired)
         {
+            tls?.Dispose();
             socket.Dispose();
             if (isReconnect)
             {
@@ -219,7 +239,7 @@ public sealed partial class ZooKeeperClient
         // cue (type None) always precedes the events that follow the reconnect.
         if (isReconnect)
             _watches.NotifyResync();
-        var connection = new Connection(socket, this, server, answer.TimeoutMs, _options.RequestTimeout, _time);
+        var connection = new Connection(socket, this, server, answer.TimeoutMs, _options.RequestTimeout, _time, tls);
         connection.Start();
         Prime(connection);
         Volatile.Write(ref _connection, connection);

@@ -66,6 +66,10 @@ public sealed class ZooKeeperClientOptions
     /// <value>Default 4096.</value>
     public int WatchEventCapacity { get; set; } = 4096;
 
+    /// <summary>TLS to the servers' secure client port: server verification and an optional client certificate.
+    /// Every server in <see cref="ConnectionString"/> must then be a TLS port. <value>Default null: plaintext.</value></summary>
+    public ZooKeeperTlsOptions? Tls { get; set; }
+
     /// <summary>Throws <see cref="ArgumentException"/> describing the first invalid setting.</summary>
     public void Validate()
     {
@@ -82,6 +86,7 @@ public sealed class ZooKeeperClientOptions
             throw new ArgumentException("TimeProvider must not be null.", nameof(TimeProvider));
         if (WatchEventCapacity < 1)
             throw new ArgumentException($"WatchEventCapacity must be at least 1, was {WatchEventCapacity}.", nameof(WatchEventCapacity));
+        Tls?.Validate();
     }
 }
 

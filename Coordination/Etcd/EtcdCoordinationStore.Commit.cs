@@ -215,7 +215,7 @@ public sealed partial class EtcdCoordinationStore
 
     /// <summary>True when the connection was never made, so the request cannot have reached a member.</summary>
     private static bool NeverSent(Exception? ex) =>
-        ex is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError }
+        ex is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError or HttpRequestError.SecureConnectionError }
         || (ex is HttpRequestException { InnerException: SocketException se }
             && se.SocketErrorCode is SocketError.ConnectionRefused or SocketError.HostUnreachable or SocketError.NetworkUnreachable);
 }

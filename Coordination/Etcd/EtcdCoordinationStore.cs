@@ -49,6 +49,7 @@ public sealed partial class EtcdCoordinationStore : ICoordinationStore
     /// <returns>The connected store.</returns>
     /// <exception cref="ArgumentException">The options are invalid.</exception>
     /// <exception cref="StoreException">etcd could not be reached or refused the lease (the inner exception says why).</exception>
+    /// <exception cref="StoreTlsException">The TLS handshake with the members failed (the message says why).</exception>
     public static async Task<EtcdCoordinationStore> ConnectAsync(
         EtcdStoreOptions options, ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default)
     {
@@ -69,6 +70,11 @@ public sealed partial class EtcdCoordinationStore : ICoordinationStore
         {
             await client.DisposeAsync().ConfigureAwait(false);
             store._disposing.Dispose();
+            if (ex is EtcdTlsException)
+            {
+                throw new StoreTlsException($"Could not open an etcd session at {options.Endpoints}: {ex.Message}", ex);
+            }
+
             if (ex is EtcdException)
             {
                 throw new StoreException($"Could not open an etcd session at {options.Endpoints}: {ex.Message}", ex);

@@ -5,7 +5,7 @@ namespace ControlPlane.Coordination.Etcd;
 /// <summary>Settings of an <see cref="EtcdCoordinationStore"/>: where etcd is, where the keys live, and the session TTL.</summary>
 public sealed class EtcdStoreOptions
 {
-    /// <summary>Client endpoints as <c>host:port</c> separated by commas (cleartext). Required.</summary>
+    /// <summary>Client endpoints as <c>host:port</c> separated by commas (cleartext, or https when <see cref="Tls"/> is set). Required.</summary>
     /// <value>Empty.</value>
     public string Endpoints { get; set; } = "";
 
@@ -49,6 +49,10 @@ public sealed class EtcdStoreOptions
     /// <value>5 seconds.</value>
     public TimeSpan KeepAliveTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>TLS to the members (see <see cref="EtcdClientOptions.Tls"/>).</summary>
+    /// <value>null: cleartext.</value>
+    public EtcdTlsOptions? Tls { get; set; }
+
     /// <summary>Clock for session deadlines and retries; <see cref="TimeProvider.System"/> when null.</summary>
     /// <value>null.</value>
     public TimeProvider? TimeProvider { get; set; }
@@ -79,5 +83,6 @@ public sealed class EtcdStoreOptions
         ConnectTimeout = ConnectTimeout,
         KeepAliveInterval = KeepAliveInterval,
         KeepAliveTimeout = KeepAliveTimeout,
+        Tls = Tls,
     };
 }

@@ -77,8 +77,20 @@ public sealed class StoreConnection : IAsyncDisposable
         var reconnect = StoreRetries.Reconnect.Build(
             _time,
             e => e is StoreException or IOException or TimeoutException or System.Net.Sockets.SocketException,
-            args => StoreConnectionLog.ConnectFailed(_logger, args.Outcome.Exception!, _options.Backend, _options.EffectiveEndpoints,
-                args.AttemptNumber + 1, args.RetryDelay.TotalSeconds));
+            args =>
+            {
+                if (args.Outcome.Exception is StoreTlsException tls)
+                {
+                    // Said plainly, every time: a TLS failure is usually a wrong CA, certificate or port, which
+                    // retrying does not fix, but a server being re-keyed does recover, so the loop goes on.
+                    StoreConnectionLog.TlsFailed(_logger, _options.Backend, _options.EffectiveEndpoints, tls.Message,
+                        args.AttemptNumber + 1, args.RetryDelay.TotalSeconds);
+                    return;
+                }
+
+                StoreConnectionLog.ConnectFailed(_logger, args.Outcome.Exception!, _options.Backend, _options.EffectiveEndpoints,
+                    args.AttemptNumber + 1, args.RetryDelay.TotalSeconds);
+            });
         try
         {
             var store = await reconnect.ExecuteAsync(
@@ -136,4 +148,7 @@ internal static partial class StoreConnectionLog
 
     [LoggerMessage(EventId = 602, Level = LogLevel.Warning, Message = "Could not reach the {Backend} store at {Endpoints} (attempt {Attempt}); retrying in about {DelaySeconds} s")]
     public static partial void ConnectFailed(ILogger logger, Exception exception, string backend, string endpoints, int attempt, double delaySeconds);
+
+    [LoggerMessage(EventId = 603, Level = LogLevel.Error, Message = "TLS to the {Backend} store at {Endpoints} failed (attempt {Attempt}): {Reason}. Check Store:Tls:CaFile, CertFile and KeyFile against the servers' TLS settings; retrying in about {DelaySeconds} s")]
+    public static partial void TlsFailed(ILogger logger, string backend, string endpoints, string reason, int attempt, double delaySeconds);
 }

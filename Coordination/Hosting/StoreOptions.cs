@@ -38,6 +38,10 @@ public sealed class StoreOptions
     /// <summary>etcd password (never logged).</summary>
     public string? Password { get; set; }
 
+    /// <summary>TLS to the store's servers (<c>Store:Tls:CaFile</c>, <c>CertFile</c>, <c>KeyFile</c>, <c>ServerName</c>):
+    /// on when <see cref="StoreTlsOptions.CaFile"/> is set, plaintext otherwise.</summary>
+    public StoreTlsOptions Tls { get; set; } = new();
+
     /// <summary>The parsed <see cref="Backend"/>.</summary>
     public StoreBackend ParsedBackend => Backend.Trim().ToUpperInvariant() switch
     {
@@ -86,13 +90,18 @@ public sealed class StoreOptions
         {
             throw new ValidationException($"Store:RequestTimeout must be positive and at most 1 min; got {RequestTimeout}.");
         }
+
+        (Tls ?? throw new ValidationException("Store:Tls must not be null.")).Validate();
     }
 
     /// <summary>Connects to the configured store; the store's session is open when this returns.</summary>
     /// <exception cref="StoreException">The store could not be reached.</exception>
+    /// <exception cref="StoreTlsException">The TLS handshake with the servers failed (the message says why).</exception>
     public async Task<ICoordinationStore> ConnectAsync(ILoggerFactory? loggerFactory = null, TimeProvider? timeProvider = null, CancellationToken cancellationToken = default)
     {
         Validate();
+        // Read once more here (Validate read them too): a connect uses the files as they are now.
+        var tls = Tls.Load();
         if (ParsedBackend == StoreBackend.Etcd)
         {
             return await EtcdCoordinationStore.ConnectAsync(
@@ -104,6 +113,7 @@ public sealed class StoreOptions
                     RequestTimeout = RequestTimeout,
                     Username = Username,
                     Password = Password,
+                    Tls = tls?.ToEtcd(),
                     TimeProvider = timeProvider,
                 },
                 loggerFactory,
@@ -117,6 +127,7 @@ public sealed class StoreOptions
                 Root = EffectiveRoot,
                 SessionTimeout = SessionTimeout,
                 RequestTimeout = RequestTimeout,
+                Tls = tls?.ToZooKeeper(),
                 TimeProvider = timeProvider,
             },
             loggerFactory,

@@ -25,6 +25,8 @@ public sealed partial class ZooKeeperCoordinationStore : ICoordinationStore
     private long _seenFloor;
     private readonly TimeProvider _time;
     private readonly ResiliencePipeline _reopen;
+    // The latest failure to open a session, for the error ConnectAsync gives when it runs out of time.
+    private Exception? _lastOpenFailure;
 
     /// <summary>The store's clock (its retries' pauses, and its ZooKeeper client's).</summary>
     internal TimeProvider Time => _time;
@@ -37,7 +39,11 @@ public sealed partial class ZooKeeperCoordinationStore : ICoordinationStore
         _logger = loggerFactory.CreateLogger<ZooKeeperCoordinationStore>();
         _rootPath = "/" + options.Root;
         _reopen = StoreRetries.ZooKeeperSession.Build(
-            _time, ex => ex is ZooKeeperException, args => ZooKeeperStoreLog.OpenFailed(_logger, args.Outcome.Exception!, args.RetryDelay.TotalMilliseconds));
+            _time, ex => ex is ZooKeeperException, args =>
+            {
+                Volatile.Write(ref _lastOpenFailure, args.Outcome.Exception);
+                ZooKeeperStoreLog.OpenFailed(_logger, args.Outcome.Exception!, args.RetryDelay.TotalMilliseconds);
+            });
         _session = OpenSession();
     }
 
@@ -67,7 +73,13 @@ public sealed partial class ZooKeeperCoordinationStore : ICoordinationStore
         catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
         {
             await store.DisposeAsync().ConfigureAwait(false);
-            throw new StoreException($"No ZooKeeper server of {options.ConnectionString} opened a session within {options.ConnectTimeout.TotalSeconds:0.#} s.", ex);
+            var message = $"No ZooKeeper server of {options.ConnectionString} opened a session within {options.ConnectTimeout.TotalSeconds:0.#} s";
+            if (Volatile.Read(ref store._lastOpenFailure) is ZooKeeperTlsException tls)
+            {
+                throw new StoreTlsException($"{message}: {tls.Message}", tls);
+            }
+
+            throw new StoreException(message + ".", ex);
         }
         catch
         {
@@ -181,6 +193,7 @@ public sealed partial class ZooKeeperCoordinationStore : ICoordinationStore
                         LastZxidSeen = Interlocked.Read(ref _seenFloor),
                         RequestTimeout = _options.RequestTimeout,
                         WatchEventCapacity = _options.WatchEventCapacity,
+                        Tls = _options.Tls,
                         TimeProvider = _time,
                     },
                     _loggerFactory,

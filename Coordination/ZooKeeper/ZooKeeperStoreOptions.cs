@@ -38,6 +38,10 @@ public sealed class ZooKeeperStoreOptions
     /// <value>16,384.</value></summary>
     public int WatchEventCapacity { get; set; } = 16_384;
 
+    /// <summary>TLS to the servers' secure client port (see <see cref="ControlPlane.ZooKeeper.ZooKeeperClientOptions.Tls"/>).
+    /// <value>null: plaintext.</value></summary>
+    public ControlPlane.ZooKeeper.ZooKeeperTlsOptions? Tls { get; set; }
+
     /// <summary>Clock for the store's retries (<see cref="Resilience.StoreRetries"/>) and its ZooKeeper client (session
     /// expiry, timeouts, reconnect pauses); <see cref="TimeProvider.System"/> when null.</summary>
     /// <value>null.</value>

@@ -10,10 +10,10 @@ internal sealed class EndpointSet
     private readonly Uri[] _endpoints;
     private int _current;
 
-    public EndpointSet(string endpoints)
+    public EndpointSet(string endpoints, bool tls = false)
     {
         _endpoints = endpoints.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(Parse)
+            .Select(e => Parse(e, tls))
             .ToArray();
         if (_endpoints.Length == 0)
         {
@@ -39,14 +39,19 @@ internal sealed class EndpointSet
         return Current;
     }
 
-    private static Uri Parse(string endpoint)
+    private static Uri Parse(string endpoint, bool tls)
     {
-        // Accept "host:port" and "http://host:port"; TLS is out of scope for this client.
-        var text = endpoint.Contains("://", StringComparison.Ordinal) ? endpoint : "http://" + endpoint;
+        // "host:port" takes the scheme of the client's mode; an explicit scheme must agree with it, so a TLS
+        // client can never fall back to cleartext on one endpoint.
+        var scheme = tls ? Uri.UriSchemeHttps : Uri.UriSchemeHttp;
+        var text = endpoint.Contains("://", StringComparison.Ordinal) ? endpoint : scheme + "://" + endpoint;
         var uri = new Uri(text, UriKind.Absolute);
-        if (uri.Scheme != Uri.UriSchemeHttp)
+        if (uri.Scheme != scheme)
         {
-            throw new ArgumentException($"only cleartext http endpoints are supported, got '{endpoint}'", nameof(endpoint));
+            throw new ArgumentException(
+                tls ? $"TLS is configured, so every endpoint is https; got '{endpoint}'"
+                    : $"'{endpoint}' is an https endpoint, but no TLS settings (EtcdClientOptions.Tls) are given",
+                nameof(endpoint));
         }
 
         return new Uri(uri.GetLeftPart(UriPartial.Authority));

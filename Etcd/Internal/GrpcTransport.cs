@@ -6,7 +6,8 @@ using Google.Protobuf;
 namespace ControlPlane.Etcd.Internal;
 
 /// <summary>
-/// gRPC over cleartext HTTP/2 with prior knowledge, on one shared <see cref="SocketsHttpHandler"/>.
+/// gRPC over cleartext HTTP/2 with prior knowledge (or over TLS, HTTP/2 chosen by ALPN, when the options have
+/// <see cref="EtcdClientOptions.Tls"/>), on one shared <see cref="SocketsHttpHandler"/>.
 /// Knows nothing of endpoints' health, retries or auth: <see cref="EtcdClient"/> decides those and passes the
 /// endpoint and token of each attempt.
 /// </summary>
@@ -16,6 +17,9 @@ internal sealed class GrpcTransport : IDisposable
 
     private readonly HttpMessageInvoker _invoker;
     private readonly ConcurrentDictionary<(Uri Endpoint, string Path), Uri> _uris = new();
+    // The TLS server-name override: sent as the Host, which is what SocketsHttpHandler takes as the TLS target
+    // host (SNI and the name the certificate must carry) instead of the URI's host. Null: the URI's host.
+    private readonly string? _serverName;
 
     public GrpcTransport(EtcdClientOptions options)
     {
@@ -36,6 +40,13 @@ internal sealed class GrpcTransport : IDisposable
             AllowAutoRedirect = false,
             AutomaticDecompression = DecompressionMethods.None,
         };
+        if (options.Tls is { } tls)
+        {
+            // Only the connection's set-up changes: requests are the same HTTP/2 requests on https URIs.
+            handler.SslOptions = tls.ToSslOptions();
+            _serverName = tls.ServerName;
+        }
+
         _invoker = new HttpMessageInvoker(handler, disposeHandler: true);
     }
 
@@ -48,10 +59,15 @@ internal sealed class GrpcTransport : IDisposable
         var request = new HttpRequestMessage(HttpMethod.Post, uri)
         {
             Version = HttpVersion.Version20,
-            // Cleartext HTTP/2 with prior knowledge: no upgrade dance, no fallback to HTTP/1.1.
+            // Cleartext HTTP/2 with prior knowledge (or HTTP/2 by ALPN over TLS): no upgrade dance, no fallback to HTTP/1.1.
             VersionPolicy = HttpVersionPolicy.RequestVersionExact,
         };
         var headers = request.Headers;
+        if (_serverName is not null)
+        {
+            headers.Host = _serverName;
+        }
+
         headers.TryAddWithoutValidation("te", "trailers");
         if (timeout is { } t)
         {

@@ -46,4 +46,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 4023, Level = LogLevel.Debug, Message = "etcd lease {LeaseId:x} granted with TTL {Ttl} s")]
     public static partial void LeaseGranted(ILogger logger, long leaseId, long ttl);
+
+    [LoggerMessage(EventId = 4005, Level = LogLevel.Warning, Message = "etcd TLS with {Endpoint} failed: {Reason}")]
+    public static partial void TlsFailed(ILogger logger, Uri endpoint, string reason);
 }

@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
 using ControlPlane.TestSupport.Processes;
 
 namespace ControlPlane.TestSupport.ControlPlane;
@@ -41,24 +43,41 @@ public sealed class ControlPlaneApps : IAsyncDisposable
 
     /// <summary>Starts a director listening on a free loopback port and (unless <paramref name="waitUntilHealthy"/> is
     /// false) waits until it answers <c>/healthz</c>.</summary>
+    /// <param name="store">Where the store is.</param>
+    /// <param name="name">The director's id and log name.</param>
+    /// <param name="extraArguments">More command-line settings.</param>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    /// <param name="waitUntilHealthy">Whether to wait for <c>/healthz</c>.</param>
+    /// <param name="https">When set, the API is served over HTTPS only, with this certificate and key, through
+    /// Kestrel's own settings (<c>Kestrel:Endpoints:Https:*</c>, as docs/operations.md shows them); the returned
+    /// client trusts <paramref name="httpsCaFile"/>.</param>
+    /// <param name="httpsCaFile">The CA of <paramref name="https"/>.</param>
     public async Task<DirectorProcess> StartDirectorAsync(
-        StoreTarget store, string name, IEnumerable<string>? extraArguments = null, CancellationToken cancellationToken = default, bool waitUntilHealthy = true)
+        StoreTarget store, string name, IEnumerable<string>? extraArguments = null, CancellationToken cancellationToken = default, bool waitUntilHealthy = true,
+        TlsFiles? https = null, string? httpsCaFile = null)
     {
         ArgumentNullException.ThrowIfNull(store);
         var port = PortAllocator.Allocate(1)[0];
-        var url = $"http://127.0.0.1:{port}";
-        var arguments = new List<string>
+        var url = https is null ? $"http://127.0.0.1:{port}" : $"https://127.0.0.1:{port}";
+        var arguments = new List<string> { Locate("ControlPlane", "ControlPlane.Director.dll") };
+        if (https is null)
         {
-            Locate("ControlPlane", "ControlPlane.Director.dll"),
-            "--urls", url,
-            $"--Director:Id={name}",
-            $"--Director:Url={url}",
-            $"--Auth:Tokens:0={Token}",
-        };
+            arguments.AddRange(["--urls", url]);
+        }
+        else
+        {
+            arguments.AddRange([
+                $"--Kestrel:Endpoints:Https:Url={url}",
+                $"--Kestrel:Endpoints:Https:Certificate:Path={https.CertFile}",
+                $"--Kestrel:Endpoints:Https:Certificate:KeyPath={https.KeyFile}",
+            ]);
+        }
+
+        arguments.AddRange([$"--Director:Id={name}", $"--Director:Url={url}", $"--Auth:Tokens:0={Token}"]);
         arguments.AddRange(store.Arguments());
         arguments.AddRange(extraArguments ?? []);
         var process = await StartAsync(name, arguments).ConfigureAwait(false);
-        var director = new DirectorProcess(process, new Uri(url), Token);
+        var director = new DirectorProcess(process, new Uri(url), Token, httpsCaFile is null ? null : TrustingHandler(httpsCaFile));
         if (!waitUntilHealthy)
         {
             return director;
@@ -69,6 +88,16 @@ public sealed class ControlPlaneApps : IAsyncDisposable
             TimeSpan.FromSeconds(60),
             () => process.LogTail()).ConfigureAwait(false);
         return director;
+    }
+
+    /// <summary>An HTTP handler that trusts only the CA in <paramref name="caFile"/> (and checks the host name).</summary>
+    public static SocketsHttpHandler TrustingHandler(string caFile)
+    {
+        var trusted = new X509Certificate2Collection();
+        trusted.ImportFromPemFile(caFile);
+        var policy = new X509ChainPolicy { TrustMode = X509ChainTrustMode.CustomRootTrust, RevocationMode = X509RevocationMode.NoCheck };
+        policy.CustomTrustStore.AddRange(trusted);
+        return new SocketsHttpHandler { UseProxy = false, SslOptions = new SslClientAuthenticationOptions { CertificateChainPolicy = policy } };
     }
 
     /// <summary>A loopback port that was free a moment ago (nothing reserves it), e.g. for <c>Agent:Http:Port</c>.</summary>
@@ -186,10 +215,11 @@ public sealed class ControlPlaneApps : IAsyncDisposable
 /// <param name="Process">The process.</param>
 /// <param name="Url">Its API base address.</param>
 /// <param name="Token">A bearer token it accepts.</param>
-public sealed record DirectorProcess(AppProcess Process, Uri Url, string Token)
+/// <param name="Handler">The HTTP handler of <see cref="Client"/> (e.g. one that trusts the API's CA), or null for the default.</param>
+public sealed record DirectorProcess(AppProcess Process, Uri Url, string Token, HttpMessageHandler? Handler = null)
 {
     /// <summary>A client of this director's API.</summary>
-    public DirectorClient Client { get; } = new(Url, Token);
+    public DirectorClient Client { get; } = new(Url, Token, Handler);
 }
 
 /// <summary>What one run of <c>cpctl</c> printed and returned.</summary>

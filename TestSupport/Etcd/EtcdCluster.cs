@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
 using ControlPlane.TestSupport.Processes;
 
 namespace ControlPlane.TestSupport;
@@ -23,13 +25,24 @@ public sealed class EtcdCluster : ServerCluster
     private readonly EtcdServerOptions _options;
     private readonly int[] _peerPorts;
     private readonly string _token = "cp-" + Guid.NewGuid().ToString("N")[..12];
+    private readonly HttpClient _probe = Probe;
 
     private EtcdCluster(int memberCount, EtcdServerOptions options, int[] ports)
         : base("etcd", memberCount, (dir, i) => CreateMember(dir, i, ports[i]))
     {
         _options = options;
         _peerPorts = ports[memberCount..];
+        if (options.Tls)
+        {
+            Pki = options.Pki ?? TestPki.Create(Path.Combine(RootDirectory, "tls"), "etcd");
+            _probe = new HttpClient(TlsProbeHandler(Pki), disposeHandler: true) { Timeout = TimeSpan.FromSeconds(2) };
+        }
     }
+
+    /// <summary>The CA and certificates of the client URLs, when <see cref="EtcdServerOptions.Tls"/> is on.</summary>
+    public TestPki? Pki { get; }
+
+    private string Scheme => Pki is null ? "http" : "https";
 
     /// <summary>Every member's client address: <c>127.0.0.1:p1,127.0.0.1:p2,...</c>.</summary>
     public string Endpoints => string.Join(',', Members.Select(m => m.ClientAddress));
@@ -53,7 +66,7 @@ public sealed class EtcdCluster : ServerCluster
     /// <exception cref="InvalidOperationException">etcdctl failed; the message holds its standard error.</exception>
     public async Task<string> EtcdCtlAsync(params string[] args)
     {
-        var endpoints = string.Join(',', Members.Where(m => m.IsRunning).Select(m => "http://" + m.ClientAddress));
+        var endpoints = string.Join(',', Members.Where(m => m.IsRunning).Select(m => $"{Scheme}://{m.ClientAddress}"));
         var info = new ProcessStartInfo(CtlBinary)
         {
             RedirectStandardOutput = true,
@@ -63,6 +76,14 @@ public sealed class EtcdCluster : ServerCluster
         info.Environment["ETCDCTL_API"] = "3";
         info.ArgumentList.Add($"--endpoints={endpoints}");
         info.ArgumentList.Add("--command-timeout=10s");
+        if (Pki is not null)
+        {
+            // As docs/operations.md ("TLS") shows etcdctl against a TLS cluster.
+            info.ArgumentList.Add($"--cacert={Pki.CaFile}");
+            info.ArgumentList.Add($"--cert={Pki.Client.CertFile}");
+            info.ArgumentList.Add($"--key={Pki.Client.KeyFile}");
+        }
+
         foreach (var arg in args)
         {
             info.ArgumentList.Add(arg);
@@ -95,7 +116,7 @@ public sealed class EtcdCluster : ServerCluster
         CommandFor(ServerMember member)
     {
         var peer = PeerUrl(member.Index);
-        var client = "http://" + member.ClientAddress;
+        var client = $"{Scheme}://{member.ClientAddress}";
         var cluster = string.Join(',', Members.Select(m => $"{m.Name}={PeerUrl(m.Index)}"));
         List<string> args =
         [
@@ -114,6 +135,16 @@ public sealed class EtcdCluster : ServerCluster
             "--logger=zap",
             "--log-outputs=stderr",
         ];
+        if (Pki is not null)
+        {
+            // Client TLS as docs/operations.md ("TLS") shows it: the server's certificate and key, and client
+            // certificates required, signed by the CA.
+            args.Add($"--cert-file={Pki.Server.CertFile}");
+            args.Add($"--key-file={Pki.Server.KeyFile}");
+            args.Add("--client-cert-auth");
+            args.Add($"--trusted-ca-file={Pki.CaFile}");
+        }
+
         args.AddRange(_options.ExtraArguments);
         // The data directory (under cp-fixtures) in the command line is what test.sh looks for to find
         // servers a run left behind.
@@ -124,7 +155,7 @@ public sealed class EtcdCluster : ServerCluster
     {
         try
         {
-            using var response = await Probe.GetAsync(new Uri($"http://{member.ClientAddress}/health"), cancellationToken).ConfigureAwait(false);
+            using var response = await _probe.GetAsync(new Uri($"{Scheme}://{member.ClientAddress}/health"), cancellationToken).ConfigureAwait(false);
             var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
             return response.IsSuccessStatusCode && body.Contains("\"true\"", StringComparison.Ordinal);
         }
@@ -132,6 +163,31 @@ public sealed class EtcdCluster : ServerCluster
         {
             return false;
         }
+    }
+
+    private protected override void OnDisposed()
+    {
+        if (!ReferenceEquals(_probe, Probe))
+        {
+            _probe.Dispose();
+        }
+    }
+
+    private static SocketsHttpHandler TlsProbeHandler(TestPki pki)
+    {
+        var trusted = new X509Certificate2Collection();
+        trusted.ImportFromPemFile(pki.CaFile);
+        var policy = new X509ChainPolicy { TrustMode = X509ChainTrustMode.CustomRootTrust, RevocationMode = X509RevocationMode.NoCheck };
+        policy.CustomTrustStore.AddRange(trusted);
+        return new SocketsHttpHandler
+        {
+            UseProxy = false,
+            SslOptions = new SslClientAuthenticationOptions
+            {
+                CertificateChainPolicy = policy,
+                ClientCertificates = [X509Certificate2.CreateFromPemFile(pki.Client.CertFile, pki.Client.KeyFile)],
+            },
+        };
     }
 
     private static ServerMember CreateMember(FixtureDirectory dir, int index, int clientPort)

@@ -12,4 +12,13 @@ public sealed record EtcdServerOptions
 
     /// <summary>Extra command-line flags for every member, e.g. <c>--auth-token-ttl=2</c>.</summary>
     public IReadOnlyList<string> ExtraArguments { get; init; } = [];
+
+    /// <summary>Whether the members serve their client URLs over TLS (https) with certificates the fixture makes
+    /// (<see cref="EtcdCluster.Pki"/>), requiring client certificates (<c>--client-cert-auth</c>). Peers talk
+    /// plaintext on loopback. <value>false.</value></summary>
+    public bool Tls { get; init; }
+
+    /// <summary>With <see cref="Tls"/>: the CA and certificates to serve with (e.g. <see cref="TestPki.FromScriptAsync"/>).
+    /// <value>null: the fixture makes them.</value></summary>
+    public TestPki? Pki { get; init; }
 }

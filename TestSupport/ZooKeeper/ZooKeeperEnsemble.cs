@@ -19,16 +19,20 @@ public sealed class ZooKeeperEnsemble : ServerCluster
     public const string ServerJar = "/usr/share/java/zookeeper.jar";
 
     private const string LoggerJar = "/usr/share/java/slf4j-simple.jar";
+    private const string NettyCodecJar = "/usr/share/java/netty-codec.jar";
     private readonly ZooKeeperServerOptions _options;
     private readonly int[] _quorumPorts;
     private readonly int[] _electionPorts;
+    private readonly int[] _securePorts;
 
     private ZooKeeperEnsemble(int memberCount, ZooKeeperServerOptions options, int[] ports)
         : base("zookeeper", memberCount, (dir, i) => CreateMember(dir, i, ports[i]))
     {
         _options = options;
         _quorumPorts = ports[memberCount..(2 * memberCount)];
-        _electionPorts = ports[(2 * memberCount)..];
+        _electionPorts = ports[(2 * memberCount)..(3 * memberCount)];
+        _securePorts = ports[(3 * memberCount)..];
+        Pki = options.Tls ? options.Pki ?? TestPki.Create(Path.Combine(RootDirectory, "tls"), "zookeeper") : null;
         foreach (var member in Members)
         {
             WriteConfig(member);
@@ -37,6 +41,15 @@ public sealed class ZooKeeperEnsemble : ServerCluster
 
     /// <summary>Every member's client address: <c>127.0.0.1:p1,127.0.0.1:p2,...</c>.</summary>
     public string ConnectionString => string.Join(',', Members.Select(m => m.ClientAddress));
+
+    /// <summary>The CA and certificates of the TLS port, when <see cref="ZooKeeperServerOptions.Tls"/> is on.</summary>
+    public TestPki? Pki { get; }
+
+    /// <summary>Every member's TLS client address (<c>secureClientPort</c>), when <see cref="ZooKeeperServerOptions.Tls"/> is on.</summary>
+    /// <exception cref="InvalidOperationException">The ensemble has no TLS port.</exception>
+    public string SecureConnectionString => Pki is null
+        ? throw new InvalidOperationException("Started without ZooKeeperServerOptions.Tls.")
+        : string.Join(',', _securePorts.Select(p => string.Create(CultureInfo.InvariantCulture, $"127.0.0.1:{p}")));
 
     /// <summary>Starts the servers and waits (up to a minute) until every member serves.</summary>
     /// <exception cref="FileNotFoundException">The <c>zookeeper</c> package is not installed (./test.sh installs it).</exception>
@@ -50,7 +63,7 @@ public sealed class ZooKeeperEnsemble : ServerCluster
         }
 
         var resolved = options ?? new ZooKeeperServerOptions();
-        return StartAsync(() => new ZooKeeperEnsemble(members, resolved, PortAllocator.Allocate(3 * members)), cancellationToken);
+        return StartAsync(() => new ZooKeeperEnsemble(members, resolved, PortAllocator.Allocate((resolved.Tls ? 4 : 3) * members)), cancellationToken);
     }
 
     /// <summary>Sends a four-letter word (<c>srvr</c>, <c>ruok</c>, <c>cons</c>, <c>mntr</c>, ...) to member
@@ -98,7 +111,8 @@ public sealed class ZooKeeperEnsemble : ServerCluster
             $"-Dzookeeper.forceSync={(_options.ForceSync ? "yes" : "no")}",
             // Marks the process as ours, so test.sh can find servers a run left behind.
             $"-Dcp.fixture={RootDirectory}",
-            "-cp", $"{ServerJar}:{LoggerJar}",
+            // The Netty connection factory (TLS) needs netty-codec, which the server jar's manifest does not list.
+            "-cp", _options.Tls ? $"{ServerJar}:{NettyCodecJar}:{LoggerJar}" : $"{ServerJar}:{LoggerJar}",
             "org.apache.zookeeper.server.quorum.QuorumPeerMain",
             ConfigPath(member),
         ], null);
@@ -151,6 +165,20 @@ public sealed class ZooKeeperEnsemble : ServerCluster
                 config.AppendLine(CultureInfo.InvariantCulture,
                     $"server.{Members[i].Name}=127.0.0.1:{_quorumPorts[i]}:{_electionPorts[i]}");
             }
+        }
+
+        if (Pki is not null)
+        {
+            // The secure client port as docs/operations.md ("TLS") shows it: Netty, PEM key and trust stores,
+            // client certificates required.
+            config.AppendLine(CultureInfo.InvariantCulture, $"secureClientPort={_securePorts[member.Index]}")
+                .AppendLine("secureClientPortAddress=127.0.0.1")
+                .AppendLine("serverCnxnFactory=org.apache.zookeeper.server.NettyServerCnxnFactory")
+                .AppendLine(CultureInfo.InvariantCulture, $"ssl.keyStore.location={Pki.Server.BundleFile}")
+                .AppendLine("ssl.keyStore.type=PEM")
+                .AppendLine(CultureInfo.InvariantCulture, $"ssl.trustStore.location={Pki.CaFile}")
+                .AppendLine("ssl.trustStore.type=PEM")
+                .AppendLine("ssl.clientAuth=need");
         }
 
         foreach (var (key, value) in _options.ExtraConfig)

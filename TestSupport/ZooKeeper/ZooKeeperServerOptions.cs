@@ -22,4 +22,13 @@ public sealed record ZooKeeperServerOptions
 
     /// <summary>Maximum Java heap of each server. <value>256 MiB.</value></summary>
     public int HeapMegabytes { get; init; } = 256;
+
+    /// <summary>Whether each member also serves a TLS client port (<c>secureClientPort</c>, Netty) with certificates
+    /// the fixture makes (<see cref="ZooKeeperEnsemble.Pki"/>), requiring client certificates. The plaintext port
+    /// stays open on 127.0.0.1 for the fixture's four-letter-word probes. <value>false.</value></summary>
+    public bool Tls { get; init; }
+
+    /// <summary>With <see cref="Tls"/>: the CA and certificates to serve with (e.g. <see cref="TestPki.FromScriptAsync"/>).
+    /// <value>null: the fixture makes them.</value></summary>
+    public TestPki? Pki { get; init; }
 }

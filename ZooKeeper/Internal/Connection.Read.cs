@@ -36,12 +36,12 @@ internal sealed partial class Connection
                             buffer = null;
                         }
 
-                        await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
+                        await ReceiveAsync(Memory<byte>.Empty).ConfigureAwait(false);
                         buffer = ArrayPool<byte>.Shared.Rent(ReceiveBufferSize);
                     }
                 }
 
-                var n = await _socket.ReceiveAsync(buffer.AsMemory(end), SocketFlags.None).ConfigureAwait(false);
+                var n = await ReceiveAsync(buffer.AsMemory(end)).ConfigureAwait(false);
                 lastRead = n;
                 if (n == 0)
                     throw new ConnectionLossException($"{Server} closed the connection");
@@ -60,6 +60,11 @@ internal sealed partial class Connection
                 ArrayPool<byte>.Shared.Return(buffer);
         }
     }
+
+    /// <summary>One receive from the socket, or from the TLS session over it (SslStream supports the zero-byte
+    /// read too: it waits for the socket without holding a buffer).</summary>
+    private ValueTask<int> ReceiveAsync(Memory<byte> buffer) =>
+        _tls is null ? _socket.ReceiveAsync(buffer, SocketFlags.None) : _tls.ReadAsync(buffer);
 
     /// <summary>Handles every complete frame in buffer[start..end]; returns the new start. Makes room for a
     /// partial frame (compacting or growing the buffer) so the next receive can complete it.</summary>

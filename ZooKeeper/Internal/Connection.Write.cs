@@ -33,9 +33,17 @@ internal sealed partial class Connection
 
                 try
                 {
-                    var sent = 0;
-                    while (sent < used)
-                        sent += await _socket.SendAsync(batch.AsMemory(sent, used - sent), SocketFlags.None).ConfigureAwait(false);
+                    if (_tls is null)
+                    {
+                        var sent = 0;
+                        while (sent < used)
+                            sent += await _socket.SendAsync(batch.AsMemory(sent, used - sent), SocketFlags.None).ConfigureAwait(false);
+                    }
+                    else
+                    {
+                        // One write of the whole batch: SslStream splits it into records itself.
+                        await _tls.WriteAsync(batch.AsMemory(0, used)).ConfigureAwait(false);
+                    }
                 }
                 finally
                 {

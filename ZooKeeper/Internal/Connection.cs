@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Net.Security;
 using System.Net.Sockets;
 using System.Threading.Channels;
 
@@ -32,7 +33,7 @@ internal interface IConnectionOwner : IReplyContext
     void OnBroken(Connection connection, Exception reason);
 }
 
-/// <summary>One TCP connection of a session, after a successful handshake: a single read loop, a single
+/// <summary>One TCP connection of a session (through TLS when the client has TLS options), after a successful handshake: a single read loop, a single
 /// batching write loop fed by a channel, a FIFO of pending requests and a heartbeat timer. No thread is
 /// dedicated to it; idle, it costs two awaiting state machines, a timer and no receive buffer.
 /// Everything that ends it goes through <see cref="Break"/>. Every time it judges (read timeout, ping interval,
@@ -41,6 +42,8 @@ internal interface IConnectionOwner : IReplyContext
 internal sealed partial class Connection
 {
     private readonly Socket _socket;
+    // The TLS session over _socket, or null for plaintext (then reads and writes go to the socket directly).
+    private readonly SslStream? _tls;
     private readonly IConnectionOwner _owner;
     private readonly Channel<Outgoing> _outgoing = Channel.CreateUnbounded<Outgoing>(new UnboundedChannelOptions
     {
@@ -71,9 +74,10 @@ internal sealed partial class Connection
     private long _lastSendTicks;
 
     public Connection(Socket socket, IConnectionOwner owner, string server, int negotiatedTimeoutMs, TimeSpan requestTimeout,
-        TimeProvider? time = null)
+        TimeProvider? time = null, SslStream? tls = null)
     {
         _socket = socket;
+        _tls = tls;
         _owner = owner;
         _time = time ?? TimeProvider.System;
         Server = server;
@@ -160,6 +164,7 @@ internal sealed partial class Connection
         {
         }
 
+        _tls?.Dispose();
         _socket.Dispose();
         DrainPending(reason);
         _closed.TrySetResult(reason);

@@ -46,4 +46,7 @@ internal static partial class Log
 
     [LoggerMessage(14, LogLevel.Warning, "Every ZooKeeper server refused or failed the handshake for a full round ({Servers} servers); backing off")]
     public static partial void AllServersFailed(ILogger logger, int servers);
+
+    [LoggerMessage(15, LogLevel.Warning, "ZooKeeper connection to {Server} failed at TLS: {Reason}")]
+    public static partial void TlsHandshakeFailed(ILogger logger, string server, string reason);
 }
