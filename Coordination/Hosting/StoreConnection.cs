@@ -77,8 +77,20 @@ public sealed class StoreConnection : IAsyncDisposable
         var reconnect = StoreRetries.Reconnect.Build(
             _time,
             e => e is StoreException or IOException or TimeoutException or System.Net.Sockets.SocketException,
-            args => StoreConnectionLog.ConnectFailed(_logger, args.Outcome.Exception!, _options.Backend, _options.EffectiveEndpoints,
-                args.AttemptNumber + 1, args.RetryDelay.TotalSeconds));
+            args =>
+            {
+                if (args.Outcome.Exception is StorePermissionException denied)
+                {
+                    // Not an outage: the credentials are wrong or lack a right. Said at error level, every attempt, until
+                    // an operator fixes them in the store or the configuration (the process keeps trying; no restart needed).
+                    StoreConnectionLog.CredentialsRefused(_logger, _options.Backend, _options.EffectiveEndpoints, _options.Username ?? "(none)",
+                        denied.Message, args.AttemptNumber + 1, args.RetryDelay.TotalSeconds);
+                    return;
+                }
+
+                StoreConnectionLog.ConnectFailed(_logger, args.Outcome.Exception!, _options.Backend, _options.EffectiveEndpoints,
+                    args.AttemptNumber + 1, args.RetryDelay.TotalSeconds);
+            });
         try
         {
             var store = await reconnect.ExecuteAsync(
@@ -133,6 +145,9 @@ internal static partial class StoreConnectionLog
 {
     [LoggerMessage(EventId = 601, Level = LogLevel.Information, Message = "Connected to the {Backend} store at {Endpoints} (root /{Root}, session timeout {TimeoutSeconds} s)")]
     public static partial void Connected(ILogger logger, string backend, string endpoints, string root, double timeoutSeconds);
+
+    [LoggerMessage(EventId = 603, Level = LogLevel.Error, Message = "The {Backend} store at {Endpoints} refused identity '{User}' (attempt {Attempt}; retrying in about {DelaySeconds} s): {Reason}")]
+    public static partial void CredentialsRefused(ILogger logger, string backend, string endpoints, string user, string reason, int attempt, double delaySeconds);
 
     [LoggerMessage(EventId = 602, Level = LogLevel.Warning, Message = "Could not reach the {Backend} store at {Endpoints} (attempt {Attempt}); retrying in about {DelaySeconds} s")]
     public static partial void ConnectFailed(ILogger logger, Exception exception, string backend, string endpoints, int attempt, double delaySeconds);

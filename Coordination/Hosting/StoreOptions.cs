@@ -32,10 +32,11 @@ public sealed class StoreOptions
     /// <summary>How long one request may wait for its answer. <value>5 s.</value></summary>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>etcd user name, when authentication is enabled.</summary>
+    /// <summary>This process's store identity (etcd user), when the store has identities (docs/operations.md, "Identities
+    /// and permissions"). An agent with one uses it as its worker id.</summary>
     public string? Username { get; set; }
 
-    /// <summary>etcd password (never logged).</summary>
+    /// <summary>The identity's password (never logged).</summary>
     public string? Password { get; set; }
 
     /// <summary>The parsed <see cref="Backend"/>.</summary>
