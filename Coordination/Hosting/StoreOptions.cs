@@ -118,6 +118,8 @@ public sealed class StoreOptions
                 Root = EffectiveRoot,
                 SessionTimeout = SessionTimeout,
                 RequestTimeout = RequestTimeout,
+                Username = Username,
+                Password = Password,
                 TimeProvider = timeProvider,
             },
             loggerFactory,
