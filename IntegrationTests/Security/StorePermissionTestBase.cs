@@ -128,6 +128,23 @@ public abstract class StorePermissionTestBase : IAsyncLifetime
         Assert.Contains("Agent:Id 'someone-else' differs from Store:Username 'agent-a'", agent.LogTail(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task An_agent_with_a_wrong_password_never_registers_and_says_why_in_its_log()
+    {
+        await StoreCliAsync(["init"]);
+        await StoreCliAsync(["add-agent", "agent-a"], AgentAPassword);
+        var agent = await _apps.StartAgentAsync(Target, "agent-a", slots: 1, ["--Store:Username=agent-a", "--Store:Password=wrong-password"]);
+
+        await Eventually.UntilAsync(() => agent.LogContains(WrongPasswordMarker), Deadline, () => agent.LogTail());
+        Assert.False(agent.HasExited, agent.LogTail());
+        Assert.DoesNotContain("wrong-password", agent.LogTail(int.MaxValue), StringComparison.Ordinal);
+        await using var director = await ConnectAsync("director", DirectorPassword);
+        Assert.Null(await director.GetAsync(StoreLayout.Worker("agent-a")));
+    }
+
+    /// <summary>What the log of an agent with a wrong password says.</summary>
+    protected abstract string WrongPasswordMarker { get; }
+
     /// <summary>Runs <c>cpctl store &lt;args&gt;</c> against this test's store and returns its standard output.</summary>
     private async Task<string> StoreCliAsync(string[] args, string? agentPassword = null)
     {
@@ -181,6 +198,9 @@ public sealed class EtcdStorePermissionTests : StorePermissionTestBase
     protected override string DeniedMarker => "permission denied";
 
     /// <inheritdoc />
+    protected override string WrongPasswordMarker => "refused identity 'agent-a'";
+
+    /// <inheritdoc />
     protected override IReadOnlyDictionary<string, string> AdminEnvironment { get; } =
         new Dictionary<string, string> { ["CPCTL_STORE_ADMIN_PASSWORD"] = "root-secret-1" };
 
@@ -210,6 +230,9 @@ public sealed class ZooKeeperStorePermissionTests(ZooKeeperFixture fixture) : St
 
     /// <inheritdoc />
     protected override string DeniedMarker => "NoAuth";
+
+    /// <inheritdoc />
+    protected override string WrongPasswordMarker => "NoAuth, it needs CREATE on /";
 
     /// <inheritdoc />
     protected override IReadOnlyDictionary<string, string> AdminEnvironment { get; } = new Dictionary<string, string>();
