@@ -83,6 +83,16 @@ public sealed class StoreOptions
             throw new ValidationException($"Store:SessionTimeout must be between 2 s and 5 min; got {SessionTimeout}.");
         }
 
+        if (!string.IsNullOrEmpty(Username) && string.IsNullOrEmpty(Password))
+        {
+            throw new ValidationException($"Store:Password is required with Store:Username ('{Username}'); set it, e.g. as Store__Password in the environment.");
+        }
+
+        if (Username is not null && Username.Contains(':', StringComparison.Ordinal))
+        {
+            throw new ValidationException($"Store:Username '{Username}' must not contain ':' (ZooKeeper digest ids use it; identities are [A-Za-z0-9._@-]).");
+        }
+
         if (RequestTimeout <= TimeSpan.Zero || RequestTimeout > TimeSpan.FromMinutes(1))
         {
             throw new ValidationException($"Store:RequestTimeout must be positive and at most 1 min; got {RequestTimeout}.");
