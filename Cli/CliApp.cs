@@ -28,6 +28,7 @@ internal static class CliApp
         root.Subcommands.Add(DoctorCommand.Create(runner));
         root.Subcommands.Add(ScheduleCommand.Create(runner));
         root.Subcommands.Add(WorkflowCommand.Create(runner));
+        root.Subcommands.Add(StoreCommand.Create(runner));
         return root;
     }
 

@@ -18,6 +18,9 @@ internal sealed class CliRunner(CliEnvironment environment, GlobalOptions global
     /// <summary>The environment commands run in.</summary>
     public CliEnvironment Environment => environment;
 
+    /// <summary>The global options (commands that do not talk to a director read <c>--output</c> here).</summary>
+    public GlobalOptions Globals => globals;
+
     /// <summary>Makes <paramref name="body"/> the action of <paramref name="command"/>.</summary>
     public void Bind(Command command, Func<CommandContext, CancellationToken, Task<int>> body)
     {

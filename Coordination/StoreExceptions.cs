@@ -103,3 +103,27 @@ public sealed class StoreTlsException : StoreException
     {
     }
 }
+
+/// <summary>The store refused the operation because this process's identity lacks a permission (etcd
+/// PermissionDenied, ZooKeeper NoAuth): a deployment error, not a transient one. Nothing was written.
+/// The message names the identity, the keys and the permission (docs/operations.md, "Identities and permissions").</summary>
+public sealed class StorePermissionException : StoreException
+{
+    /// <summary>Creates the exception.</summary>
+    public StorePermissionException(string message, Exception? innerException = null) : base(message, innerException)
+    {
+    }
+
+    /// <summary>Creates the exception with a default message.</summary>
+    public StorePermissionException() : this("The store refused the operation: permission denied.")
+    {
+    }
+
+    /// <summary>Creates the exception.</summary>
+    public StorePermissionException(string message) : this(message, null)
+    {
+    }
+
+    /// <summary>The keys the refused operation read or wrote (relative to the root), when known.</summary>
+    public IReadOnlyList<string> Keys { get; init; } = [];
+}

@@ -30,7 +30,11 @@ public static class AgentServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
         services.AddOptions<StoreOptions>().Bind(configuration.GetSection(StoreOptions.Section)).ValidateOnStart();
-        services.AddOptions<AgentOptions>().Bind(configuration.GetSection(AgentOptions.Section)).ValidateOnStart();
+        // With store credentials the worker id is the identity's name, so the store's permissions can be bound to the
+        // agent's own keys (docs/operations.md, "Identities and permissions"); a different Agent:Id fails validation.
+        services.AddOptions<AgentOptions>().Bind(configuration.GetSection(AgentOptions.Section))
+            .PostConfigure<IOptions<StoreOptions>>((agent, store) => agent.Id ??= store.Value.Username)
+            .ValidateOnStart();
         services.AddOptions<ShellExecutorOptions>().Bind(configuration.GetSection(ShellExecutorOptions.Section)).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<StoreOptions>, StoreOptionsValidator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AgentOptions>, AgentOptionsValidator>());

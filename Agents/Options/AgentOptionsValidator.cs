@@ -15,6 +15,12 @@ internal sealed class AgentOptionsValidator(IOptions<ControlPlane.Coordination.H
             errors.Add($"Agent:Id '{options.Id}' must be 1-128 characters of [A-Za-z0-9._:@-].");
         }
 
+        if (store.Value.Username is { Length: > 0 } user && options.Id != user)
+        {
+            errors.Add($"Agent:Id '{options.Id}' differs from Store:Username '{user}': an agent with store credentials is the worker its " +
+                "identity names (its permissions cover only that worker's keys). Leave Agent:Id unset, or start the agent with its own identity (cpctl store add-agent).");
+        }
+
         if (options.Slots is < 1 or > Limits.MaxSlots)
         {
             errors.Add($"Agent:Slots must be between 1 and {Limits.MaxSlots}; got {options.Slots}.");

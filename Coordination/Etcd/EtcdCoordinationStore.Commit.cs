@@ -29,7 +29,7 @@ public sealed partial class EtcdCoordinationStore
         }
         catch (EtcdException ex)
         {
-            throw CommitFailed(ex, transaction.Operations.Count);
+            throw CommitFailed(ex, transaction);
         }
 
         var revision = response.Header.Revision;
@@ -191,8 +191,22 @@ public sealed partial class EtcdCoordinationStore
     }
 
     /// <summary>Maps a failed Txn: unknown outcome whenever the request may have reached a member.</summary>
-    private StoreException CommitFailed(EtcdException ex, int operations)
+    private StoreException CommitFailed(EtcdException ex, Transaction transaction)
     {
+        var operations = transaction.Operations.Count;
+        if (ex.StatusCode == GrpcStatusCode.PermissionDenied)
+        {
+            // etcd does not say which key: name them all (conditions need read, operations write).
+            var writes = transaction.Operations.Select(o => $"{o.Kind.ToString().ToLowerInvariant()} {o.Key}").ToList();
+            var reads = transaction.Conditions.Select(c => c.Key).Distinct().ToList();
+            var keys = transaction.Operations.Select(o => o.Key).Concat(reads).Distinct().ToList();
+            return new StorePermissionException(
+                $"etcd denied user '{_options.Username ?? "(none)"}' a transaction ({ex.Message}): it needs write permission for " +
+                $"{Summarize(writes)}" + (reads.Count > 0 ? $" and read permission for {Summarize(reads)}" : "") +
+                " (docs/operations.md, \"Identities and permissions\"; cpctl store init / add-agent grant them)", ex)
+            { Keys = keys };
+        }
+
         if (ex.StatusCode == GrpcStatusCode.NotFound && ex.Message.Contains("lease not found", StringComparison.OrdinalIgnoreCase))
         {
             return new SessionLostException("The etcd session's lease has expired; ephemeral keys cannot be created on it.", ex);
@@ -212,6 +226,9 @@ public sealed partial class EtcdCoordinationStore
 
         return new StoreException($"etcd refused the commit: {ex.Message}", ex);
     }
+
+    private static string Summarize(IReadOnlyList<string> items) =>
+        items.Count <= 4 ? string.Join(", ", items) : string.Join(", ", items.Take(4)) + $" and {items.Count - 4} more";
 
     /// <summary>True when the connection was never made, so the request cannot have reached a member.</summary>
     private static bool NeverSent(Exception? ex) =>

@@ -75,6 +75,13 @@ public sealed partial class EtcdCoordinationStore : ICoordinationStore
                 throw new StoreTlsException($"Could not open an etcd session at {options.Endpoints}: {ex.Message}", ex);
             }
 
+            if (ex is EtcdException { StatusCode: GrpcStatusCode.InvalidArgument or GrpcStatusCode.Unauthenticated or GrpcStatusCode.PermissionDenied } denied)
+            {
+                throw new StorePermissionException(
+                    $"etcd at {options.Endpoints} refused user '{options.Username ?? "(none)"}': {denied.Message} (check Store:Username and Store:Password; " +
+                    "docs/operations.md, \"Identities and permissions\")", ex);
+            }
+
             if (ex is EtcdException)
             {
                 throw new StoreException($"Could not open an etcd session at {options.Endpoints}: {ex.Message}", ex);
@@ -233,6 +240,11 @@ public sealed partial class EtcdCoordinationStore : ICoordinationStore
         catch (EtcdCompactedException)
         {
             throw; // callers that read at a revision handle it
+        }
+        catch (EtcdException ex) when (ex.StatusCode == GrpcStatusCode.PermissionDenied)
+        {
+            throw new StorePermissionException($"etcd denied the read ({what}): {ex.Message}; this identity needs read permission on it " +
+                "(docs/operations.md, \"Identities and permissions\")", ex);
         }
         catch (EtcdException ex)
         {

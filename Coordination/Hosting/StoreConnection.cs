@@ -88,6 +88,15 @@ public sealed class StoreConnection : IAsyncDisposable
                     return;
                 }
 
+                if (args.Outcome.Exception is StorePermissionException denied)
+                {
+                    // Not an outage: the credentials are wrong or lack a right. Said at error level, every attempt, until
+                    // an operator fixes them in the store or the configuration (the process keeps trying; no restart needed).
+                    StoreConnectionLog.CredentialsRefused(_logger, _options.Backend, _options.EffectiveEndpoints, _options.Username ?? "(none)",
+                        denied.Message, args.AttemptNumber + 1, args.RetryDelay.TotalSeconds);
+                    return;
+                }
+
                 StoreConnectionLog.ConnectFailed(_logger, args.Outcome.Exception!, _options.Backend, _options.EffectiveEndpoints,
                     args.AttemptNumber + 1, args.RetryDelay.TotalSeconds);
             });
@@ -145,6 +154,9 @@ internal static partial class StoreConnectionLog
 {
     [LoggerMessage(EventId = 601, Level = LogLevel.Information, Message = "Connected to the {Backend} store at {Endpoints} (root /{Root}, session timeout {TimeoutSeconds} s)")]
     public static partial void Connected(ILogger logger, string backend, string endpoints, string root, double timeoutSeconds);
+
+    [LoggerMessage(EventId = 604, Level = LogLevel.Error, Message = "The {Backend} store at {Endpoints} refused identity '{User}' (attempt {Attempt}; retrying in about {DelaySeconds} s): {Reason}")]
+    public static partial void CredentialsRefused(ILogger logger, string backend, string endpoints, string user, string reason, int attempt, double delaySeconds);
 
     [LoggerMessage(EventId = 602, Level = LogLevel.Warning, Message = "Could not reach the {Backend} store at {Endpoints} (attempt {Attempt}); retrying in about {DelaySeconds} s")]
     public static partial void ConnectFailed(ILogger logger, Exception exception, string backend, string endpoints, int attempt, double delaySeconds);

@@ -32,10 +32,11 @@ public sealed class StoreOptions
     /// <summary>How long one request may wait for its answer. <value>5 s.</value></summary>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>etcd user name, when authentication is enabled.</summary>
+    /// <summary>This process's store identity (etcd user), when the store has identities (docs/operations.md, "Identities
+    /// and permissions"). An agent with one uses it as its worker id.</summary>
     public string? Username { get; set; }
 
-    /// <summary>etcd password (never logged).</summary>
+    /// <summary>The identity's password (never logged).</summary>
     public string? Password { get; set; }
 
     /// <summary>TLS to the store's servers (<c>Store:Tls:CaFile</c>, <c>CertFile</c>, <c>KeyFile</c>, <c>ServerName</c>):
@@ -86,6 +87,16 @@ public sealed class StoreOptions
             throw new ValidationException($"Store:SessionTimeout must be between 2 s and 5 min; got {SessionTimeout}.");
         }
 
+        if (!string.IsNullOrEmpty(Username) && string.IsNullOrEmpty(Password))
+        {
+            throw new ValidationException($"Store:Password is required with Store:Username ('{Username}'); set it, e.g. as Store__Password in the environment.");
+        }
+
+        if (Username is not null && Username.Contains(':', StringComparison.Ordinal))
+        {
+            throw new ValidationException($"Store:Username '{Username}' must not contain ':' (ZooKeeper digest ids use it; identities are [A-Za-z0-9._@-]).");
+        }
+
         if (RequestTimeout <= TimeSpan.Zero || RequestTimeout > TimeSpan.FromMinutes(1))
         {
             throw new ValidationException($"Store:RequestTimeout must be positive and at most 1 min; got {RequestTimeout}.");
@@ -128,6 +139,8 @@ public sealed class StoreOptions
                 SessionTimeout = SessionTimeout,
                 RequestTimeout = RequestTimeout,
                 Tls = tls?.ToZooKeeper(),
+                Username = Username,
+                Password = Password,
                 TimeProvider = timeProvider,
             },
             loggerFactory,

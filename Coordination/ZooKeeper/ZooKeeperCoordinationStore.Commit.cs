@@ -8,7 +8,6 @@ public sealed partial class ZooKeeperCoordinationStore
     public async Task<CommitResult> CommitAsync(Transaction transaction, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(transaction);
-        var (ops, origin) = Translate(transaction);
         var session = (ZooKeeperStoreSession)Session;
         if (session.State is SessionState.Lost or SessionState.Closed && transaction.Operations.Any(o => o.Ephemeral))
         {
@@ -16,6 +15,8 @@ public sealed partial class ZooKeeperCoordinationStore
         }
 
         var client = await ClientAsync(cancellationToken).ConfigureAwait(false);
+        var agents = await ResolveAgentsAsync(client, transaction, cancellationToken).ConfigureAwait(false);
+        var (ops, origin) = Translate(transaction, agents);
         if (ops.Count == 0)
         {
             return new CommitResult { Succeeded = true, Revision = client.LastZxid };
@@ -43,6 +44,10 @@ public sealed partial class ZooKeeperCoordinationStore
             {
                 return new CommitResult { Succeeded = false, Revision = client.LastZxid, FailedIndex = origin[failed.FailedIndex] };
             }
+            catch (MultiOperationException failed) when (failed.Code == ErrorCode.NoAuth)
+            {
+                throw Refused(failed, ops);
+            }
             catch (ZooKeeperException ex)
             {
                 throw Translate(ex, write: true, "a commit");
@@ -59,7 +64,7 @@ public sealed partial class ZooKeeperCoordinationStore
     /// only for never-reused names, see docs/coordination.md), VersionEquals(v) becomes check(path, v - 1), and Absent,
     /// which multi cannot express directly, becomes create + delete of the path: the create fails if the key exists.
     /// </remarks>
-    internal (List<ZooKeeperOperation> Ops, List<int> Origin) Translate(Transaction transaction)
+    internal (List<ZooKeeperOperation> Ops, List<int> Origin) Translate(Transaction transaction, IReadOnlyDictionary<string, string?>? agents = null)
     {
         var ops = new List<ZooKeeperOperation>();
         var origin = new List<int>();
@@ -71,7 +76,7 @@ public sealed partial class ZooKeeperCoordinationStore
             switch (condition.Kind)
             {
                 case ConditionKind.Absent:
-                    ops.Add(ZooKeeperOperation.Create(path, ReadOnlyMemory<byte>.Empty));
+                    ops.Add(ZooKeeperOperation.Create(path, ReadOnlyMemory<byte>.Empty, acl: DirectoryAcl));
                     ops.Add(ZooKeeperOperation.Delete(path, 0));
                     origin.Add(index);
                     break;
@@ -96,7 +101,7 @@ public sealed partial class ZooKeeperCoordinationStore
             var version = operation.ExpectedVersion is { } v ? checked((int)(v - 1)) : -1;
             ops.Add(operation.Kind switch
             {
-                OperationKind.Create => ZooKeeperOperation.Create(path, operation.Value, operation.Ephemeral ? CreateMode.Ephemeral : CreateMode.Persistent),
+                OperationKind.Create => ZooKeeperOperation.Create(path, operation.Value, operation.Ephemeral ? CreateMode.Ephemeral : CreateMode.Persistent, CreateAcl(operation, agents)),
                 OperationKind.Update => ZooKeeperOperation.SetData(path, operation.Value, version),
                 _ => ZooKeeperOperation.Delete(path, version),
             });

@@ -195,7 +195,7 @@ public sealed partial class ZooKeeperCoordinationStore : ICoordinationStore
                         WatchEventCapacity = _options.WatchEventCapacity,
                         Tls = _options.Tls,
                         TimeProvider = _time,
-                    },
+                    }.WithAuth(_options),
                     _loggerFactory,
                     ct).ConfigureAwait(false);
                 if (session.Closing)
@@ -234,11 +234,20 @@ public sealed partial class ZooKeeperCoordinationStore : ICoordinationStore
 
             try
             {
-                await client.CreateAsync(prefix, ReadOnlyMemory<byte>.Empty, cancellationToken: cancellationToken).ConfigureAwait(false);
+                await client.CreateAsync(prefix, ReadOnlyMemory<byte>.Empty, acl: DirectoryAcl, cancellationToken: cancellationToken).ConfigureAwait(false);
             }
             catch (NodeExistsException)
             {
                 // Someone made it first: fine.
+            }
+            catch (NoAuthException)
+            {
+                // ZooKeeper checks the parent's CREATE right before existence: an agent may not create under the root,
+                // but the directory it needs is there (cpctl store init made it).
+                if (await client.ExistsAsync(prefix, cancellationToken).ConfigureAwait(false) is null)
+                {
+                    throw;
+                }
             }
 
             _knownDirectories.TryAdd(prefix, 0);
@@ -254,6 +263,9 @@ public sealed partial class ZooKeeperCoordinationStore : ICoordinationStore
         SessionExpiredException => new SessionLostException($"The ZooKeeper session expired during {what}.", error),
         ConnectionLossException when write => new StoreOutcomeUnknownException($"The connection was lost during {what}; it may have been applied.", error),
         RequestTimeoutException when write => new StoreOutcomeUnknownException($"{what} timed out; it may have been applied.", error),
+        NoAuthException => new StorePermissionException(
+            $"ZooKeeper refused {what} to identity '{_options.Username ?? "(none)"}': NoAuth on {error.Path} (docs/operations.md, \"Identities and permissions\")", error)
+        { Keys = error.Path is { } path ? [KeyOf(path)] : [] },
         _ => new StoreException($"ZooKeeper failed {what}: {error.Message}", error),
     };
 

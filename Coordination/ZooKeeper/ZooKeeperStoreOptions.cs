@@ -42,6 +42,13 @@ public sealed class ZooKeeperStoreOptions
     /// <value>null: plaintext.</value></summary>
     public ControlPlane.ZooKeeper.ZooKeeperTlsOptions? Tls { get; set; }
 
+    /// <summary>This process's identity: the session authenticates with digest <c>Username:Password</c> and creates
+    /// nodes with least-privilege ACLs (docs/operations.md, "Identities and permissions"). Null: no auth, open ACLs.</summary>
+    public string? Username { get; set; }
+
+    /// <summary>The identity's password (never logged).</summary>
+    public string? Password { get; set; }
+
     /// <summary>Clock for the store's retries (<see cref="Resilience.StoreRetries"/>) and its ZooKeeper client (session
     /// expiry, timeouts, reconnect pauses); <see cref="TimeProvider.System"/> when null.</summary>
     /// <value>null.</value>

@@ -44,4 +44,14 @@ public sealed class StoreOptionsTests
 
         Assert.StartsWith("Store:Root is not a valid key: ", error.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void A_username_needs_a_password_and_no_colon()
+    {
+        var missing = Assert.Throws<ValidationException>(() => new StoreOptions { Username = "agent-a" }.Validate());
+        Assert.StartsWith("Store:Password is required with Store:Username ('agent-a')", missing.Message, StringComparison.Ordinal);
+        var colon = Assert.Throws<ValidationException>(() => new StoreOptions { Username = "a:b", Password = "x" }.Validate());
+        Assert.Contains("must not contain ':'", colon.Message, StringComparison.Ordinal);
+        new StoreOptions { Username = "agent-a", Password = "x" }.Validate();
+    }
 }
