@@ -57,7 +57,11 @@ public sealed partial class EtcdCoordinationStore
         {
             var request = new RangeRequest { Key = start, RangeEnd = end, Limit = 1000, Revision = revision };
             var response = await ReadAsync(() => _client.RangeAsync(request, cancellationToken), "read " + full).ConfigureAwait(false);
-            revision = revision == 0 ? response.Header.Revision : revision;
+            if (revision == 0)
+            {
+                revision = response.Header.Revision;
+                Current(revision, "a read of " + full);
+            }
             foreach (var kv in response.Kvs)
             {
                 // The range [full, full+1) also holds siblings such as "dirx" for "dir": keep the subtree only.
@@ -95,7 +99,7 @@ public sealed partial class EtcdCoordinationStore
                 var request = new RangeRequest { Key = _rootKey, CountOnly = true };
                 var response = await ReadAsync(() => _client.RangeAsync(request, ct), "sync").ConfigureAwait(false);
                 var reached = response.Header.Revision;
-                Seen(reached);
+                Current(reached, "a sync");
                 return reached >= revision ? reached : throw new NotYetThereException(reached);
             }, cancellationToken).ConfigureAwait(false);
         }
@@ -124,7 +128,12 @@ public sealed partial class EtcdCoordinationStore
             // Pinned to the first range's revision, so every page of one listing reflects one state.
             var request = new RangeRequest { Key = start, RangeEnd = end, Limit = limit + 1 - items.Count, Revision = revision };
             var response = await ReadAsync(() => _client.RangeAsync(request, cancellationToken), "list " + prefix).ConfigureAwait(false);
-            revision = revision == 0 ? response.Header.Revision : revision;
+            if (revision == 0)
+            {
+                revision = response.Header.Revision;
+                Current(revision, "a listing of " + prefix);
+            }
+
             ByteString? next = null;
             foreach (var kv in response.Kvs)
             {

@@ -61,7 +61,7 @@ public sealed partial class EtcdCoordinationStore
         {
             var request = new RangeRequest { Key = full, KeysOnly = true };
             var read = await ReadAsync(() => _client.RangeAsync(request, cancellationToken), "get " + key).ConfigureAwait(false);
-            Seen(read.Header.Revision);
+            Current(read.Header.Revision, "get " + key);
             if (read.Kvs.Count == 0)
             {
                 return;

@@ -27,6 +27,7 @@ public sealed partial class EtcdCoordinationStore : ICoordinationStore
     private readonly Lock _lock = new();
     private EtcdStoreSession _session;
     private long _seen;
+    private StoreRolledBackException? _rolledBack;
     private bool _disposed;
 
     private EtcdCoordinationStore(EtcdClient client, EtcdStoreOptions options, ILogger logger, TimeProvider time)
@@ -94,7 +95,8 @@ public sealed partial class EtcdCoordinationStore : ICoordinationStore
         {
             lock (_lock)
             {
-                if (_session.Ended.IsCompleted && !_disposed)
+                // A store that went back in time gets no new session: nothing this process knows can be trusted there.
+                if (_session.Ended.IsCompleted && !_disposed && _rolledBack is null)
                 {
                     var previous = _session;
                     _session = new EtcdStoreSession(_options.SessionTtl, _time);
@@ -122,7 +124,7 @@ public sealed partial class EtcdCoordinationStore : ICoordinationStore
         StoreKeys.Validate(key);
         var response = await ReadAsync(() => _client.RangeAsync(new RangeRequest { Key = Full(key) }, cancellationToken), "get " + key)
             .ConfigureAwait(false);
-        Seen(response.Header.Revision);
+        Current(response.Header.Revision, "get " + key);
         return response.Kvs.Count == 0 ? null : ToItem(response.Kvs[0]);
     }
 
@@ -218,8 +220,9 @@ public sealed partial class EtcdCoordinationStore : ICoordinationStore
     }
 
     /// <summary>Runs a read, turning etcd failures into <see cref="StoreException"/>.</summary>
-    private static async Task<T> ReadAsync<T>(Func<Task<T>> call, string what)
+    private async Task<T> ReadAsync<T>(Func<Task<T>> call, string what)
     {
+        ThrowIfRolledBack();
         try
         {
             return await call().ConfigureAwait(false);
@@ -240,6 +243,49 @@ public sealed partial class EtcdCoordinationStore : ICoordinationStore
 
     private StoreItem ToItem(KeyValue kv) =>
         new(Relative(kv.Key), kv.Value.ToByteArray(), kv.CreateRevision, kv.ModRevision, kv.Version, kv.Lease);
+
+    /// <summary>
+    /// Takes the header revision of a linearizable answer (a read without <c>serializable</c>, a Txn): the cluster's
+    /// revision when it answered, which includes every write any member had acknowledged before. It can never be below
+    /// a revision this process has already seen (a header or a key's mod revision) unless the store went back in time:
+    /// a restore from a backup, or members that lost their newest data. Then the store stops serving this process
+    /// (<see cref="StoreRolledBackException"/>). Serializable reads and watch headers may lag a little behind on a
+    /// follower and are never judged here.
+    /// </summary>
+    /// <exception cref="StoreRolledBackException">The revision is below the highest seen.</exception>
+    private void Current(long headerRevision, string what)
+    {
+        var seen = Interlocked.Read(ref _seen);
+        if (headerRevision >= seen)
+        {
+            Seen(headerRevision);
+            return;
+        }
+
+        var error = new StoreRolledBackException(
+            $"etcd answered {what} at revision {headerRevision}, below revision {seen} that this process has already seen: the store " +
+            "was restored from a backup or lost its newest writes. This process no longer uses it (its session is ended, no new one is " +
+            "opened); restart it once the restore is intended.");
+        EtcdStoreSession session;
+        lock (_lock)
+        {
+            _rolledBack ??= error;
+            session = _session;
+        }
+
+        EtcdStoreLog.RolledBack(_logger, headerRevision, seen, what);
+        session.MarkLost();
+        throw _rolledBack;
+    }
+
+    /// <exception cref="StoreRolledBackException">The store went back in time earlier (<see cref="Current"/>).</exception>
+    private void ThrowIfRolledBack()
+    {
+        if (Volatile.Read(ref _rolledBack) is { } rolledBack)
+        {
+            throw new StoreRolledBackException(rolledBack.Message, rolledBack);
+        }
+    }
 
     private void Seen(long revision)
     {
