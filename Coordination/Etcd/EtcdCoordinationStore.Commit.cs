@@ -23,6 +23,7 @@ public sealed partial class EtcdCoordinationStore
             : 0;
         var (request, keys) = BuildTxn(transaction, leaseId);
 
+        var floor = SeenRevision;
         TxnResponse response;
         try
         {
@@ -34,7 +35,7 @@ public sealed partial class EtcdCoordinationStore
         }
 
         var revision = response.Header.Revision;
-        Current(revision, "a transaction");
+        Current(revision, floor, "a transaction");
         if (!response.Succeeded)
         {
             return new CommitResult { Succeeded = false, Revision = revision, FailedIndex = FindFailure(transaction, keys, response) };

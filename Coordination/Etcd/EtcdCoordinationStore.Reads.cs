@@ -53,6 +53,7 @@ public sealed partial class EtcdCoordinationStore
         var start = ByteString.CopyFromUtf8(full);
         var end = EtcdKeys.PrefixEnd(full);
         long revision = 0;
+        var floor = SeenRevision;
         for (var round = 0; round < MaxListRounds; round++)
         {
             var request = new RangeRequest { Key = start, RangeEnd = end, Limit = 1000, Revision = revision };
@@ -60,8 +61,9 @@ public sealed partial class EtcdCoordinationStore
             if (revision == 0)
             {
                 revision = response.Header.Revision;
-                Current(revision, "a read of " + full);
+                Current(revision, floor, "a read of " + full);
             }
+
             foreach (var kv in response.Kvs)
             {
                 // The range [full, full+1) also holds siblings such as "dirx" for "dir": keep the subtree only.
@@ -97,9 +99,10 @@ public sealed partial class EtcdCoordinationStore
             return await poll.ExecuteAsync(async ct =>
             {
                 var request = new RangeRequest { Key = _rootKey, CountOnly = true };
+                var floor = SeenRevision;
                 var response = await ReadAsync(() => _client.RangeAsync(request, ct), "sync").ConfigureAwait(false);
                 var reached = response.Header.Revision;
-                Current(reached, "a sync");
+                Current(reached, floor, "a sync");
                 return reached >= revision ? reached : throw new NotYetThereException(reached);
             }, cancellationToken).ConfigureAwait(false);
         }
@@ -123,6 +126,7 @@ public sealed partial class EtcdCoordinationStore
         var start = ByteString.CopyFromUtf8(after is null ? prefix : prefix + after + "\0");
         var end = EtcdKeys.PrefixEnd(prefix);
         long revision = 0;
+        var floor = SeenRevision;
         for (var round = 0; round < MaxListRounds; round++)
         {
             // Pinned to the first range's revision, so every page of one listing reflects one state.
@@ -131,7 +135,7 @@ public sealed partial class EtcdCoordinationStore
             if (revision == 0)
             {
                 revision = response.Header.Revision;
-                Current(revision, "a listing of " + prefix);
+                Current(revision, floor, "a listing of " + prefix);
             }
 
             ByteString? next = null;

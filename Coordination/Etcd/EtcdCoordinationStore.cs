@@ -122,9 +122,10 @@ public sealed partial class EtcdCoordinationStore : ICoordinationStore
     public async Task<StoreItem?> GetAsync(string key, CancellationToken cancellationToken = default)
     {
         StoreKeys.Validate(key);
+        var floor = SeenRevision;
         var response = await ReadAsync(() => _client.RangeAsync(new RangeRequest { Key = Full(key) }, cancellationToken), "get " + key)
             .ConfigureAwait(false);
-        Current(response.Header.Revision, "get " + key);
+        Current(response.Header.Revision, floor, "get " + key);
         return response.Kvs.Count == 0 ? null : ToItem(response.Kvs[0]);
     }
 
@@ -246,21 +247,23 @@ public sealed partial class EtcdCoordinationStore : ICoordinationStore
 
     /// <summary>
     /// Takes the header revision of a linearizable answer (a read without <c>serializable</c>, a Txn): the cluster's
-    /// revision when it answered, which includes every write any member had acknowledged before. It can never be below
-    /// a revision this process has already seen (a header or a key's mod revision) unless the store went back in time:
-    /// a restore from a backup, or members that lost their newest data. Then the store stops serving this process
-    /// (<see cref="StoreRolledBackException"/>). Serializable reads and watch headers may lag a little behind on a
-    /// follower and are never judged here.
+    /// revision when it answered, which includes every write acknowledged before the request was sent. It can never be
+    /// below <paramref name="floor"/>, the highest revision this process had seen (a header or a key's mod revision)
+    /// when it sent the request, unless the store went back in time: a restore from a backup, or members that lost
+    /// their newest data. Then the store stops serving this process (<see cref="StoreRolledBackException"/>). The floor
+    /// is taken before the send, because an answer to a concurrent request may report a later revision first.
+    /// Serializable reads and watch headers may lag behind on a follower and are never judged here.
     /// </summary>
-    /// <exception cref="StoreRolledBackException">The revision is below the highest seen.</exception>
-    private void Current(long headerRevision, string what)
+    /// <exception cref="StoreRolledBackException">The revision is below the floor.</exception>
+    private void Current(long headerRevision, long floor, string what)
     {
-        var seen = Interlocked.Read(ref _seen);
-        if (headerRevision >= seen)
+        Seen(headerRevision);
+        if (headerRevision >= floor)
         {
-            Seen(headerRevision);
             return;
         }
+
+        var seen = floor;
 
         var error = new StoreRolledBackException(
             $"etcd answered {what} at revision {headerRevision}, below revision {seen} that this process has already seen: the store " +
