@@ -23,6 +23,7 @@ public sealed partial class ZooKeeperCoordinationStore : ICoordinationStore
     private readonly ConcurrentDictionary<string, byte> _knownDirectories = new(StringComparer.Ordinal);
     private ZooKeeperStoreSession _session;
     private long _seenFloor;
+    private StoreRolledBackException? _rolledBack;
     private readonly TimeProvider _time;
     private readonly ResiliencePipeline _reopen;
 
@@ -139,6 +140,11 @@ public sealed partial class ZooKeeperCoordinationStore : ICoordinationStore
     internal async Task<ZooKeeperClient> ClientAsync(CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposing.IsCancellationRequested, this);
+        if (Volatile.Read(ref _rolledBack) is { } rolledBack)
+        {
+            throw new StoreRolledBackException(rolledBack.Message, rolledBack);
+        }
+
         var session = (ZooKeeperStoreSession)Session;
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _disposing.Token);
         try
@@ -158,9 +164,13 @@ public sealed partial class ZooKeeperCoordinationStore : ICoordinationStore
         return session;
     }
 
-    /// <summary>Opens the session's client, retrying with a capped, jittered backoff until the store is disposed.</summary>
+    /// <summary>Opens the session's client, retrying with a capped, jittered backoff until the store is disposed.
+    /// Once every attempt has failed for <see cref="RolledBackAfter"/> session timeouts, checks whether the servers
+    /// are behind the zxid this process has seen (<see cref="CheckRolledBackAsync"/>).</summary>
     private async Task OpenAsync(ZooKeeperStoreSession session)
     {
+        var floor = Interlocked.Read(ref _seenFloor);
+        var started = _time.GetTimestamp();
         // Until disposed (or the session is closed): a store without a session is useless.
         try
         {
@@ -171,20 +181,30 @@ public sealed partial class ZooKeeperCoordinationStore : ICoordinationStore
                     return;
                 }
 
-                var client = await ZooKeeperClient.ConnectAsync(
-                    new ZooKeeperClientOptions
-                    {
-                        ConnectionString = _options.ConnectionString,
-                        SessionTimeout = _options.SessionTimeout,
-                        ConnectTimeout = _options.ConnectTimeout,
-                        // A new session must not read older state than the ended one saw (a lagging follower refuses it).
-                        LastZxidSeen = Interlocked.Read(ref _seenFloor),
-                        RequestTimeout = _options.RequestTimeout,
-                        WatchEventCapacity = _options.WatchEventCapacity,
-                        TimeProvider = _time,
-                    },
-                    _loggerFactory,
-                    ct).ConfigureAwait(false);
+                ZooKeeperClient client;
+                try
+                {
+                    client = await ZooKeeperClient.ConnectAsync(
+                        new ZooKeeperClientOptions
+                        {
+                            ConnectionString = _options.ConnectionString,
+                            SessionTimeout = _options.SessionTimeout,
+                            ConnectTimeout = _options.ConnectTimeout,
+                            // A new session must not read older state than the ended one saw (a lagging follower refuses it).
+                            LastZxidSeen = floor,
+                            RequestTimeout = _options.RequestTimeout,
+                            WatchEventCapacity = _options.WatchEventCapacity,
+                            TimeProvider = _time,
+                        },
+                        _loggerFactory,
+                        ct).ConfigureAwait(false);
+                }
+                catch (ZooKeeperException) when (floor > 0 && _rolledBack is null && _time.GetElapsedTime(started) > RolledBackAfter * _options.SessionTimeout)
+                {
+                    await CheckRolledBackAsync(floor, ct).ConfigureAwait(false);
+                    throw;
+                }
+
                 if (session.Closing)
                 {
                     await client.CloseAsync().ConfigureAwait(false);
