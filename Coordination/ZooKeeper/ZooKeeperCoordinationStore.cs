@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using ControlPlane.Coordination.Hosting;
 using ControlPlane.Coordination.Resilience;
 using ControlPlane.ZooKeeper;
 using Microsoft.Extensions.Logging;
@@ -60,7 +61,7 @@ public sealed partial class ZooKeeperCoordinationStore : ICoordinationStore
             var connect = StoreRetries.Connect.Build(store._time, ex => ex is ConnectionLossException);
             await connect.ExecuteAsync(async ct =>
             {
-                var client = await store.ClientAsync(ct).ConfigureAwait(false);
+                var client = await store.ClientAsync(ct, waitForSession: true).ConfigureAwait(false);
                 await store.EnsurePathAsync(client, store._rootPath, ct).ConfigureAwait(false);
             }, timeout.Token).ConfigureAwait(false);
             return store;
@@ -136,8 +137,13 @@ public sealed partial class ZooKeeperCoordinationStore : ICoordinationStore
     /// <summary>The key of a znode path under the root.</summary>
     internal string KeyOf(string path) => path.Length > _rootPath.Length + 1 ? path[(_rootPath.Length + 1)..] : string.Empty;
 
-    /// <summary>The open client of the current session, waiting while a new session is being opened.</summary>
-    internal async Task<ZooKeeperClient> ClientAsync(CancellationToken cancellationToken)
+    /// <summary>The open client of the current session, waiting while a new session is being opened: at most
+    /// <see cref="ZooKeeperStoreOptions.RequestTimeout"/> (then <see cref="StoreUnavailableException"/>, so a request
+    /// during a whole-store outage fails in bounded time, as on etcd), or as long as
+    /// <paramref name="cancellationToken"/> allows when <paramref name="waitForSession"/> (watches, connecting).</summary>
+    /// <exception cref="StoreUnavailableException">No session opened within the request timeout.</exception>
+    /// <exception cref="StoreRolledBackException">The ensemble went back in time (<see cref="CheckRolledBackAsync"/>).</exception>
+    internal async Task<ZooKeeperClient> ClientAsync(CancellationToken cancellationToken, bool waitForSession = false)
     {
         ObjectDisposedException.ThrowIf(_disposing.IsCancellationRequested, this);
         if (Volatile.Read(ref _rolledBack) is { } rolledBack)
@@ -149,7 +155,14 @@ public sealed partial class ZooKeeperCoordinationStore : ICoordinationStore
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _disposing.Token);
         try
         {
-            return await session.Client.WaitAsync(linked.Token).ConfigureAwait(false);
+            return waitForSession || session.Client.IsCompleted
+                ? await session.Client.WaitAsync(linked.Token).ConfigureAwait(false)
+                : await session.Client.WaitAsync(_options.RequestTimeout, _time, linked.Token).ConfigureAwait(false);
+        }
+        catch (TimeoutException e)
+        {
+            throw new StoreUnavailableException(
+                $"No ZooKeeper session is open: the servers of {_options.ConnectionString} did not open one within {_options.RequestTimeout.TotalSeconds:0.#} s (unreachable, no quorum, or refusing it).", e);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
