@@ -41,6 +41,31 @@ public sealed class StoreOutcomeUnknownException : StoreException
     }
 }
 
+/// <summary>
+/// The store answered with a revision below one this process has already seen: it was restored from a backup (or a
+/// member set lost its newest data) under a running process. The store stops serving this process: every later
+/// operation fails with this exception, its session ends as lost (a leader stops leading, an agent fences itself), and
+/// no new session is opened. Restart the process once the restore is intended: a new process trusts the store as it
+/// is (docs/operations.md, "A restored backup").
+/// </summary>
+public sealed class StoreRolledBackException : StoreException
+{
+    /// <summary>Creates the exception.</summary>
+    public StoreRolledBackException(string message, Exception? innerException = null) : base(message, innerException)
+    {
+    }
+
+    /// <summary>Creates the exception.</summary>
+    public StoreRolledBackException() : this("The store went back to an earlier revision.")
+    {
+    }
+
+    /// <summary>Creates the exception.</summary>
+    public StoreRolledBackException(string message) : this(message, null)
+    {
+    }
+}
+
 /// <summary>The session the operation needed has ended (an ephemeral create, a fenced write).</summary>
 public sealed class SessionLostException : StoreException
 {

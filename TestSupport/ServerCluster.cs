@@ -94,6 +94,29 @@ public abstract class ServerCluster : IAsyncDisposable
         await WaitServingAsync(member, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Starts several stopped members at once (same ports and data), then waits until each serves: what a
+    /// store whose members were all down needs, as no member of a quorum serves before a majority runs.</summary>
+    /// <exception cref="InvalidOperationException">One of the members is running.</exception>
+    public async Task StartMembersAsync(IEnumerable<int> indexes, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(indexes);
+        var members = indexes.Select(Member).ToList();
+        if (members.FirstOrDefault(m => m.IsRunning) is { } running)
+        {
+            throw new InvalidOperationException($"Member {running} is running; stop or kill it first.");
+        }
+
+        foreach (var member in members)
+        {
+            await LaunchAsync(member).ConfigureAwait(false);
+        }
+
+        foreach (var member in members)
+        {
+            await WaitServingAsync(member, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
     /// <summary>Kills member <paramref name="index"/> with SIGKILL, starts it again and waits until it serves.</summary>
     public async Task RestartAsync(int index, CancellationToken cancellationToken = default)
     {

@@ -35,6 +35,11 @@ internal sealed class ProblemExceptionHandler(DirectorMetrics metrics, ILogger<P
                 Log.StoreUnavailable(logger, request.Method, request.Path, exception.Message);
                 result = Problems.Unavailable(httpContext, "The store did not confirm the write, which may or may not have been applied. Read before retrying.", "The outcome is unknown.");
                 break;
+            case StoreRolledBackException:
+                metrics.StoreErrors.Add(1, new KeyValuePair<string, object?>("kind", "rolled_back"));
+                Log.StoreUnavailable(logger, request.Method, request.Path, exception.Message);
+                result = Problems.Unavailable(httpContext, exception.Message, "The store went back in time.");
+                break;
             case StoreException:
                 metrics.StoreErrors.Add(1, new KeyValuePair<string, object?>("kind", exception is StoreUnavailableException ? "unavailable" : "error"));
                 Log.StoreUnavailable(logger, request.Method, request.Path, exception.Message);

@@ -80,6 +80,11 @@ internal sealed partial class DirectorRuntime : BackgroundService
 
     private async Task RunAsync(CancellationToken stoppingToken)
     {
+        if (_connection.Options.EvenEndpointsWarning() is { } even)
+        {
+            Log.EvenEndpoints(_logger, even);
+        }
+
         var store = await WaitForStoreAsync(_connection, stoppingToken).ConfigureAwait(false);
         if (store is null)
         {
@@ -313,6 +318,9 @@ internal sealed partial class DirectorRuntime : BackgroundService
 
         [LoggerMessage(EventId = 754, Level = LogLevel.Information, Message = "Director:Campaign is false: this director serves the API and never leads")]
         public static partial void NotCampaigning(ILogger logger);
+
+        [LoggerMessage(EventId = 759, Level = LogLevel.Warning, Message = "{Warning}")]
+        public static partial void EvenEndpoints(ILogger logger, string warning);
 
         [LoggerMessage(EventId = 758, Level = LogLevel.Information, Message = "The scheduler's store connection is open (session {SchedulerSessionId:x}; the API's and the candidacy's is {MainSessionId:x})")]
         public static partial void SchedulerConnectionOpen(ILogger logger, long schedulerSessionId, long mainSessionId);

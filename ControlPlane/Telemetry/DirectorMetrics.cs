@@ -55,7 +55,7 @@ public sealed class DirectorMetrics
     /// <summary><c>controlplane.jobs.cancel_requests</c>.</summary>
     public Counter<long> CancelRequests { get; }
 
-    /// <summary><c>controlplane.api.store_errors</c>: tag <c>kind</c> (<c>unavailable</c>, <c>unknown_outcome</c>, <c>error</c>).</summary>
+    /// <summary><c>controlplane.api.store_errors</c>: tag <c>kind</c> (<c>unavailable</c>, <c>unknown_outcome</c>, <c>rolled_back</c>, <c>error</c>).</summary>
     public Counter<long> StoreErrors { get; }
 
     /// <summary><c>controlplane.api.admission.refused</c>: tag <c>limit</c> (<c>pending</c>: <c>Scheduler:MaxPending</c>,

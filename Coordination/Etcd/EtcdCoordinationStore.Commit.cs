@@ -17,11 +17,13 @@ public sealed partial class EtcdCoordinationStore
     public async Task<CommitResult> CommitAsync(Transaction transaction, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(transaction);
+        ThrowIfRolledBack();
         var leaseId = transaction.Operations.Any(o => o.Kind == OperationKind.Create && o.Ephemeral)
             ? await SessionLeaseAsync(cancellationToken).ConfigureAwait(false)
             : 0;
         var (request, keys) = BuildTxn(transaction, leaseId);
 
+        var floor = SeenRevision;
         TxnResponse response;
         try
         {
@@ -33,7 +35,7 @@ public sealed partial class EtcdCoordinationStore
         }
 
         var revision = response.Header.Revision;
-        Seen(revision);
+        Current(revision, floor, "a transaction");
         if (!response.Succeeded)
         {
             return new CommitResult { Succeeded = false, Revision = revision, FailedIndex = FindFailure(transaction, keys, response) };

@@ -53,11 +53,17 @@ public sealed partial class EtcdCoordinationStore
         var start = ByteString.CopyFromUtf8(full);
         var end = EtcdKeys.PrefixEnd(full);
         long revision = 0;
+        var floor = SeenRevision;
         for (var round = 0; round < MaxListRounds; round++)
         {
             var request = new RangeRequest { Key = start, RangeEnd = end, Limit = 1000, Revision = revision };
             var response = await ReadAsync(() => _client.RangeAsync(request, cancellationToken), "read " + full).ConfigureAwait(false);
-            revision = revision == 0 ? response.Header.Revision : revision;
+            if (revision == 0)
+            {
+                revision = response.Header.Revision;
+                Current(revision, floor, "a read of " + full);
+            }
+
             foreach (var kv in response.Kvs)
             {
                 // The range [full, full+1) also holds siblings such as "dirx" for "dir": keep the subtree only.
@@ -93,9 +99,10 @@ public sealed partial class EtcdCoordinationStore
             return await poll.ExecuteAsync(async ct =>
             {
                 var request = new RangeRequest { Key = _rootKey, CountOnly = true };
+                var floor = SeenRevision;
                 var response = await ReadAsync(() => _client.RangeAsync(request, ct), "sync").ConfigureAwait(false);
                 var reached = response.Header.Revision;
-                Seen(reached);
+                Current(reached, floor, "a sync");
                 return reached >= revision ? reached : throw new NotYetThereException(reached);
             }, cancellationToken).ConfigureAwait(false);
         }
@@ -119,12 +126,18 @@ public sealed partial class EtcdCoordinationStore
         var start = ByteString.CopyFromUtf8(after is null ? prefix : prefix + after + "\0");
         var end = EtcdKeys.PrefixEnd(prefix);
         long revision = 0;
+        var floor = SeenRevision;
         for (var round = 0; round < MaxListRounds; round++)
         {
             // Pinned to the first range's revision, so every page of one listing reflects one state.
             var request = new RangeRequest { Key = start, RangeEnd = end, Limit = limit + 1 - items.Count, Revision = revision };
             var response = await ReadAsync(() => _client.RangeAsync(request, cancellationToken), "list " + prefix).ConfigureAwait(false);
-            revision = revision == 0 ? response.Header.Revision : revision;
+            if (revision == 0)
+            {
+                revision = response.Header.Revision;
+                Current(revision, floor, "a listing of " + prefix);
+            }
+
             ByteString? next = null;
             foreach (var kv in response.Kvs)
             {

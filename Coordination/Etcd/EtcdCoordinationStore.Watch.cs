@@ -60,8 +60,9 @@ public sealed partial class EtcdCoordinationStore
         while (true)
         {
             var request = new RangeRequest { Key = full, KeysOnly = true };
+            var floor = SeenRevision;
             var read = await ReadAsync(() => _client.RangeAsync(request, cancellationToken), "get " + key).ConfigureAwait(false);
-            Seen(read.Header.Revision);
+            Current(read.Header.Revision, floor, "get " + key);
             if (read.Kvs.Count == 0)
             {
                 return;

@@ -27,6 +27,7 @@ public sealed partial class EtcdCoordinationStore : ICoordinationStore
     private readonly Lock _lock = new();
     private EtcdStoreSession _session;
     private long _seen;
+    private StoreRolledBackException? _rolledBack;
     private bool _disposed;
 
     private EtcdCoordinationStore(EtcdClient client, EtcdStoreOptions options, ILogger logger, TimeProvider time)
@@ -107,7 +108,8 @@ public sealed partial class EtcdCoordinationStore : ICoordinationStore
         {
             lock (_lock)
             {
-                if (_session.Ended.IsCompleted && !_disposed)
+                // A store that went back in time gets no new session: nothing this process knows can be trusted there.
+                if (_session.Ended.IsCompleted && !_disposed && _rolledBack is null)
                 {
                     var previous = _session;
                     _session = new EtcdStoreSession(_options.SessionTtl, _time);
@@ -133,9 +135,10 @@ public sealed partial class EtcdCoordinationStore : ICoordinationStore
     public async Task<StoreItem?> GetAsync(string key, CancellationToken cancellationToken = default)
     {
         StoreKeys.Validate(key);
+        var floor = SeenRevision;
         var response = await ReadAsync(() => _client.RangeAsync(new RangeRequest { Key = Full(key) }, cancellationToken), "get " + key)
             .ConfigureAwait(false);
-        Seen(response.Header.Revision);
+        Current(response.Header.Revision, floor, "get " + key);
         return response.Kvs.Count == 0 ? null : ToItem(response.Kvs[0]);
     }
 
@@ -231,8 +234,9 @@ public sealed partial class EtcdCoordinationStore : ICoordinationStore
     }
 
     /// <summary>Runs a read, turning etcd failures into <see cref="StoreException"/>.</summary>
-    private static async Task<T> ReadAsync<T>(Func<Task<T>> call, string what)
+    private async Task<T> ReadAsync<T>(Func<Task<T>> call, string what)
     {
+        ThrowIfRolledBack();
         try
         {
             return await call().ConfigureAwait(false);
@@ -258,6 +262,51 @@ public sealed partial class EtcdCoordinationStore : ICoordinationStore
 
     private StoreItem ToItem(KeyValue kv) =>
         new(Relative(kv.Key), kv.Value.ToByteArray(), kv.CreateRevision, kv.ModRevision, kv.Version, kv.Lease);
+
+    /// <summary>
+    /// Takes the header revision of a linearizable answer (a read without <c>serializable</c>, a Txn): the cluster's
+    /// revision when it answered, which includes every write acknowledged before the request was sent. It can never be
+    /// below <paramref name="floor"/>, the highest revision this process had seen (a header or a key's mod revision)
+    /// when it sent the request, unless the store went back in time: a restore from a backup, or members that lost
+    /// their newest data. Then the store stops serving this process (<see cref="StoreRolledBackException"/>). The floor
+    /// is taken before the send, because an answer to a concurrent request may report a later revision first.
+    /// Serializable reads and watch headers may lag behind on a follower and are never judged here.
+    /// </summary>
+    /// <exception cref="StoreRolledBackException">The revision is below the floor.</exception>
+    private void Current(long headerRevision, long floor, string what)
+    {
+        Seen(headerRevision);
+        if (headerRevision >= floor)
+        {
+            return;
+        }
+
+        var seen = floor;
+
+        var error = new StoreRolledBackException(
+            $"etcd answered {what} at revision {headerRevision}, below revision {seen} that this process has already seen: the store " +
+            "was restored from a backup or lost its newest writes. This process no longer uses it (its session is ended, no new one is " +
+            "opened); restart it once the restore is intended.");
+        EtcdStoreSession session;
+        lock (_lock)
+        {
+            _rolledBack ??= error;
+            session = _session;
+        }
+
+        EtcdStoreLog.RolledBack(_logger, headerRevision, seen, what);
+        session.MarkLost();
+        throw _rolledBack;
+    }
+
+    /// <exception cref="StoreRolledBackException">The store went back in time earlier (<see cref="Current"/>).</exception>
+    private void ThrowIfRolledBack()
+    {
+        if (Volatile.Read(ref _rolledBack) is { } rolledBack)
+        {
+            throw new StoreRolledBackException(rolledBack.Message, rolledBack);
+        }
+    }
 
     private void Seen(long revision)
     {

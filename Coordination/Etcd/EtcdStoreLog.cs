@@ -26,6 +26,9 @@ internal static partial class EtcdStoreLog
     [LoggerMessage(EventId = 1311, Level = LogLevel.Warning, Message = "Watch of {Prefix} failed; following again from revision {Revision}")]
     public static partial void WatchRestarting(ILogger logger, Exception exception, string prefix, long revision);
 
+    [LoggerMessage(EventId = 1330, Level = LogLevel.Critical, Message = "etcd went back in time: it answered {What} at revision {Revision}, below revision {Seen} this process has already seen (restored from a backup?). The store is no longer used by this process; restart it once the restore is intended")]
+    public static partial void RolledBack(ILogger logger, long revision, long seen, string what);
+
     [LoggerMessage(EventId = 1320, Level = LogLevel.Warning, Message = "Commit outcome unknown after {Operations} operations were sent")]
     public static partial void CommitOutcomeUnknown(ILogger logger, Exception exception, int operations);
 }

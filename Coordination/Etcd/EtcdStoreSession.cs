@@ -123,6 +123,9 @@ public sealed class EtcdStoreSession : IStoreSession
     }
 
     /// <summary>Ends the session as closed by its owner; returns the lease to revoke, if one was granted and still alive.</summary>
+    /// <summary>Ends the session as lost without waiting for its lease: the store it lives in went back in time.</summary>
+    internal void MarkLost() => End(SessionState.Lost);
+
     internal EtcdLease? Close() => End(SessionState.Closed) && _lease is { State: EtcdLeaseState.Alive } lease ? lease : null;
 
     private bool End(SessionState final)

@@ -60,6 +60,16 @@ public sealed class StoreOptions
     /// root. Only that slash is dropped; anything else that is not a key (<c>//myroot</c>, <c>myroot/</c>) stays invalid.</summary>
     public string EffectiveRoot => Root is ['/', .. var rest] ? rest : Root;
 
+    /// <summary>How many members <see cref="EffectiveEndpoints"/> lists.</summary>
+    public int EndpointCount => EffectiveEndpoints.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Length;
+
+    /// <summary>A warning when <see cref="EndpointCount"/> is even (a store of 2 or 4 members tolerates no more failures
+    /// than one of 1 or 3 and needs a larger quorum), else null. Not an error: an even list may name part of a larger
+    /// store, and a store keeps working while a member is being replaced.</summary>
+    public string? EvenEndpointsWarning() => EndpointCount % 2 == 0
+        ? $"Store:Endpoints lists {EndpointCount} members: an even count tolerates no more failures than {EndpointCount - 1} and needs a larger quorum; run 3 or 5 members and list them all"
+        : null;
+
     /// <summary>Throws <see cref="ValidationException"/> naming the first bad setting.</summary>
     public void Validate()
     {

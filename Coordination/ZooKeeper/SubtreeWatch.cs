@@ -113,7 +113,7 @@ internal sealed class SubtreeWatch(ZooKeeperCoordinationStore store, string pref
 
     private async Task StartAsync(CancellationToken cancellationToken)
     {
-        _client = await store.ClientAsync(cancellationToken).ConfigureAwait(false);
+        _client = await store.ClientAsync(cancellationToken, waitForSession: true).ConfigureAwait(false);
         // The watch first, then the listing: every change after the listing's start is notified.
         _watch = await _client.AddWatchAsync(_path, AddWatchMode.PersistentRecursive, cancellationToken).ConfigureAwait(false);
         _backlog = new NotificationBacklog(_watch.Events, InPrefix, store.WatchBacklogLimit);

@@ -91,6 +91,70 @@ public sealed partial class ZooKeeperCoordinationStore : IStoreHealth
         return new StoreHealth(members, null, null, [], null, SeenRevision, counts, notes);
     }
 
+    /// <summary>How many session timeouts a new session may fail to open before <see cref="CheckRolledBackAsync"/> asks
+    /// the servers why: a follower behind by a few writes catches up in milliseconds, a restored one never does.</summary>
+    private const int RolledBackAfter = 2;
+
+    /// <summary>
+    /// After new sessions have been refused for <see cref="RolledBackAfter"/> session timeouts: asks every server for its
+    /// last zxid (<c>srvr</c>). When every server serves and is behind <paramref name="floor"/>, the highest zxid this
+    /// process has seen, the ensemble went back in time (restored from a backup, or its newest data lost): logs it
+    /// once and makes every later operation fail with <see cref="StoreRolledBackException"/>. The servers refuse the
+    /// session anyway (the client sends <paramref name="floor"/> as its last zxid), so nothing acts on the older state;
+    /// this says why. A server that does not serve, does not answer or is not behind leaves the question open (no
+    /// quorum, or a lagging member), and the session is tried again.
+    /// </summary>
+    private async Task CheckRolledBackAsync(long floor, CancellationToken cancellationToken)
+    {
+        var endpoints = _options.ConnectionString.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+            .Select(e => e.Split('/')[0]).ToList();
+        var zxids = await Task.WhenAll(endpoints.Select(e => LastZxidAsync(e, cancellationToken))).ConfigureAwait(false);
+        if (zxids.Length == 0 || zxids.Any(z => z is not { } zxid || zxid >= floor))
+        {
+            return;
+        }
+
+        var newest = zxids.Max(z => z!.Value);
+        var error = new StoreRolledBackException(
+            $"Every ZooKeeper server of {_options.ConnectionString} is at zxid 0x{newest.ToString("x", CultureInfo.InvariantCulture)} or below, " +
+            $"behind zxid 0x{floor.ToString("x", CultureInfo.InvariantCulture)} that this process has already seen: the ensemble was restored from a " +
+            "backup or lost its newest writes, and refuses this process's sessions. This process no longer uses it; restart it once the restore is intended.");
+        if (Interlocked.CompareExchange(ref _rolledBack, error, null) is null)
+        {
+            ZooKeeperStoreLog.RolledBack(_logger, newest, floor, _options.ConnectionString);
+        }
+    }
+
+    /// <summary>One server's last zxid from <c>srvr</c> (<c>Zxid: 0x...</c>); null when it does not serve or answer.</summary>
+    private static async Task<long?> LastZxidAsync(string endpoint, CancellationToken cancellationToken)
+    {
+        var colon = endpoint.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(endpoint.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var port))
+        {
+            return null;
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(ProbeTimeout);
+        try
+        {
+            using var tcp = new TcpClient();
+            await tcp.ConnectAsync(endpoint[..colon], port, timeout.Token).ConfigureAwait(false);
+            var stream = tcp.GetStream();
+            await stream.WriteAsync("srvr"u8.ToArray(), timeout.Token).ConfigureAwait(false);
+            using var reader = new StreamReader(stream, Encoding.UTF8);
+            var answer = await reader.ReadToEndAsync(timeout.Token).ConfigureAwait(false);
+            var line = answer.Split('\n', StringSplitOptions.TrimEntries).FirstOrDefault(l => l.StartsWith("Zxid: 0x", StringComparison.Ordinal));
+            return line is not null && long.TryParse(line.AsSpan(8), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var zxid)
+                ? zxid
+                : null;
+        }
+        catch (Exception e) when (e is SocketException or IOException || e is OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            return null;
+        }
+    }
+
     /// <summary>Sends <c>srvr</c> to one member: its mode and outstanding requests, or why not.</summary>
     private static async Task<StoreMemberHealth> ProbeAsync(string name, string endpoint, CancellationToken cancellationToken)
     {

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using ControlPlane.Coordination.Hosting;
 using ControlPlane.Coordination.Resilience;
 using ControlPlane.ZooKeeper;
 using Microsoft.Extensions.Logging;
@@ -23,6 +24,7 @@ public sealed partial class ZooKeeperCoordinationStore : ICoordinationStore
     private readonly ConcurrentDictionary<string, byte> _knownDirectories = new(StringComparer.Ordinal);
     private ZooKeeperStoreSession _session;
     private long _seenFloor;
+    private StoreRolledBackException? _rolledBack;
     private readonly TimeProvider _time;
     private readonly ResiliencePipeline _reopen;
     // The latest failure to open a session, for the error ConnectAsync gives when it runs out of time.
@@ -65,7 +67,7 @@ public sealed partial class ZooKeeperCoordinationStore : ICoordinationStore
             var connect = StoreRetries.Connect.Build(store._time, ex => ex is ConnectionLossException);
             await connect.ExecuteAsync(async ct =>
             {
-                var client = await store.ClientAsync(ct).ConfigureAwait(false);
+                var client = await store.ClientAsync(ct, waitForSession: true).ConfigureAwait(false);
                 await store.EnsurePathAsync(client, store._rootPath, ct).ConfigureAwait(false);
             }, timeout.Token).ConfigureAwait(false);
             return store;
@@ -147,15 +149,32 @@ public sealed partial class ZooKeeperCoordinationStore : ICoordinationStore
     /// <summary>The key of a znode path under the root.</summary>
     internal string KeyOf(string path) => path.Length > _rootPath.Length + 1 ? path[(_rootPath.Length + 1)..] : string.Empty;
 
-    /// <summary>The open client of the current session, waiting while a new session is being opened.</summary>
-    internal async Task<ZooKeeperClient> ClientAsync(CancellationToken cancellationToken)
+    /// <summary>The open client of the current session, waiting while a new session is being opened: at most
+    /// <see cref="ZooKeeperStoreOptions.RequestTimeout"/> (then <see cref="StoreUnavailableException"/>, so a request
+    /// during a whole-store outage fails in bounded time, as on etcd), or as long as
+    /// <paramref name="cancellationToken"/> allows when <paramref name="waitForSession"/> (watches, connecting).</summary>
+    /// <exception cref="StoreUnavailableException">No session opened within the request timeout.</exception>
+    /// <exception cref="StoreRolledBackException">The ensemble went back in time (<see cref="CheckRolledBackAsync"/>).</exception>
+    internal async Task<ZooKeeperClient> ClientAsync(CancellationToken cancellationToken, bool waitForSession = false)
     {
         ObjectDisposedException.ThrowIf(_disposing.IsCancellationRequested, this);
+        if (Volatile.Read(ref _rolledBack) is { } rolledBack)
+        {
+            throw new StoreRolledBackException(rolledBack.Message, rolledBack);
+        }
+
         var session = (ZooKeeperStoreSession)Session;
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _disposing.Token);
         try
         {
-            return await session.Client.WaitAsync(linked.Token).ConfigureAwait(false);
+            return waitForSession || session.Client.IsCompleted
+                ? await session.Client.WaitAsync(linked.Token).ConfigureAwait(false)
+                : await session.Client.WaitAsync(_options.RequestTimeout, _time, linked.Token).ConfigureAwait(false);
+        }
+        catch (TimeoutException e)
+        {
+            throw new StoreUnavailableException(
+                $"No ZooKeeper session is open: the servers of {_options.ConnectionString} did not open one within {_options.RequestTimeout.TotalSeconds:0.#} s (unreachable, no quorum, or refusing it).", e);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -170,9 +189,13 @@ public sealed partial class ZooKeeperCoordinationStore : ICoordinationStore
         return session;
     }
 
-    /// <summary>Opens the session's client, retrying with a capped, jittered backoff until the store is disposed.</summary>
+    /// <summary>Opens the session's client, retrying with a capped, jittered backoff until the store is disposed.
+    /// Once every attempt has failed for <see cref="RolledBackAfter"/> session timeouts, checks whether the servers
+    /// are behind the zxid this process has seen (<see cref="CheckRolledBackAsync"/>).</summary>
     private async Task OpenAsync(ZooKeeperStoreSession session)
     {
+        var floor = Interlocked.Read(ref _seenFloor);
+        var started = _time.GetTimestamp();
         // Until disposed (or the session is closed): a store without a session is useless.
         try
         {
@@ -183,21 +206,31 @@ public sealed partial class ZooKeeperCoordinationStore : ICoordinationStore
                     return;
                 }
 
-                var client = await ZooKeeperClient.ConnectAsync(
-                    new ZooKeeperClientOptions
-                    {
-                        ConnectionString = _options.ConnectionString,
-                        SessionTimeout = _options.SessionTimeout,
-                        ConnectTimeout = _options.ConnectTimeout,
-                        // A new session must not read older state than the ended one saw (a lagging follower refuses it).
-                        LastZxidSeen = Interlocked.Read(ref _seenFloor),
-                        RequestTimeout = _options.RequestTimeout,
-                        WatchEventCapacity = _options.WatchEventCapacity,
-                        Tls = _options.Tls,
-                        TimeProvider = _time,
-                    }.WithAuth(_options),
-                    _loggerFactory,
-                    ct).ConfigureAwait(false);
+                ZooKeeperClient client;
+                try
+                {
+                    client = await ZooKeeperClient.ConnectAsync(
+                        new ZooKeeperClientOptions
+                        {
+                            ConnectionString = _options.ConnectionString,
+                            SessionTimeout = _options.SessionTimeout,
+                            ConnectTimeout = _options.ConnectTimeout,
+                            // A new session must not read older state than the ended one saw (a lagging follower refuses it).
+                            LastZxidSeen = floor,
+                            RequestTimeout = _options.RequestTimeout,
+                            WatchEventCapacity = _options.WatchEventCapacity,
+                            Tls = _options.Tls,
+                            TimeProvider = _time,
+                        }.WithAuth(_options),
+                        _loggerFactory,
+                        ct).ConfigureAwait(false);
+                }
+                catch (ZooKeeperException) when (floor > 0 && _rolledBack is null && _time.GetElapsedTime(started) > RolledBackAfter * _options.SessionTimeout)
+                {
+                    await CheckRolledBackAsync(floor, ct).ConfigureAwait(false);
+                    throw;
+                }
+
                 if (session.Closing)
                 {
                     await client.CloseAsync().ConfigureAwait(false);

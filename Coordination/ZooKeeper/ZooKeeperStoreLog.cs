@@ -7,6 +7,9 @@ internal static partial class ZooKeeperStoreLog
     [LoggerMessage(EventId = 1301, Level = LogLevel.Information, Message = "ZooKeeper store session {SessionId:x} open, timeout {TimeoutMs} ms")]
     public static partial void SessionOpened(ILogger logger, long sessionId, double timeoutMs);
 
+    [LoggerMessage(EventId = 1340, Level = LogLevel.Critical, Message = "ZooKeeper went back in time: every server of {Servers} is at zxid 0x{Newest:x} or below, behind zxid 0x{Seen:x} this process has already seen (restored from a backup?). The store is no longer used by this process; restart it once the restore is intended")]
+    public static partial void RolledBack(ILogger logger, long newest, long seen, string servers);
+
     [LoggerMessage(EventId = 1302, Level = LogLevel.Warning, Message = "ZooKeeper store session {SessionId:x} ended; opening a new one")]
     public static partial void SessionReplaced(ILogger logger, long sessionId);
 

@@ -20,6 +20,13 @@ public enum FaultKind
 
     /// <summary>Every store connection of one process reset.</summary>
     CutStoreLink,
+
+    /// <summary>Every store member killed with -9 at once, started again with its data (<c>StoreOutageTests</c>).</summary>
+    StoreOutage,
+
+    /// <summary>One store member stopped with SIGTERM and started again: a step of a rolling restart
+    /// (<c>StoreOutageTests</c>).</summary>
+    RestartStoreMember,
 }
 
 /// <summary>One injected fault: from injection to repair.</summary>
@@ -35,9 +42,9 @@ public sealed record Fault(FaultKind Kind, string Target, DateTimeOffset Start)
     public string? Detail { get; set; }
 
     /// <summary>True when the fault can make <paramref name="director"/>'s store requests fail: a store member down
-    /// (every client may be reconnecting), or that director's own store links paused or cut.</summary>
+    /// (every client may be reconnecting), the whole store down, or that director's own store links paused or cut.</summary>
     public bool AffectsStoreOf(string director) =>
-        Kind == FaultKind.KillStoreMember || (Kind is FaultKind.PauseStoreLink or FaultKind.CutStoreLink && Target == director);
+        Kind is FaultKind.KillStoreMember or FaultKind.StoreOutage or FaultKind.RestartStoreMember || (Kind is FaultKind.PauseStoreLink or FaultKind.CutStoreLink && Target == director);
 }
 
 /// <summary>Every fault of a run, with timestamps: what the 5xx check allows and what failure messages print.</summary>

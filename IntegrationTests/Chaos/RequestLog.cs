@@ -13,7 +13,11 @@ namespace ControlPlane.IntegrationTests.Chaos;
 /// <param name="End">Answered or failed (UTC).</param>
 /// <param name="Status">The HTTP status; null when no answer came (connection refused or reset, client timeout).</param>
 /// <param name="Error">The transport error, or the problem document of a 5xx.</param>
-public sealed record ApiCall(string Director, string Operation, DateTimeOffset Start, DateTimeOffset End, int? Status, string? Error);
+public sealed record ApiCall(string Director, string Operation, DateTimeOffset Start, DateTimeOffset End, int? Status, string? Error)
+{
+    /// <summary>The answer's <c>Retry-After</c> header, when it had one.</summary>
+    public string? RetryAfter { get; init; }
+}
 
 /// <summary>
 /// Every API request of a run, sent through here so the 5xx check sees all of them: the workload's submissions and
@@ -65,7 +69,10 @@ public sealed class RequestLog
             }
 
             var problem = await response.Content.ReadAsStringAsync();
-            _calls.Enqueue(new(director, operation, start, DateTimeOffset.UtcNow, status, problem.Length > 300 ? problem[..300] : problem));
+            _calls.Enqueue(new(director, operation, start, DateTimeOffset.UtcNow, status, problem.Length > 300 ? problem[..300] : problem)
+            {
+                RetryAfter = response.Headers.RetryAfter?.ToString(),
+            });
             return (status, null);
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException or IOException)

@@ -64,9 +64,21 @@ public sealed class EtcdCluster : ServerCluster
 
     /// <summary>Runs <c>etcdctl</c> (API v3) against the running members and returns its standard output.</summary>
     /// <exception cref="InvalidOperationException">etcdctl failed; the message holds its standard error.</exception>
-    public async Task<string> EtcdCtlAsync(params string[] args)
+    public Task<string> EtcdCtlAsync(params string[] args)
     {
         var endpoints = string.Join(',', Members.Where(m => m.IsRunning).Select(m => $"{Scheme}://{m.ClientAddress}"));
+        List<string> all = [$"--endpoints={endpoints}", "--command-timeout=10s"];
+        if (Pki is not null)
+        {
+            // As docs/operations.md ("TLS") shows etcdctl against a TLS cluster.
+            all.AddRange([$"--cacert={Pki.CaFile}", $"--cert={Pki.Client.CertFile}", $"--key={Pki.Client.KeyFile}"]);
+        }
+
+        return RunCtlAsync([.. all, .. args]);
+    }
+
+    private static async Task<string> RunCtlAsync(params string[] args)
+    {
         var info = new ProcessStartInfo(CtlBinary)
         {
             RedirectStandardOutput = true,
@@ -74,16 +86,6 @@ public sealed class EtcdCluster : ServerCluster
             UseShellExecute = false,
         };
         info.Environment["ETCDCTL_API"] = "3";
-        info.ArgumentList.Add($"--endpoints={endpoints}");
-        info.ArgumentList.Add("--command-timeout=10s");
-        if (Pki is not null)
-        {
-            // As docs/operations.md ("TLS") shows etcdctl against a TLS cluster.
-            info.ArgumentList.Add($"--cacert={Pki.CaFile}");
-            info.ArgumentList.Add($"--cert={Pki.Client.CertFile}");
-            info.ArgumentList.Add($"--key={Pki.Client.KeyFile}");
-        }
-
         foreach (var arg in args)
         {
             info.ArgumentList.Add(arg);
@@ -110,6 +112,38 @@ public sealed class EtcdCluster : ServerCluster
         }
 
         return await stdout.ConfigureAwait(false);
+    }
+
+    /// <summary>Saves a snapshot of the running cluster to <paramref name="path"/> (<c>etcdctl snapshot save</c>).</summary>
+    public Task SaveSnapshotAsync(string path) => EtcdCtlAsync("snapshot", "save", path);
+
+    /// <summary>
+    /// Restores the whole cluster from <paramref name="snapshot"/>, as docs/operations.md's runbook does: stops every member,
+    /// replaces each member's data directory with <c>etcdctl snapshot restore</c> (same name, peer URLs and cluster
+    /// token), and starts them all again. The store's revision goes back to the snapshot's.
+    /// </summary>
+    public async Task RestoreSnapshotAsync(string snapshot)
+    {
+        var all = Enumerable.Range(0, Members.Count).ToList();
+        foreach (var index in all)
+        {
+            await StopAsync(index).ConfigureAwait(false);
+        }
+
+        var cluster = string.Join(',', Members.Select(m => $"{m.Name}={PeerUrl(m.Index)}"));
+        foreach (var member in Members)
+        {
+            System.IO.Directory.Delete(member.DataDirectory, recursive: true);
+            await RunCtlAsync(
+                "snapshot", "restore", snapshot,
+                $"--data-dir={member.DataDirectory}",
+                $"--name={member.Name}",
+                $"--initial-cluster={cluster}",
+                $"--initial-cluster-token={_token}",
+                $"--initial-advertise-peer-urls={PeerUrl(member.Index)}").ConfigureAwait(false);
+        }
+
+        await StartMembersAsync(all).ConfigureAwait(false);
     }
 
     private protected override (string FileName, IReadOnlyList<string> Arguments, IReadOnlyDictionary<string, string>? Environment)

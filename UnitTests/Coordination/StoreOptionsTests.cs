@@ -7,6 +7,29 @@ namespace ControlPlane.UnitTests.Coordination;
 public sealed class StoreOptionsTests
 {
     [Theory]
+    [InlineData("127.0.0.1:2181,127.0.0.1:2182", 2)]
+    [InlineData("a:1, b:2, c:3, d:4", 4)]
+    public void An_even_number_of_endpoints_gets_a_warning_naming_the_count(string endpoints, int count)
+    {
+        var options = new StoreOptions { Endpoints = endpoints };
+
+        options.Validate();
+
+        Assert.Equal(count, options.EndpointCount);
+        Assert.StartsWith($"Store:Endpoints lists {count} members: an even count tolerates no more failures than {count - 1}", options.EvenEndpointsWarning(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("127.0.0.1:2379")]
+    [InlineData("a:1,b:2,c:3")]
+    [InlineData("a:1,b:2,c:3,d:4,e:5")]
+    public void An_odd_number_of_endpoints_gets_no_warning(string? endpoints)
+    {
+        Assert.Null(new StoreOptions { Endpoints = endpoints }.EvenEndpointsWarning());
+    }
+
+    [Theory]
     [InlineData("myroot", "myroot")]
     [InlineData("/myroot", "myroot")]
     [InlineData("/t/nested-1", "t/nested-1")]
