@@ -69,7 +69,7 @@ internal sealed class LeaderScheduler
 
             // ZooKeeper only: empty assignments/<worker> directories of departed workers go, a bounded few at a time.
             pumps.Add(new AssignmentDirectorySweep(store, election, new AssignmentSweepOptions(), _logger, _time).RunAsync(term.Token));
-            var work = new Term(caches, new LeaderState(_logger), new Planner(_options) { TermStarted = termStarted }, new PlanExecutor(store, election, _metrics, _logger), lead.Epoch)
+            var work = new Term(caches, new LeaderState(_logger) { BeatWindow = _options.BeatWindow }, new Planner(_options) { TermStarted = termStarted }, new PlanExecutor(store, election, _metrics, _logger), lead.Epoch)
             {
                 NextSelfCheck = _time.GetUtcNow() + _options.SelfCheckInterval,
             };
@@ -180,6 +180,7 @@ internal sealed class LeaderScheduler
             term.Committed = Math.Max(term.Committed, outcome.Revision);
 
             _metrics.PassCompleted(plan, _time.GetElapsedTime(started));
+            _metrics.WorkersCounted(term.State.WorkerStateCounts);
             SchedulerLog.Pass(_logger, plan.Writes.Count, plan.Pending, plan.Unplaceable);
             return plan;
         }

@@ -187,6 +187,7 @@ internal sealed partial class LeaderState
         else if (parent == StoreLayout.Suspects)
         {
             ApplyMarker(Suspects, name, item);
+            ObserveSuspect(name, item, now);
             DirtyWorkers.Add(name);
         }
         else if (grandparent == StoreLayout.Jobs)
@@ -333,7 +334,7 @@ internal sealed partial class LeaderState
     /// </summary>
     public static LeaderState Rebuild(IEnumerable<StoreItem> items, DateTimeOffset now, ILogger logger, LeaderState? observedBy)
     {
-        var state = new LeaderState(logger);
+        var state = new LeaderState(logger) { BeatWindow = observedBy?.BeatWindow ?? 32 };
         foreach (var item in items)
         {
             state.Apply(new StoreChange(ChangeKind.Put, item.Key, item, item.ModRevision), now);
@@ -342,6 +343,7 @@ internal sealed partial class LeaderState
         if (observedBy is not null)
         {
             state.CarryObservations(observedBy);
+            state.CarryHealth(observedBy);
         }
 
         return state;
@@ -494,11 +496,19 @@ internal sealed partial class LeaderState
             Workers.Remove(id);
         }
 
+        CountWorker(previous, next);
         if (next is not null)
         {
+            // A probe stays open across beats of the same incarnation.
+            next.Probe = previous?.Session == next.Session && previous.Probe;
             Workers[id] = next;
             Index.Add(next);
             ObserveBeat(next, now);
+            ObserveHealth(next, now);
+        }
+        else
+        {
+            Health.Remove(id);
         }
 
         DirtyWorkers.Add(id);
@@ -520,6 +530,8 @@ internal sealed partial class LeaderState
             Index.Remove(worker);
             var next = worker with { DrainRequested = Drains.Contains(workerId), Suspect = Suspects.Contains(workerId) };
             next.Used = worker.Used;
+            next.Probe = worker.Probe && next.Suspect;
+            CountWorker(worker, next);
             Workers[workerId] = next;
             Index.Add(next);
         }
@@ -878,6 +890,7 @@ internal sealed partial class LeaderState
             var next = new AssignmentInfo(key, workerId, jobId, attempt, record, item.Version, item.ModRevision, previous?.FirstSeen ?? now, now, running);
             Assignments[key] = next;
             Link(next);
+            ObserveStart(previous, next, now);
 
             // Until judged again it holds what it held: a report does not free its slots before the pass folds it.
             SetHolds(next, held);
