@@ -183,6 +183,7 @@ internal sealed partial class LeaderState
         else if (parent == StoreLayout.Drains)
         {
             ApplyMarker(Drains, name, item);
+            DirtyWorkers.Add(name); // a suspect worker's probe waits while it drains
         }
         else if (parent == StoreLayout.Suspects)
         {
@@ -512,9 +513,11 @@ internal sealed partial class LeaderState
         }
 
         DirtyWorkers.Add(id);
-        if (previous?.Session != next?.Session)
+        if (previous?.Session != next?.Session || previous?.Record.HeartbeatSeconds != next?.Record.HeartbeatSeconds
+            || previous?.ShapeKey != next?.ShapeKey)
         {
-            // Gone, back, or a new incarnation: its attempts are judged again (taken back when they are not its own).
+            // Gone, back, or a new incarnation: its attempts are judged again (taken back when they are not its own); so
+            // when its heartbeat interval or features change (how long an attempt may stay unstarted depends on them).
             foreach (var assignment in AssignmentsOn(id))
             {
                 DirtyAssignments.Add(assignment.Key);

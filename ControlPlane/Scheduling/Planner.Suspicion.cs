@@ -133,7 +133,7 @@ internal sealed partial class Planner
 
         var failed = health?.ProbeFailed is { } f && f > mark.Seen ? f : mark.Seen;
         var probeAt = failed + _options.SuspectProbeInterval;
-        if (verdict.Unstarted > 0 || worker.Record.Draining || worker.DrainRequested)
+        if (verdict.Reason is not null || verdict.Unstarted > 0 || worker.Record.Draining || worker.DrainRequested)
         {
             s.SetProbe(worker, false);
         }
