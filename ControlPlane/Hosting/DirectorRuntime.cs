@@ -38,11 +38,14 @@ internal sealed partial class DirectorRuntime : BackgroundService
     private volatile LeaderElection? _election;
     private volatile ICoordinationStore? _schedulerStore;
     private volatile LeaderScheduler? _leading;
+    private readonly SchedulerFaults? _faults;
 
     public DirectorRuntime(
         StoreConnection connection, DirectorIdentity director, IOptions<DirectorOptions> directorOptions, IOptions<SchedulerOptions> scheduler, SchedulerMetrics metrics,
-        ILoggerFactory loggerFactory, TimeProvider time, IHostApplicationLifetime lifetime, QueueStatusPublisher queueStatus)
+        ILoggerFactory loggerFactory, TimeProvider time, IHostApplicationLifetime lifetime, QueueStatusPublisher queueStatus,
+        IServiceProvider services)
     {
+        _faults = services.GetService<SchedulerFaults>(); // registered only by tests
         _queueStatus = queueStatus;
         _connection = connection;
         _director = director;
@@ -177,7 +180,7 @@ internal sealed partial class DirectorRuntime : BackgroundService
         while (!stoppingToken.IsCancellationRequested)
         {
             var lead = await election.WaitForLeadershipAsync(stoppingToken).ConfigureAwait(false);
-            var scheduler = new LeaderScheduler(_scheduler, _metrics, _loggerFactory, _time, _queueStatus);
+            var scheduler = new LeaderScheduler(_scheduler, _metrics, _loggerFactory, _time, _queueStatus) { Faults = _faults };
             using var term = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
             var run = scheduler.RunAsync(schedulerStore, election, lead, term.Token);
             _leading = scheduler;

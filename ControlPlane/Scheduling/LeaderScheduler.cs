@@ -43,6 +43,9 @@ internal sealed class LeaderScheduler
         _lastProgress = time.GetTimestamp();
     }
 
+    /// <summary>Test-only fault injection (<see cref="SchedulerFaults"/>); null in a director.</summary>
+    internal SchedulerFaults? Faults { get; init; }
+
     /// <summary>Time since the loop last completed a pass successfully (or started a term): what the watchdog checks.</summary>
     public TimeSpan SinceProgress => _time.GetElapsedTime(Interlocked.Read(ref _lastProgress));
 
@@ -78,6 +81,11 @@ internal sealed class LeaderScheduler
             Interlocked.Exchange(ref _lastProgress, _time.GetTimestamp());
             while (!term.IsCancellationRequested)
             {
+                if (Faults is not null)
+                {
+                    await Faults.BeforePassAsync(term.Token).ConfigureAwait(false);
+                }
+
                 var plan = await PassAsync(work, term.Token).ConfigureAwait(false);
                 if (plan is not null)
                 {

@@ -127,14 +127,18 @@ internal sealed partial class LeaderState
         }
     }
 
-    /// <summary>An assignment seen Running for the first time is a start of its worker's incarnation.</summary>
+    /// <summary>An assignment first seen started (Running, or already finished after a start: a ZooKeeper watch may
+    /// skip the Running of a quick job) is a start of its worker's incarnation.</summary>
     private void ObserveStart(AssignmentInfo? previous, AssignmentInfo next, DateTimeOffset now)
     {
-        if (next.Record is { State: AttemptState.Running } record && previous?.Record?.State != AttemptState.Running
-            && Health.TryGetValue(next.WorkerId, out var health) && health.Session == record.WorkerSession)
+        if (Started(next.Record) && !Started(previous?.Record)
+            && Health.TryGetValue(next.WorkerId, out var health) && health.Session == next.Record!.WorkerSession)
         {
             health.LastStart = now;
         }
+
+        static bool Started(AssignmentRecord? record) =>
+            record is { State: AttemptState.Running } || (record is { IsFinished: true, StartedAt: not null });
     }
 
     /// <summary>Takes over the health observations and suspect markers' first sightings of <paramref name="earlier"/>.</summary>
