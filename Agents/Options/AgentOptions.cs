@@ -52,6 +52,10 @@ public sealed class AgentOptions
     /// <value>off.</value></summary>
     public AgentHttpOptions Http { get; set; } = new();
 
+    /// <summary>Fault injection for tests and drills (<c>Agent:FaultInjection:*</c>), everything off by default. Never set
+    /// it on a production agent: it makes the agent misbehave on purpose.</summary>
+    public AgentFaultInjection FaultInjection { get; set; } = new();
+
     /// <summary>The features this agent advertises and honours.</summary>
     internal IReadOnlyList<string> EffectiveFeatures =>
         Features is null ? Protocol.Features.Default : Protocol.Features.All.Where(Features.Contains).ToList();
@@ -77,4 +81,22 @@ public sealed class AgentHttpOptions
     /// (needed when Prometheus scrapes by host name: the listener answers only requests addressed to
     /// <see cref="Address"/> otherwise). <value><c>127.0.0.1</c>.</value></summary>
     public string Address { get; set; } = "127.0.0.1";
+}
+
+/// <summary>
+/// The <c>Agent:FaultInjection:*</c> settings: deliberate misbehaviour for tests and failure drills (docs/agent.md,
+/// "Fault injection"). Off by default. The flags are read on every reconcile pass, so an embedding test may flip them on
+/// a running agent through <c>IOptions&lt;AgentOptions&gt;</c>.
+/// </summary>
+public sealed class AgentFaultInjection
+{
+    private volatile bool _startNothing;
+
+    /// <summary>A gray failure: the agent stays registered and keeps beating, but leaves every assignment unstarted
+    /// (as if its executor path were wedged). Attempts already running are not affected. <value>false.</value></summary>
+    public bool StartNothing
+    {
+        get => _startNothing;
+        set => _startNothing = value;
+    }
 }

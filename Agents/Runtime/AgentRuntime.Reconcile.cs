@@ -111,6 +111,10 @@ internal sealed partial class AgentRuntime
         {
             // Draining: left Assigned; the leader takes it back after its start timeout.
         }
+        else if (_options.FaultInjection.StartNothing)
+        {
+            // Fault injection (Agent:FaultInjection:StartNothing): left Assigned, like an agent whose executor path is wedged.
+        }
         else if (record.Slots > _options.Slots)
         {
             var error = $"The attempt needs {record.Slots} slots; this agent has {_options.Slots}.";

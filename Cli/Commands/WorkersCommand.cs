@@ -18,7 +18,7 @@ internal static class WorkersCommand
     {
         var limit = new Option<int?>("--limit", "-l") { Description = "Workers per page; with it (or --cursor) only one page is shown." };
         var cursor = new Option<string?>("--cursor") { Description = "Continue after a previous page (its cursor)." };
-        var command = new Command("workers", $"List registered workers: state (ready, draining, suspect), used/total slots, executors, labels (every page, at most {MaxPages}).")
+        var command = new Command("workers", $"List registered workers: state (ready, draining, suspect with its reason, unsupportedProtocol), used/total slots, executors, labels (every page, at most {MaxPages}).")
         {
             limit,
             cursor,

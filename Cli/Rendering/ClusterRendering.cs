@@ -27,6 +27,25 @@ internal static class ClusterRendering
         }
 
         table.WriteTo(writer);
+
+        // Why a worker gets nothing: one line each under the table, so the table keeps its columns.
+        foreach (var w in workers.OrderBy(w => w.Id, StringComparer.Ordinal))
+        {
+            if (w.State == "suspect")
+            {
+                var details = string.Join(", ", new[]
+                {
+                    w.SuspectKind,
+                    w.SuspectLevel is { } level ? "phi " + level.ToString("0.##", CultureInfo.InvariantCulture) : null,
+                    w.SuspectSince is { } since ? "for " + Ages.Since(since, now) : null,
+                }.Where(d => d is not null));
+                writer.WriteLine($"{w.Id}: suspect{(details.Length > 0 ? $" ({details})" : "")}: {w.SuspectReason ?? "no reason recorded"}");
+            }
+            else if (w.State == "unsupportedProtocol")
+            {
+                writer.WriteLine($"{w.Id}: unsupportedProtocol: it speaks protocol version {w.ProtocolVersion.ToString(CultureInfo.InvariantCulture)}, which the director does not serve; it gets no work");
+            }
+        }
     }
 
     /// <summary>The leader's id, URL, epoch and how long it has led.</summary>

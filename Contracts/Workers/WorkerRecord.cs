@@ -89,6 +89,28 @@ public sealed record SuspectRecord
 
     /// <summary>Why.</summary>
     public string Reason { get; init; } = "";
+
+    /// <summary>Which rule marked it (<see cref="SuspectKinds"/>); empty when written by a leader that predates kinds.
+    /// It decides how the mark is cleared: <c>unstarted</c> only once the worker starts an attempt again.</summary>
+    public string Kind { get; init; } = "";
+
+    /// <summary>The leader's suspicion level when it marked the worker: the phi of its registration beats (docs/operations.md,
+    /// "Failure detection"): 1 means about a 10 % chance that a healthy worker's next beat is still to come, 8 about one in
+    /// 10⁸. Null when no beats were measured (an agent without feature <c>workerHeartbeat</c>).</summary>
+    public double? Level { get; init; }
+}
+
+/// <summary>Values of <see cref="SuspectRecord.Kind"/>.</summary>
+public static class SuspectKinds
+{
+    /// <summary>Running attempts stopped reporting (beats leave them out, or their heartbeats stopped).</summary>
+    public const string Silent = "silent";
+
+    /// <summary>The worker's registration beats are overdue: their phi passed <c>Scheduler:SuspectPhi</c>.</summary>
+    public const string Beats = "beats";
+
+    /// <summary>The worker accepts assignments (it stays registered and beats) but starts none of them.</summary>
+    public const string Unstarted = "unstarted";
 }
 
 /// <summary>How the scheduler treats a worker.</summary>
@@ -100,8 +122,12 @@ public enum WorkerState
     /// <summary>Finishing its work; takes nothing new.</summary>
     Draining,
 
-    /// <summary>Running jobs stopped reporting; takes nothing new.</summary>
+    /// <summary>Running jobs stopped reporting, its beats are overdue, or it starts nothing it is given; takes nothing
+    /// new (but a probe).</summary>
     Suspect,
+
+    /// <summary>Speaks a protocol version this director does not serve; takes nothing (shown as <c>unsupportedProtocol</c>).</summary>
+    UnsupportedProtocol,
 }
 
 /// <summary>A worker as <c>GET /v1/workers</c> returns it.</summary>
@@ -137,8 +163,21 @@ public sealed record WorkerView
     /// <summary>Executors and features.</summary>
     public WorkerCapabilities Capabilities { get; init; } = new([], []);
 
-    /// <summary><c>ready</c>, <c>draining</c> or <c>suspect</c>.</summary>
+    /// <summary><c>ready</c>, <c>draining</c>, <c>suspect</c> or <c>unsupportedProtocol</c> (a protocol version outside
+    /// what this director serves: the scheduler gives it nothing).</summary>
     public string State { get; init; } = "ready";
+
+    /// <summary>Why the leader suspects it (<see cref="SuspectRecord.Reason"/>); null unless it has a suspect record.</summary>
+    public string? SuspectReason { get; init; }
+
+    /// <summary>Which rule marked it (<see cref="SuspectKinds"/>); null unless it has a suspect record.</summary>
+    public string? SuspectKind { get; init; }
+
+    /// <summary>The suspicion level (phi) when it was marked (<see cref="SuspectRecord.Level"/>); null when not measured.</summary>
+    public double? SuspectLevel { get; init; }
+
+    /// <summary>When the leader marked it (the leader's clock); null unless it has a suspect record.</summary>
+    public DateTimeOffset? SuspectSince { get; init; }
 
     /// <summary>When this incarnation registered.</summary>
     public DateTimeOffset StartedAt { get; init; }

@@ -8,12 +8,23 @@ internal static class HealthEndpoints
 {
     public static IEndpointRouteBuilder MapHealthEndpoints(this IEndpointRouteBuilder app)
     {
-        // Liveness says only that the process answers: restarting a director cannot fix an unreachable store.
-        app.MapGet("/healthz", () => TypedResults.Ok(new { status = "ok" })).WithTags("Operations").ExcludeFromDescription();
+        // Liveness: the process answers and its own loops make progress (DirectorHealth). An unreachable store is not a
+        // failure here: restarting a director cannot fix it (/readyz says so).
+        app.MapGet("/healthz", Healthy).WithTags("Operations").ExcludeFromDescription();
         app.MapGet("/readyz", Ready).WithTags("Operations").ExcludeFromDescription();
         // The OpenTelemetry SDK's Prometheus exporter: the text format (or OpenMetrics when the scraper asks for it).
         app.MapPrometheusScrapingEndpoint("/metrics").WithTags("Operations").ExcludeFromDescription();
         return app;
+    }
+
+    private static IResult Healthy(Hosting.DirectorHealth health)
+    {
+        var stalled = health.Check();
+        return stalled.Count == 0
+            ? TypedResults.Ok(new { status = "ok" })
+            : TypedResults.Json(
+                new { status = "stalled", stalled = stalled.Select(s => new { loop = s.Loop, detail = s.Detail }) },
+                statusCode: StatusCodes.Status503ServiceUnavailable);
     }
 
     private static IResult Ready(StoreConnection connection)

@@ -96,7 +96,7 @@ internal sealed class WorkerQueries(StoreConnection connection, TimeProvider tim
         }
 
         var drained = drains.Items.Select(StoreReads.Name).ToHashSet(StringComparer.Ordinal);
-        var suspected = suspects.Items.Select(StoreReads.Name).ToHashSet(StringComparer.Ordinal);
+        var suspected = suspects.Items.ToDictionary(StoreReads.Name, ReadSuspect, StringComparer.Ordinal);
         var views = new List<WorkerView>(workers.Items.Count);
         var truncated = false;
         foreach (var item in workers.Items)
@@ -119,7 +119,20 @@ internal sealed class WorkerQueries(StoreConnection connection, TimeProvider tim
         return new WorkerPage(views, cursor is null ? null : new WorkerCursor(cursor).Encode(), revision);
     }
 
-    private WorkerView? View(StoreItem item, string id, HashSet<string> drained, HashSet<string> suspected)
+    /// <summary>A suspect marker's record; an unreadable one still marks the worker suspect (with no details).</summary>
+    public static SuspectRecord ReadSuspect(StoreItem item)
+    {
+        try
+        {
+            return ContractJson.Deserialize<SuspectRecord>(item.Value.Span);
+        }
+        catch (JsonException)
+        {
+            return new SuspectRecord { Reason = "the suspect record cannot be read" };
+        }
+    }
+
+    private WorkerView? View(StoreItem item, string id, HashSet<string> drained, Dictionary<string, SuspectRecord> suspected)
     {
         WorkerRecord worker;
         try
@@ -133,7 +146,7 @@ internal sealed class WorkerQueries(StoreConnection connection, TimeProvider tim
             return null;
         }
 
-        return ToView(worker, id, drained.Contains(id), suspected.Contains(id));
+        return ToView(worker, id, drained.Contains(id), suspected.GetValueOrDefault(id));
     }
 
     /// <summary>The API's view of a registration: what <c>GET /v1/workers</c> lists and the event stream sends.</summary>
@@ -141,10 +154,12 @@ internal sealed class WorkerQueries(StoreConnection connection, TimeProvider tim
     /// <param name="id">The worker id (the key's name).</param>
     /// <param name="drainRequested">A <c>drains/&lt;id&gt;</c> record exists.</param>
     /// <param name="suspect">A <c>suspects/&lt;id&gt;</c> record exists.</param>
-    public static WorkerView ToView(WorkerRecord worker, string id, bool drainRequested, bool suspect)
+    public static WorkerView ToView(WorkerRecord worker, string id, bool drainRequested, SuspectRecord? suspect)
     {
-        var state = worker.Draining || drainRequested ? WorkerState.Draining
-            : suspect ? WorkerState.Suspect
+        // The order is the scheduler's: a worker it cannot speak to at all says so before anything else.
+        var state = worker.ProtocolVersion is < Protocol.MinProtocolVersion or > Protocol.Version ? WorkerState.UnsupportedProtocol
+            : worker.Draining || drainRequested ? WorkerState.Draining
+            : suspect is not null ? WorkerState.Suspect
             : WorkerState.Ready;
         return new WorkerView
         {
@@ -158,8 +173,12 @@ internal sealed class WorkerQueries(StoreConnection connection, TimeProvider tim
             Version = worker.Version,
             ProtocolVersion = worker.ProtocolVersion,
             Capabilities = new WorkerCapabilities(worker.Executors, worker.Features),
-            State = state.ToString().ToLowerInvariant(),
+            State = StateName(state),
             StartedAt = worker.StartedAt,
+            SuspectReason = suspect?.Reason,
+            SuspectKind = suspect is null ? null : suspect.Kind.Length > 0 ? suspect.Kind : null,
+            SuspectLevel = suspect?.Level,
+            SuspectSince = suspect is null || suspect.Since == default ? null : suspect.Since,
         };
     }
 
@@ -168,6 +187,13 @@ internal sealed class WorkerQueries(StoreConnection connection, TimeProvider tim
     /// attempts are still finishing (docs/agent.md "Drain"). Also removes a request left behind by an agent that died
     /// while draining. Returns the revision the change is visible at.
     /// </summary>
+    /// <summary>A worker state as the API, cpctl and the metrics name it: camelCase (<c>unsupportedProtocol</c>).</summary>
+    public static string StateName(WorkerState state)
+    {
+        var name = state.ToString();
+        return char.ToLowerInvariant(name[0]) + name[1..];
+    }
+
     public async Task<(UndrainResult Result, long Revision)> UndrainAsync(string workerId, CancellationToken cancellationToken)
     {
         var store = await connection.GetAsync(cancellationToken);

@@ -25,7 +25,7 @@ internal sealed class EventProjector(JsonSerializerOptions json)
     private readonly Dictionary<string, StoreItem> _assignments = new(StringComparer.Ordinal);
     private readonly Dictionary<string, StoreItem> _workers = new(StringComparer.Ordinal);
     private readonly HashSet<string> _drains = new(StringComparer.Ordinal);
-    private readonly HashSet<string> _suspects = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, SuspectRecord> _suspects = new(StringComparer.Ordinal);
     private readonly Dictionary<string, StoreItem> _candidates = new(StringComparer.Ordinal);
     private string? _leaderKey;
 
@@ -68,7 +68,15 @@ internal sealed class EventProjector(JsonSerializerOptions json)
                 WorkerChangedIfKnown(workerId, change.Revision, events);
                 break;
             case [StoreLayout.Suspects, var workerId]:
-                Toggle(_suspects, workerId, change);
+                if (change.Kind == ChangeKind.Delete || change.Item is null)
+                {
+                    _suspects.Remove(workerId);
+                }
+                else
+                {
+                    _suspects[workerId] = WorkerQueries.ReadSuspect(change.Item);
+                }
+
                 WorkerChangedIfKnown(workerId, change.Revision, events);
                 break;
             case ["directors", "election", var candidate]:
@@ -169,7 +177,7 @@ internal sealed class EventProjector(JsonSerializerOptions json)
             return;
         }
 
-        var view = WorkerQueries.ToView(worker, workerId, _drains.Contains(workerId), _suspects.Contains(workerId));
+        var view = WorkerQueries.ToView(worker, workerId, _drains.Contains(workerId), _suspects.GetValueOrDefault(workerId));
         var body = Envelope(EventTypes.Worker, revision, workerId, "worker", w => JsonSerializer.Serialize(w, view, json), item.Version);
         events.Add(StreamEvent.Create(EventTypes.Worker, revision, body, workerId: workerId));
     }

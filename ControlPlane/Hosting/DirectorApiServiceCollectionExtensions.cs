@@ -76,6 +76,7 @@ public static class DirectorApiServiceCollectionExtensions
         services.AddSingleton<WorkflowCancellation>();
         services.AddSingleton<QueueStatusWatcher>();
         services.AddHostedService(provider => provider.GetRequiredService<QueueStatusWatcher>());
+        services.AddSingleton<DirectorHealth>();
         services.AddSingleton<JobAdmission>();
         services.AddSingleton<JobCancellation>();
         services.AddSingleton<JobListing>();

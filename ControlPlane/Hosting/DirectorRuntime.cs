@@ -37,11 +37,15 @@ internal sealed partial class DirectorRuntime : BackgroundService
     private readonly QueueStatusPublisher _queueStatus;
     private volatile LeaderElection? _election;
     private volatile ICoordinationStore? _schedulerStore;
+    private volatile LeaderScheduler? _leading;
+    private readonly SchedulerFaults? _faults;
 
     public DirectorRuntime(
         StoreConnection connection, DirectorIdentity director, IOptions<DirectorOptions> directorOptions, IOptions<SchedulerOptions> scheduler, SchedulerMetrics metrics,
-        ILoggerFactory loggerFactory, TimeProvider time, IHostApplicationLifetime lifetime, QueueStatusPublisher queueStatus)
+        ILoggerFactory loggerFactory, TimeProvider time, IHostApplicationLifetime lifetime, QueueStatusPublisher queueStatus,
+        IServiceProvider services)
     {
+        _faults = services.GetService<SchedulerFaults>(); // registered only by tests
         _queueStatus = queueStatus;
         _connection = connection;
         _director = director;
@@ -56,6 +60,10 @@ internal sealed partial class DirectorRuntime : BackgroundService
 
     /// <summary>This director's current election, if it campaigns.</summary>
     public LeaderElection? Election => _election;
+
+    /// <summary>The scheduling loop of the term this director leads now; null while it does not lead (what
+    /// <c>/healthz</c> checks for progress).</summary>
+    public LeaderScheduler? Leading => _leading;
 
     /// <summary>The store connection this director's scheduling terms use (its own session), once opened; null when
     /// it does not campaign.</summary>
@@ -177,10 +185,20 @@ internal sealed partial class DirectorRuntime : BackgroundService
         while (!stoppingToken.IsCancellationRequested)
         {
             var lead = await election.WaitForLeadershipAsync(stoppingToken).ConfigureAwait(false);
-            var scheduler = new LeaderScheduler(_scheduler, _metrics, _loggerFactory, _time, _queueStatus);
+            var scheduler = new LeaderScheduler(_scheduler, _metrics, _loggerFactory, _time, _queueStatus) { Faults = _faults };
             using var term = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
             var run = scheduler.RunAsync(schedulerStore, election, lead, term.Token);
-            var stalled = await WatchdogAsync(scheduler, run, term.Token).ConfigureAwait(false);
+            _leading = scheduler;
+            bool stalled;
+            try
+            {
+                stalled = await WatchdogAsync(scheduler, run, term.Token).ConfigureAwait(false);
+            }
+            finally
+            {
+                _leading = null;
+            }
+
             if (stalled)
             {
                 // Resign first: deleting the candidate key fences the stalled loop's writes and lets a successor
@@ -221,29 +239,14 @@ internal sealed partial class DirectorRuntime : BackgroundService
     /// <summary>Returns true when the scheduler stalled past the watchdog timeout, false when it ended on its own.</summary>
     private async Task<bool> WatchdogAsync(LeaderScheduler scheduler, Task run, CancellationToken cancellationToken)
     {
-        var period = TimeSpan.FromTicks(Math.Max(_scheduler.WatchdogTimeout.Ticks / 10, TimeSpan.FromMilliseconds(100).Ticks));
-        while (!run.IsCompleted && !cancellationToken.IsCancellationRequested)
+        var stalled = await LeaderWatchdog.WaitForStallAsync(
+            () => scheduler.SinceProgress, () => scheduler.Loading, run, _scheduler.WatchdogTimeout, _time, cancellationToken).ConfigureAwait(false);
+        if (stalled)
         {
-            try
-            {
-                // Not a retry: the watchdog's check period (or the scheduler ending, whichever comes first).
-                await Task.WhenAny(run, Task.Delay(period, _time, cancellationToken)).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                return false;
-            }
-
-            // Loading a large tree at the start of a term may take longer than a pass: it gets four timeouts.
-            var limit = scheduler.Loading ? _scheduler.WatchdogTimeout * 4 : _scheduler.WatchdogTimeout;
-            if (!run.IsCompleted && scheduler.SinceProgress > limit)
-            {
-                Log.WatchdogResign(_logger, scheduler.SinceProgress.TotalSeconds);
-                return true;
-            }
+            Log.WatchdogResign(_logger, scheduler.SinceProgress.TotalSeconds);
         }
 
-        return false;
+        return stalled;
     }
 
     private static async Task<ICoordinationStore?> WaitForStoreAsync(StoreConnection connection, CancellationToken stoppingToken)

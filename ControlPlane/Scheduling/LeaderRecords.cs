@@ -11,9 +11,14 @@ namespace ControlPlane.Director.Scheduling;
 /// <param name="Suspect">A suspect record exists for it.</param>
 internal sealed record WorkerInfo(string Id, WorkerRecord Record, long Session, bool DrainRequested, bool Suspect)
 {
-    /// <summary>Takes new work: not draining, not suspect, and speaks a protocol this director serves.</summary>
-    public bool Ready => !Record.Draining && !DrainRequested && !Suspect
+    /// <summary>Takes new work: not draining, not suspect (or suspect with its probe open), and speaks a protocol this
+    /// director serves.</summary>
+    public bool Ready => !Record.Draining && !DrainRequested && (!Suspect || Probe)
         && Record.ProtocolVersion is >= Contracts.Protocol.MinProtocolVersion and <= Contracts.Protocol.Version;
+
+    /// <summary>A suspect worker whose probe is open: it may take one assignment (docs/operations.md, "Failure
+    /// detection"). Changed only through <see cref="LeaderState.SetProbe"/>, which keeps the index in step.</summary>
+    public bool Probe { get; set; }
 
     /// <summary>Slots held by its unfinished attempts, as the leader last judged them.</summary>
     public int Used { get; set; }

@@ -43,6 +43,9 @@ internal sealed class LeaderScheduler
         _lastProgress = time.GetTimestamp();
     }
 
+    /// <summary>Test-only fault injection (<see cref="SchedulerFaults"/>); null in a director.</summary>
+    internal SchedulerFaults? Faults { get; init; }
+
     /// <summary>Time since the loop last completed a pass successfully (or started a term): what the watchdog checks.</summary>
     public TimeSpan SinceProgress => _time.GetElapsedTime(Interlocked.Read(ref _lastProgress));
 
@@ -69,7 +72,7 @@ internal sealed class LeaderScheduler
 
             // ZooKeeper only: empty assignments/<worker> directories of departed workers go, a bounded few at a time.
             pumps.Add(new AssignmentDirectorySweep(store, election, new AssignmentSweepOptions(), _logger, _time).RunAsync(term.Token));
-            var work = new Term(caches, new LeaderState(_logger), new Planner(_options) { TermStarted = termStarted }, new PlanExecutor(store, election, _metrics, _logger), lead.Epoch)
+            var work = new Term(caches, new LeaderState(_logger) { BeatWindow = _options.BeatWindow }, new Planner(_options) { TermStarted = termStarted }, new PlanExecutor(store, election, _metrics, _logger), lead.Epoch)
             {
                 NextSelfCheck = _time.GetUtcNow() + _options.SelfCheckInterval,
             };
@@ -78,6 +81,11 @@ internal sealed class LeaderScheduler
             Interlocked.Exchange(ref _lastProgress, _time.GetTimestamp());
             while (!term.IsCancellationRequested)
             {
+                if (Faults is not null)
+                {
+                    await Faults.BeforePassAsync(term.Token).ConfigureAwait(false);
+                }
+
                 var plan = await PassAsync(work, term.Token).ConfigureAwait(false);
                 if (plan is not null)
                 {
@@ -180,6 +188,7 @@ internal sealed class LeaderScheduler
             term.Committed = Math.Max(term.Committed, outcome.Revision);
 
             _metrics.PassCompleted(plan, _time.GetElapsedTime(started));
+            _metrics.WorkersCounted(term.State.WorkerStateCounts);
             SchedulerLog.Pass(_logger, plan.Writes.Count, plan.Pending, plan.Unplaceable);
             return plan;
         }

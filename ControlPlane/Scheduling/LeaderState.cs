@@ -183,10 +183,12 @@ internal sealed partial class LeaderState
         else if (parent == StoreLayout.Drains)
         {
             ApplyMarker(Drains, name, item);
+            DirtyWorkers.Add(name); // a suspect worker's probe waits while it drains
         }
         else if (parent == StoreLayout.Suspects)
         {
             ApplyMarker(Suspects, name, item);
+            ObserveSuspect(name, item, now);
             DirtyWorkers.Add(name);
         }
         else if (grandparent == StoreLayout.Jobs)
@@ -333,7 +335,7 @@ internal sealed partial class LeaderState
     /// </summary>
     public static LeaderState Rebuild(IEnumerable<StoreItem> items, DateTimeOffset now, ILogger logger, LeaderState? observedBy)
     {
-        var state = new LeaderState(logger);
+        var state = new LeaderState(logger) { BeatWindow = observedBy?.BeatWindow ?? 32 };
         foreach (var item in items)
         {
             state.Apply(new StoreChange(ChangeKind.Put, item.Key, item, item.ModRevision), now);
@@ -342,6 +344,7 @@ internal sealed partial class LeaderState
         if (observedBy is not null)
         {
             state.CarryObservations(observedBy);
+            state.CarryHealth(observedBy);
         }
 
         return state;
@@ -494,17 +497,27 @@ internal sealed partial class LeaderState
             Workers.Remove(id);
         }
 
+        CountWorker(previous, next);
         if (next is not null)
         {
+            // A probe stays open across beats of the same incarnation.
+            next.Probe = previous?.Session == next.Session && previous.Probe;
             Workers[id] = next;
             Index.Add(next);
             ObserveBeat(next, now);
+            ObserveHealth(next, now);
+        }
+        else
+        {
+            Health.Remove(id);
         }
 
         DirtyWorkers.Add(id);
-        if (previous?.Session != next?.Session)
+        if (previous?.Session != next?.Session || previous?.Record.HeartbeatSeconds != next?.Record.HeartbeatSeconds
+            || previous?.ShapeKey != next?.ShapeKey)
         {
-            // Gone, back, or a new incarnation: its attempts are judged again (taken back when they are not its own).
+            // Gone, back, or a new incarnation: its attempts are judged again (taken back when they are not its own); so
+            // when its heartbeat interval or features change (how long an attempt may stay unstarted depends on them).
             foreach (var assignment in AssignmentsOn(id))
             {
                 DirtyAssignments.Add(assignment.Key);
@@ -520,6 +533,8 @@ internal sealed partial class LeaderState
             Index.Remove(worker);
             var next = worker with { DrainRequested = Drains.Contains(workerId), Suspect = Suspects.Contains(workerId) };
             next.Used = worker.Used;
+            next.Probe = worker.Probe && next.Suspect;
+            CountWorker(worker, next);
             Workers[workerId] = next;
             Index.Add(next);
         }
@@ -878,6 +893,7 @@ internal sealed partial class LeaderState
             var next = new AssignmentInfo(key, workerId, jobId, attempt, record, item.Version, item.ModRevision, previous?.FirstSeen ?? now, now, running);
             Assignments[key] = next;
             Link(next);
+            ObserveStart(previous, next, now);
 
             // Until judged again it holds what it held: a report does not free its slots before the pass folds it.
             SetHolds(next, held);

@@ -106,6 +106,11 @@ internal sealed partial class Planner
                 }
 
                 s.Index.Reserve(worker, job.Record.Spec.Slots);
+                if (worker.Probe)
+                {
+                    // A suspect worker's probe is one assignment (docs/operations.md, "Failure detection").
+                    s.SetProbe(worker, false);
+                }
                 s.Queue.Remove(job.Record.Id);
                 p.Touched.Add(job.Record.Id);
                 if (group is null)

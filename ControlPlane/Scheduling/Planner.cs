@@ -1,6 +1,5 @@
 using ControlPlane.Contracts;
 using ControlPlane.Contracts.Jobs;
-using ControlPlane.Contracts.Workers;
 
 namespace ControlPlane.Director.Scheduling;
 
@@ -171,6 +170,11 @@ internal sealed partial class Planner
                 return record is null
                     ? "the assignment record could not be read"
                     : $"worker {a.WorkerId} did not start it within {_options.StartTimeout.TotalSeconds:0.#} s";
+            }
+
+            if (record is not null && TakeBackUnstarted(p, worker, a, ref deadline) is { } unstarted)
+            {
+                return unstarted;
             }
 
             p.State.Deadlines.Set(item, deadline);
@@ -384,49 +388,6 @@ internal sealed partial class Planner
         var next = JobTransitions.AttemptEnded(record, Fault.Infrastructure, why, null, null, p.Now, _options);
         var missing = record.WorkerId is { } worker ? StoreLayout.Assignment(worker, record.Id, record.Attempt) : null;
         p.Plan.Add(Writes.Job(WriteKind.TakeBack, job, next, why, missing));
-    }
-
-    private void ReconcileSuspects(Pass p, List<string> workerIds)
-    {
-        var s = p.State;
-        foreach (var workerId in workerIds)
-        {
-            var item = new Item(ItemKind.Worker, workerId);
-            s.Deadlines.Clear(item);
-            string? overdue = null;
-            if (s.Workers.TryGetValue(workerId, out var worker) && worker.Record.HeartbeatSeconds > 0
-                && (worker.Record.Features.Contains(Protocol.Features.Heartbeat) || worker.Record.Features.Contains(Protocol.Features.WorkerHeartbeat)))
-            {
-                var window = TimeSpan.FromSeconds(worker.Record.HeartbeatSeconds * _options.SuspectAfterHeartbeats);
-                foreach (var a in s.AssignmentsOn(workerId).OrderBy(a => a.Key, StringComparer.Ordinal))
-                {
-                    if (a.Record is not { State: AttemptState.Running })
-                    {
-                        continue;
-                    }
-
-                    var deadline = a.LastChanged + window;
-                    if (p.Now >= deadline)
-                    {
-                        overdue ??= $"attempt {a.JobId}.{a.Attempt} has not reported for {(p.Now - a.LastChanged).TotalSeconds:0} s";
-                    }
-                    else
-                    {
-                        s.Deadlines.Set(item, deadline);
-                    }
-                }
-            }
-
-            var marked = s.Suspects.Contains(workerId);
-            if (overdue is not null && !marked)
-            {
-                p.Plan.Add(Writes.MarkSuspect(workerId, new SuspectRecord { Since = p.Now, Reason = overdue }, $"{workerId} suspect: {overdue}"));
-            }
-            else if (overdue is null && marked)
-            {
-                p.Plan.Add(Writes.ClearSuspect(workerId, $"{workerId} no longer suspect"));
-            }
-        }
     }
 
     /// <summary>

@@ -23,6 +23,7 @@ internal sealed class SchedulerMetrics
     private int _leader;
     private int _pending;
     private int _unplaceable;
+    private int[] _workers = new int[Enum.GetValues<Contracts.Workers.WorkerState>().Length];
 
     public SchedulerMetrics(IMeterFactory meterFactory)
     {
@@ -37,6 +38,7 @@ internal sealed class SchedulerMetrics
         _evaluated = meter.CreateHistogram<long>("controlplane.scheduler.pass.evaluated", "{item}", "Items (jobs, assignments, workers) one pass judged because they changed or fell due.");
         meter.CreateObservableGauge("controlplane.scheduler.leader", () => Volatile.Read(ref _leader), "{leader}", "1 while this director schedules as leader.");
         meter.CreateObservableGauge("controlplane.jobs.pending", () => Volatile.Read(ref _pending), "{job}", "Pending jobs seen by the leader's last pass.");
+        meter.CreateObservableGauge("controlplane.workers", ObserveWorkers, "{worker}", "Live workers per state (ready, draining, suspect, unsupportedProtocol) as the leader's last pass saw them; none on other directors.");
         meter.CreateObservableGauge("controlplane.jobs.unplaceable", () => Volatile.Read(ref _unplaceable), "{job}", "Jobs whose turn had come but no worker could take them in the last pass.");
     }
 
@@ -48,6 +50,20 @@ internal sealed class SchedulerMetrics
             // Only the leader's view of the queue is meaningful: a former leader reports none, not a stale figure.
             Volatile.Write(ref _pending, 0);
             Volatile.Write(ref _unplaceable, 0);
+            Volatile.Write(ref _workers, new int[_workers.Length]);
+        }
+    }
+
+    /// <summary>Publishes the live workers per state after a pass: a copy of four counts the state keeps (O(1)).</summary>
+    public void WorkersCounted(IReadOnlyList<int> perState) => Volatile.Write(ref _workers, [.. perState]);
+
+    private IEnumerable<Measurement<int>> ObserveWorkers()
+    {
+        var counts = Volatile.Read(ref _workers);
+        for (var i = 0; i < counts.Length; i++)
+        {
+            var name = Director.Api.WorkerQueries.StateName((Contracts.Workers.WorkerState)i);
+            yield return new Measurement<int>(counts[i], new KeyValuePair<string, object?>("state", name));
         }
     }
 

@@ -35,6 +35,27 @@ public sealed class SchedulerOptions
     /// suspect: it gets no new work until they report again. <value>3.</value></summary>
     public int SuspectAfterHeartbeats { get; set; } = 3;
 
+    /// <summary>Suspicion level (phi, <see cref="PhiAccrual"/>) of a worker's registration beats (feature
+    /// <c>workerHeartbeat</c>) at which it is suspect: it gets no new work until it beats again. 8 means about one chance
+    /// in 10⁸ that a healthy worker's beat is merely late; with regular 5 s beats that is about 12 s of silence. Lower
+    /// finds a stalled agent sooner and suspects a slow one more often. <value>8.</value></summary>
+    public double SuspectPhi { get; set; } = 8;
+
+    /// <summary>Gaps between beats the phi detector keeps per worker (its window; O(1) per beat whatever the size).
+    /// <value>32.</value></summary>
+    public int BeatWindow { get; set; } = 32;
+
+    /// <summary>A registered worker that has left an assignment unstarted for this many of its heartbeat intervals
+    /// (measured on the leader's clock from when it saw the assignment) is suspect: it takes an assignment but starts
+    /// none. Its unstarted assignments are then taken back (no attempt of the job is used) and placed elsewhere. Keep it
+    /// below 3 so the mark lands within three report intervals. Workers without a heartbeat feature are only subject to
+    /// <see cref="StartTimeout"/>. <value>2.</value></summary>
+    public double UnstartedAfterHeartbeats { get; set; } = 2;
+
+    /// <summary>A worker suspect because it started nothing gets one assignment as a probe this long after it was marked
+    /// (and again this long after a probe failed); when the probe starts, the mark is removed. <value>30 s.</value></summary>
+    public TimeSpan SuspectProbeInterval { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Most jobs placed in one pass, and most Waiting jobs released or skipped in one pass (the rest wait
     /// for the next pass, which follows at once). <value>2000.</value></summary>
     public int MaxPlacementsPerPass { get; set; } = 2000;
@@ -79,6 +100,22 @@ public sealed class SchedulerOptions
             throw Invalid(nameof(SuspectAfterHeartbeats), "must be at least 2 (one late heartbeat is normal)");
         }
 
+        if (!(SuspectPhi is >= 1 and <= 100))
+        {
+            throw Invalid(nameof(SuspectPhi), "must be between 1 and 100");
+        }
+
+        if (BeatWindow is < 2 or > 1000)
+        {
+            throw Invalid(nameof(BeatWindow), "must be between 2 and 1000");
+        }
+
+        if (!(UnstartedAfterHeartbeats is >= 1 and <= 100))
+        {
+            throw Invalid(nameof(UnstartedAfterHeartbeats), "must be between 1 and 100 (heartbeat intervals)");
+        }
+
+        Positive(nameof(SuspectProbeInterval), SuspectProbeInterval);
         if (MaxPlacementsPerPass < 1)
         {
             throw Invalid(nameof(MaxPlacementsPerPass), "must be positive");

@@ -22,7 +22,9 @@ public sealed class DirectorHost : IAsyncDisposable
 
     /// <summary>Configures the director; it starts with the first client or service request. <paramref name="settings"/>
     /// are applied last (e.g. <c>Scheduler:MaxPending</c>).</summary>
-    public DirectorHost(string backend, string endpoints, string root, bool runtime = false, IReadOnlyDictionary<string, string>? settings = null)
+    public DirectorHost(
+        string backend, string endpoints, string root, bool runtime = false, IReadOnlyDictionary<string, string>? settings = null,
+        Action<IServiceCollection>? services = null)
     {
         _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(builder =>
         {
@@ -39,6 +41,11 @@ public sealed class DirectorHost : IAsyncDisposable
             foreach (var (key, value) in settings ?? new Dictionary<string, string>())
             {
                 builder.UseSetting(key, value);
+            }
+
+            if (services is not null)
+            {
+                builder.ConfigureServices(services);
             }
         });
         Client = CreateClient(Token);

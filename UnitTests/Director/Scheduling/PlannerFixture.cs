@@ -41,7 +41,7 @@ internal sealed class PlannerFixture
 
     public WorkerInfo Worker(
         string id, int slots = 4, string[]? executors = null, string[]? features = null, Dictionary<string, string>? labels = null,
-        long session = 0, bool draining = false, bool drainRequested = false, bool suspect = false, double heartbeatSeconds = 5)
+        long session = 0, bool draining = false, bool drainRequested = false, bool suspect = false, double heartbeatSeconds = 5, string suspectKind = "")
     {
         var record = new WorkerRecord
         {
@@ -62,7 +62,7 @@ internal sealed class PlannerFixture
 
         if (suspect)
         {
-            Put(StoreLayout.Suspect(id), ContractJson.Serialize(new SuspectRecord { Since = Now, Reason = "test" }));
+            Put(StoreLayout.Suspect(id), ContractJson.Serialize(new SuspectRecord { Since = Now, Reason = "test", Kind = suspectKind }));
         }
 
         return new WorkerInfo(id, record, owner, drainRequested, suspect);

@@ -122,7 +122,9 @@ public sealed class PlannerLifecycleTests
     [Fact]
     public void An_attempt_never_started_is_taken_back_after_the_start_timeout()
     {
-        var worker = _f.Worker("w1");
+        // An agent that advertises no heartbeat interval: only the start timeout applies (FailureDetectionTests covers
+        // the sooner suspicion of one that beats).
+        var worker = _f.Worker("w1", features: [Protocol.Features.Cancel], heartbeatSeconds: 0);
         var (job, _) = _f.Running(worker, state: AttemptState.Assigned);
 
         var early = _f.Plan();

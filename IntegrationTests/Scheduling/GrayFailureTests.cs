@@ -1,0 +1,196 @@
+using System.Net.Http.Json;
+using ControlPlane.Agents;
+using ControlPlane.Contracts;
+using ControlPlane.Contracts.Jobs;
+using ControlPlane.Contracts.Workers;
+using ControlPlane.Coordination;
+using ControlPlane.Coordination.Hosting;
+using ControlPlane.IntegrationTests.Director;
+using ControlPlane.TestSupport;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace ControlPlane.IntegrationTests.Scheduling;
+
+/// <summary>
+/// Gray failure with real agents (docs/operations.md, "Failure detection"): an agent that stays registered and beats
+/// but starts none of its assignments (<c>Agent:FaultInjection:StartNothing</c>) is marked suspect within three report
+/// intervals, its job runs on another agent without using an attempt, <c>/v1/workers</c> says why, and once it starts
+/// work again its probe clears the mark. A director hosted in the test leads; one subclass per backend.
+/// </summary>
+public abstract class GrayFailureTests : IAsyncLifetime
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
+    private readonly List<IAsyncDisposable> _owned = [];
+    private readonly List<IHost> _agents = [];
+
+    /// <summary><c>zookeeper</c> or <c>etcd</c>.</summary>
+    protected abstract string Backend { get; }
+
+    /// <summary>The shared server's client endpoints.</summary>
+    protected abstract string Endpoints { get; }
+
+    private string Root { get; } = "t/" + TestNames.Unique("gray");
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        foreach (var agent in Enumerable.Reverse(_agents))
+        {
+            try
+            {
+                await agent.StopAsync(TimeSpan.FromSeconds(10));
+            }
+            catch (OperationCanceledException)
+            {
+            }
+
+            agent.Dispose();
+        }
+
+        foreach (var owned in Enumerable.Reverse(_owned))
+        {
+            try
+            {
+                await owned.DisposeAsync();
+            }
+            catch (Exception ex) when (ex is StoreException or ObjectDisposedException or OperationCanceledException)
+            {
+                // Closing after the test is best effort.
+            }
+        }
+    }
+
+    [Fact]
+    public async Task An_agent_that_stops_starting_its_assignments_is_suspect_within_3_report_intervals_and_its_assignments_run_elsewhere()
+    {
+        var director = new DirectorHost(Backend, Endpoints, Root, runtime: true, new Dictionary<string, string>
+        {
+            ["Scheduler:SuspectProbeInterval"] = "00:00:02",
+        });
+        _owned.Add(director);
+        var client = director.Client;
+        var store = await ConnectStoreAsync();
+
+        // The only worker at first: accepts (its session lives, it beats every second) but starts nothing.
+        var (gray, grayHost) = await StartAgentAsync(startNothing: true);
+        var first = await SubmitAsync(client, "g1");
+        await Eventually.UntilAsync(async () => (await JobAsync(client, first)).State == JobState.Assigned, Deadline);
+        var assigned = await JobAsync(client, first);
+        Assert.Equal(gray, assigned.WorkerId);
+
+        SuspectRecord? mark = null;
+        await Eventually.UntilAsync(
+            async () => (mark = await store.GetAsync(StoreLayout.Suspect(gray)) is { } item ? ContractJson.Deserialize<SuspectRecord>(item.Value.Span) : null) is not null,
+            Deadline, () => "no suspect record");
+        Assert.Equal(SuspectKinds.Unstarted, mark!.Kind);
+        // Both times are the leader's clock: the placement's and the mark's.
+        var after = mark.Since - assigned.AssignedAt!.Value;
+        Assert.True(after <= TimeSpan.FromSeconds(3), $"marked {after.TotalSeconds:0.00} s after the assignment (3 report intervals: 3 s)");
+
+        // /v1/workers says so, with the reason; a healthy agent then runs the job, at no attempt of its own.
+        var view = await WorkerAsync(client, gray);
+        Assert.Equal(("suspect", SuspectKinds.Unstarted), (view.State, view.SuspectKind));
+        Assert.Contains("unstarted", view.SuspectReason, StringComparison.Ordinal);
+        var (healthy, healthyHost) = await StartAgentAsync(startNothing: false);
+        var done = await WaitForAsync(client, first, j => j.State.IsTerminal());
+        Assert.Equal((JobState.Succeeded, healthy), (done.State, done.WorkerId));
+        Assert.True(done.Interruptions >= 1 && done.Attempt - done.Interruptions == 1, $"attempt {done.Attempt}, interruptions {done.Interruptions}");
+
+        // Work submitted meanwhile goes to the healthy agent only.
+        var second = await SubmitAsync(client, "g2");
+        Assert.Equal(healthy, (await WaitForAsync(client, second, j => j.State.IsTerminal())).WorkerId);
+
+        // The agent works again; with the healthy one gone, the next job is its probe, and starting it clears the mark.
+        await healthyHost.StopAsync(TimeSpan.FromSeconds(20));
+        grayHost.Services.GetRequiredService<IOptions<AgentOptions>>().Value.FaultInjection.StartNothing = false;
+        var third = await SubmitAsync(client, "g3");
+        var probe = await WaitForAsync(client, third, j => j.State.IsTerminal());
+        Assert.Equal((JobState.Succeeded, gray), (probe.State, probe.WorkerId));
+        await Eventually.UntilAsync(async () => await store.GetAsync(StoreLayout.Suspect(gray)) is null, Deadline, () => "still suspect");
+        Assert.Equal("ready", (await WorkerAsync(client, gray)).State);
+    }
+
+    private async Task<ICoordinationStore> ConnectStoreAsync()
+    {
+        var options = new StoreOptions { Backend = Backend, Endpoints = Endpoints, Root = Root, SessionTimeout = TimeSpan.FromSeconds(4) };
+        var store = await options.ConnectAsync();
+        _owned.Add(store);
+        return store;
+    }
+
+    /// <summary>An in-process agent beating every second; returns its worker id once registered, and its host.</summary>
+    private async Task<(string Id, IHost Host)> StartAgentAsync(bool startNothing)
+    {
+        var workerId = "w-" + Guid.NewGuid().ToString("N")[..8];
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Store:Backend"] = Backend,
+            ["Store:Endpoints"] = Endpoints,
+            ["Store:Root"] = Root,
+            ["Store:SessionTimeout"] = "00:00:04",
+            ["Agent:Id"] = workerId,
+            ["Agent:Slots"] = "4",
+            ["Agent:HeartbeatInterval"] = "00:00:01",
+            ["Agent:DrainTimeout"] = "00:00:10",
+            ["Agent:FaultInjection:StartNothing"] = startNothing ? "true" : "false",
+        });
+        builder.Services.AddControlPlaneAgent(builder.Configuration);
+        var host = builder.Build();
+        _agents.Add(host);
+        await host.StartAsync();
+        var store = await ConnectStoreAsync();
+        await Eventually.UntilAsync(async () => await store.GetAsync(StoreLayout.Worker(workerId)) is not null, Deadline);
+        return (workerId, host);
+    }
+
+    private static async Task<string> SubmitAsync(HttpClient client, string name)
+    {
+        using var response = await client.PostAsJsonAsync("/v1/jobs", new { name, executor = "echo", maxAttempts = 1 });
+        var body = await response.Content.ReadAsByteArrayAsync();
+        Assert.True(response.IsSuccessStatusCode, $"{response.StatusCode}: {System.Text.Encoding.UTF8.GetString(body)}");
+        return ContractJson.Deserialize<JobView>(body).Id;
+    }
+
+    private static async Task<JobView> JobAsync(HttpClient client, string id) =>
+        ContractJson.Deserialize<JobView>(await client.GetByteArrayAsync($"/v1/jobs/{id}"));
+
+    private static async Task<JobView> WaitForAsync(HttpClient client, string id, Func<JobView, bool> condition)
+    {
+        JobView? last = null;
+        await Eventually.UntilAsync(async () => condition(last = await JobAsync(client, id)), Deadline, () => $"{last}");
+        return last!;
+    }
+
+    private static async Task<WorkerView> WorkerAsync(HttpClient client, string id)
+    {
+        var page = ContractJson.Deserialize<WorkerPage>(await client.GetByteArrayAsync("/v1/workers"));
+        return page.Items.Single(w => w.Id == id);
+    }
+}
+
+/// <summary>Gray failure on ZooKeeper.</summary>
+[Collection(ZooKeeperCollection.Name)]
+public sealed class ZooKeeperGrayFailureTests(ZooKeeperFixture fixture) : GrayFailureTests
+{
+    /// <inheritdoc />
+    protected override string Backend => "zookeeper";
+
+    /// <inheritdoc />
+    protected override string Endpoints => fixture.ConnectionString;
+}
+
+/// <summary>Gray failure on etcd.</summary>
+[Collection(EtcdCollection.Name)]
+public sealed class EtcdGrayFailureTests(EtcdFixture fixture) : GrayFailureTests
+{
+    /// <inheritdoc />
+    protected override string Backend => "etcd";
+
+    /// <inheritdoc />
+    protected override string Endpoints => fixture.Endpoints;
+}
