@@ -99,7 +99,9 @@ public abstract partial class DirectorApiTests : IAsyncLifetime
     protected async Task<JobView> SubmitAsync(object? spec = null, HttpClient? client = null)
     {
         using var response = await PostJobAsync(client ?? Client, spec ?? ShellJob());
-        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        Assert.True(
+            response.StatusCode == HttpStatusCode.Created,
+            $"the submission was answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
         return await ReadAsync<JobView>(response);
     }
 
