@@ -91,6 +91,7 @@ internal sealed partial class AgentRuntime
         var registered = Registered;
         var problem = !registered ? "the worker is not registered on the current store session"
             : session.State != SessionState.Connected ? $"the store session is {session.State}"
+            : BeatLapsed() is { } silence ? $"fenced: no beat acknowledged for {silence.TotalSeconds:0.#} s (beat lease {_beatLease!.Value.TotalSeconds:0.#} s)"
             : !IsHealthy(session) ? "fenced: the store session could expire within the fencing margin"
             : null;
         return new(problem is null, problem ?? "ok", WorkerId, session.State.ToString(), registered, _draining, ActiveAttempts);
@@ -138,6 +139,7 @@ internal sealed partial class AgentRuntime
     {
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _abort.Token);
         var token = linked.Token;
+        _beatLease = _options.EffectiveBeatFence(_store.Session.RequestedTimeout);
         _registration = new MemberRegistration(
             _store, StoreLayout.Workers, WorkerId, ContractJson.Serialize(BuildRecord(draining: false)),
             _loggerFactory.CreateLogger<MemberRegistration>(), _time);
@@ -149,6 +151,8 @@ internal sealed partial class AgentRuntime
             // Caches first: the first reconcile pass after registering already sees every assignment.
             await _assignments.StartAsync(token).ConfigureAwait(false);
             await _drains.StartAsync(token).ConfigureAwait(false);
+            // The registration's creation counts as the first beat, from before it could have been sent.
+            Interlocked.Exchange(ref _beatAckedSend, _time.GetTimestamp());
             var registering = _registration.StartAsync(token);
             if (await Task.WhenAny(registering, Volatile.Read(ref _drainRequested).Task).ConfigureAwait(false) == registering)
             {
