@@ -152,11 +152,18 @@ internal sealed partial class AgentRuntime
             await _assignments.StartAsync(token).ConfigureAwait(false);
             await _drains.StartAsync(token).ConfigureAwait(false);
             // The registration's creation counts as the first beat, from before it could have been sent.
-            Interlocked.Exchange(ref _beatAckedSend, _time.GetTimestamp());
+            var registerSent = _time.GetTimestamp();
+            Interlocked.Exchange(ref _beatAckedSend, registerSent);
             var registering = _registration.StartAsync(token);
             if (await Task.WhenAny(registering, Volatile.Read(ref _drainRequested).Task).ConfigureAwait(false) == registering)
             {
                 await registering.ConfigureAwait(false);
+                if (_beatLease is { } lease && _time.GetElapsedTime(registerSent) > lease / 2)
+                {
+                    // The registration waited (for an earlier incarnation's key to go): beat now, or the lease would
+                    // run out before the first beat and fence an agent that has just arrived.
+                    await WriteRegistrationAsync(token).ConfigureAwait(false);
+                }
                 AgentLog.Registered(_logger, WorkerId, _store.Session.Id, _options.Slots,
                     string.Join(",", _executors.Advertised), string.Join(",", _options.EffectiveFeatures));
                 _registeredOnce.TrySetResult();

@@ -98,8 +98,8 @@ public sealed class CapabilityTests
         Assert.Contains("'beatFence' without 'workerHeartbeat'", alone.FailureMessage);
 
         // The default: the longer of three intervals and the session timeout; none without the feature.
-        Assert.Equal(TimeSpan.FromSeconds(10), new AgentOptions().EffectiveBeatFence(TimeSpan.FromSeconds(10)));
-        Assert.Equal(TimeSpan.FromSeconds(15), new AgentOptions().EffectiveBeatFence(TimeSpan.FromSeconds(4)));
+        Assert.Equal(TimeSpan.FromSeconds(15), new AgentOptions().EffectiveBeatFence(TimeSpan.FromSeconds(10)));
+        Assert.Equal(TimeSpan.FromSeconds(20), new AgentOptions().EffectiveBeatFence(TimeSpan.FromSeconds(20)));
         Assert.Null(new AgentOptions { Features = [Protocol.Features.WorkerHeartbeat] }.EffectiveBeatFence(TimeSpan.FromSeconds(10)));
     }
 
