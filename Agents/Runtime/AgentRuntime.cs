@@ -83,6 +83,11 @@ internal sealed partial class AgentRuntime
     /// <summary>Attempts in progress here (running, starting or reporting).</summary>
     public int ActiveAttempts => _attempts.Count;
 
+    /// <summary>The attempts in the table, one line each (key, stop reason, started, settled, report state): for a
+    /// test's failure message.</summary>
+    internal string DescribeAttempts() => string.Join("; ", _attempts.Values.Select(a =>
+        $"{a.Key} stop={a.Stop} started={a.Started} settled={a.Settled} immediate={a.Immediate?.State} current={a.Current.State} v{a.Version}/w{a.WrittenVersion}"));
+
     /// <summary>What <c>/healthz</c> reports: healthy while the worker is registered on a connected session that is
     /// provably alive for more than the fencing margin, i.e. while this agent may start work (docs/agent.md).</summary>
     public AgentHealth Health()

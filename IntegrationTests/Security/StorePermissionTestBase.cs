@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text;
 using ControlPlane.Contracts;
 using ControlPlane.Contracts.Jobs;
@@ -61,6 +62,10 @@ public abstract class StorePermissionTestBase : IAsyncLifetime
         await StoreCliAsync(["add-agent", "agent-a"], AgentAPassword);
         await StoreCliAsync(["add-agent", "agent-b"], AgentBPassword);
         Assert.Contains("no changes", await StoreCliAsync(["add-agent", "agent-a"], AgentAPassword), StringComparison.Ordinal);
+
+        // The inspection command docs/operations.md shows (zkCli.sh getAcl, etcdctl role get), run as written.
+        var inspected = await InspectAsync("agent-a");
+        Assert.All(InspectionMarkers("agent-a"), marker => Assert.Contains(marker, inspected, StringComparison.Ordinal));
 
         await using var director = await ConnectAsync("director", DirectorPassword);
         // Closed by hand below: its registration must be gone before the real agent-a starts.
@@ -142,6 +147,13 @@ public abstract class StorePermissionTestBase : IAsyncLifetime
         Assert.Null(await director.GetAsync(StoreLayout.Worker("agent-a")));
     }
 
+    /// <summary>The store's own view of what <paramref name="agent"/> may do, read with its own tool as
+    /// docs/operations.md ("Identities and permissions") shows it.</summary>
+    protected abstract Task<string> InspectAsync(string agent);
+
+    /// <summary>What <see cref="InspectAsync"/> must print for <paramref name="agent"/>.</summary>
+    protected abstract IEnumerable<string> InspectionMarkers(string agent);
+
     /// <summary>What the log of an agent with a wrong password says.</summary>
     protected abstract string WrongPasswordMarker { get; }
 
@@ -205,6 +217,17 @@ public sealed class EtcdStorePermissionTests : StorePermissionTestBase
         new Dictionary<string, string> { ["CPCTL_STORE_ADMIN_PASSWORD"] = "root-secret-1" };
 
     /// <inheritdoc />
+    protected override Task<string> InspectAsync(string agent) =>
+        _cluster!.EtcdCtlAsync("--user", "root:" + AdminEnvironment["CPCTL_STORE_ADMIN_PASSWORD"], "role", "get", $"cp-agent:{Root}:{agent}");
+
+    /// <inheritdoc />
+    protected override IEnumerable<string> InspectionMarkers(string agent) =>
+    [
+        $"Role cp-agent:{Root}:{agent}", "KV Read:", $"(prefix /{Root}/)", "KV Write:",
+        $"(prefix /{Root}/assignments/{agent}/)", $"/{Root}/drains/{agent}", $"/{Root}/workers/{agent}",
+    ];
+
+    /// <inheritdoc />
     public override async Task InitializeAsync() => _cluster = await EtcdCluster.StartAsync(1);
 
     /// <inheritdoc />
@@ -239,4 +262,39 @@ public sealed class ZooKeeperStorePermissionTests(ZooKeeperFixture fixture) : St
 
     /// <inheritdoc />
     protected override bool BindsRegistrationNames => false;
+
+    /// <inheritdoc />
+    protected override async Task<string> InspectAsync(string agent)
+    {
+        var info = new ProcessStartInfo("/usr/share/zookeeper/bin/zkCli.sh")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in (string[])["-server", Endpoints, "getAcl", $"/{Root}/workers"])
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(info) ?? throw new InvalidOperationException("Could not start zkCli.sh.");
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"zkCli.sh getAcl did not finish within 60 s: {await stderr}");
+        }
+
+        return await stdout + "\n" + await stderr;
+    }
+
+    /// <inheritdoc />
+    protected override IEnumerable<string> InspectionMarkers(string agent) =>
+        ["'digest,'director:", ": cdrwa", "'world,'anyone", ": r", $"'digest,'{agent}:"];
 }

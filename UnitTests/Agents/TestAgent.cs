@@ -112,7 +112,7 @@ internal sealed class TestAgent : IAsyncDisposable
         {
             // Say what the drain still waited for: a rare timeout here was seen once and could not be explained.
             throw new TimeoutException(
-                $"The agent did not stop within {Deadline.TotalSeconds} s: {Runtime.ActiveAttempts} attempt(s) still in its table; " +
+                $"The agent did not stop within {Deadline.TotalSeconds} s: {Runtime.ActiveAttempts} attempt(s) still in its table ({Runtime.DescribeAttempts()}); " +
                 $"events: {string.Join("; ", Events.All.Select(x => $"{x.Kind} {x.JobId} {x.State} {x.Time:HH:mm:ss.fff}"))}",
                 e);
         }
