@@ -54,12 +54,19 @@ public static class Protocol
         /// attempt reporting; such agents can be marked suspect like <see cref="Heartbeat"/> ones.</summary>
         public const string WorkerHeartbeat = "workerHeartbeat";
 
+        /// <summary>Needs <see cref="WorkerHeartbeat"/>. The agent fences itself (kills every attempt, starts nothing) when
+        /// no update of its registration that it sent in the last <see cref="Workers.WorkerRecord.BeatFenceSeconds"/> has
+        /// been acknowledged, even while its session lives; so a leader may take back the attempts of a worker whose
+        /// registration it has not seen change for that bound plus half of it, conditioned on the registration's version
+        /// (docs/protocol.md, "Agent: beat fence").</summary>
+        public const string BeatFence = "beatFence";
+
         /// <summary>Every feature this build's agent implements (what <c>Agent:Features</c> may list).</summary>
-        public static IReadOnlyList<string> All { get; } = [Env, Timeout, WorkingDirectory, Cancel, Heartbeat, WorkerHeartbeat];
+        public static IReadOnlyList<string> All { get; } = [Env, Timeout, WorkingDirectory, Cancel, Heartbeat, WorkerHeartbeat, BeatFence];
 
         /// <summary>What an agent advertises unless configured otherwise: every feature but <see cref="Heartbeat"/>,
         /// which <see cref="WorkerHeartbeat"/> replaces. Advertising <see cref="Heartbeat"/> without writing
         /// per-assignment heartbeats would make a leader that only knows it mark the worker suspect.</summary>
-        public static IReadOnlyList<string> Default { get; } = [Env, Timeout, WorkingDirectory, Cancel, WorkerHeartbeat];
+        public static IReadOnlyList<string> Default { get; } = [Env, Timeout, WorkingDirectory, Cancel, WorkerHeartbeat, BeatFence];
     }
 }

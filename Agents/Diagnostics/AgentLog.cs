@@ -80,4 +80,7 @@ internal static partial class AgentLog
 
     [LoggerMessage(EventId = 7026, Level = LogLevel.Debug, Message = "A request to the agent's HTTP port failed before its answer was written")]
     public static partial void HealthRequestFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 7027, Level = LogLevel.Critical, Message = "SELF-FENCING: no beat acknowledged for {SilenceMs} ms (beat lease {LeaseMs} ms) although the session lives; killed {Count} running job(s) and starting nothing until a beat is acknowledged")]
+    public static partial void BeatFenced(ILogger logger, long silenceMs, long leaseMs, int count);
 }

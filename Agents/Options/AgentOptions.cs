@@ -34,6 +34,13 @@ public sealed class AgentOptions
     /// killed at once (docs/agent.md). Must be below the session timeout. <value>a third of the session timeout.</value></summary>
     public TimeSpan? FencingMargin { get; set; }
 
+    /// <summary>Beat lease L (feature <c>beatFence</c>): when no registration update (beat) the agent sent within the last
+    /// L, on its own clock, has been acknowledged by the store, it kills every running job at once and starts nothing
+    /// until a beat is acknowledged again, even while its session lives; the leader may then run the jobs elsewhere
+    /// after L and a half without a beat (docs/agent.md). At least twice <see cref="HeartbeatInterval"/>, at most 1 h.
+    /// <value>the longer of 3 × <see cref="HeartbeatInterval"/> and the session timeout.</value></summary>
+    public TimeSpan? BeatFence { get; set; }
+
     /// <summary>How long a drain lets running jobs finish before it stops them (they are reported <c>Lost</c> and
     /// run elsewhere). <value>30 s.</value></summary>
     public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(30);
@@ -65,6 +72,13 @@ public sealed class AgentOptions
 
     /// <summary>The fencing margin for a session of <paramref name="sessionTimeout"/>.</summary>
     internal TimeSpan EffectiveFencingMargin(TimeSpan sessionTimeout) => FencingMargin ?? sessionTimeout / 3;
+
+    /// <summary>The beat lease for a session of <paramref name="sessionTimeout"/>, or null when the agent does not
+    /// advertise <c>beatFence</c> (it needs <c>workerHeartbeat</c>).</summary>
+    internal TimeSpan? EffectiveBeatFence(TimeSpan sessionTimeout) =>
+        Has(Protocol.Features.BeatFence) && Has(Protocol.Features.WorkerHeartbeat)
+            ? BeatFence ?? (HeartbeatInterval * 3 > sessionTimeout ? HeartbeatInterval * 3 : sessionTimeout)
+            : null;
 }
 
 /// <summary>
@@ -91,6 +105,7 @@ public sealed class AgentHttpOptions
 public sealed class AgentFaultInjection
 {
     private volatile bool _startNothing;
+    private volatile bool _stopBeats;
 
     /// <summary>A gray failure: the agent stays registered and keeps beating, but leaves every assignment unstarted
     /// (as if its executor path were wedged). Attempts already running are not affected. <value>false.</value></summary>
@@ -98,5 +113,14 @@ public sealed class AgentFaultInjection
     {
         get => _startNothing;
         set => _startNothing = value;
+    }
+
+    /// <summary>A stuck beat loop: the agent writes no registration update (beat, slots change) while its session, its
+    /// assignments and its running attempts carry on. With <c>beatFence</c> the agent then fences itself after its beat
+    /// lease. <value>false.</value></summary>
+    public bool StopBeats
+    {
+        get => _stopBeats;
+        set => _stopBeats = value;
     }
 }

@@ -39,6 +39,12 @@ internal sealed class AgentOptionsValidator(IOptions<ControlPlane.Coordination.H
             errors.Add($"Agent:FencingMargin must be positive and at most half of Store:SessionTimeout ({sessionTimeout / 2}); got {margin}.");
         }
 
+        // Below two intervals one late beat would make a healthy agent kill its own jobs.
+        if (options.BeatFence is { } lease && (lease < options.HeartbeatInterval * 2 || lease > TimeSpan.FromHours(1)))
+        {
+            errors.Add($"Agent:BeatFence must be between twice Agent:HeartbeatInterval ({options.HeartbeatInterval * 2}) and 1 h; got {lease}.");
+        }
+
         if (options.DrainTimeout < TimeSpan.Zero || options.DrainTimeout > TimeSpan.FromHours(24))
         {
             errors.Add($"Agent:DrainTimeout must be between 0 and 24 h; got {options.DrainTimeout}.");
@@ -56,6 +62,12 @@ internal sealed class AgentOptionsValidator(IOptions<ControlPlane.Coordination.H
         if (options.Features is { } features && features.Contains(Protocol.Features.Heartbeat) && features.Contains(Protocol.Features.WorkerHeartbeat))
         {
             errors.Add($"Agent:Features lists both '{Protocol.Features.Heartbeat}' and '{Protocol.Features.WorkerHeartbeat}'; keep one ('{Protocol.Features.Heartbeat}' only for leaders that predate '{Protocol.Features.WorkerHeartbeat}').");
+        }
+
+        // The lease is measured on the registration updates that workerHeartbeat makes: without them nothing renews it.
+        if (options.Features is { } listed && listed.Contains(Protocol.Features.BeatFence) && !listed.Contains(Protocol.Features.WorkerHeartbeat))
+        {
+            errors.Add($"Agent:Features lists '{Protocol.Features.BeatFence}' without '{Protocol.Features.WorkerHeartbeat}', whose beats renew it; add '{Protocol.Features.WorkerHeartbeat}' or remove '{Protocol.Features.BeatFence}'.");
         }
 
         if (options.Http.Port is { } port && port is < 1 or > 65535)

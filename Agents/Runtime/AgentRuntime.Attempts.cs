@@ -150,7 +150,7 @@ internal sealed partial class AgentRuntime
             StopReason.Cancel => (AttemptState.Cancelled, "Cancelled on request."),
             StopReason.Timeout => (AttemptState.Failed, $"Timed out after {attempt.Assigned.TimeoutSeconds} s."),
             StopReason.Drained => (AttemptState.Lost, "Stopped by the agent's drain."),
-            StopReason.Fenced => (AttemptState.Lost, "Killed by the agent's self-fencing: it lost contact with the store."),
+            StopReason.Fenced => (AttemptState.Lost, "Killed by the agent's self-fencing: its store session could expire, or no beat it sent within its beat lease was acknowledged."),
             _ => (AttemptState.Lost, "Withdrawn by the leader."),
         };
         if (attempt.Started)

@@ -61,6 +61,12 @@ internal sealed partial class AgentRuntime
             }
 
             lastWrite = _time.GetTimestamp();
+            if (_options.FaultInjection.StopBeats)
+            {
+                // Fault injection (Agent:FaultInjection:StopBeats): a stuck beat loop; the session and the attempts carry on.
+                continue;
+            }
+
             await WriteRegistrationAsync(token).ConfigureAwait(false);
         }
     }
@@ -73,7 +79,10 @@ internal sealed partial class AgentRuntime
         try
         {
             var record = BuildRecord(_draining);
+            // Taken before the send: the beat lease runs from here once the store acknowledges the write.
+            var sent = _time.GetTimestamp();
             await _registration!.UpdateAsync(ContractJson.Serialize(record), token).ConfigureAwait(false);
+            BeatAcknowledged(sent);
             Volatile.Write(ref _slotsWritten, record.SlotsUsed ?? 0);
             return true;
         }
@@ -140,6 +149,6 @@ internal sealed partial class AgentRuntime
 
     /// <summary>What the beat adds to the registration record (null fields for agents without the feature).</summary>
     private WorkerRecord WithBeat(WorkerRecord record) => WorkerBeats
-        ? record with { HeartbeatAt = _time.GetUtcNow(), SlotsUsed = UsedSlots, Running = RunningNames() }
+        ? record with { HeartbeatAt = _time.GetUtcNow(), SlotsUsed = UsedSlots, Running = RunningNames(), BeatFenceSeconds = _beatLease?.TotalSeconds }
         : record;
 }

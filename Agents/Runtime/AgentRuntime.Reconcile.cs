@@ -129,9 +129,11 @@ internal sealed partial class AgentRuntime
 
     private int UsedSlots => _attempts.Values.Where(a => a.Immediate is null).Sum(a => a.Slots);
 
-    /// <summary>True when the session can carry new work: connected, and provably alive for more than the margin.</summary>
+    /// <summary>True when the session can carry new work: connected, provably alive for more than the margin, and (feature
+    /// <c>beatFence</c>) a beat sent within the beat lease acknowledged.</summary>
     private bool IsHealthy(IStoreSession session) =>
-        session.State == SessionState.Connected && session.ProvablyAliveFor >= _options.EffectiveFencingMargin(session.Timeout);
+        session.State == SessionState.Connected && session.ProvablyAliveFor >= _options.EffectiveFencingMargin(session.Timeout)
+        && BeatLapsed() is null;
 
     private AssignmentRecord? Parse(string key, StoreItem item)
     {

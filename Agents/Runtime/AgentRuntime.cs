@@ -96,6 +96,7 @@ internal sealed partial class AgentRuntime
         var registered = Registered;
         var problem = !registered ? "the worker is not registered on the current store session"
             : session.State != SessionState.Connected ? $"the store session is {session.State}"
+            : BeatLapsed() is { } silence ? $"fenced: no beat acknowledged for {silence.TotalSeconds:0.#} s (beat lease {_beatLease!.Value.TotalSeconds:0.#} s)"
             : !IsHealthy(session) ? "fenced: the store session could expire within the fencing margin"
             : null;
         return new(problem is null, problem ?? "ok", WorkerId, session.State.ToString(), registered, _draining, ActiveAttempts);
@@ -143,6 +144,7 @@ internal sealed partial class AgentRuntime
     {
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _abort.Token);
         var token = linked.Token;
+        _beatLease = _options.EffectiveBeatFence(_store.Session.RequestedTimeout);
         _registration = new MemberRegistration(
             _store, StoreLayout.Workers, WorkerId, ContractJson.Serialize(BuildRecord(draining: false)),
             _loggerFactory.CreateLogger<MemberRegistration>(), _time);
@@ -154,10 +156,19 @@ internal sealed partial class AgentRuntime
             // Caches first: the first reconcile pass after registering already sees every assignment.
             await _assignments.StartAsync(token).ConfigureAwait(false);
             await _drains.StartAsync(token).ConfigureAwait(false);
+            // The registration's creation counts as the first beat, from before it could have been sent.
+            var registerSent = _time.GetTimestamp();
+            Interlocked.Exchange(ref _beatAckedSend, registerSent);
             var registering = _registration.StartAsync(token);
             if (await Task.WhenAny(registering, Volatile.Read(ref _drainRequested).Task).ConfigureAwait(false) == registering)
             {
                 await registering.ConfigureAwait(false);
+                if (_beatLease is { } lease && _time.GetElapsedTime(registerSent) > lease / 2)
+                {
+                    // The registration waited (for an earlier incarnation's key to go): beat now, or the lease would
+                    // run out before the first beat and fence an agent that has just arrived.
+                    await WriteRegistrationAsync(token).ConfigureAwait(false);
+                }
                 AgentLog.Registered(_logger, WorkerId, _store.Session.Id, _options.Slots,
                     string.Join(",", _executors.Advertised), string.Join(",", _options.EffectiveFeatures));
                 _registeredOnce.TrySetResult();

@@ -62,6 +62,11 @@ public sealed record WorkerRecord
     /// progress (a wedged run or report) is left out, so its worker can be found suspect although its session lives.
     /// Null (omitted) for agents without the feature; empty when nothing runs.</summary>
     public IReadOnlyList<string>? Running { get; init; }
+
+    /// <summary>Feature <c>beatFence</c>: the agent's beat lease L, in seconds. The agent kills every attempt and starts
+    /// nothing while no registration update it sent within the last L (its clock) has been acknowledged by the store.
+    /// Null (omitted) for agents without the feature.</summary>
+    public double? BeatFenceSeconds { get; init; }
 }
 
 /// <summary>Drain request at <c>drains/&lt;workerId&gt;</c>, written by any director; the agent deletes it once drained.</summary>

@@ -20,6 +20,13 @@ internal sealed record WorkerInfo(string Id, WorkerRecord Record, long Session, 
     /// detection"). Changed only through <see cref="LeaderState.SetProbe"/>, which keeps the index in step.</summary>
     public bool Probe { get; set; }
 
+    /// <summary>The registration's version (changes since creation): a take-back after the beat fence is conditioned on
+    /// it, so a beat that landed since refuses it.</summary>
+    public long Version { get; init; }
+
+    /// <summary>The registration's creation revision (with <see cref="Version"/>, names exactly one registration write).</summary>
+    public long CreateRevision { get; init; }
+
     /// <summary>Slots held by its unfinished attempts, as the leader last judged them.</summary>
     public int Used { get; set; }
 

@@ -22,6 +22,10 @@ internal sealed class WorkerHealth(long session)
 
     /// <summary>When this leader last took back an assignment it left unstarted while suspect (a failed probe).</summary>
     public DateTimeOffset? ProbeFailed { get; set; }
+
+    /// <summary>The registration write (creation revision, version) this leader saw last, and when (its clock): where
+    /// the beat fence's wait starts (feature <c>beatFence</c>).</summary>
+    public (long CreateRevision, long Version, DateTimeOffset Seen) Registration { get; set; }
 }
 
 /// <summary>A suspect marker as the leader saw it: its record (null when unreadable) and when, on its own clock.</summary>
@@ -89,6 +93,11 @@ internal sealed partial class LeaderState
         {
             health = new WorkerHealth(worker.Session);
             Health[worker.Id] = health;
+        }
+
+        if (health.Registration.CreateRevision != worker.CreateRevision || health.Registration.Version != worker.Version)
+        {
+            health.Registration = (worker.CreateRevision, worker.Version, now);
         }
 
         if (worker.Record.HeartbeatSeconds > 0 && worker.Record.Features.Contains(Protocol.Features.WorkerHeartbeat))

@@ -487,7 +487,12 @@ internal sealed partial class LeaderState
         WorkerInfo? next = null;
         if (item is { IsEphemeral: true } && TryParse<WorkerRecord>(item) is { } record)
         {
-            next = new WorkerInfo(id, record, item.Owner, Drains.Contains(id), Suspects.Contains(id)) { Used = _used.GetValueOrDefault(id) };
+            next = new WorkerInfo(id, record, item.Owner, Drains.Contains(id), Suspects.Contains(id))
+            {
+                Used = _used.GetValueOrDefault(id),
+                Version = item.Version,
+                CreateRevision = item.CreateRevision,
+            };
         }
 
         Workers.TryGetValue(id, out var previous);

@@ -98,6 +98,7 @@ internal sealed partial class Planner
             }
         }
 
+        JudgeBeatFence(p, worker, item);
         if (s.Health.TryGetValue(worker.Id, out var health) && health.Beats is { Last: { } last } beats)
         {
             verdict.Level = Math.Round(beats.Phi(p.Now), 2);
@@ -175,6 +176,79 @@ internal sealed partial class Planner
 
         p.State.DirtyWorkers.Add(worker.Id);
         return $"worker {a.WorkerId} is suspect and did not start it within {window.TotalSeconds:0.#} s";
+    }
+
+    /// <summary>
+    /// The beat fence (feature <c>beatFence</c>, docs/protocol.md "Agent: beat fence"): when the lease and a half have
+    /// passed on this leader's clock since it saw the worker's registration last change, its unfinished attempts of the
+    /// current incarnation are judged again (<see cref="WhyTakeBack"/> takes them back); until then the worker's deadline
+    /// is that moment. O(its assignments), only when the worker changed or fell due.
+    /// </summary>
+    private void JudgeBeatFence(Pass p, WorkerInfo worker, Item item)
+    {
+        if (BeatFenceAt(p, worker) is not { } at)
+        {
+            return;
+        }
+
+        var s = p.State;
+        var live = s.AssignmentsOn(worker.Id).Where(a => a.Record is { IsFinished: false } r && r.WorkerSession == worker.Session);
+        if (p.Now < at)
+        {
+            if (live.Any())
+            {
+                s.Deadlines.Set(item, at);
+            }
+
+            return;
+        }
+
+        foreach (var a in live)
+        {
+            s.DirtyAssignments.Add(a.Key);
+            p.Plan.DueAt(p.Now);
+        }
+    }
+
+    /// <summary>Why the attempts of <paramref name="worker"/>'s current incarnation must be taken back now because its
+    /// agent has fenced itself for want of an acknowledged beat, or null.</summary>
+    private static string? BeatFenced(Pass p, WorkerInfo worker)
+    {
+        if (BeatFenceAt(p, worker) is not { } at || p.Now < at)
+        {
+            return null;
+        }
+
+        var seen = p.State.Health[worker.Id].Registration.Seen;
+        return $"worker {worker.Id} has not beaten for {(p.Now - seen).TotalSeconds:0.#} s: its agent fenced itself after its {worker.Record.BeatFenceSeconds:0.#} s beat lease";
+    }
+
+    /// <summary>
+    /// When the agent of <paramref name="worker"/> has certainly fenced itself if its registration has not changed since
+    /// this leader last saw it: the lease L it advertises and L/2 more after the leader saw that change (on its clock).
+    /// The agent counts L from before it sent the write, and the leader can only see the write after it was sent, so only
+    /// the rate of the two clocks and the agent's 100 ms check period are left to cover: L/2, the same share the session
+    /// fence keeps (the agent fences at two thirds of what the other side waits). Null for a worker without the feature,
+    /// or with a lease outside (0, 1 day].
+    /// </summary>
+    private static DateTimeOffset? BeatFenceAt(Pass p, WorkerInfo worker)
+    {
+        if (worker.Record.BeatFenceSeconds is not (double seconds and > 0 and <= 86_400)
+            || !worker.Record.Features.Contains(Protocol.Features.BeatFence)
+            || !worker.Record.Features.Contains(Protocol.Features.WorkerHeartbeat)
+            || !p.State.Health.TryGetValue(worker.Id, out var health) || health.Session != worker.Session)
+        {
+            return null;
+        }
+
+        if (health.Registration.CreateRevision != worker.CreateRevision || health.Registration.Version != worker.Version)
+        {
+            // Observations carried over a rebuild may be of an older write: the wait starts now.
+            health.Registration = (worker.CreateRevision, worker.Version, p.Now);
+        }
+
+        var lease = TimeSpan.FromSeconds(seconds);
+        return health.Registration.Seen + lease + (lease / 2);
     }
 
     /// <summary>How long an assignment of <paramref name="worker"/> may stay unstarted before it counts against the

@@ -116,13 +116,15 @@ internal sealed partial class Planner
                 continue;
             }
 
-            var reason = WhyTakeBack(p, job, a, out var fault);
+            var reason = WhyTakeBack(p, job, a, out var fault, out var fenced);
             if (reason is not null)
             {
                 s.SetHolds(a, 0);
                 p.Touched.Add(job.Record.Id);
                 var next = JobTransitions.AttemptEnded(job.Record, fault, reason, fault == Fault.Job ? null : record?.ExitCode, record?.Output, p.Now, _options);
-                p.Plan.Add(Writes.JobAndAssignment(WriteKind.TakeBack, job, next, a, reason));
+                p.Plan.Add(fenced is null
+                    ? Writes.JobAndAssignment(WriteKind.TakeBack, job, next, a, reason)
+                    : Writes.TakeBackFenced(job, next, a, fenced, reason));
                 continue;
             }
 
@@ -146,10 +148,12 @@ internal sealed partial class Planner
         }
     }
 
-    /// <summary>Why an unfinished attempt must be withdrawn now, or null; also sets its next deadline.</summary>
-    private string? WhyTakeBack(Pass p, JobInfo job, AssignmentInfo a, out Fault fault)
+    /// <summary>Why an unfinished attempt must be withdrawn now, or null; also sets its next deadline. <paramref name="fenced"/>
+    /// is the worker whose registration the take-back must be conditioned on (a take-back after its beat fence).</summary>
+    private string? WhyTakeBack(Pass p, JobInfo job, AssignmentInfo a, out Fault fault, out WorkerInfo? fenced)
     {
         fault = Fault.Infrastructure;
+        fenced = null;
         var record = a.Record;
         if (!p.State.Workers.TryGetValue(a.WorkerId, out var worker))
         {
@@ -159,6 +163,12 @@ internal sealed partial class Planner
         if (record is not null && record.WorkerSession != worker.Session)
         {
             return $"worker {a.WorkerId} restarted (session {record.WorkerSession:x} ended)";
+        }
+
+        if (record is not null && BeatFenced(p, worker) is { } silent)
+        {
+            fenced = worker;
+            return silent;
         }
 
         var item = new Item(ItemKind.Assignment, a.Key);

@@ -73,6 +73,23 @@ internal static class Writes
             new Operation(OperationKind.Delete, assignment.Key, ReadOnlyMemory<byte>.Empty, assignment.Version),
         ]);
 
+    /// <summary>
+    /// A take-back after the worker's beat fence (feature <c>beatFence</c>): the job's next record and the assignment's
+    /// deletion, conditioned also on the worker's registration being exactly the write the leader last saw (its creation
+    /// revision and version). A beat that landed since refuses it, so the attempts of an agent whose beats the store
+    /// still acknowledges are never taken back; one that has not beaten for the lease has fenced itself (docs/protocol.md,
+    /// "Agent: beat fence").
+    /// </summary>
+    public static PlannedWrite TakeBackFenced(JobInfo job, JobRecord next, AssignmentInfo assignment, WorkerInfo worker, string detail) =>
+        JobAndAssignment(WriteKind.TakeBack, job, next, assignment, detail) with
+        {
+            Conditions =
+            [
+                new Condition(ConditionKind.CreatedAt, StoreLayout.Worker(worker.Id), worker.CreateRevision),
+                new Condition(ConditionKind.VersionEquals, StoreLayout.Worker(worker.Id), worker.Version),
+            ],
+        };
+
     /// <summary>The job's next record alone; when <paramref name="requireAbsent"/> is given, only while that key
     /// (the assignment the pass found missing) really is absent.</summary>
     public static PlannedWrite Job(WriteKind kind, JobInfo job, JobRecord next, string detail, string? requireAbsent) =>

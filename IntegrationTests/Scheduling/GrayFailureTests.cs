@@ -7,6 +7,7 @@ using ControlPlane.Coordination;
 using ControlPlane.Coordination.Hosting;
 using ControlPlane.IntegrationTests.Director;
 using ControlPlane.TestSupport;
+using ControlPlane.TestSupport.ControlPlane;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -114,6 +115,42 @@ public abstract class GrayFailureTests : IAsyncLifetime
         Assert.Equal("ready", (await WorkerAsync(client, gray)).State);
     }
 
+    [Fact]
+    public async Task An_agent_whose_beats_stop_fences_itself_and_its_running_job_runs_elsewhere_after_its_beat_lease_and_a_half()
+    {
+        var director = new DirectorHost(Backend, Endpoints, Root, runtime: true, new Dictionary<string, string>());
+        _owned.Add(director);
+        var client = director.Client;
+        var logs = Directory.CreateTempSubdirectory("beatfence-").FullName;
+        var firstLog = Path.Combine(logs, "stuck.jsonl");
+        var secondLog = Path.Combine(logs, "healthy.jsonl");
+
+        // A job far longer than the test on the only agent, whose beat lease is 3 s (1 s beats).
+        var (stuck, stuckHost) = await StartAgentAsync(startNothing: false, firstLog, beatFence: "00:00:03");
+        var id = await SubmitAsync(client, "long", "sleep", new { seconds = 600 });
+        var running = await WaitForAsync(client, id, j => j.State == JobState.Running);
+        Assert.Equal(stuck, running.WorkerId);
+
+        // Its beat loop stops (the session, the watch and the job carry on); another agent is there to take the job.
+        var (healthy, _) = await StartAgentAsync(startNothing: false, secondLog);
+        var stopped = DateTimeOffset.UtcNow;
+        stuckHost.Services.GetRequiredService<IOptions<AgentOptions>>().Value.FaultInjection.StopBeats = true;
+
+        var moved = await WaitForAsync(client, id, j => j.State == JobState.Running && j.WorkerId == healthy);
+        Assert.Equal((2, 1), (moved.Attempt, moved.Interruptions));
+        var events = ExecutionLog.Read([firstLog, secondLog]).Where(e => e.JobId == id).ToList();
+        Assert.Empty(ExecutionLog.Overlaps(events));
+        var killed = Assert.Single(events, e => e.Event == "end" && e.Attempt == 1);
+        Assert.Equal(("Lost", stuck), (killed.State, killed.WorkerId));
+        Assert.Contains(events, e => e.Event == "fenced" && e.Attempt == 1);
+        var rerun = Assert.Single(events, e => e.Event == "start" && e.Attempt == 2);
+        Assert.True(killed.Time < rerun.Time, $"attempt 1 ended at {killed.Time:O}, attempt 2 started at {rerun.Time:O}");
+
+        // The leader waits 1.5 × 3 s after the last beat it saw (at most a beat before the stop), then a pass and a start.
+        var after = rerun.Time - stopped;
+        Assert.True(after < TimeSpan.FromSeconds(15), $"the job ran elsewhere {after.TotalSeconds:0.0} s after the beats stopped");
+    }
+
     private async Task<ICoordinationStore> ConnectStoreAsync()
     {
         var options = new StoreOptions { Backend = Backend, Endpoints = Endpoints, Root = Root, SessionTimeout = TimeSpan.FromSeconds(4) };
@@ -123,7 +160,7 @@ public abstract class GrayFailureTests : IAsyncLifetime
     }
 
     /// <summary>An in-process agent beating every second; returns its worker id once registered, and its host.</summary>
-    private async Task<(string Id, IHost Host)> StartAgentAsync(bool startNothing)
+    private async Task<(string Id, IHost Host)> StartAgentAsync(bool startNothing, string? executionLog = null, string? beatFence = null)
     {
         var workerId = "w-" + Guid.NewGuid().ToString("N")[..8];
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
@@ -139,6 +176,16 @@ public abstract class GrayFailureTests : IAsyncLifetime
             ["Agent:DrainTimeout"] = "00:00:10",
             ["Agent:FaultInjection:StartNothing"] = startNothing ? "true" : "false",
         });
+        if (executionLog is not null)
+        {
+            builder.Configuration["Agent:ExecutionLog"] = executionLog;
+        }
+
+        if (beatFence is not null)
+        {
+            builder.Configuration["Agent:BeatFence"] = beatFence;
+        }
+
         builder.Services.AddControlPlaneAgent(builder.Configuration);
         var host = builder.Build();
         _agents.Add(host);
@@ -148,9 +195,9 @@ public abstract class GrayFailureTests : IAsyncLifetime
         return (workerId, host);
     }
 
-    private static async Task<string> SubmitAsync(HttpClient client, string name)
+    private static async Task<string> SubmitAsync(HttpClient client, string name, string executor = "echo", object? args = null)
     {
-        using var response = await client.PostAsJsonAsync("/v1/jobs", new { name, executor = "echo", maxAttempts = 1 });
+        using var response = await client.PostAsJsonAsync("/v1/jobs", new { name, executor, args, maxAttempts = 1 });
         var body = await response.Content.ReadAsByteArrayAsync();
         Assert.True(response.IsSuccessStatusCode, $"{response.StatusCode}: {System.Text.Encoding.UTF8.GetString(body)}");
         return ContractJson.Deserialize<JobView>(body).Id;

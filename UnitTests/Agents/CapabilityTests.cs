@@ -82,6 +82,27 @@ public sealed class CapabilityTests
         Assert.True(validator.Validate(null, new AgentOptions { FencingMargin = TimeSpan.FromSeconds(5) }).Succeeded);
     }
 
+    [Fact]
+    public void Beat_fence_validation_names_the_setting_and_the_missing_feature()
+    {
+        var validator = new AgentOptionsValidator(Microsoft.Extensions.Options.Options.Create(
+            new ControlPlane.Coordination.Hosting.StoreOptions { SessionTimeout = TimeSpan.FromSeconds(10) }));
+        var tooShort = validator.Validate(null, new AgentOptions { HeartbeatInterval = TimeSpan.FromSeconds(5), BeatFence = TimeSpan.FromSeconds(9) });
+        Assert.True(tooShort.Failed);
+        Assert.Contains("Agent:BeatFence must be between twice Agent:HeartbeatInterval", tooShort.FailureMessage);
+        Assert.True(validator.Validate(null, new AgentOptions { BeatFence = TimeSpan.FromHours(2) }).Failed);
+        Assert.True(validator.Validate(null, new AgentOptions { HeartbeatInterval = TimeSpan.FromSeconds(5), BeatFence = TimeSpan.FromSeconds(10) }).Succeeded);
+
+        var alone = validator.Validate(null, new AgentOptions { Features = [Protocol.Features.BeatFence, Protocol.Features.Heartbeat] });
+        Assert.True(alone.Failed);
+        Assert.Contains("'beatFence' without 'workerHeartbeat'", alone.FailureMessage);
+
+        // The default: the longer of three intervals and the session timeout; none without the feature.
+        Assert.Equal(TimeSpan.FromSeconds(15), new AgentOptions().EffectiveBeatFence(TimeSpan.FromSeconds(10)));
+        Assert.Equal(TimeSpan.FromSeconds(20), new AgentOptions().EffectiveBeatFence(TimeSpan.FromSeconds(20)));
+        Assert.Null(new AgentOptions { Features = [Protocol.Features.WorkerHeartbeat] }.EffectiveBeatFence(TimeSpan.FromSeconds(10)));
+    }
+
     private static async Task<WorkerRecord> ReadWorkerAsync(TestAgent agent) =>
         ContractJson.Deserialize<WorkerRecord>((await agent.Store.GetAsync(StoreLayout.Worker(agent.WorkerId)))!.Value.Span);
 }

@@ -41,7 +41,8 @@ internal sealed class PlannerFixture
 
     public WorkerInfo Worker(
         string id, int slots = 4, string[]? executors = null, string[]? features = null, Dictionary<string, string>? labels = null,
-        long session = 0, bool draining = false, bool drainRequested = false, bool suspect = false, double heartbeatSeconds = 5, string suspectKind = "")
+        long session = 0, bool draining = false, bool drainRequested = false, bool suspect = false, double heartbeatSeconds = 5, string suspectKind = "",
+        double? beatFenceSeconds = null)
     {
         var record = new WorkerRecord
         {
@@ -52,6 +53,7 @@ internal sealed class PlannerFixture
             Labels = labels ?? [],
             Draining = draining,
             HeartbeatSeconds = heartbeatSeconds,
+            BeatFenceSeconds = beatFenceSeconds,
         };
         var owner = session == 0 ? 1000 + _workers++ : session;
         Put(StoreLayout.Worker(id), ContractJson.Serialize(record), owner: owner);
@@ -65,7 +67,8 @@ internal sealed class PlannerFixture
             Put(StoreLayout.Suspect(id), ContractJson.Serialize(new SuspectRecord { Since = Now, Reason = "test", Kind = suspectKind }));
         }
 
-        return new WorkerInfo(id, record, owner, drainRequested, suspect);
+        var item = _items[StoreLayout.Worker(id)];
+        return new WorkerInfo(id, record, owner, drainRequested, suspect) { Version = item.Version, CreateRevision = item.CreateRevision };
     }
 
     public JobInfo Job(JobSpec? spec = null, JobState state = JobState.Pending, int attempt = 1, string? workerId = null, Func<JobRecord, JobRecord>? edit = null)
