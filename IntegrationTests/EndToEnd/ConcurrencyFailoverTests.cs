@@ -103,7 +103,7 @@ public abstract class ConcurrencyFailoverTests : ProcessFailoverTests
 }
 
 /// <summary>On ZooKeeper.</summary>
-[Collection(FailureCollection.Name)]
+[Collection(FailureCollection.ZooKeeper)]
 public sealed class ZooKeeperConcurrencyFailoverTests(ITestOutputHelper output) : ConcurrencyFailoverTests(output)
 {
     /// <inheritdoc />
@@ -111,7 +111,7 @@ public sealed class ZooKeeperConcurrencyFailoverTests(ITestOutputHelper output) 
 }
 
 /// <summary>On etcd.</summary>
-[Collection(FailureCollection.Name)]
+[Collection(FailureCollection.Etcd)]
 public sealed class EtcdConcurrencyFailoverTests(ITestOutputHelper output) : ConcurrencyFailoverTests(output)
 {
     /// <inheritdoc />

@@ -192,7 +192,7 @@ public abstract class DagFailoverTests : ProcessFailoverTests
 }
 
 /// <summary>On ZooKeeper.</summary>
-[Collection(FailureCollection.Name)]
+[Collection(FailureCollection.ZooKeeper)]
 public sealed class ZooKeeperDagFailoverTests(ITestOutputHelper output) : DagFailoverTests(output)
 {
     /// <inheritdoc />
@@ -200,7 +200,7 @@ public sealed class ZooKeeperDagFailoverTests(ITestOutputHelper output) : DagFai
 }
 
 /// <summary>On etcd.</summary>
-[Collection(FailureCollection.Name)]
+[Collection(FailureCollection.Etcd)]
 public sealed class EtcdDagFailoverTests(ITestOutputHelper output) : DagFailoverTests(output)
 {
     /// <inheritdoc />

@@ -90,7 +90,7 @@ public abstract class ScheduleFailoverTests : ProcessFailoverTests
 }
 
 /// <summary>On ZooKeeper.</summary>
-[Collection(FailureCollection.Name)]
+[Collection(FailureCollection.ZooKeeper)]
 public sealed class ZooKeeperScheduleFailoverTests(ITestOutputHelper output) : ScheduleFailoverTests(output)
 {
     /// <inheritdoc />
@@ -98,7 +98,7 @@ public sealed class ZooKeeperScheduleFailoverTests(ITestOutputHelper output) : S
 }
 
 /// <summary>On etcd.</summary>
-[Collection(FailureCollection.Name)]
+[Collection(FailureCollection.Etcd)]
 public sealed class EtcdScheduleFailoverTests(ITestOutputHelper output) : ScheduleFailoverTests(output)
 {
     /// <inheritdoc />

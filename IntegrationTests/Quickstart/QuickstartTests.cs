@@ -105,6 +105,7 @@ public sealed class QuickstartTests(ITestOutputHelper output)
     }
 }
 
-/// <summary>The quickstart runs alone.</summary>
-[CollectionDefinition(QuickstartTests.Collection, DisableParallelization = true)]
+/// <summary>The two quickstart runs (one per store) run one after the other, beside the other collections: each
+/// picks its own free ports and directory.</summary>
+[CollectionDefinition(QuickstartTests.Collection)]
 public sealed class QuickstartCollection;
