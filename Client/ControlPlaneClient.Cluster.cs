@@ -43,6 +43,14 @@ public sealed partial class ControlPlaneClient
     public Task<LeaderView> GetLeaderAsync(CancellationToken cancellationToken = default) =>
         ValueAsync(ControlPlaneRequest.GetLeader(), cancellationToken);
 
+    /// <summary><c>GET /v1/leader?cell=</c>: the leading director of <paramref name="cell"/> (docs/cells.md).</summary>
+    public Task<LeaderView> GetLeaderAsync(string cell, CancellationToken cancellationToken = default) =>
+        ValueAsync(ControlPlaneRequest.GetLeader(cell), cancellationToken);
+
+    /// <summary><c>GET /v1/cells</c>: every cell with its leader, epoch, workers and pending jobs (docs/cells.md).</summary>
+    public Task<IReadOnlyList<CellView>> GetCellsAsync(CancellationToken cancellationToken = default) =>
+        ValueAsync(ControlPlaneRequest.GetCells(), cancellationToken);
+
     /// <summary><c>GET /v1/cluster</c>: live directors, the leader and the store, as the answering director sees them.</summary>
     public Task<ClusterView> GetClusterAsync(CancellationToken cancellationToken = default) =>
         ValueAsync(ControlPlaneRequest.GetCluster(), cancellationToken);

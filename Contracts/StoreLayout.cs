@@ -12,6 +12,13 @@ public static class StoreLayout
     /// <summary><c>meta/schema</c>: <c>{"layoutVersion":1}</c>.</summary>
     public const string Schema = "meta/schema";
 
+    /// <summary><c>meta/cells</c>: one record per named cell (<see cref="CellRecord"/>), written by the cell's first agent,
+    /// which the directors list to campaign in every cell (docs/cells.md).</summary>
+    public const string CellRegistry = "meta/cells";
+
+    /// <summary><c>meta/cells/&lt;cell&gt;</c>: the record saying a named cell exists.</summary>
+    public static string CellRecord(string cell) => $"{CellRegistry}/{cell}";
+
     /// <summary>Election candidates of the directors.</summary>
     public const string Election = "directors/election";
 
@@ -104,6 +111,22 @@ public static class StoreLayout
     }
 }
 
+/// <summary>The record at <c>meta/cells/&lt;cell&gt;</c>: a named cell exists (docs/cells.md).</summary>
+public sealed record CellRecord
+{
+    /// <summary>Schema version of this record.</summary>
+    public int Schema { get; init; } = Protocol.SchemaVersion;
+
+    /// <summary>The cell's name.</summary>
+    public string Name { get; init; } = "";
+
+    /// <summary>When it was first registered (the registering process's clock).</summary>
+    public DateTimeOffset CreatedAt { get; init; }
+
+    /// <summary>Who registered it: the worker id of its first agent.</summary>
+    public string? CreatedBy { get; init; }
+}
+
 /// <summary>The record at <c>meta/schema</c>.</summary>
 /// <param name="LayoutVersion">Key layout version (<see cref="Protocol.LayoutVersion"/>).</param>
 public sealed record SchemaRecord(int LayoutVersion);
@@ -122,4 +145,8 @@ public sealed record IdempotencyRecord
 
     /// <summary>SHA-256 (hex) of the normalized spec, to tell a replay from a conflicting reuse.</summary>
     public string SpecHash { get; init; } = "";
+
+    /// <summary>The cell the job was written in (docs/cells.md) when it is a named one; null (omitted) for the default
+    /// cell, whose records are as before cells.</summary>
+    public string? Cell { get; init; }
 }

@@ -3,8 +3,8 @@ namespace ControlPlane.Agents.Diagnostics;
 /// <summary>The agent's log messages. Event ids 7001-7099 are stable; method names are part of the contract.</summary>
 internal static partial class AgentLog
 {
-    [LoggerMessage(EventId = 7001, Level = LogLevel.Information, Message = "Worker {WorkerId} registered on session {SessionId:x}: {Slots} slots, executors [{Executors}], features [{Features}]")]
-    public static partial void Registered(ILogger logger, string workerId, long sessionId, int slots, string executors, string features);
+    [LoggerMessage(EventId = 7001, Level = LogLevel.Information, Message = "Worker {WorkerId} registered in cell {Cell} on session {SessionId:x}: {Slots} slots, executors [{Executors}], features [{Features}]")]
+    public static partial void Registered(ILogger logger, string workerId, string cell, long sessionId, int slots, string executors, string features);
 
     [LoggerMessage(EventId = 7002, Level = LogLevel.Information, Message = "Started {Key} ({Executor}, epoch {Epoch})")]
     public static partial void AttemptStarted(ILogger logger, string key, string executor, long epoch);
@@ -83,4 +83,7 @@ internal static partial class AgentLog
 
     [LoggerMessage(EventId = 7027, Level = LogLevel.Critical, Message = "SELF-FENCING: no beat acknowledged for {SilenceMs} ms (beat lease {LeaseMs} ms) although the session lives; killed {Count} running job(s) and starting nothing until a beat is acknowledged")]
     public static partial void BeatFenced(ILogger logger, long silenceMs, long leaseMs, int count);
+
+    [LoggerMessage(EventId = 7028, Level = LogLevel.Warning, Message = "Registering cell {Cell} in the store failed; retrying")]
+    public static partial void CellRegistrationRetry(ILogger logger, Exception exception, string cell);
 }

@@ -16,6 +16,11 @@ public sealed class AgentOptions
     /// incarnation's registration. <value><c>&lt;host&gt;-&lt;8 hex digits&gt;</c>, new on every start.</value></summary>
     public string? Id { get; set; }
 
+    /// <summary>The cell the worker belongs to (docs/cells.md): <c>[a-z0-9-]{1,32}</c>. The agent registers and takes
+    /// assignments only in that cell's keys (<c>cells/&lt;cell&gt;/</c>; the store's root for <c>default</c>), and only
+    /// that cell's leader assigns it jobs. <value><c>default</c>.</value></summary>
+    public string Cell { get; set; } = Cells.Default;
+
     /// <summary>Concurrent slots offered; an attempt holds the slots of its assignment while it runs.
     /// <value><see cref="Environment.ProcessorCount"/>.</value></summary>
     public int Slots { get; set; } = Environment.ProcessorCount;

@@ -21,6 +21,16 @@ internal sealed class AgentOptionsValidator(IOptions<ControlPlane.Coordination.H
                 "identity names (its permissions cover only that worker's keys). Leave Agent:Id unset, or start the agent with its own identity (cpctl store add-agent).");
         }
 
+        if (Cells.Problem(options.Cell) is { } cellProblem)
+        {
+            errors.Add($"Agent:Cell: {cellProblem}");
+        }
+        else if (options.Cell != Cells.Default && store.Value.Username is { Length: > 0 })
+        {
+            errors.Add($"Agent:Cell '{options.Cell}' with Store:Username: store identities grant an agent the default cell's keys only " +
+                "(docs/cells.md, limits). Run agents with identities in the default cell, or without identities in a named cell.");
+        }
+
         if (options.Slots is < 1 or > Limits.MaxSlots)
         {
             errors.Add($"Agent:Slots must be between 1 and {Limits.MaxSlots}; got {options.Slots}.");

@@ -6,6 +6,7 @@ using ControlPlane.Contracts.Workers;
 using ControlPlane.Coordination;
 using ControlPlane.Coordination.Caching;
 using ControlPlane.Coordination.Membership;
+using ControlPlane.Coordination.Resilience;
 
 namespace ControlPlane.Agents.Runtime;
 
@@ -33,6 +34,7 @@ internal sealed partial class AgentRuntime
     private static readonly TimeSpan ReconcilePeriod = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan FencePeriod = TimeSpan.FromMilliseconds(100);
     private readonly ICoordinationStore _store;
+    private readonly ICoordinationStore _root;
     private readonly AgentOptions _options;
     private readonly ExecutorRegistry _executors;
     private readonly IReadOnlyList<IExecutionObserver> _observers;
@@ -59,7 +61,9 @@ internal sealed partial class AgentRuntime
         ILoggerFactory loggerFactory, TimeProvider time, TimeSpan stopGrace)
     {
         _stopGrace = stopGrace;
-        _store = store;
+        // The agent runs entirely inside its cell's view (docs/cells.md): it cannot name another cell's keys.
+        _store = store.ForCell(options.Cell);
+        _root = store;
         _options = options;
         _executors = executors;
         _observers = observers.ToList();
@@ -145,6 +149,9 @@ internal sealed partial class AgentRuntime
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _abort.Token);
         var token = linked.Token;
         _beatLease = _options.EffectiveBeatFence(_store.Session.RequestedTimeout);
+        // The one write outside the cell's view: its record at the root, so the directors campaign in it (docs/cells.md).
+        await HostRetries.Cell.Build(_time, e => e is StoreException, args => AgentLog.CellRegistrationRetry(_logger, args.Outcome.Exception!, _options.Cell))
+            .ExecuteAsync(async ct => await CellRegistry.EnsureAsync(_root, _options.Cell, WorkerId, _time, ct).ConfigureAwait(false), token).ConfigureAwait(false);
         _registration = new MemberRegistration(
             _store, StoreLayout.Workers, WorkerId, ContractJson.Serialize(BuildRecord(draining: false)),
             _loggerFactory.CreateLogger<MemberRegistration>(), _time);
@@ -169,7 +176,7 @@ internal sealed partial class AgentRuntime
                     // run out before the first beat and fence an agent that has just arrived.
                     await WriteRegistrationAsync(token).ConfigureAwait(false);
                 }
-                AgentLog.Registered(_logger, WorkerId, _store.Session.Id, _options.Slots,
+                AgentLog.Registered(_logger, WorkerId, _options.Cell, _store.Session.Id, _options.Slots,
                     string.Join(",", _executors.Advertised), string.Join(",", _options.EffectiveFeatures));
                 _registeredOnce.TrySetResult();
                 loops =
@@ -232,6 +239,8 @@ internal sealed partial class AgentRuntime
         HeartbeatSeconds = _options.Has(Protocol.Features.Heartbeat) || WorkerBeats ? _options.HeartbeatInterval.TotalSeconds : 0,
         StartedAt = StartedAt,
         Draining = draining,
+        // Only a named cell's agents say so: a default-cell agent writes the record it wrote before cells.
+        Cell = _options.Cell == Cells.Default ? null : _options.Cell,
     });
 
     private async Task PumpAsync<T>(IAsyncEnumerable<T> changes)

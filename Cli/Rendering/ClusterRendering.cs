@@ -11,12 +11,13 @@ internal static class ClusterRendering
     /// executors, labels, version, host, age.</summary>
     public static void WriteWorkers(TextWriter writer, IEnumerable<WorkerView> workers, DateTimeOffset now)
     {
-        var table = new Table("ID", "STATE", "SLOTS", "EXECUTORS", "LABELS", "VERSION", "HOST", "AGE");
+        var table = new Table("ID", "CELL", "STATE", "SLOTS", "EXECUTORS", "LABELS", "VERSION", "HOST", "AGE");
         foreach (var w in workers.OrderBy(w => w.Id, StringComparer.Ordinal))
         {
             var labels = string.Join(',', w.Labels.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={p.Value}"));
             table.Add(
                 w.Id,
+                w.Cell,
                 w.State,
                 w.SlotsUsed is { } used ? string.Create(CultureInfo.InvariantCulture, $"{used}/{w.Slots}") : string.Create(CultureInfo.InvariantCulture, $"-/{w.Slots}"),
                 string.Join(',', w.Capabilities.Executors),
@@ -46,6 +47,20 @@ internal static class ClusterRendering
                 writer.WriteLine($"{w.Id}: unsupportedProtocol: it speaks protocol version {w.ProtocolVersion.ToString(CultureInfo.InvariantCulture)}, which the director does not serve; it gets no work");
             }
         }
+    }
+
+    /// <summary>One row per cell: its leader (or <c>none</c>), epoch, workers and pending jobs (<c>-</c> until its leader
+    /// has published them).</summary>
+    public static void WriteCells(TextWriter writer, IEnumerable<CellView> cells)
+    {
+        var c = CultureInfo.InvariantCulture;
+        var table = new Table("CELL", "LEADER", "EPOCH", "WORKERS", "PENDING");
+        foreach (var cell in cells)
+        {
+            table.Add(cell.Cell, cell.Leader ?? "none", cell.Epoch?.ToString(c) ?? "-", cell.Workers.ToString(c), cell.Pending?.ToString(c) ?? "-");
+        }
+
+        table.WriteTo(writer);
     }
 
     /// <summary>The leader's id, URL, epoch and how long it has led.</summary>

@@ -70,8 +70,18 @@ public static class ControlPlaneRequest
     public static ControlPlaneRequest<ControlPlaneNoContent> UndrainWorker(string workerId) =>
         new(HttpMethod.Post, $"v1/workers/{Segment(workerId)}/undrain", repeatable: true);
 
-    /// <summary><c>GET /v1/leader</c>.</summary>
+    /// <summary><c>GET /v1/leader</c>: the default cell's leader.</summary>
     public static ControlPlaneRequest<LeaderView> GetLeader() => Read<LeaderView>("v1/leader");
+
+    /// <summary><c>GET /v1/leader?cell=</c>: <paramref name="cell"/>'s leader.</summary>
+    public static ControlPlaneRequest<LeaderView> GetLeader(string cell)
+    {
+        ArgumentNullException.ThrowIfNull(cell);
+        return Read<LeaderView>("v1/leader?cell=" + Uri.EscapeDataString(cell));
+    }
+
+    /// <summary><c>GET /v1/cells</c>: every cell with its leader, epoch, workers and pending jobs.</summary>
+    public static ControlPlaneRequest<IReadOnlyList<CellView>> GetCells() => Read<IReadOnlyList<CellView>>("v1/cells");
 
     /// <summary><c>GET /v1/cluster</c>.</summary>
     public static ControlPlaneRequest<ClusterView> GetCluster() => Read<ClusterView>("v1/cluster");

@@ -60,4 +60,8 @@ public sealed record JobSpec
     /// <summary>At most <see cref="JobConcurrency.Limit"/> jobs with the same <see cref="JobConcurrency.Key"/> are
     /// Assigned or Running at once, across failovers (<see cref="JobConcurrency"/>). Null for no limit.</summary>
     public JobConcurrency? Concurrency { get; init; }
+
+    /// <summary>The cell to run in (<c>[a-z0-9-]{1,32}</c>, docs/cells.md): <c>default</c> or a cell some agent registered.
+    /// Null: the accepting director routes the job to a cell whose workers can take it, the least loaded first.</summary>
+    public string? Cell { get; init; }
 }

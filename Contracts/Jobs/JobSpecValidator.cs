@@ -88,6 +88,18 @@ public static class JobSpecValidator
             errors.Add(new("workingDirectory", $"An absolute path (starting with '/') of at most {Limits.MaxArgLength} characters, without NUL."));
         }
 
+        if (spec.Cell is { } cell)
+        {
+            if (Cells.Problem(cell) is { } problem)
+            {
+                errors.Add(new("cell", problem));
+            }
+            else if (inWorkflow && cell != Cells.Default)
+            {
+                errors.Add(new("cell", $"A workflow's jobs run in the default cell in this version (docs/cells.md); got '{cell}'."));
+            }
+        }
+
         if (spec.Slots is < 1 or > Limits.MaxSlots)
         {
             errors.Add(new("slots", $"Between 1 and {Limits.MaxSlots}; got {spec.Slots}."));

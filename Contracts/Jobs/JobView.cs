@@ -6,6 +6,9 @@ public sealed record JobView
     /// <summary>Job id.</summary>
     public string Id { get; init; } = "";
 
+    /// <summary>The cell the job lives in (docs/cells.md); always present, <c>default</c> included.</summary>
+    public string Cell { get; init; } = Cells.Default;
+
     /// <summary>What was submitted, normalized.</summary>
     public JobSpec Spec { get; init; } = new();
 

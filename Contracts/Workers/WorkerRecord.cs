@@ -67,6 +67,10 @@ public sealed record WorkerRecord
     /// nothing while no registration update it sent within the last L (its clock) has been acknowledged by the store.
     /// Null (omitted) for agents without the feature.</summary>
     public double? BeatFenceSeconds { get; init; }
+
+    /// <summary>The worker's cell (docs/cells.md) when it is a named one; null (omitted) in the default cell, whose
+    /// records are as before cells. Informational: the record's place in the tree is what puts it in its cell.</summary>
+    public string? Cell { get; init; }
 }
 
 /// <summary>Drain request at <c>drains/&lt;workerId&gt;</c>, written by any director; the agent deletes it once drained.</summary>
@@ -140,6 +144,9 @@ public sealed record WorkerView
 {
     /// <summary>Worker id.</summary>
     public string Id { get; init; } = "";
+
+    /// <summary>The worker's cell (docs/cells.md); always present, <c>default</c> included.</summary>
+    public string Cell { get; init; } = Cells.Default;
 
     /// <summary>Host name.</summary>
     public string Host { get; init; } = "";

@@ -41,8 +41,14 @@ internal sealed class JobCancellation(StoreConnection connection, TimeProvider t
     // leader's next change race it again.
     private const int MaxAttempts = 6;
 
-    public async Task<CancelOutcome> CancelAsync(string jobId, CancellationToken cancellationToken) =>
-        await CancelAsync(await connection.GetAsync(cancellationToken), jobId, cancellationToken);
+    /// <summary>Cancels job <paramref name="jobId"/> in whichever cell holds it (docs/cells.md).</summary>
+    public async Task<CancelOutcome> CancelAsync(string jobId, CancellationToken cancellationToken)
+    {
+        var store = await connection.GetAsync(cancellationToken);
+        var cell = (await CellReads.FindJobAsync(store, jobId, cancellationToken))?.Cell ?? Cells.Default;
+        var outcome = await CancelAsync(store.ForCell(cell), jobId, cancellationToken);
+        return outcome.Job is null ? outcome : outcome with { Job = outcome.Job with { Cell = cell } };
+    }
 
     /// <summary>Cancels through <paramref name="store"/> (the connected store; a parameter so tests can pass their own).</summary>
     internal async Task<CancelOutcome> CancelAsync(ICoordinationStore store, string jobId, CancellationToken cancellationToken)

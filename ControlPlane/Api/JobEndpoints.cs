@@ -1,5 +1,6 @@
 using System.Globalization;
 using ControlPlane.Contracts.Jobs;
+using ControlPlane.Coordination;
 using ControlPlane.Coordination.Hosting;
 using Microsoft.AspNetCore.Mvc;
 
@@ -103,7 +104,7 @@ internal static class JobEndpoints
         {
             return await submission.FindEarlierAsync(spec, key, cancellationToken);
         }
-        catch (Coordination.StoreException)
+        catch (StoreException)
         {
             return null;
         }
@@ -151,13 +152,13 @@ internal static class JobEndpoints
             await store.SyncAsync(wanted, cancellationToken);
         }
 
-        var item = await store.GetAsync(Contracts.StoreLayout.Job(id), cancellationToken);
-        if (item is null)
+        // In whichever cell holds it: at most one read per cell, the default cell first (docs/cells.md).
+        if (await CellReads.FindJobAsync(store, id, cancellationToken) is not { } found)
         {
             return Problems.NotFound($"No job {id}.");
         }
 
-        var view = await JobViews.ReadAsync(store, item, cancellationToken);
+        var view = await JobViews.ReadAsync(store.ForCell(found.Cell), found.Item, cancellationToken) with { Cell = found.Cell };
         context.Response.Headers[RequestHeaders.Revision] = view.Revision.ToString(CultureInfo.InvariantCulture);
         return TypedResults.Ok(view);
     }

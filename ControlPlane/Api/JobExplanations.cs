@@ -1,6 +1,7 @@
 using ControlPlane.Contracts;
 using ControlPlane.Contracts.Jobs;
 using ControlPlane.Contracts.Workers;
+using ControlPlane.Coordination;
 using ControlPlane.Coordination.Hosting;
 using ControlPlane.Director.Hosting;
 using Microsoft.Extensions.Options;
@@ -19,20 +20,23 @@ internal sealed class JobExplanations(StoreConnection connection, QueueStatusWat
     /// <summary>The explanation, or null when there is no such job.</summary>
     public async Task<JobExplanation?> ExplainAsync(string jobId, long? minRevision, CancellationToken cancellationToken)
     {
-        var store = await connection.GetAsync(cancellationToken);
+        var root = await connection.GetAsync(cancellationToken);
         if (minRevision is { } wanted)
         {
-            await store.SyncAsync(wanted, cancellationToken);
+            await root.SyncAsync(wanted, cancellationToken);
         }
 
-        var item = await store.GetAsync(StoreLayout.Job(jobId), cancellationToken);
-        if (item is null)
+        // In whichever cell holds it (docs/cells.md); its reads stay in that cell.
+        if (await CellReads.FindJobAsync(root, jobId, cancellationToken) is not { } found)
         {
             return null;
         }
 
+        var (cell, item) = found;
+        var store = root.ForCell(cell);
         var job = ContractJson.Deserialize<JobRecord>(item.Value.Span);
-        var queue = status.Current;
+        // This director follows the default cell's queue status only: a named cell's job is explained without it.
+        var queue = cell == Cells.Default ? status.Current : null;
         var input = new ExplainInputs(job, item.ModRevision, Status: queue, Now: time.GetUtcNow());
         if (job.State is JobState.Assigned or JobState.Running && job.WorkerId is { } worker && JobSpecValidator.IsName(worker))
         {
@@ -53,9 +57,9 @@ internal sealed class JobExplanations(StoreConnection connection, QueueStatusWat
         {
             var workflow = job.WorkflowId is { } workflowId && JobIds.IsValid(workflowId)
                 ? store.GetAsync(StoreLayout.Workflow(workflowId), cancellationToken)
-                : Task.FromResult<Coordination.StoreItem?>(null);
+                : Task.FromResult<StoreItem?>(null);
             var reads = await Task.WhenAll((job.Spec.DependsOn ?? []).Select(d =>
-                JobIds.IsValid(d.Job) ? store.GetAsync(StoreLayout.Job(d.Job), cancellationToken) : Task.FromResult<Coordination.StoreItem?>(null)));
+                JobIds.IsValid(d.Job) ? store.GetAsync(StoreLayout.Job(d.Job), cancellationToken) : Task.FromResult<StoreItem?>(null)));
             input = input with
             {
                 Dependencies = [.. reads.Select(StoreReads.TryParse<JobRecord>)],

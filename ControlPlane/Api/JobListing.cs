@@ -35,8 +35,36 @@ internal sealed class JobListing(StoreConnection connection, ILogger<JobListing>
 
     private const int Buckets = 256;
 
-    public async Task<JobPage> ListAsync(JobQuery query, CancellationToken cancellationToken) =>
-        await ListAsync(await connection.GetAsync(cancellationToken), query, cancellationToken);
+    /// <summary>Every cell's jobs (docs/cells.md), merged in the listing's order (bucket, then id), each with its cell;
+    /// the cursor resumes at the same place in every cell. One cell costs what it cost before cells.</summary>
+    public async Task<JobPage> ListAsync(JobQuery query, CancellationToken cancellationToken)
+    {
+        var store = await connection.GetAsync(cancellationToken);
+        var cells = await CellRegistry.ListAsync(store, cancellationToken);
+        if (cells.Count == 1)
+        {
+            return await ListAsync(store, query, cancellationToken);
+        }
+
+        if (query.MinRevision is { } wanted)
+        {
+            await store.SyncAsync(wanted, cancellationToken);
+        }
+
+        var pages = new List<(string Cell, IReadOnlyList<JobView> Items, string? Next)>();
+        var revision = long.MaxValue;
+        foreach (var cell in cells)
+        {
+            var page = await ListAsync(store.ForCell(cell), query with { MinRevision = null }, cancellationToken);
+            revision = Math.Min(revision, page.Revision);
+            var next = page.Cursor is null ? null : JobCursor.TryDecode(page.Cursor, out var decoded) ? $"{decoded!.Bucket:x2}:{decoded.LastId}" : null;
+            pages.Add((cell, page.Items, next));
+        }
+
+        var (items, resume) = CellReads.Merge(pages, query.Limit, v => $"{JobIds.Bucket(v.Id)}:{v.Id}");
+        JobCursor? cursor = resume is null ? null : new JobCursor(int.Parse(resume.AsSpan(0, 2), System.Globalization.NumberStyles.AllowHexSpecifier, System.Globalization.CultureInfo.InvariantCulture), resume[3..]);
+        return new JobPage([.. items.Select(i => i.Item with { Cell = i.Cell })], cursor?.Encode(), revision);
+    }
 
     /// <summary>Lists through <paramref name="store"/> (the connected store; a parameter so tests can pass their own).</summary>
     internal async Task<JobPage> ListAsync(ICoordinationStore store, JobQuery query, CancellationToken cancellationToken)

@@ -38,7 +38,10 @@ internal sealed record SubmitOutcome(SubmitResult Result, JobView? Job, string? 
 /// replay finds it, and a write whose answer was lost is retried unchanged, which either lands it or finds it
 /// already landed (the record names this attempt's job id).
 /// </summary>
-internal sealed class JobSubmission(StoreConnection connection, TimeProvider time, DirectorMetrics metrics, ILogger<JobSubmission> logger)
+/// <remarks>A job is written in its cell (docs/cells.md): the one its spec names, or the one <see cref="CellRouter"/>
+/// picks; its idempotency record stays at the root (with the cell), in the same transaction, so a replay finds the job
+/// wherever routing put it.</remarks>
+internal sealed class JobSubmission(StoreConnection connection, TimeProvider time, DirectorMetrics metrics, ILogger<JobSubmission> logger, CellRouter router)
 {
     private const int MaxAttempts = 4;
 
@@ -60,9 +63,26 @@ internal sealed class JobSubmission(StoreConnection connection, TimeProvider tim
             return Invalid(new FieldError("runAt", $"At most {Limits.MaxDelaySeconds} s ahead of this director's clock ({now:O}); got {runAt:O}."));
         }
 
+        string cell;
+        if (normalized.Cell is { } named)
+        {
+            if (!await CellRegistry.ExistsAsync(store, named, cancellationToken))
+            {
+                return Invalid(new FieldError("cell", $"No cell '{named}': a named cell exists once an agent with Agent:Cell={named} has started (GET /v1/cells lists them)."));
+            }
+
+            cell = named;
+        }
+        else
+        {
+            cell = await router.RouteAsync(store, normalized, cancellationToken);
+        }
+
+        var cellStore = store.ForCell(cell);
         var job = JobTransitions.Submitted(JobIds.New(), normalized, now, idempotencyKey, DirectorTracing.TraceParentOf(activity));
         activity?.SetTag("controlplane.job.id", job.Id);
-        var jobKey = StoreLayout.Job(job.Id);
+        // A key of the root: the job's create and the global idempotency record's go in one transaction.
+        var jobKey = Cells.Key(cell, StoreLayout.Job(job.Id));
 
         // The same mapping the scheduler uses to remove the record with its job after retention.
         var keyHash = idempotencyKey is null ? null : IdempotencyKeys.Hash(idempotencyKey);
@@ -71,7 +91,10 @@ internal sealed class JobSubmission(StoreConnection connection, TimeProvider tim
         var transaction = new Transaction();
         if (recordKey is not null)
         {
-            transaction.Create(recordKey, ContractJson.Serialize(new IdempotencyRecord { Key = idempotencyKey!, JobId = job.Id, SpecHash = specHash }));
+            transaction.Create(recordKey, ContractJson.Serialize(new IdempotencyRecord
+            {
+                Key = idempotencyKey!, JobId = job.Id, SpecHash = specHash, Cell = cell == Cells.Default ? null : cell,
+            }));
         }
 
         // Dependencies must exist when the job is created: read before its commit. A new job can only depend on
@@ -79,7 +102,7 @@ internal sealed class JobSubmission(StoreConnection connection, TimeProvider tim
         // have more dependencies than a transaction has conditions): a dependency removed in between (only a finished
         // job reaching the end of its retention at that very moment, or a hand edit) makes the leader end the new job
         // Skipped, naming it, and the leader keeps a finished job past retention while a Waiting job depends on it.
-        if (await MissingDependenciesAsync(store, normalized, cancellationToken) is { Count: > 0 } missing)
+        if (await MissingDependenciesAsync(cellStore, normalized, cancellationToken) is { Count: > 0 } missing)
         {
             // A replay of a job that was created while its dependencies existed is still that job.
             var replay = recordKey is null ? null : await FindEarlierAsync(store, recordKey, specHash, cancellationToken);
@@ -94,7 +117,7 @@ internal sealed class JobSubmission(StoreConnection connection, TimeProvider tim
                 var result = await store.CommitAsync(transaction, cancellationToken);
                 // A fresh version-7 id cannot exist already; a refusal here is a store fault, not a client error.
                 return result.Succeeded
-                    ? Created(job, result.Revision)
+                    ? Created(job, result.Revision, cell)
                     : throw new StoreException($"The store refused to create {jobKey}.");
             }
             catch (StoreOutcomeUnknownException)
@@ -123,7 +146,7 @@ internal sealed class JobSubmission(StoreConnection connection, TimeProvider tim
 
             if (result.Succeeded)
             {
-                return Created(job, result.Revision);
+                return Created(job, result.Revision, cell);
             }
 
             var earlier = await FindEarlierAsync(store, recordKey, specHash, cancellationToken);
@@ -141,7 +164,7 @@ internal sealed class JobSubmission(StoreConnection connection, TimeProvider tim
                     return earlier.Value.Outcome;
                 case { Outcome.JobId: var earlierId } when earlierId == job.Id:
                     // An earlier attempt of this very request landed: it is this request's creation, not a replay.
-                    return Created(job, earlier.Value.CreateRevision) with { Job = earlier.Value.Outcome.Job };
+                    return Created(job, earlier.Value.CreateRevision, cell) with { Job = earlier.Value.Outcome.Job };
                 default:
                     Log.JobReplayed(logger, keyHash!, earlier.Value.Outcome.JobId!);
                     return earlier.Value.Outcome;
@@ -210,24 +233,27 @@ internal sealed class JobSubmission(StoreConnection connection, TimeProvider tim
             return (new SubmitOutcome(SubmitResult.Conflict, null, earlier.JobId), 0);
         }
 
-        var jobItem = JobIds.IsValid(earlier.JobId) ? await store.GetAsync(StoreLayout.Job(earlier.JobId), cancellationToken) : null;
+        // The job is in the cell the record names (older records name none: the default cell).
+        var cell = earlier.Cell is { } named && Cells.IsValid(named) ? named : Cells.Default;
+        var cellStore = store.ForCell(cell);
+        var jobItem = JobIds.IsValid(earlier.JobId) ? await cellStore.GetAsync(StoreLayout.Job(earlier.JobId), cancellationToken) : null;
         if (jobItem is null)
         {
             return null;
         }
 
-        var view = await JobViews.ReadAsync(store, jobItem, cancellationToken);
+        var view = await JobViews.ReadAsync(cellStore, jobItem, cancellationToken) with { Cell = cell };
         return (new SubmitOutcome(SubmitResult.Replayed, view, earlier.JobId), jobItem.CreateRevision);
     }
 
     /// <summary>Lowercase hex SHA-256.</summary>
     internal static string Sha256Hex(ReadOnlySpan<byte> data) => Convert.ToHexStringLower(SHA256.HashData(data));
 
-    private SubmitOutcome Created(JobRecord job, long revision)
+    private SubmitOutcome Created(JobRecord job, long revision, string cell)
     {
         // No executor label: clients choose executor names, and a label per name would let them grow the series without bound.
         metrics.JobsSubmitted.Add(1);
         Log.JobAccepted(logger, job.Id, job.Spec.Executor, revision);
-        return new SubmitOutcome(SubmitResult.Created, JobViews.From(job, null, revision), job.Id);
+        return new SubmitOutcome(SubmitResult.Created, JobViews.From(job, null, revision) with { Cell = cell }, job.Id);
     }
 }

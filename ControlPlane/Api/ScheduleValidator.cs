@@ -36,6 +36,11 @@ internal static class ScheduleValidator
                     errors.Add(($"job.{field}", "Not for a schedule's job: each tick's job starts at its tick (the cron and startingDeadlineSeconds say when)."));
                 }
             }
+
+            if (spec.Job.Cell is { } cell && cell != Contracts.Cells.Default && Contracts.Cells.IsValid(cell))
+            {
+                errors.Add(("job.cell", $"A schedule's jobs run in the default cell in this version (docs/cells.md); got '{cell}'."));
+            }
         }
 
         if (!Enum.IsDefined(spec.Concurrency))

@@ -66,8 +66,35 @@ internal sealed class WorkerQueries(StoreConnection connection, TimeProvider tim
     private readonly Polly.ResiliencePipeline _repeat =
         StoreRetries.RepeatUnknownOutcome(time, MaxAttempts);
 
-    public async Task<WorkerPage> ListAsync(WorkerQuery query, CancellationToken cancellationToken) =>
-        await ListAsync(await connection.GetAsync(cancellationToken), query, cancellationToken);
+    /// <summary>Every cell's workers (docs/cells.md), merged in id order, each with its cell; the cursor resumes after the
+    /// last id returned in every cell. One cell costs what it cost before cells.</summary>
+    public async Task<WorkerPage> ListAsync(WorkerQuery query, CancellationToken cancellationToken)
+    {
+        var store = await connection.GetAsync(cancellationToken);
+        var cells = await CellRegistry.ListAsync(store, cancellationToken);
+        if (cells.Count == 1)
+        {
+            return await ListAsync(store, query, cancellationToken);
+        }
+
+        if (query.MinRevision is { } wanted)
+        {
+            await store.SyncAsync(wanted, cancellationToken);
+        }
+
+        var pages = new List<(string Cell, IReadOnlyList<WorkerView> Items, string? Next)>();
+        var revision = long.MaxValue;
+        foreach (var cell in cells)
+        {
+            var page = await ListAsync(store.ForCell(cell), query with { MinRevision = null }, cancellationToken);
+            revision = Math.Min(revision, page.Revision);
+            var next = page.Cursor is null ? null : WorkerCursor.TryDecode(page.Cursor, out var decoded) ? decoded!.LastId : null;
+            pages.Add((cell, page.Items, next));
+        }
+
+        var (items, resume) = CellReads.Merge(pages, query.Limit, v => v.Id);
+        return new WorkerPage([.. items.Select(i => i.Item with { Cell = i.Cell })], resume is null ? null : new WorkerCursor(resume).Encode(), revision);
+    }
 
     /// <summary>Lists through <paramref name="store"/> (the connected store; a parameter so tests can pass their own).</summary>
     internal async Task<WorkerPage> ListAsync(ICoordinationStore store, WorkerQuery query, CancellationToken cancellationToken)
@@ -196,7 +223,13 @@ internal sealed class WorkerQueries(StoreConnection connection, TimeProvider tim
 
     public async Task<(UndrainResult Result, long Revision)> UndrainAsync(string workerId, CancellationToken cancellationToken)
     {
-        var store = await connection.GetAsync(cancellationToken);
+        var root = await connection.GetAsync(cancellationToken);
+        if (await CellReads.FindWorkerCellAsync(root, workerId, cancellationToken) is not { } cell)
+        {
+            return (UndrainResult.NotFound, root.SeenRevision);
+        }
+
+        var store = root.ForCell(cell);
         var transaction = new Transaction()
             .RequireExists(StoreLayout.Drain(workerId))
             .Delete(StoreLayout.Drain(workerId));
@@ -216,7 +249,13 @@ internal sealed class WorkerQueries(StoreConnection connection, TimeProvider tim
     /// <summary>Writes <c>drains/&lt;id&gt;</c> if the worker is registered; returns the revision the drain is visible at.</summary>
     public async Task<(DrainResult Result, long Revision)> DrainAsync(string workerId, CancellationToken cancellationToken)
     {
-        var store = await connection.GetAsync(cancellationToken);
+        var root = await connection.GetAsync(cancellationToken);
+        if (await CellReads.FindWorkerCellAsync(root, workerId, cancellationToken) is not { } cell)
+        {
+            return (DrainResult.NotFound, root.SeenRevision);
+        }
+
+        var store = root.ForCell(cell);
         var record = new DrainRecord { RequestedAt = time.GetUtcNow(), RequestedBy = identity.Id };
         var transaction = new Transaction()
             .RequireExists(StoreLayout.Worker(workerId))

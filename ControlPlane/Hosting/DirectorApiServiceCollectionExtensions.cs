@@ -84,6 +84,8 @@ public static class DirectorApiServiceCollectionExtensions
         services.AddSingleton<JobExplanations>();
         services.AddSingleton<WorkerQueries>();
         services.AddSingleton<ClusterQueries>();
+        services.AddSingleton<CellQueries>();
+        services.AddSingleton<CellRouter>();
         services.AddOptions<DoctorOptions>().Bind(configuration.GetSection(DoctorOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<DoctorOptions>>(new ProblemsValidator<DoctorOptions>(options => options.Problems()));
         services.AddSingleton<Doctor.ClusterDoctor>();

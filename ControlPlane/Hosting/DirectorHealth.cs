@@ -46,7 +46,8 @@ internal sealed class DirectorHealth(StoreConnection connection, QueueStatusWatc
     public IReadOnlyList<StalledLoop> Check()
     {
         var runtime = services.GetService<DirectorRuntime>();
-        var leading = runtime?.Leading;
+        // Each cell's loop has its own watchdog; health reports the one furthest behind.
+        var leading = runtime?.Campaigns.Select(c => c.Leading).OfType<LeaderScheduler>().MaxBy(l => l.SinceProgress);
         return Evaluate(new HealthReadings(
             Read(connection.Current?.Session),
             Read(runtime?.SchedulerStore?.Session),

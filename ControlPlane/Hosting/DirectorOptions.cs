@@ -22,6 +22,14 @@ public sealed class DirectorOptions
     /// new version out of leadership during an upgrade. <value><c>true</c>.</value></summary>
     public bool Campaign { get; set; } = true;
 
+    /// <summary>How often a campaigning director re-reads the cell registry (<c>meta/cells</c>, one listing) to campaign
+    /// in cells created since (docs/cells.md). 200 ms to 10 min. <value>5 s.</value></summary>
+    public TimeSpan CellDiscoveryInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How often at most a director makes one move to spread leadership across cells (resigning a cell it leads
+    /// above its share, or stepping back in a queue; docs/cells.md). 200 ms to 10 min. <value>10 s.</value></summary>
+    public TimeSpan SpreadInterval { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>The default id: the host name reduced to key-safe characters, then 8 random hex digits.</summary>
     public static string NewId()
     {
@@ -41,6 +49,14 @@ public sealed class DirectorOptions
         if (Id is null || Id.Length is 0 or > 128 || !JobSpecValidator.IsName(Id))
         {
             yield return $"Director:Id must be 1 to 128 letters, digits, '.', '_' or '-'; got '{Id}'.";
+        }
+
+        foreach (var (name, value) in new[] { (nameof(CellDiscoveryInterval), CellDiscoveryInterval), (nameof(SpreadInterval), SpreadInterval) })
+        {
+            if (value < TimeSpan.FromMilliseconds(200) || value > TimeSpan.FromMinutes(10))
+            {
+                yield return $"Director:{name} must be between 200 ms and 10 min; got {value}.";
+            }
         }
 
         if (Url is not null && (!Uri.TryCreate(Url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")))

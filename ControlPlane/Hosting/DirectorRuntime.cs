@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using ControlPlane.Contracts;
 using ControlPlane.Contracts.Directors;
 using ControlPlane.Coordination;
@@ -5,6 +6,7 @@ using ControlPlane.Coordination.Election;
 using ControlPlane.Coordination.Hosting;
 using ControlPlane.Coordination.Membership;
 using ControlPlane.Coordination.Resilience;
+using ControlPlane.Director.Api;
 using ControlPlane.Director.Scheduling;
 using Microsoft.Extensions.Options;
 
@@ -12,9 +14,11 @@ namespace ControlPlane.Director.Hosting;
 
 /// <summary>
 /// The director's background life: once the store is reachable it checks the key layout version, registers the
-/// director, campaigns for leadership and, while it leads, runs the scheduler. A watchdog makes a leader whose
-/// scheduling loop has stalled resign (its session would otherwise keep it leader forever), then campaign again.
-/// On shutdown it resigns, so a successor takes over without waiting for the session to expire.
+/// director, campaigns for leadership in every cell (docs/cells.md: one <see cref="CellCampaign"/> per cell) and, in
+/// each cell it leads, runs that cell's scheduler. A per-cell watchdog makes a leader whose scheduling loop has stalled
+/// resign that cell (its session would otherwise keep it leader forever), then campaign again; spreading hands cells to
+/// directors that lead fewer. On shutdown it resigns everywhere, so successors take over without waiting for the
+/// session to expire.
 /// </summary>
 /// <remarks>
 /// A campaigning director holds two store connections: the main one (the API, membership and the candidacy: the
@@ -35,16 +39,19 @@ internal sealed partial class DirectorRuntime : BackgroundService
     private readonly TimeProvider _time;
     private readonly IHostApplicationLifetime _lifetime;
     private readonly QueueStatusPublisher _queueStatus;
-    private volatile LeaderElection? _election;
     private volatile ICoordinationStore? _schedulerStore;
-    private volatile LeaderScheduler? _leading;
     private readonly SchedulerFaults? _faults;
+    private readonly DirectorOptions _directorOptions;
+    private readonly IOptions<AdmissionOptions> _admission;
+    private readonly ConcurrentDictionary<string, CellCampaign> _cells = new(StringComparer.Ordinal);
 
     public DirectorRuntime(
         StoreConnection connection, DirectorIdentity director, IOptions<DirectorOptions> directorOptions, IOptions<SchedulerOptions> scheduler, SchedulerMetrics metrics,
         ILoggerFactory loggerFactory, TimeProvider time, IHostApplicationLifetime lifetime, QueueStatusPublisher queueStatus,
-        IServiceProvider services)
+        IOptions<AdmissionOptions> admission, IServiceProvider services)
     {
+        _directorOptions = directorOptions.Value;
+        _admission = admission;
         _faults = services.GetService<SchedulerFaults>(); // registered only by tests
         _queueStatus = queueStatus;
         _connection = connection;
@@ -58,12 +65,17 @@ internal sealed partial class DirectorRuntime : BackgroundService
         _lifetime = lifetime;
     }
 
-    /// <summary>This director's current election, if it campaigns.</summary>
-    public LeaderElection? Election => _election;
+    /// <summary>This director's current election in the default cell, if it campaigns.</summary>
+    public LeaderElection? Election => Campaign(Cells.Default)?.Election;
 
-    /// <summary>The scheduling loop of the term this director leads now; null while it does not lead (what
-    /// <c>/healthz</c> checks for progress).</summary>
-    public LeaderScheduler? Leading => _leading;
+    /// <summary>The scheduling loop of the term this director leads now in the default cell; null while it does not lead.</summary>
+    public LeaderScheduler? Leading => Campaign(Cells.Default)?.Leading;
+
+    /// <summary>This director's campaign in every cell it knows (docs/cells.md); empty when it does not campaign.</summary>
+    public IReadOnlyCollection<CellCampaign> Campaigns => [.. _cells.Values];
+
+    /// <summary>This director's campaign in <paramref name="cell"/>, or null.</summary>
+    public CellCampaign? Campaign(string cell) => _cells.GetValueOrDefault(cell);
 
     /// <summary>The store connection this director's scheduling terms use (its own session), once opened; null when
     /// it does not campaign.</summary>
@@ -150,103 +162,123 @@ internal sealed partial class DirectorRuntime : BackgroundService
         }
     }
 
-    /// <summary>Campaigns until the director stops; a fresh candidacy after each resignation by the watchdog.</summary>
+    /// <summary>Campaigns in the default cell and in every cell the registry lists (re-read every
+    /// <see cref="DirectorOptions.CellDiscoveryInterval"/>), one <see cref="CellCampaign"/> each, and spreads leadership
+    /// (<see cref="CellSpread"/>) at most once per <see cref="DirectorOptions.SpreadInterval"/>, until the director stops.
+    /// A campaign that fails stops the director, as the one campaign did before cells.</summary>
     private async Task CampaignLoopAsync(ICoordinationStore store, ICoordinationStore schedulerStore, byte[] value, CancellationToken stoppingToken)
     {
-        while (!stoppingToken.IsCancellationRequested)
+        var context = new CampaignContext(_scheduler, _metrics, _loggerFactory, _time, _connection.Options.RequestTimeout, _faults);
+        var runs = new List<Task>();
+        var nextSpread = _time.GetUtcNow() + _directorOptions.SpreadInterval;
+        // Stops every campaign when the director stops or one of them failed (the failure then stops the director).
+        using var campaigns = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        try
         {
-            var election = new LeaderElection(
-                store,
-                new LeaderElectionOptions { ElectionKey = StoreLayout.Election, CandidateValue = value },
-                _loggerFactory.CreateLogger<LeaderElection>(),
-                _time);
-            _election = election;
-            try
+            Start(Cells.Default);
+            while (!stoppingToken.IsCancellationRequested)
             {
-                election.Start();
-                await CampaignAsync(schedulerStore, election, stoppingToken).ConfigureAwait(false);
-            }
-            finally
-            {
-                _election = null;
-                // Resigning deletes the candidate key: on shutdown a successor leads at once.
-                await ResignQuietlyAsync(election).ConfigureAwait(false);
+                try
+                {
+                    foreach (var cell in await CellRegistry.ListAsync(store, stoppingToken).ConfigureAwait(false))
+                    {
+                        Start(cell);
+                    }
 
-                await election.DisposeAsync().ConfigureAwait(false);
+                    if (_time.GetUtcNow() >= nextSpread)
+                    {
+                        nextSpread = _time.GetUtcNow() + _directorOptions.SpreadInterval;
+                        await SpreadAsync(store, stoppingToken).ConfigureAwait(false);
+                    }
+                }
+                catch (StoreException e)
+                {
+                    // The next round reads again; the campaigns already running carry on meanwhile.
+                    Log.CellDiscoveryFailed(_logger, e);
+                }
+
+                // Not a retry: the discovery period, cut short when a campaign ends (a failure, or the director stopping).
+                await Task.WhenAny(Task.Delay(_directorOptions.CellDiscoveryInterval, _time, stoppingToken), Task.WhenAny(runs))
+                    .ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
+                if (runs.FirstOrDefault(r => r.IsFaulted) is { } failed)
+                {
+                    await failed.ConfigureAwait(false);
+                }
             }
         }
-    }
-
-    /// <summary>Leads whenever elected, each term scheduling through <paramref name="schedulerStore"/> (its caches and
-    /// its fenced writes on one session, so the term reads its own writes); returns when the watchdog made this
-    /// candidate resign (to campaign afresh).</summary>
-    private async Task CampaignAsync(ICoordinationStore schedulerStore, LeaderElection election, CancellationToken stoppingToken)
-    {
-        while (!stoppingToken.IsCancellationRequested)
+        finally
         {
-            var lead = await election.WaitForLeadershipAsync(stoppingToken).ConfigureAwait(false);
-            var scheduler = new LeaderScheduler(_scheduler, _metrics, _loggerFactory, _time, _queueStatus) { Faults = _faults };
-            using var term = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-            var run = scheduler.RunAsync(schedulerStore, election, lead, term.Token);
-            _leading = scheduler;
-            bool stalled;
-            try
-            {
-                stalled = await WatchdogAsync(scheduler, run, term.Token).ConfigureAwait(false);
-            }
-            finally
-            {
-                _leading = null;
-            }
+            // Each campaign resigns on the way out, so successors lead at once.
+            await campaigns.CancelAsync().ConfigureAwait(false);
+            await Task.WhenAll(runs).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
+            _cells.Clear();
+        }
 
-            if (stalled)
-            {
-                // Resign first: deleting the candidate key fences the stalled loop's writes and lets a successor
-                // lead now. Only then wait, boundedly, for the loop; one that ignores cancellation is abandoned.
-                await ResignQuietlyAsync(election).ConfigureAwait(false);
-            }
-
-            await term.CancelAsync().ConfigureAwait(false);
-            try
-            {
-                await run.WaitAsync(_scheduler.WatchdogTimeout, _time, CancellationToken.None).ConfigureAwait(false);
-            }
-            catch (TimeoutException)
-            {
-                Log.SchedulerAbandoned(_logger, _scheduler.WatchdogTimeout.TotalSeconds);
-            }
-
-            if (stalled)
+        void Start(string cell)
+        {
+            if (_cells.ContainsKey(cell))
             {
                 return;
             }
+
+            // The default cell keeps the singleton publisher (admission and tests read it); a named cell has its own.
+            var publisher = cell == Cells.Default ? _queueStatus : new QueueStatusPublisher(_admission, _time, _loggerFactory.CreateLogger<QueueStatusPublisher>());
+            var campaign = new CellCampaign(cell, store, schedulerStore, value, publisher, context);
+            _cells[cell] = campaign;
+            Log.Campaigning(_logger, cell);
+            runs.Add(Task.Run(() => campaign.RunAsync(campaigns.Token), CancellationToken.None));
         }
     }
 
-    private async Task ResignQuietlyAsync(LeaderElection election)
+    /// <summary>Reads every cell's candidates (only when this director leads more than a share, or may stand in the way
+    /// of one that does) and makes the one move <see cref="CellSpread"/> chooses, if any.</summary>
+    private async Task SpreadAsync(ICoordinationStore store, CancellationToken cancellationToken)
     {
-        using var resign = new CancellationTokenSource(_connection.Options.RequestTimeout);
+        var campaigns = _cells.Values.ToList();
+        if (campaigns.Count < 2)
+        {
+            return;
+        }
+
+        // Every campaigning director campaigns in the default cell: its candidates count them.
+        var directors = (await CandidatesAsync(store, Cells.Default, cancellationToken).ConfigureAwait(false)).Distinct(StringComparer.Ordinal).Count();
+        var share = (campaigns.Count + Math.Max(directors, 1) - 1) / Math.Max(directors, 1);
+        if (directors < 2 || campaigns.Count(c => c.IsLeader) < share)
+        {
+            return;
+        }
+
+        var queues = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
+        foreach (var campaign in campaigns)
+        {
+            queues[campaign.Cell] = await CandidatesAsync(store, campaign.Cell, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (CellSpread.Choose(_director.Id, queues, directors) is { } move && _cells.TryGetValue(move.Cell, out var chosen))
+        {
+            Log.Spreading(_logger, move.Cell, move.Reason);
+            chosen.Requeue();
+        }
+    }
+
+    /// <summary>The director ids of <paramref name="cell"/>'s candidates, oldest (the leader) first.</summary>
+    private static async Task<IReadOnlyList<string>> CandidatesAsync(ICoordinationStore store, string cell, CancellationToken cancellationToken)
+    {
+        var items = await StoreReads.ListAllAsync(store.ForCell(cell), StoreLayout.Election, cancellationToken).ConfigureAwait(false);
+        return [.. items.OrderBy(i => i.CreateRevision).Select(DirectorIdOf)];
+    }
+
+    private static string DirectorIdOf(StoreItem item)
+    {
         try
         {
-            await election.ResignAsync(resign.Token).ConfigureAwait(false);
+            return ContractJson.Deserialize<DirectorRecord>(item.Value.Span).Id;
         }
-        catch (Exception e) when (e is StoreException or OperationCanceledException)
+        catch (System.Text.Json.JsonException)
         {
-            Log.ResignFailed(_logger, e);
+            // A candidate of another build: its key is all that is known of it, and it counts as a director of its own.
+            return item.Key;
         }
-    }
-
-    /// <summary>Returns true when the scheduler stalled past the watchdog timeout, false when it ended on its own.</summary>
-    private async Task<bool> WatchdogAsync(LeaderScheduler scheduler, Task run, CancellationToken cancellationToken)
-    {
-        var stalled = await LeaderWatchdog.WaitForStallAsync(
-            () => scheduler.SinceProgress, () => scheduler.Loading, run, _scheduler.WatchdogTimeout, _time, cancellationToken).ConfigureAwait(false);
-        if (stalled)
-        {
-            Log.WatchdogResign(_logger, scheduler.SinceProgress.TotalSeconds);
-        }
-
-        return stalled;
     }
 
     private static async Task<ICoordinationStore?> WaitForStoreAsync(StoreConnection connection, CancellationToken stoppingToken)
@@ -307,14 +339,8 @@ internal sealed partial class DirectorRuntime : BackgroundService
         [LoggerMessage(EventId = 751, Level = LogLevel.Information, Message = "Director {DirectorId} registered at {Url}")]
         public static partial void Registered(ILogger logger, string directorId, string url);
 
-        [LoggerMessage(EventId = 752, Level = LogLevel.Critical, Message = "The scheduling loop made no progress for {Seconds:0.0} s: resigning leadership")]
-        public static partial void WatchdogResign(ILogger logger, double seconds);
-
         [LoggerMessage(EventId = 757, Level = LogLevel.Warning, Message = "Checking the store's key layout failed (attempt {Attempt}); retrying")]
         public static partial void LayoutCheckRetry(ILogger logger, Exception exception, int attempt);
-
-        [LoggerMessage(EventId = 756, Level = LogLevel.Critical, Message = "The stalled scheduling loop did not stop within {Seconds} s after resigning; it is abandoned (its writes are fenced)")]
-        public static partial void SchedulerAbandoned(ILogger logger, double seconds);
 
         [LoggerMessage(EventId = 755, Level = LogLevel.Critical, Message = "The director's runtime failed; the process stops with exit code 1")]
         public static partial void Fatal(ILogger logger, Exception exception);
@@ -328,7 +354,13 @@ internal sealed partial class DirectorRuntime : BackgroundService
         [LoggerMessage(EventId = 758, Level = LogLevel.Information, Message = "The scheduler's store connection is open (session {SchedulerSessionId:x}; the API's and the candidacy's is {MainSessionId:x})")]
         public static partial void SchedulerConnectionOpen(ILogger logger, long schedulerSessionId, long mainSessionId);
 
-        [LoggerMessage(EventId = 753, Level = LogLevel.Warning, Message = "Could not resign leadership cleanly; the session's expiry will end it")]
-        public static partial void ResignFailed(ILogger logger, Exception exception);
+        [LoggerMessage(EventId = 775, Level = LogLevel.Information, Message = "Campaigning in cell {Cell}")]
+        public static partial void Campaigning(ILogger logger, string cell);
+
+        [LoggerMessage(EventId = 776, Level = LogLevel.Information, Message = "Spreading leadership: requeueing in cell {Cell} ({Reason})")]
+        public static partial void Spreading(ILogger logger, string cell, string reason);
+
+        [LoggerMessage(EventId = 777, Level = LogLevel.Warning, Message = "Reading the cells or their candidates failed; trying again at the next round")]
+        public static partial void CellDiscoveryFailed(ILogger logger, Exception exception);
     }
 }

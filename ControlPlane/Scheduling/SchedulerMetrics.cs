@@ -36,16 +36,18 @@ internal sealed class SchedulerMetrics
         _refused = meter.CreateCounter<long>("controlplane.scheduler.batches.refused", "{batch}", "Fenced batches the store refused because a record changed underneath (replanned).");
         _selfCheckFailed = meter.CreateCounter<long>("controlplane.scheduler.selfcheck.failures", "{check}", "Self-checks that found the incremental state differing from a rebuild (repaired by adopting the rebuild).");
         _evaluated = meter.CreateHistogram<long>("controlplane.scheduler.pass.evaluated", "{item}", "Items (jobs, assignments, workers) one pass judged because they changed or fell due.");
-        meter.CreateObservableGauge("controlplane.scheduler.leader", () => Volatile.Read(ref _leader), "{leader}", "1 while this director schedules as leader.");
+        meter.CreateObservableGauge("controlplane.scheduler.leader", () => Volatile.Read(ref _leader), "{leader}", "The cells this director schedules as leader (1 while it leads, with one cell).");
         meter.CreateObservableGauge("controlplane.jobs.pending", () => Volatile.Read(ref _pending), "{job}", "Pending jobs seen by the leader's last pass.");
         meter.CreateObservableGauge("controlplane.workers", ObserveWorkers, "{worker}", "Live workers per state (ready, draining, suspect, unsupportedProtocol) as the leader's last pass saw them; none on other directors.");
         meter.CreateObservableGauge("controlplane.jobs.unplaceable", () => Volatile.Read(ref _unplaceable), "{job}", "Jobs whose turn had come but no worker could take them in the last pass.");
     }
 
+    /// <summary>A term starts (true) or ends (false) in one cell: the leader gauge counts the cells this director leads
+    /// (0 or 1 with one cell, as before cells).</summary>
     public void Leading(bool leading)
     {
-        Volatile.Write(ref _leader, leading ? 1 : 0);
-        if (!leading)
+        var led = leading ? Interlocked.Increment(ref _leader) : Interlocked.Decrement(ref _leader);
+        if (led == 0)
         {
             // Only the leader's view of the queue is meaningful: a former leader reports none, not a stale figure.
             Volatile.Write(ref _pending, 0);

@@ -21,4 +21,12 @@ public static class HostRetries
     /// </summary>
     public static readonly RetryShape Report =
         new("agent.report", TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(2), RetryShape.UntilCancelled);
+
+    /// <summary>
+    /// <c>agent.cell</c>: an agent of a named cell registering its cell (<c>meta/cells/&lt;cell&gt;</c>, docs/cells.md)
+    /// at start-up while the store fails.
+    /// <value>200 ms growing to 5 s; 60 attempts (about four minutes).</value>
+    /// </summary>
+    public static readonly RetryShape Cell =
+        new("agent.cell", TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(5), MaxRetryAttempts: 59);
 }

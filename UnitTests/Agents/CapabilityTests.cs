@@ -103,6 +103,46 @@ public sealed class CapabilityTests
         Assert.Null(new AgentOptions { Features = [Protocol.Features.WorkerHeartbeat] }.EffectiveBeatFence(TimeSpan.FromSeconds(10)));
     }
 
+    [Fact]
+    public async Task An_agent_of_a_named_cell_registers_the_cell_and_works_only_under_its_keys()
+    {
+        await using var agent = await TestAgent.StartAsync(_server, agent: o =>
+        {
+            o.Id = "w-eu";
+            o.Cell = "eu-1";
+        });
+
+        Assert.Null(await agent.Store.GetAsync(StoreLayout.Worker("w-eu")));
+        var item = await agent.Store.GetAsync("cells/eu-1/" + StoreLayout.Worker("w-eu"));
+        Assert.NotNull(item);
+        Assert.Equal("eu-1", ContractJson.Deserialize<WorkerRecord>(item.Value.Span).Cell);
+        var registered = ContractJson.Deserialize<CellRecord>((await agent.Store.GetAsync(StoreLayout.CellRecord("eu-1")))!.Value.Span);
+        Assert.Equal(("eu-1", "w-eu"), (registered.Name, registered.CreatedBy));
+        // A default-cell agent's record says nothing of cells: the same bytes as before them.
+        await using var plain = await TestAgent.StartAsync(_server, agent: o => o.Id = "w-root");
+        Assert.Null((await ReadWorkerAsync(plain)).Cell);
+        Assert.DoesNotContain("\"cell\"", System.Text.Encoding.UTF8.GetString((await plain.Store.GetAsync(StoreLayout.Worker("w-root")))!.Value.Span), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Cell_validation_names_the_bad_character_and_refuses_a_named_cell_with_store_identities()
+    {
+        var validator = new AgentOptionsValidator(Microsoft.Extensions.Options.Options.Create(
+            new ControlPlane.Coordination.Hosting.StoreOptions { SessionTimeout = TimeSpan.FromSeconds(10) }));
+        var bad = validator.Validate(null, new AgentOptions { Cell = "EU_1" });
+        Assert.True(bad.Failed);
+        Assert.Contains("Agent:Cell: Cell name 'EU_1' has 'E' at 0", bad.FailureMessage);
+        Assert.True(validator.Validate(null, new AgentOptions { Cell = "eu-1" }).Succeeded);
+        Assert.Equal(Cells.Default, new AgentOptions().Cell);
+
+        var withIdentity = new AgentOptionsValidator(Microsoft.Extensions.Options.Options.Create(
+            new ControlPlane.Coordination.Hosting.StoreOptions { SessionTimeout = TimeSpan.FromSeconds(10), Username = "build-01" }));
+        var refused = withIdentity.Validate(null, new AgentOptions { Id = "build-01", Cell = "eu-1" });
+        Assert.True(refused.Failed);
+        Assert.Contains("Agent:Cell 'eu-1' with Store:Username", refused.FailureMessage);
+        Assert.True(withIdentity.Validate(null, new AgentOptions { Id = "build-01" }).Succeeded);
+    }
+
     private static async Task<WorkerRecord> ReadWorkerAsync(TestAgent agent) =>
         ContractJson.Deserialize<WorkerRecord>((await agent.Store.GetAsync(StoreLayout.Worker(agent.WorkerId)))!.Value.Span);
 }

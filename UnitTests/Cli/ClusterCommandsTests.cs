@@ -42,7 +42,7 @@ public sealed class ClusterCommandsTests
                 Capabilities = new(["shell", "resize"], ["env"]), Labels = new Dictionary<string, string> { ["zone"] = "eu", ["gpu"] = "1" },
                 StartedAt = CliHarness.Start.AddHours(-3),
             },
-            new() { Id = "w1", Host = "h1", Slots = 2, Version = "0.1.0", Capabilities = new(["shell"], []), StartedAt = CliHarness.Start.AddSeconds(-7) },
+            new() { Id = "w1", Cell = "eu-1", Host = "h1", Slots = 2, Version = "0.1.0", Capabilities = new(["shell"], []), StartedAt = CliHarness.Start.AddSeconds(-7) },
         ];
         var cli = new CliHarness(_ => FakeApi.Json(new WorkerPage(workers, null, 9)));
 
@@ -50,8 +50,27 @@ public sealed class ClusterCommandsTests
 
         var lines = run.Out.Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal("/v1/workers", Assert.Single(cli.Api.Requests).PathAndQuery);
-        Assert.Equal(["w1", "ready", "-/2", "shell", "-", "0.1.0", "h1", "7s"], lines[1].Split(' ', StringSplitOptions.RemoveEmptyEntries));
-        Assert.Equal(["w2", "draining", "3/4", "shell,resize", "gpu=1,zone=eu", "0.1.0", "h2", "3h"], lines[2].Split(' ', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Equal(["w1", "eu-1", "ready", "-/2", "shell", "-", "0.1.0", "h1", "7s"], lines[1].Split(' ', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Equal(["w2", "default", "draining", "3/4", "shell,resize", "gpu=1,zone=eu", "0.1.0", "h2", "3h"], lines[2].Split(' ', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    [Fact]
+    public async Task Cells_prints_each_cells_leader_epoch_workers_and_pending_and_leader_takes_a_cell()
+    {
+        IReadOnlyList<CellView> cells = [new("default", "d1", "http://d1", 41, 3, 7), new("eu-1", null, null, null, 1, null)];
+        var cli = new CliHarness(request => request.PathAndQuery.StartsWith("/v1/leader", StringComparison.Ordinal)
+            ? FakeApi.Json(new LeaderView("d2", "http://d2", 44, CliHarness.Start))
+            : FakeApi.Json(cells));
+
+        var run = await cli.RunAsync("cells");
+        var leader = await cli.RunAsync("leader", "--cell", "eu-1");
+
+        var lines = run.Out.Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(["CELL", "LEADER", "EPOCH", "WORKERS", "PENDING"], lines[0].Split(' ', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Equal(["default", "d1", "41", "3", "7"], lines[1].Split(' ', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Equal(["eu-1", "none", "-", "1", "-"], lines[2].Split(' ', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Equal(["/v1/cells", "/v1/leader?cell=eu-1"], cli.Api.Requests.Select(r => r.PathAndQuery));
+        Assert.Contains("d2", leader.Out, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -98,7 +98,7 @@ public sealed class DirectorStoreWritesTests : IAsyncDisposable
         Assert.Null(cursor);
     }
 
-    private JobSubmission Submission() => new(_connection, TimeProvider.System, Metrics(), NullLogger<JobSubmission>.Instance);
+    private JobSubmission Submission() => new(_connection, TimeProvider.System, Metrics(), NullLogger<JobSubmission>.Instance, new CellRouter(TimeProvider.System));
 
     private DirectorMetrics Metrics() => new(_services.GetRequiredService<IMeterFactory>());
 

@@ -24,6 +24,7 @@ public sealed class RetryShapeTests
         ["zk-rewatch"] = StoreRetries.ZooKeeperRewatch,
         ["layout"] = HostRetries.Layout,
         ["report"] = HostRetries.Report,
+        ["cell"] = HostRetries.Cell,
     };
 
     public static TheoryData<string> BoundedShapes() => new(["etcd-rewatch", "unknown-outcome"]);

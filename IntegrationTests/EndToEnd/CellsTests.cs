@@ -1,0 +1,228 @@
+using System.Net;
+using ControlPlane.Contracts;
+using ControlPlane.Contracts.Directors;
+using ControlPlane.Contracts.Jobs;
+using ControlPlane.Coordination;
+using ControlPlane.Coordination.Hosting;
+using ControlPlane.TestSupport;
+using ControlPlane.TestSupport.ControlPlane;
+using Xunit.Abstractions;
+
+namespace ControlPlane.IntegrationTests.EndToEnd;
+
+/// <summary>
+/// Cells (docs/cells.md) with real processes on a one-member store: three directors and three cells (default, a, b),
+/// one agent in each. Every cell has one leader, leadership spreads, jobs run in their cell, every assignment carries
+/// its own cell's epoch, and a kill -9 of a director moves only its cells. One subclass per backend.
+/// </summary>
+public abstract class CellsTests : IAsyncLifetime
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
+    private static readonly string[] CellNames = [Cells.Default, "a", "b"];
+    private ServerCluster? _servers;
+
+    /// <summary>Creates the test class.</summary>
+    protected CellsTests(ITestOutputHelper output)
+    {
+        Output = output;
+        Apps = new ControlPlaneApps("e2e-cells");
+    }
+
+    /// <summary>The backend.</summary>
+    protected abstract E2eBackend Backend { get; }
+
+    private ITestOutputHelper Output { get; }
+
+    private ControlPlaneApps Apps { get; }
+
+    private ServerCluster Servers => _servers ?? throw new InvalidOperationException("The store has not started.");
+
+    /// <inheritdoc />
+    public async Task InitializeAsync() => _servers = await Backend.StartAsync(1);
+
+    /// <inheritdoc />
+    public async Task DisposeAsync()
+    {
+        await Apps.DisposeAsync();
+        if (_servers is not null)
+        {
+            await _servers.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task Three_directors_spread_three_cells_jobs_run_in_their_cell_fenced_by_its_epoch_and_a_kill_moves_only_its_cells()
+    {
+        var target = Backend.Target(Servers, "e2e-cells");
+        // Agents first: each registers its cell, so the directors campaign in all three from their first round.
+        foreach (var cell in CellNames)
+        {
+            await Apps.StartAgentAsync(target, $"agent-{cell}", slots: 4, [$"--Agent:Cell={cell}", $"--Agent:Labels:zone={cell}"]);
+        }
+
+        string[] fast = ["--Director:CellDiscoveryInterval=00:00:00.500", "--Director:SpreadInterval=00:00:01"];
+        var directors = (await Task.WhenAll(Enumerable.Range(1, 3).Select(i => Apps.StartDirectorAsync(target, $"director-{i}", fast)))).ToList();
+        var api = directors[0].Client;
+
+        // Every cell has one leader, each director leads one cell, and each director's own count of the cells it leads agrees.
+        var spread = await Eventually.UntilAsync(
+            () => CellsAsync(api),
+            cells => cells.Count == 3 && cells.All(c => c.Leader is not null && c.Workers == 1) && cells.Select(c => c.Leader).Distinct().Count() == 3,
+            Deadline);
+        Output.WriteLine("spread: " + string.Join(", ", spread.Select(c => $"{c.Cell}={c.Leader}@{c.Epoch}")));
+        await Eventually.UntilAsync(async () => (await LeaderGaugesAsync(directors)).All(g => g == 1), Deadline);
+        var epochs = spread.ToDictionary(c => c.Cell, c => c.Epoch!.Value);
+        Assert.Equal(3, epochs.Values.Distinct().Count());
+
+        // Jobs named to a cell, and jobs routed by their constraints, run on that cell's agent, each stamped with its
+        // cell's epoch; long ones hold their assignments so the records can be read.
+        var ran = new List<(string Cell, JobView Job)>();
+        var held = new List<(string Cell, JobView Job)>();
+        foreach (var cell in CellNames)
+        {
+            ran.Add((cell, await api.SubmitAsync(Shell("true") with { Cell = cell })));
+            ran.Add((cell, await api.SubmitAsync(Shell("true") with { Constraints = new Dictionary<string, string> { ["zone"] = cell } })));
+            held.Add((cell, await api.SubmitAsync(Shell("sleep 60") with { Cell = cell })));
+        }
+
+        Assert.All(ran.Concat(held), r => Assert.Equal(r.Cell, r.Job.Cell));
+        foreach (var (cell, job) in ran)
+        {
+            var done = await directors[2].Client.WaitForTerminalAsync(job.Id, Deadline);
+            Assert.Equal(JobState.Succeeded, done.State);
+            Assert.Equal($"agent-{cell}", done.WorkerId);
+            Assert.Equal(cell, done.Cell);
+            Assert.Equal(epochs[cell], done.Epoch);
+        }
+
+        await using var store = await new StoreOptions { Backend = target.Backend, Endpoints = target.Endpoints, Root = target.Root, SessionTimeout = TimeSpan.FromSeconds(10) }.ConnectAsync();
+        foreach (var (cell, job) in held)
+        {
+            var running = await Eventually.UntilAsync(() => directors[1].Client.GetJobAsync(job.Id), j => j?.State == JobState.Running, Deadline);
+            var view = store.ForCell(cell);
+            var assignment = await view.GetAsync(StoreLayout.Assignment($"agent-{cell}", job.Id, running!.Attempt));
+            Assert.NotNull(assignment);
+            Assert.Equal(epochs[cell], ContractJson.Deserialize<AssignmentRecord>(assignment.Value.Span).Epoch);
+            // The epoch is this cell's own candidate key's creation revision, which no other cell's election holds.
+            var candidates = await view.ListAsync(StoreLayout.Election);
+            Assert.Contains(candidates.Items, c => c.CreateRevision == epochs[cell]);
+        }
+
+        // No cell's leader wrote into another cell: each cell's assignments are its own agent's only, stamped with its epoch.
+        foreach (var cell in CellNames)
+        {
+            var view = store.ForCell(cell);
+            foreach (var worker in CellNames)
+            {
+                var items = (await view.ListAsync(StoreLayout.WorkerAssignments($"agent-{worker}"))).Items;
+                Assert.True(worker == cell || items.Count == 0, $"cell {cell} holds assignments of agent-{worker}");
+                Assert.All(items, i => Assert.Equal(epochs[cell], ContractJson.Deserialize<AssignmentRecord>(i.Value.Span).Epoch));
+            }
+        }
+
+        // Kill -9 the director that leads cell a: only cell a moves; the other two keep their leader and epoch.
+        var doomed = directors.Single(d => d.Process.Name == spread.Single(c => c.Cell == "a").Leader);
+        await doomed.Process.KillAsync();
+        directors.Remove(doomed);
+        Output.WriteLine($"killed {doomed.Process.Name} at {doomed.Process.KilledAt:O}");
+        var after = await Eventually.UntilAsync(
+            () => CellsAsync(directors[0].Client),
+            cells => cells.Count == 3 && cells.All(c => c.Leader is not null && c.Leader != doomed.Process.Name),
+            Deadline);
+        foreach (var cell in after.Where(c => c.Cell != "a"))
+        {
+            Assert.Equal((spread.Single(c => c.Cell == cell.Cell).Leader, epochs[cell.Cell]), (cell.Leader, cell.Epoch!.Value));
+        }
+
+        var moved = after.Single(c => c.Cell == "a");
+        Assert.True(moved.Epoch > epochs["a"], $"cell a's epoch {moved.Epoch} after the kill is not above {epochs["a"]}");
+
+        // The cell's new leader schedules it: a job named to it runs on its agent with the new epoch.
+        var again = await directors[0].Client.SubmitAsync(Shell("true") with { Cell = "a" });
+        var finished = await directors[1].Client.WaitForTerminalAsync(again.Id, Deadline);
+        Assert.Equal(JobState.Succeeded, finished.State);
+        Assert.Equal("agent-a", finished.WorkerId);
+        Assert.Equal(moved.Epoch, finished.Epoch);
+        // The two survivors lead the three cells between them (2 and 1: within the share of ⌈3/2⌉, so nothing else moves).
+        await Eventually.UntilAsync(() => LeaderGaugesAsync(directors), g => g.Sum() == 3 && g.All(n => n is 1 or 2), Deadline);
+    }
+
+    [Fact]
+    public async Task A_store_written_before_cells_keeps_its_jobs_and_layout_with_this_build()
+    {
+        var target = Backend.Target(Servers, "upgrade");
+        await using var store = await new StoreOptions { Backend = target.Backend, Endpoints = target.Endpoints, Root = target.Root, SessionTimeout = TimeSpan.FromSeconds(10) }.ConnectAsync();
+        // A root as an earlier build left it: its schema record and a Pending job with an idempotency record, no cell anywhere.
+        var id = JobIds.New();
+        var job = new JobRecord { Id = id, Spec = Shell("true"), State = JobState.Pending, CreatedAt = DateTimeOffset.UtcNow };
+        var keyHash = IdempotencyKeys.Hash("before-cells");
+        var written = await store.CommitAsync(new Transaction()
+            .Create(StoreLayout.Schema, ContractJson.Serialize(new SchemaRecord(Protocol.LayoutVersion)))
+            .Create(StoreLayout.Job(id), ContractJson.Serialize(job))
+            .Create(StoreLayout.IdempotencyRecord(keyHash), ContractJson.Serialize(new IdempotencyRecord { Key = "before-cells", JobId = id, SpecHash = "x" })));
+        Assert.True(written.Succeeded);
+
+        var director = await Apps.StartDirectorAsync(target, "director-1");
+        await Apps.StartAgentAsync(target, "agent-1");
+        var done = await director.Client.WaitForTerminalAsync(id, Deadline);
+        Assert.Equal(JobState.Succeeded, done.State);
+        Assert.Equal("agent-1", done.WorkerId);
+        Assert.Equal(Cells.Default, done.Cell);
+        var cells = await CellsAsync(director.Client);
+        Assert.Equal(Cells.Default, Assert.Single(cells).Cell);
+
+        // The layout is the one it was: nothing was written under cells/ or meta/cells.
+        Assert.Empty((await store.ListAsync(StoreLayout.CellRegistry)).Items);
+        Assert.Empty((await store.ListAsync(Cells.Parent)).Items);
+        Assert.Null(await store.GetAsync(Cells.Key("a", StoreLayout.Election)));
+
+        // A named cell that does not exist is refused, naming the field.
+        using var refused = await director.Client.Http.PostAsync(
+            new Uri("/v1/jobs", UriKind.Relative), new ByteArrayContent(ContractJson.Serialize(Shell("true") with { Cell = "nowhere" })) { Headers = { ContentType = new("application/json") } });
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Contains("\"cell\"", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    private static JobSpec Shell(string script) => new() { Executor = "shell", Command = ["/bin/sh", "-c", script] };
+
+    private static async Task<Seen<CellView>> CellsAsync(DirectorClient client)
+    {
+        using var response = await client.Http.GetAsync(new Uri("/v1/cells", UriKind.Relative));
+        response.EnsureSuccessStatusCode();
+        return new(ContractJson.Deserialize<List<CellView>>(await response.Content.ReadAsByteArrayAsync()));
+    }
+
+    private static async Task<Seen<int>> LeaderGaugesAsync(IEnumerable<DirectorProcess> directors)
+    {
+        var gauges = new List<int>();
+        foreach (var director in directors)
+        {
+            var metrics = MetricsScrape.Parse(await director.Client.Http.GetStringAsync(new Uri("/metrics", UriKind.Relative)));
+            gauges.Add((int)(metrics.Value("controlplane_scheduler_leader") ?? -1));
+        }
+
+        return new(gauges);
+    }
+
+    /// <summary>What a poll read, shown item by item when a wait times out.</summary>
+    private sealed class Seen<T>(IEnumerable<T> items) : List<T>(items)
+    {
+        public override string ToString() => "[" + string.Join("; ", this) + "]";
+    }
+}
+
+/// <summary>On ZooKeeper.</summary>
+[Collection(FailureCollection.Name)]
+public sealed class ZooKeeperCellsTests(ITestOutputHelper output) : CellsTests(output)
+{
+    /// <inheritdoc />
+    protected override E2eBackend Backend => E2eBackend.ZooKeeper;
+}
+
+/// <summary>On etcd.</summary>
+[Collection(FailureCollection.Name)]
+public sealed class EtcdCellsTests(ITestOutputHelper output) : CellsTests(output)
+{
+    /// <inheritdoc />
+    protected override E2eBackend Backend => E2eBackend.Etcd;
+}

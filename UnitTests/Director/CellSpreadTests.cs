@@ -1,0 +1,67 @@
+using ControlPlane.Director.Api;
+using ControlPlane.Director.Hosting;
+
+namespace ControlPlane.UnitTests.Director;
+
+public sealed class CellSpreadTests
+{
+    [Fact]
+    public void A_director_over_its_share_hands_a_cell_to_a_next_candidate_under_its_share()
+    {
+        var queues = Queues(("default", ["d1", "d2", "d3"]), ("a", ["d1", "d2", "d3"]), ("b", ["d1", "d2", "d3"]));
+
+        var move = CellSpread.Choose("d1", queues, 3);
+
+        Assert.Equal("a", move?.Cell);
+        Assert.Contains("above its share of 1 among 3 directors", move!.Reason, StringComparison.Ordinal);
+        Assert.Null(CellSpread.Choose("d2", queues, 3)); // leads none, stands next everywhere: nothing to do
+        Assert.Null(CellSpread.Choose("d3", queues, 3));
+    }
+
+    [Fact]
+    public void A_next_candidate_at_its_share_steps_back_so_one_under_it_comes_forward()
+    {
+        // d1 leads two, d2 one, d3 none; d2 stands next behind d1 in b, so d1 alone cannot move.
+        var queues = Queues(("default", ["d1", "d2", "d3"]), ("a", ["d2", "d3", "d1"]), ("b", ["d1", "d2", "d3"]));
+
+        Assert.Null(CellSpread.Choose("d1", queues, 3));
+        var step = CellSpread.Choose("d2", queues, 3);
+        Assert.Equal("b", step?.Cell);
+        Assert.Contains("stepping back", step!.Reason, StringComparison.Ordinal);
+
+        // Once d2 has stepped back, d1 hands b to d3, and everyone leads one: settled.
+        var after = Queues(("default", ["d1", "d2", "d3"]), ("a", ["d2", "d3", "d1"]), ("b", ["d1", "d3", "d2"]));
+        Assert.Equal("b", CellSpread.Choose("d1", after, 3)?.Cell);
+        var settled = Queues(("default", ["d1", "d2", "d3"]), ("a", ["d2", "d3", "d1"]), ("b", ["d3", "d2", "d1"]));
+        Assert.All(new[] { "d1", "d2", "d3" }, d => Assert.Null(CellSpread.Choose(d, settled, 3)));
+    }
+
+    [Fact]
+    public void Within_the_share_nothing_moves_so_a_failover_moves_only_the_dead_directors_cells()
+    {
+        // Two directors left for three cells: a share of 2; 2 and 1 is settled.
+        var queues = Queues(("default", ["d1", "d2"]), ("a", ["d2", "d1"]), ("b", ["d1", "d2"]));
+
+        Assert.Null(CellSpread.Choose("d1", queues, 2));
+        Assert.Null(CellSpread.Choose("d2", queues, 2));
+        Assert.Null(CellSpread.Choose("d1", Queues(("default", ["d1"])), 1));
+        Assert.Null(CellSpread.Choose("d1", Queues(("default", [])), 0));
+    }
+
+    [Fact]
+    public void Merged_cell_pages_end_where_the_first_cut_short_cell_ended()
+    {
+        var (items, next) = CellReads.Merge<string>(
+            [("default", ["a1", "c1"], null), ("x", ["a2", "b2"], "b2"), ("y", ["a3"], null)], limit: 10, keyOf: s => s);
+
+        Assert.Equal(["a1", "a2", "a3", "b2"], items.Select(i => i.Item));
+        Assert.Equal("b2", next);
+        var (first, resume) = CellReads.Merge<string>([("default", ["a", "c"], null), ("x", ["b", "d"], null)], limit: 3, keyOf: s => s);
+        Assert.Equal(new[] { ("default", "a"), ("x", "b"), ("default", "c") }, first);
+        Assert.Equal("c", resume);
+        Assert.Null(CellReads.Merge<string>([("default", ["a"], null)], 3, s => s).Next);
+    }
+
+    private static Dictionary<string, IReadOnlyList<string>> Queues(params (string Cell, string[] Queue)[] cells) =>
+        cells.ToDictionary(c => c.Cell, c => (IReadOnlyList<string>)c.Queue, StringComparer.Ordinal);
+}
