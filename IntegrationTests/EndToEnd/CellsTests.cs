@@ -212,7 +212,7 @@ public abstract class CellsTests : IAsyncLifetime
 }
 
 /// <summary>On ZooKeeper.</summary>
-[Collection(FailureCollection.Name)]
+[Collection(FailureCollection.ZooKeeper)]
 public sealed class ZooKeeperCellsTests(ITestOutputHelper output) : CellsTests(output)
 {
     /// <inheritdoc />
@@ -220,7 +220,7 @@ public sealed class ZooKeeperCellsTests(ITestOutputHelper output) : CellsTests(o
 }
 
 /// <summary>On etcd.</summary>
-[Collection(FailureCollection.Name)]
+[Collection(FailureCollection.Etcd)]
 public sealed class EtcdCellsTests(ITestOutputHelper output) : CellsTests(output)
 {
     /// <inheritdoc />

@@ -46,6 +46,8 @@ public sealed class QuickstartTests(ITestOutputHelper output)
         catch (TimeoutException)
         {
             process.Kill(entireProcessTree: true);
+            // What it printed says where it stuck (the streams end once the process tree is gone).
+            output.WriteLine(await stdout + await stderr);
             throw;
         }
 
