@@ -59,12 +59,11 @@ internal sealed class EtcdStoreAccess : StoreAccess
         }
     }
 
-    public override async Task<IReadOnlyList<string>> InitAsync(string directorPassword, CancellationToken cancellationToken = default)
+    public override Task<IReadOnlyList<string>> InitAsync(string directorPassword, CancellationToken cancellationToken = default)
     {
         ValidateName(_settings.DirectorUser, "The director identity");
         ValidatePassword(directorPassword, $"director identity '{_settings.DirectorUser}'");
-        var changes = new List<string>();
-        try
+        return ChangeAsync(async changes =>
         {
             if (!_authEnabled)
             {
@@ -84,67 +83,38 @@ internal sealed class EtcdStoreAccess : StoreAccess
                 _client = Client(_settings, _settings.AdminUser, _settings.AdminPassword);
                 _authEnabled = true;
             }
-        }
-        catch (EtcdException ex)
-        {
-            throw Failed(ex, changes);
-        }
-
-        return changes;
+        });
     }
 
-    public override async Task<IReadOnlyList<string>> AddAgentAsync(string name, string password, CancellationToken cancellationToken = default)
+    protected override async Task AddAgentCoreAsync(string name, string password, List<string> changes, CancellationToken cancellationToken)
     {
-        ValidateName(name, "The agent identity");
-        ValidatePassword(password, $"agent '{name}'");
-        var changes = new List<string>();
-        try
-        {
-            var role = AgentRole(_settings.Store.EffectiveRoot, name);
-            await EnsureRoleAsync(role,
-            [
-                Range(Permission.Types.Type.Read, _prefix),
-                Key(Permission.Types.Type.Readwrite, _prefix + StoreLayout.Worker(name)),
-                Key(Permission.Types.Type.Readwrite, _prefix + StoreLayout.Drain(name)),
-                Range(Permission.Types.Type.Readwrite, _prefix + StoreLayout.WorkerAssignments(name) + "/"),
-            ], changes, cancellationToken).ConfigureAwait(false);
-            await EnsureUserAsync(name, password, changes, cancellationToken).ConfigureAwait(false);
-            await EnsureUserRoleAsync(name, role, changes, cancellationToken).ConfigureAwait(false);
-        }
-        catch (EtcdException ex)
-        {
-            throw Failed(ex, changes);
-        }
-
-        return changes;
+        var role = AgentRole(_settings.Store.EffectiveRoot, name);
+        await EnsureRoleAsync(role,
+        [
+            Range(Permission.Types.Type.Read, _prefix),
+            Key(Permission.Types.Type.Readwrite, _prefix + StoreLayout.Worker(name)),
+            Key(Permission.Types.Type.Readwrite, _prefix + StoreLayout.Drain(name)),
+            Range(Permission.Types.Type.Readwrite, _prefix + StoreLayout.WorkerAssignments(name) + "/"),
+        ], changes, cancellationToken).ConfigureAwait(false);
+        await EnsureUserAsync(name, password, changes, cancellationToken).ConfigureAwait(false);
+        await EnsureUserRoleAsync(name, role, changes, cancellationToken).ConfigureAwait(false);
     }
 
-    public override async Task<IReadOnlyList<string>> RemoveAgentAsync(string name, CancellationToken cancellationToken = default)
+    protected override async Task RemoveAgentCoreAsync(string name, List<string> changes, CancellationToken cancellationToken)
     {
-        ValidateName(name, "The agent identity");
-        var changes = new List<string>();
-        try
+        var role = AgentRole(_settings.Store.EffectiveRoot, name);
+        if (await _client.RoleGetAsync(role, cancellationToken).ConfigureAwait(false) is not null)
         {
-            var role = AgentRole(_settings.Store.EffectiveRoot, name);
-            if (await _client.RoleGetAsync(role, cancellationToken).ConfigureAwait(false) is not null)
-            {
-                await _client.RoleDeleteAsync(role, cancellationToken).ConfigureAwait(false);
-                changes.Add($"deleted role {role}");
-            }
-
-            // The user may hold roles of agents under other roots of the same cluster: deleted only once it holds none.
-            if (await _client.UserGetAsync(name, cancellationToken).ConfigureAwait(false) is { Count: 0 })
-            {
-                await _client.UserDeleteAsync(name, cancellationToken).ConfigureAwait(false);
-                changes.Add($"deleted user {name}");
-            }
-        }
-        catch (EtcdException ex)
-        {
-            throw Failed(ex, changes);
+            await _client.RoleDeleteAsync(role, cancellationToken).ConfigureAwait(false);
+            changes.Add($"deleted role {role}");
         }
 
-        return changes;
+        // The user may hold roles of agents under other roots of the same cluster: deleted only once it holds none.
+        if (await _client.UserGetAsync(name, cancellationToken).ConfigureAwait(false) is { Count: 0 })
+        {
+            await _client.UserDeleteAsync(name, cancellationToken).ConfigureAwait(false);
+            changes.Add($"deleted user {name}");
+        }
     }
 
     public override ValueTask DisposeAsync() => _client.DisposeAsync();
@@ -234,8 +204,10 @@ internal sealed class EtcdStoreAccess : StoreAccess
         }
     }
 
-    private StoreException Failed(EtcdException ex, List<string> changes) => new(
-        $"etcd at {_settings.Store.EffectiveEndpoints} refused a change: {ex.Message}" +
-        (ex.StatusCode == GrpcStatusCode.PermissionDenied ? $" ('{_settings.AdminUser}' needs the root role)" : "") +
-        (changes.Count > 0 ? $"; done before it: {string.Join("; ", changes)} (run the command again)" : ""), ex);
+    protected override StoreException? Refused(Exception error, IReadOnlyList<string> changes) => error is EtcdException ex
+        ? new StoreException(
+            $"etcd at {_settings.Store.EffectiveEndpoints} refused a change: {ex.Message}" +
+            (ex.StatusCode == GrpcStatusCode.PermissionDenied ? $" ('{_settings.AdminUser}' needs the root role)" : "") +
+            (changes.Count > 0 ? $"; done before it: {string.Join("; ", changes)} (run the command again)" : ""), ex)
+        : null;
 }

@@ -38,13 +38,26 @@ public abstract class StoreAccess : IAsyncDisposable
     /// <param name="password">Its password: set when the identity is new or has another password.</param>
     /// <param name="cancellationToken">Cancels the work.</param>
     /// <returns>One line per change; empty when nothing needed changing.</returns>
-    public abstract Task<IReadOnlyList<string>> AddAgentAsync(string name, string password, CancellationToken cancellationToken = default);
+    /// <exception cref="ArgumentException">The name or the password is not valid.</exception>
+    /// <exception cref="StoreException">The store refused a change (the message lists what was done before it).</exception>
+    public Task<IReadOnlyList<string>> AddAgentAsync(string name, string password, CancellationToken cancellationToken = default)
+    {
+        ValidateName(name, "The agent identity");
+        ValidatePassword(password, $"agent '{name}'");
+        return ChangeAsync(changes => AddAgentCoreAsync(name, password, changes, cancellationToken));
+    }
 
     /// <summary>Removes agent <paramref name="name"/>'s identity and rights (nothing when it has none).</summary>
     /// <param name="name">The agent's identity name.</param>
     /// <param name="cancellationToken">Cancels the work.</param>
     /// <returns>One line per change.</returns>
-    public abstract Task<IReadOnlyList<string>> RemoveAgentAsync(string name, CancellationToken cancellationToken = default);
+    /// <exception cref="ArgumentException">The name is not valid.</exception>
+    /// <exception cref="StoreException">The store refused a change (the message lists what was done before it).</exception>
+    public Task<IReadOnlyList<string>> RemoveAgentAsync(string name, CancellationToken cancellationToken = default)
+    {
+        ValidateName(name, "The agent identity");
+        return ChangeAsync(changes => RemoveAgentCoreAsync(name, changes, cancellationToken));
+    }
 
     /// <inheritdoc />
     public abstract ValueTask DisposeAsync();
@@ -60,6 +73,47 @@ public abstract class StoreAccess : IAsyncDisposable
         {
             throw new ArgumentException($"{what} '{name}' must be 1-128 characters of [A-Za-z0-9._@-] (it is a worker id and a store identity; ':' is not allowed because ZooKeeper digest ids use it).", what);
         }
+    }
+
+    /// <summary>The store's half of <see cref="AddAgentAsync(string, string, CancellationToken)"/>, with the name and
+    /// password already validated.</summary>
+    /// <param name="name">The agent's identity name.</param>
+    /// <param name="password">Its password.</param>
+    /// <param name="changes">Where each change is appended as it is made.</param>
+    /// <param name="cancellationToken">Cancels the work.</param>
+    protected abstract Task AddAgentCoreAsync(string name, string password, List<string> changes, CancellationToken cancellationToken);
+
+    /// <summary>The store's half of <see cref="RemoveAgentAsync(string, CancellationToken)"/>, with the name already validated.</summary>
+    /// <param name="name">The agent's identity name.</param>
+    /// <param name="changes">Where each change is appended as it is made.</param>
+    /// <param name="cancellationToken">Cancels the work.</param>
+    protected abstract Task RemoveAgentCoreAsync(string name, List<string> changes, CancellationToken cancellationToken);
+
+    /// <summary>The <see cref="StoreException"/> that reports <paramref name="error"/>, the store client's refusal of a
+    /// change, with what was done before it; null when <paramref name="error"/> is not the store client's (it then
+    /// propagates as it is).</summary>
+    /// <param name="error">What the work threw.</param>
+    /// <param name="changes">The changes made before it.</param>
+    protected abstract StoreException? Refused(Exception error, IReadOnlyList<string> changes);
+
+    /// <summary>Runs <paramref name="work"/>, which appends one line per change it makes, and returns the lines; a
+    /// refusal by the store becomes <see cref="Refused"/>'s exception.</summary>
+    /// <param name="work">The changes to make.</param>
+    /// <returns>One line per change.</returns>
+    protected async Task<IReadOnlyList<string>> ChangeAsync(Func<List<string>, Task> work)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        var changes = new List<string>();
+        try
+        {
+            await work(changes).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (Refused(ex, changes) is { } refused)
+        {
+            throw refused;
+        }
+
+        return changes;
     }
 
     /// <summary>Throws <see cref="ArgumentException"/> for an empty password.</summary>

@@ -48,15 +48,14 @@ internal sealed class ZooKeeperStoreAccess : StoreAccess
         }
     }
 
-    public override async Task<IReadOnlyList<string>> InitAsync(string directorPassword, CancellationToken cancellationToken = default)
+    public override Task<IReadOnlyList<string>> InitAsync(string directorPassword, CancellationToken cancellationToken = default)
     {
         if (directorPassword != _settings.DirectorPassword)
         {
             throw new ArgumentException("ZooKeeper: init runs as the director identity; give its password once (the same as the session's).", nameof(directorPassword));
         }
 
-        var changes = new List<string>();
-        try
+        return ChangeAsync(async changes =>
         {
             // Above the root: created open if missing, as the stores do today (another root may live there).
             for (var slash = _rootPath.IndexOf('/', 1); slash > 0; slash = _rootPath.IndexOf('/', slash + 1))
@@ -73,77 +72,48 @@ internal sealed class ZooKeeperStoreAccess : StoreAccess
 
             agents = await LoadAgentsAsync(cancellationToken).ConfigureAwait(false);
             await ConvertAsync(_rootPath, agents, changes, cancellationToken).ConfigureAwait(false);
-        }
-        catch (ZooKeeperException ex)
-        {
-            throw Failed(ex, changes);
-        }
-
-        return changes;
+        });
     }
 
-    public override async Task<IReadOnlyList<string>> AddAgentAsync(string name, string password, CancellationToken cancellationToken = default)
+    protected override async Task AddAgentCoreAsync(string name, string password, List<string> changes, CancellationToken cancellationToken)
     {
-        ValidateName(name, "The agent identity");
-        ValidatePassword(password, $"agent '{name}'");
-        var changes = new List<string>();
+        await RequireInitAsync(cancellationToken).ConfigureAwait(false);
+        var digest = ZooKeeperAcls.DigestId(name, password);
+        var path = PathOf(ZooKeeperAcls.Identities + "/" + name);
+        var record = ZooKeeperAcls.WriteDigest(name, digest);
+        var acl = ZooKeeperAcls.ForExisting(ZooKeeperAcls.Identities + "/" + name, _director, new Dictionary<string, string>());
         try
         {
-            await RequireInitAsync(cancellationToken).ConfigureAwait(false);
-            var digest = ZooKeeperAcls.DigestId(name, password);
-            var path = PathOf(ZooKeeperAcls.Identities + "/" + name);
-            var record = ZooKeeperAcls.WriteDigest(name, digest);
-            var acl = ZooKeeperAcls.ForExisting(ZooKeeperAcls.Identities + "/" + name, _director, new Dictionary<string, string>());
-            try
+            var current = await _client.GetDataAsync(path, cancellationToken).ConfigureAwait(false);
+            if (ZooKeeperAcls.ReadDigest(current.Data) != digest)
             {
-                var current = await _client.GetDataAsync(path, cancellationToken).ConfigureAwait(false);
-                if (ZooKeeperAcls.ReadDigest(current.Data) != digest)
-                {
-                    await _client.SetDataAsync(path, record, current.Stat.Version, cancellationToken).ConfigureAwait(false);
-                    changes.Add($"set the digest of identity {name} (a new password)");
-                }
+                await _client.SetDataAsync(path, record, current.Stat.Version, cancellationToken).ConfigureAwait(false);
+                changes.Add($"set the digest of identity {name} (a new password)");
             }
-            catch (NoNodeException)
-            {
-                await _client.CreateAsync(path, record, acl: acl, cancellationToken: cancellationToken).ConfigureAwait(false);
-                changes.Add($"registered identity {name} (identities/{name})");
-            }
-
-            await ApplyAgentAsync(name, changes, cancellationToken).ConfigureAwait(false);
         }
-        catch (ZooKeeperException ex)
+        catch (NoNodeException)
         {
-            throw Failed(ex, changes);
+            await _client.CreateAsync(path, record, acl: acl, cancellationToken: cancellationToken).ConfigureAwait(false);
+            changes.Add($"registered identity {name} (identities/{name})");
         }
 
-        return changes;
+        await ApplyAgentAsync(name, changes, cancellationToken).ConfigureAwait(false);
     }
 
-    public override async Task<IReadOnlyList<string>> RemoveAgentAsync(string name, CancellationToken cancellationToken = default)
+    protected override async Task RemoveAgentCoreAsync(string name, List<string> changes, CancellationToken cancellationToken)
     {
-        ValidateName(name, "The agent identity");
-        var changes = new List<string>();
+        await RequireInitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            await RequireInitAsync(cancellationToken).ConfigureAwait(false);
-            try
-            {
-                await _client.DeleteAsync(PathOf(ZooKeeperAcls.Identities + "/" + name), cancellationToken: cancellationToken).ConfigureAwait(false);
-                changes.Add($"removed identity {name}");
-            }
-            catch (NoNodeException)
-            {
-                // Already gone.
-            }
-
-            await ApplyAgentAsync(name, changes, cancellationToken).ConfigureAwait(false);
+            await _client.DeleteAsync(PathOf(ZooKeeperAcls.Identities + "/" + name), cancellationToken: cancellationToken).ConfigureAwait(false);
+            changes.Add($"removed identity {name}");
         }
-        catch (ZooKeeperException ex)
+        catch (NoNodeException)
         {
-            throw Failed(ex, changes);
+            // Already gone.
         }
 
-        return changes;
+        await ApplyAgentAsync(name, changes, cancellationToken).ConfigureAwait(false);
     }
 
     public override ValueTask DisposeAsync() => _client.DisposeAsync();
@@ -299,8 +269,10 @@ internal sealed class ZooKeeperStoreAccess : StoreAccess
         p.HasFlag(Permissions.Create) ? "c" : "", p.HasFlag(Permissions.Delete) ? "d" : "", p.HasFlag(Permissions.Read) ? "r" : "",
         p.HasFlag(Permissions.Write) ? "w" : "", p.HasFlag(Permissions.Admin) ? "a" : "");
 
-    private StoreException Failed(ZooKeeperException ex, List<string> changes) => new(
-        $"ZooKeeper at {_settings.Store.EffectiveEndpoints} refused a change: {ex.Message}" +
-        (ex is NoAuthException ? $" (identity '{_settings.DirectorUser}' lacks ADMIN or CREATE there: a node made by another identity? Wrong director password?)" : "") +
-        (changes.Count > 0 ? $"; done before it: {string.Join("; ", changes)} (run the command again)" : ""), ex);
+    protected override StoreException? Refused(Exception error, IReadOnlyList<string> changes) => error is ZooKeeperException ex
+        ? new StoreException(
+            $"ZooKeeper at {_settings.Store.EffectiveEndpoints} refused a change: {ex.Message}" +
+            (ex is NoAuthException ? $" (identity '{_settings.DirectorUser}' lacks ADMIN or CREATE there: a node made by another identity? Wrong director password?)" : "") +
+            (changes.Count > 0 ? $"; done before it: {string.Join("; ", changes)} (run the command again)" : ""), ex)
+        : null;
 }

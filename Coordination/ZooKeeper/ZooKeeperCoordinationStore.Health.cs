@@ -128,40 +128,73 @@ public sealed partial class ZooKeeperCoordinationStore : IStoreHealth
     /// <summary>One server's last zxid from <c>srvr</c> (<c>Zxid: 0x...</c>); null when it does not serve or answer.</summary>
     private static async Task<long?> LastZxidAsync(string endpoint, CancellationToken cancellationToken)
     {
-        var colon = endpoint.LastIndexOf(':');
-        if (colon <= 0 || !int.TryParse(endpoint.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var port))
+        string answer;
+        try
+        {
+            answer = await SrvrAsync(endpoint, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is FormatException or SocketException or IOException or TimeoutException)
         {
             return null;
         }
 
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(ProbeTimeout);
-        try
-        {
-            using var tcp = new TcpClient();
-            await tcp.ConnectAsync(endpoint[..colon], port, timeout.Token).ConfigureAwait(false);
-            var stream = tcp.GetStream();
-            await stream.WriteAsync("srvr"u8.ToArray(), timeout.Token).ConfigureAwait(false);
-            using var reader = new StreamReader(stream, Encoding.UTF8);
-            var answer = await reader.ReadToEndAsync(timeout.Token).ConfigureAwait(false);
-            var line = answer.Split('\n', StringSplitOptions.TrimEntries).FirstOrDefault(l => l.StartsWith("Zxid: 0x", StringComparison.Ordinal));
-            return line is not null && long.TryParse(line.AsSpan(8), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var zxid)
-                ? zxid
-                : null;
-        }
-        catch (Exception e) when (e is SocketException or IOException || e is OperationCanceledException && !cancellationToken.IsCancellationRequested)
-        {
-            return null;
-        }
+        var line = answer.Split('\n', StringSplitOptions.TrimEntries).FirstOrDefault(l => l.StartsWith("Zxid: 0x", StringComparison.Ordinal));
+        return line is not null && long.TryParse(line.AsSpan(8), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var zxid)
+            ? zxid
+            : null;
     }
 
     /// <summary>Sends <c>srvr</c> to one member: its mode and outstanding requests, or why not.</summary>
     private static async Task<StoreMemberHealth> ProbeAsync(string name, string endpoint, CancellationToken cancellationToken)
     {
+        string answer;
+        try
+        {
+            answer = await SrvrAsync(endpoint, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is FormatException or SocketException or IOException or TimeoutException)
+        {
+            return new StoreMemberHealth(name, endpoint, false, null, null, e.Message);
+        }
+
+        string? mode = null;
+        long? outstanding = null;
+        foreach (var line in answer.Split('\n', StringSplitOptions.TrimEntries))
+        {
+            if (line.StartsWith("Mode: ", StringComparison.Ordinal))
+            {
+                mode = line[6..];
+            }
+            else if (line.StartsWith("Outstanding: ", StringComparison.Ordinal) && long.TryParse(line.AsSpan(13), NumberStyles.None, CultureInfo.InvariantCulture, out var value))
+            {
+                outstanding = value;
+            }
+        }
+
+        if (mode is null)
+        {
+            // "srvr is not executed because it is not in the whitelist.", or "This ZooKeeper instance is not currently serving requests".
+            var said = answer.Trim();
+            return said.Contains("not currently serving", StringComparison.Ordinal)
+                ? new StoreMemberHealth(name, endpoint, false, null, null, "it is not serving requests (no quorum?)")
+                : new StoreMemberHealth(name, endpoint, true, null, null, $"'srvr' unavailable: {(said.Length > 120 ? said[..120] : said)}");
+        }
+
+        return new StoreMemberHealth(name, endpoint, true, mode, outstanding, null);
+    }
+
+    /// <summary>The four-letter word <c>srvr</c>, sent to <paramref name="endpoint"/> over its own TCP connection: the
+    /// server's whole answer (it closes the connection after it), within <see cref="ProbeTimeout"/>.</summary>
+    /// <exception cref="FormatException"><paramref name="endpoint"/> is not <c>host:port</c>.</exception>
+    /// <exception cref="SocketException">The connection failed.</exception>
+    /// <exception cref="IOException">The connection broke.</exception>
+    /// <exception cref="TimeoutException">No whole answer within <see cref="ProbeTimeout"/>.</exception>
+    private static async Task<string> SrvrAsync(string endpoint, CancellationToken cancellationToken)
+    {
         var colon = endpoint.LastIndexOf(':');
         if (colon <= 0 || !int.TryParse(endpoint.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var port))
         {
-            return new StoreMemberHealth(name, endpoint, false, null, null, "not a host:port endpoint");
+            throw new FormatException("not a host:port endpoint");
         }
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -173,35 +206,11 @@ public sealed partial class ZooKeeperCoordinationStore : IStoreHealth
             var stream = tcp.GetStream();
             await stream.WriteAsync("srvr"u8.ToArray(), timeout.Token).ConfigureAwait(false);
             using var reader = new StreamReader(stream, Encoding.UTF8);
-            var answer = await reader.ReadToEndAsync(timeout.Token).ConfigureAwait(false);
-            string? mode = null;
-            long? outstanding = null;
-            foreach (var line in answer.Split('\n', StringSplitOptions.TrimEntries))
-            {
-                if (line.StartsWith("Mode: ", StringComparison.Ordinal))
-                {
-                    mode = line[6..];
-                }
-                else if (line.StartsWith("Outstanding: ", StringComparison.Ordinal) && long.TryParse(line.AsSpan(13), NumberStyles.None, CultureInfo.InvariantCulture, out var value))
-                {
-                    outstanding = value;
-                }
-            }
-
-            if (mode is null)
-            {
-                // "srvr is not executed because it is not in the whitelist.", or "This ZooKeeper instance is not currently serving requests".
-                var said = answer.Trim();
-                return said.Contains("not currently serving", StringComparison.Ordinal)
-                    ? new StoreMemberHealth(name, endpoint, false, null, null, "it is not serving requests (no quorum?)")
-                    : new StoreMemberHealth(name, endpoint, true, null, null, $"'srvr' unavailable: {(said.Length > 120 ? said[..120] : said)}");
-            }
-
-            return new StoreMemberHealth(name, endpoint, true, mode, outstanding, null);
+            return await reader.ReadToEndAsync(timeout.Token).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is SocketException or IOException || e is OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
         {
-            return new StoreMemberHealth(name, endpoint, false, null, null, e is OperationCanceledException ? $"no answer within {ProbeTimeout.TotalSeconds:0} s" : e.Message);
+            throw new TimeoutException($"no answer within {ProbeTimeout.TotalSeconds:0} s", e);
         }
     }
 }

@@ -1,9 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using ControlPlane.Contracts.Jobs;
 using ControlPlane.IntegrationTests.EndToEnd;
-using ControlPlane.TestSupport;
-using ControlPlane.TestSupport.ControlPlane;
 using Xunit.Abstractions;
 
 namespace ControlPlane.IntegrationTests.Chaos;
@@ -35,49 +32,25 @@ public abstract class ChaosTests(ITestOutputHelper output)
         await using var cluster = await ChaosCluster.StartAsync(Backend);
         Say($"cluster up in {clock.Elapsed.TotalSeconds:0} s");
 
-        var timeline = new FaultTimeline();
-        var requests = new RequestLog();
         var runId = settings.Seed.ToString(CultureInfo.InvariantCulture) + "-" + Guid.NewGuid().ToString("N")[..4];
-        var plans = JobPlan.Draw(new Random(settings.Seed), settings.Jobs, runId);
-        var workload = new ChaosWorkload(cluster, requests, plans, settings.Seed);
-        var observer = new JobObserver(cluster, requests, settings.Seed);
-        var audit = new StoreAudit(cluster.DirectTarget);
-        using var observing = new CancellationTokenSource();
-        var auditing = audit.RunAsync(observing.Token);
-        var watching = observer.RunAsync(observing.Token);
+        using var recorder = new ChaosRecorder(cluster, JobPlan.Draw(new Random(settings.Seed), settings.Jobs, runId), settings.Seed);
+        var timeline = recorder.Timeline;
         var monkey = new ChaosMonkey(cluster, timeline, new Random(settings.Seed ^ 0x5eed), Say);
         var schedules = new ChaosSchedules(cluster, runId);
         await schedules.CreateAsync();
 
         var chaosStart = clock.Elapsed;
-        await Task.WhenAll(monkey.RunAsync(settings.Duration), workload.RunAsync(settings.Duration));
-        Say($"chaos over after {(clock.Elapsed - chaosStart).TotalSeconds:0} s: {timeline.Faults.Count} faults, {workload.Accepted.Count} jobs accepted");
+        await Task.WhenAll(monkey.RunAsync(settings.Duration), recorder.Workload.RunAsync(settings.Duration));
+        Say($"chaos over after {(clock.Elapsed - chaosStart).TotalSeconds:0} s: {timeline.Faults.Count} faults, {recorder.Workload.Accepted.Count} jobs accepted");
 
         // Healed: every fault is repaired; wait for the whole cluster, then for every accepted job to end.
         await cluster.WaitUntilWholeAsync(TimeSpan.FromSeconds(90));
         var drainStart = clock.Elapsed;
-        // Jobs end within seconds of the repairs (retries back off at most 4 s); the deadline is generous but keeps
-        // a failing short run well inside test.sh's 5-minute hang limit.
-        var drainDeadline = TimeSpan.FromSeconds(60) + (settings.Duration / 2);
-        var accepted = workload.Accepted;
-        var left = "nothing listed yet";
         try
         {
-            await Eventually.UntilAsync(
-                async () =>
-                {
-                    if (!await observer.ObserveOnceAsync())
-                    {
-                        return false;
-                    }
-
-                    var latest = observer.Latest;
-                    var open = accepted.Where(a => latest.GetValueOrDefault(a.Id)?.State.IsTerminal() != true).ToList();
-                    left = $"{open.Count} not ended: " + string.Join("; ", open.Take(10).Select(a => Describe(a, latest.GetValueOrDefault(a.Id))));
-                    return open.Count == 0;
-                },
-                drainDeadline,
-                () => left);
+            // Jobs end within seconds of the repairs (retries back off at most 4 s); the deadline is generous but keeps
+            // a failing short run well inside test.sh's 5-minute hang limit.
+            await recorder.UntilEveryAcceptedJobEndedAsync(TimeSpan.FromSeconds(60) + (settings.Duration / 2));
         }
         catch (TimeoutException e)
         {
@@ -86,28 +59,12 @@ public abstract class ChaosTests(ITestOutputHelper output)
         }
 
         Say($"drained in {(clock.Elapsed - drainStart).TotalSeconds:0} s");
-        await observing.CancelAsync();
-        await Task.WhenAll(watching, auditing).ContinueWith(_ => { }, TaskScheduler.Default);
-
-        var evidence = new ChaosEvidence(
-            accepted,
-            workload.NeverAccepted,
-            workload.Abandoned,
-            observer.Latest,
-            observer.Epochs,
-            ExecutionLog.Read(cluster.Apps.ExecutionLogs),
-            cluster.Apps.Processes.Where(p => p.KilledAt is not null).ToDictionary(p => p.ProcessId, p => p.KilledAt!.Value),
-            audit,
-            requests.Calls,
-            [.. cluster.Apps.Processes.Where(p => p.Name.StartsWith("director-", StringComparison.Ordinal)).Select(p => p.LogTail(int.MaxValue))],
-            timeline);
-        var checks = new ChaosChecks(evidence, Grace);
-        checks.RunAll();
+        var checks = await recorder.StopAndCheckAsync(Grace);
         var (scheduleViolations, ticks) = await schedules.CheckAsync();
         checks.Report.Append($"[5] schedules: {ChaosSchedules.Count} one-second schedules, {ticks} ticks, {scheduleViolations.Count} without exactly one job\n");
         checks.Violations.AddRange(scheduleViolations);
         // A watcher that died early leaves a check with nothing to look at: that is a failure, not a pass.
-        foreach (var (what, task) in new[] { ("store audit", auditing), ("job observer", watching) })
+        foreach (var (what, task) in new[] { ("store audit", recorder.Auditing), ("job observer", recorder.Watching) })
         {
             if (task.Exception?.GetBaseException() is { } error)
             {
@@ -140,9 +97,6 @@ public abstract class ChaosTests(ITestOutputHelper output)
 
         return kept;
     }
-
-    private static string Describe(AcceptedJob job, JobView? view) =>
-        view is null ? $"{job.Id} not listed" : $"{job.Id} {view.State} attempt {view.Attempt} on {view.WorkerId ?? "-"}";
 
     private void Say(string line)
     {

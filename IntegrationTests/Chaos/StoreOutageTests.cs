@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using ControlPlane.Contracts.Jobs;
 using ControlPlane.IntegrationTests.EndToEnd;
 using ControlPlane.TestSupport;
 using ControlPlane.TestSupport.ControlPlane;
@@ -43,15 +42,9 @@ public abstract class StoreOutageTests(ITestOutputHelper output)
         var incarnations = cluster.Apps.Processes.Select(p => p.ProcessId).ToHashSet();
 
         var seed = Random.Shared.Next(1, 1_000_000);
-        var timeline = new FaultTimeline();
-        var requests = new RequestLog();
         var runId = "outage-" + seed.ToString(CultureInfo.InvariantCulture);
-        var workload = new ChaosWorkload(cluster, requests, JobPlan.Draw(new Random(seed), Jobs, runId), seed);
-        var observer = new JobObserver(cluster, requests, seed);
-        var audit = new StoreAudit(cluster.DirectTarget);
-        using var observing = new CancellationTokenSource();
-        var auditing = audit.RunAsync(observing.Token);
-        var watching = observer.RunAsync(observing.Token);
+        using var recorder = new ChaosRecorder(cluster, JobPlan.Draw(new Random(seed), Jobs, runId), seed);
+        var (timeline, requests, workload) = (recorder.Timeline, recorder.Requests, recorder.Workload);
 
         // Jobs go out over the whole scenario: before, during and after the outage and the rolling restart.
         var submitting = workload.RunAsync(TimeSpan.FromSeconds(40));
@@ -95,40 +88,8 @@ public abstract class StoreOutageTests(ITestOutputHelper output)
         Assert.Equal(incarnations, cluster.Apps.Processes.Select(p => p.ProcessId).ToHashSet());
         Assert.All(cluster.Apps.Processes, p => Assert.False(p.HasExited, $"{p.Name} exited:\n{p.LogTail(30)}"));
 
-        var accepted = workload.Accepted;
-        var open = "nothing listed yet";
-        await Eventually.UntilAsync(
-            async () =>
-            {
-                if (!await observer.ObserveOnceAsync())
-                {
-                    return false;
-                }
-
-                var latest = observer.Latest;
-                var unfinished = accepted.Where(a => latest.GetValueOrDefault(a.Id)?.State.IsTerminal() != true).ToList();
-                open = $"{unfinished.Count} not ended: " + string.Join("; ", unfinished.Take(10).Select(a => a.Id));
-                return unfinished.Count == 0;
-            },
-            Deadline,
-            () => open);
-        await observing.CancelAsync();
-        await Task.WhenAll(watching, auditing).ContinueWith(_ => { }, TaskScheduler.Default);
-
-        var evidence = new ChaosEvidence(
-            accepted,
-            workload.NeverAccepted,
-            workload.Abandoned,
-            observer.Latest,
-            observer.Epochs,
-            ExecutionLog.Read(cluster.Apps.ExecutionLogs),
-            new Dictionary<int, DateTimeOffset>(),
-            audit,
-            requests.Calls,
-            [.. cluster.Apps.Processes.Where(p => p.Name.StartsWith("director-", StringComparison.Ordinal)).Select(p => p.LogTail(int.MaxValue))],
-            timeline);
-        var checks = new ChaosChecks(evidence, Grace);
-        checks.RunAll();
+        await recorder.UntilEveryAcceptedJobEndedAsync(Deadline);
+        var checks = await recorder.StopAndCheckAsync(Grace);
         // Every 503 says when to come back.
         var bare = requests.Calls.Where(c => c.Status == 503 && c.RetryAfter is null).ToList();
         checks.Violations.AddRange(bare.Take(10).Select(c => $"[outage] 503 without Retry-After from {c.Director} for {c.Operation} at {timeline.At(c.Start)}"));

@@ -16,48 +16,31 @@ namespace ControlPlane.IntegrationTests.Coordination;
 /// whose certificate another CA signed, and a client that does not trust the server's CA, are refused with a
 /// <see cref="StoreTlsException"/> that says TLS and why; the server-name override is checked; and the certificates
 /// docs/operations.md's <c>openssl</c> commands make (run as written) work with the server settings it shows.
-/// One server per class, and one more for the documented certificates.
+/// One server per class (<see cref="StoreTlsFixture"/>; each test works under a root of its own), and one more for
+/// the documented certificates.
 /// </summary>
-public abstract class StoreTlsTests : IAsyncLifetime
+public abstract class StoreTlsTests
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
     private readonly ITestOutputHelper _output;
-    private ServerCluster? _servers;
-    private TestPki? _rogue;
+    private readonly StoreTlsFixture _fixture;
 
     /// <summary>Creates the test class.</summary>
-    protected StoreTlsTests(ITestOutputHelper output) => _output = output;
+    protected StoreTlsTests(StoreTlsFixture fixture, ITestOutputHelper output) => (_fixture, _output) = (fixture, output);
 
     /// <summary><c>zookeeper</c> or <c>etcd</c>.</summary>
     protected abstract string Backend { get; }
 
-    /// <summary>Starts a single TLS server, with <paramref name="pki"/>'s certificates or (null) the fixture's own.</summary>
-    protected abstract Task<ServerCluster> StartTlsAsync(TestPki? pki = null);
+    private ServerCluster Servers => _fixture.Servers;
 
-    /// <summary>The server's CA and certificates.</summary>
-    protected abstract TestPki PkiOf(ServerCluster servers);
-
-    /// <summary>The TLS endpoints.</summary>
-    protected abstract string TlsEndpointsOf(ServerCluster servers);
-
-    private ServerCluster Servers => _servers ?? throw new InvalidOperationException("not started");
-
-    private TestPki Pki => PkiOf(Servers);
+    private TestPki Pki => _fixture.Pki;
 
     /// <summary>A CA the server does not know, with its own client certificate.</summary>
-    private TestPki Rogue => _rogue ??= TestPki.Create(Path.Combine(Servers.RootDirectory, "rogue"), "rogue");
+    private TestPki Rogue => _fixture.Rogue;
 
-    /// <inheritdoc />
-    public async Task InitializeAsync() => _servers = await StartTlsAsync();
+    private Task<ServerCluster> StartTlsAsync(TestPki pki) => _fixture.StartTlsAsync(pki);
 
-    /// <inheritdoc />
-    public async Task DisposeAsync()
-    {
-        if (_servers is not null)
-        {
-            await _servers.DisposeAsync();
-        }
-    }
+    private string TlsEndpointsOf(ServerCluster servers) => _fixture.TlsEndpointsOf(servers);
 
     [Fact]
     public async Task A_director_and_an_agent_over_TLS_with_client_certificates_run_a_job_to_success()
@@ -193,34 +176,84 @@ public abstract class StoreTlsTests : IAsyncLifetime
     }
 }
 
-/// <summary>TLS to ZooKeeper's secure client port.</summary>
-public sealed class ZooKeeperStoreTlsTests(ITestOutputHelper output) : StoreTlsTests(output)
+/// <summary>
+/// The TLS server that every test of one <see cref="StoreTlsTests"/> class shares (a server per test cost a server
+/// start each, a JVM on ZooKeeper): started once for the class, with a rogue CA beside it; one subclass per backend.
+/// </summary>
+public abstract class StoreTlsFixture : IAsyncLifetime
 {
-    /// <inheritdoc />
-    protected override string Backend => "zookeeper";
+    private ServerCluster? _servers;
+    private TestPki? _rogue;
+
+    /// <summary>The shared TLS server.</summary>
+    public ServerCluster Servers => _servers ?? throw new InvalidOperationException("not started");
+
+    /// <summary>The shared server's CA and certificates.</summary>
+    public TestPki Pki => PkiOf(Servers);
+
+    /// <summary>A CA the server does not know, with its own client certificate.</summary>
+    public TestPki Rogue => _rogue ??= TestPki.Create(Path.Combine(Servers.RootDirectory, "rogue"), "rogue");
+
+    /// <summary>Starts a single TLS server, with <paramref name="pki"/>'s certificates or (null) the fixture's own.</summary>
+    public abstract Task<ServerCluster> StartTlsAsync(TestPki? pki = null);
+
+    /// <summary>The TLS endpoints of <paramref name="servers"/>.</summary>
+    public abstract string TlsEndpointsOf(ServerCluster servers);
+
+    /// <summary>The CA and certificates <paramref name="servers"/> serve with.</summary>
+    protected abstract TestPki PkiOf(ServerCluster servers);
 
     /// <inheritdoc />
-    protected override async Task<ServerCluster> StartTlsAsync(TestPki? pki = null) => await ZooKeeperEnsemble.StartAsync(1, new ZooKeeperServerOptions { Tls = true, Pki = pki });
+    public async Task InitializeAsync() => _servers = await StartTlsAsync();
+
+    /// <inheritdoc />
+    public async Task DisposeAsync()
+    {
+        if (_servers is not null)
+        {
+            await _servers.DisposeAsync();
+        }
+    }
+}
+
+/// <summary>A ZooKeeper server with its secure client port, shared by <see cref="ZooKeeperStoreTlsTests"/>.</summary>
+public sealed class ZooKeeperTlsFixture : StoreTlsFixture
+{
+    /// <inheritdoc />
+    public override async Task<ServerCluster> StartTlsAsync(TestPki? pki = null) => await ZooKeeperEnsemble.StartAsync(1, new ZooKeeperServerOptions { Tls = true, Pki = pki });
+
+    /// <inheritdoc />
+    public override string TlsEndpointsOf(ServerCluster servers) => ((ZooKeeperEnsemble)servers).SecureConnectionString;
 
     /// <inheritdoc />
     protected override TestPki PkiOf(ServerCluster servers) => ((ZooKeeperEnsemble)servers).Pki!;
-
-    /// <inheritdoc />
-    protected override string TlsEndpointsOf(ServerCluster servers) => ((ZooKeeperEnsemble)servers).SecureConnectionString;
 }
 
-/// <summary>TLS to etcd's client URLs.</summary>
-public sealed class EtcdStoreTlsTests(ITestOutputHelper output) : StoreTlsTests(output)
+/// <summary>An etcd member with TLS client URLs, shared by <see cref="EtcdStoreTlsTests"/>.</summary>
+public sealed class EtcdTlsFixture : StoreTlsFixture
 {
     /// <inheritdoc />
-    protected override string Backend => "etcd";
+    public override async Task<ServerCluster> StartTlsAsync(TestPki? pki = null) => await EtcdCluster.StartAsync(1, new EtcdServerOptions { Tls = true, Pki = pki });
 
     /// <inheritdoc />
-    protected override async Task<ServerCluster> StartTlsAsync(TestPki? pki = null) => await EtcdCluster.StartAsync(1, new EtcdServerOptions { Tls = true, Pki = pki });
+    public override string TlsEndpointsOf(ServerCluster servers) => ((EtcdCluster)servers).Endpoints;
 
     /// <inheritdoc />
     protected override TestPki PkiOf(ServerCluster servers) => ((EtcdCluster)servers).Pki!;
+}
 
+/// <summary>TLS to ZooKeeper's secure client port.</summary>
+public sealed class ZooKeeperStoreTlsTests(ZooKeeperTlsFixture fixture, ITestOutputHelper output)
+    : StoreTlsTests(fixture, output), IClassFixture<ZooKeeperTlsFixture>
+{
     /// <inheritdoc />
-    protected override string TlsEndpointsOf(ServerCluster servers) => ((EtcdCluster)servers).Endpoints;
+    protected override string Backend => "zookeeper";
+}
+
+/// <summary>TLS to etcd's client URLs.</summary>
+public sealed class EtcdStoreTlsTests(EtcdTlsFixture fixture, ITestOutputHelper output)
+    : StoreTlsTests(fixture, output), IClassFixture<EtcdTlsFixture>
+{
+    /// <inheritdoc />
+    protected override string Backend => "etcd";
 }

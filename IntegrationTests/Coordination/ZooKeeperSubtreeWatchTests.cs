@@ -67,28 +67,32 @@ public sealed class ZooKeeperSubtreeWatchTests(ZooKeeperFixture fixture, ITestOu
     [InlineData("client queue overflowed", 1, 250_000)]
     public async Task A_burst_that_overflows_the_watch_ends_with_the_watch_showing_exactly_the_store(string overflow, int eventCapacity, int backlogLimit)
     {
-        const int Initial = 10_000;
+        // 5,000 keys, then 12,500 changes: six times the backlog limit of the first case while the consumer reads nothing,
+        // so both overflow for sure; twice this proved no more and cost a minute and a half per case on two busy cores.
+        const int Initial = 5_000;
+        const int Half = Initial / 2;
+        const int Quarter = Initial / 4;
         var writer = await ConnectAsync(fixture.ConnectionString);
         await WriteAsync(writer, Enumerable.Range(0, Initial).Select(i => Create(Key("burst", i), "0")));
         var logs = new CapturingLoggerFactory();
         var watcher = await ConnectAsync(fixture.ConnectionString, o => (o.WatchEventCapacity, o.WatchBacklogLimit) = (eventCapacity, backlogLimit), logs);
-        // The whole test's budget: writing 30,000 changes takes from 10 s to a minute, depending on the machine's load.
+        // The whole test's budget: writing 15,000 changes takes from 5 s to half a minute, depending on the machine's load.
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(150));
         var consumer = new Consumer(watcher.WatchAsync("burst", 0, stop.Token).GetAsyncEnumerator(stop.Token));
         await consumer.NextAsync();
         Assert.Equal(Initial, consumer.State.Count);
         var clock = Stopwatch.StartNew();
 
-        // While the consumer reads nothing: 5,000 updates, 2,500 deletes, 5,000 creates.
-        await WriteAsync(writer, Enumerable.Range(0, 5_000).Select(i => Update(Key("burst", i), "1"))
-            .Concat(Enumerable.Range(5_000, 2_500).Select(i => Delete(Key("burst", i))))
-            .Concat(Enumerable.Range(Initial, 5_000).Select(i => Create(Key("burst", i), "1"))));
+        // While the consumer reads nothing: 2,500 updates, 1,250 deletes, 2,500 creates.
+        await WriteAsync(writer, Enumerable.Range(0, Half).Select(i => Update(Key("burst", i), "1"))
+            .Concat(Enumerable.Range(Half, Quarter).Select(i => Delete(Key("burst", i))))
+            .Concat(Enumerable.Range(Initial, Half).Select(i => Create(Key("burst", i), "1"))));
         output.WriteLine($"{overflow}: first half written in {clock.ElapsedMilliseconds} ms");
         // Then the consumer follows while as much again is written: the watch catches up (or starts over) under a burst.
         var following = consumer.FollowAsync(stop.Token);
-        var last = await WriteAsync(writer, Enumerable.Range(0, 2_500).Concat(Enumerable.Range(Initial, 2_500)).Select(i => Update(Key("burst", i), "2"))
-            .Concat(Enumerable.Range(7_500, 2_500).Select(i => Delete(Key("burst", i))))
-            .Concat(Enumerable.Range(Initial + 5_000, 5_000).Select(i => Create(Key("burst", i), "2"))));
+        var last = await WriteAsync(writer, Enumerable.Range(0, Quarter).Concat(Enumerable.Range(Initial, Quarter)).Select(i => Update(Key("burst", i), "2"))
+            .Concat(Enumerable.Range(Half + Quarter, Quarter).Select(i => Delete(Key("burst", i))))
+            .Concat(Enumerable.Range(Initial + Half, Half).Select(i => Create(Key("burst", i), "2"))));
         output.WriteLine($"{overflow}: second half written in {clock.ElapsedMilliseconds} ms, at revision {last}");
 
         // Once the watch proves it has every change up to the last write, it holds exactly what the store does.
@@ -110,7 +114,7 @@ public sealed class ZooKeeperSubtreeWatchTests(ZooKeeperFixture fixture, ITestOu
         }
 
         var expected = await FreshListingAsync("burst");
-        Assert.Equal(Initial + 10_000 - 5_000, expected.Count);
+        Assert.Equal(Initial + Initial - Half, expected.Count);
         Assert.Equal(
             expected.Select(i => (i.Key, Encoding.UTF8.GetString(i.Value.Span), i.ModRevision)),
             consumer.State.Values.OrderBy(i => i.Key, StringComparer.Ordinal).Select(i => (i.Key, Encoding.UTF8.GetString(i.Value.Span), i.ModRevision)));
