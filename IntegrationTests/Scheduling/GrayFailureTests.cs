@@ -138,7 +138,12 @@ public abstract class GrayFailureTests : IAsyncLifetime
 
         var moved = await WaitForAsync(client, id, j => j.State == JobState.Running && j.WorkerId == healthy);
         Assert.Equal((2, 1), (moved.Attempt, moved.Interruptions));
-        var events = ExecutionLog.Read([firstLog, secondLog]).Where(e => e.JobId == id).ToList();
+        // The agent reports Running and appends to its execution log independently: wait for the log to have the start.
+        var events = new List<TestSupport.ControlPlane.ExecutionEvent>();
+        await Eventually.UntilAsync(
+            () => (events = [.. ExecutionLog.Read([firstLog, secondLog]).Where(e => e.JobId == id)]).Any(e => e.Event == "start" && e.Attempt == 2),
+            TimeSpan.FromSeconds(30),
+            () => string.Join("; ", events));
         Assert.Empty(ExecutionLog.Overlaps(events));
         var killed = Assert.Single(events, e => e.Event == "end" && e.Attempt == 1);
         Assert.Equal(("Lost", stuck), (killed.State, killed.WorkerId));

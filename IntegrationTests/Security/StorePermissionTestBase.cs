@@ -140,7 +140,8 @@ public abstract class StorePermissionTestBase : IAsyncLifetime
         await StoreCliAsync(["add-agent", "agent-a"], AgentAPassword);
         var agent = await _apps.StartAgentAsync(Target, "agent-a", slots: 1, ["--Store:Username=agent-a", "--Store:Password=wrong-password"]);
 
-        await Eventually.UntilAsync(() => agent.LogContains(WrongPasswordMarker), Deadline, () => agent.LogTail());
+        // An agent process on a loaded machine took 15 s to get from its start to its first registration attempt.
+        await Eventually.UntilAsync(() => agent.LogContains(WrongPasswordMarker), Deadline * 2, () => agent.LogTail());
         Assert.False(agent.HasExited, agent.LogTail());
         Assert.DoesNotContain("wrong-password", agent.LogTail(int.MaxValue), StringComparison.Ordinal);
         await using var director = await ConnectAsync("director", DirectorPassword);
