@@ -59,6 +59,37 @@ internal static class CellReads
     }
 
     /// <summary>
+    /// One listing page across <paramref name="cells"/>: waits once for <paramref name="minRevision"/>, reads one page in
+    /// every cell with <paramref name="readPage"/> (given the cell's view), and merges them (<see cref="Merge{T}"/>). Costs
+    /// one page read per cell; the page's revision is the lowest any cell was read at.
+    /// </summary>
+    /// <returns>The items with their cells, the key to resume after (null on the last page), and the revision.</returns>
+    public static async Task<(List<(string Cell, T Item)> Items, string? Next, long Revision)> ListEveryCellAsync<T>(
+        ICoordinationStore store, IReadOnlyList<string> cells, long? minRevision, int limit,
+        Func<ICoordinationStore, Task<(IReadOnlyList<T> Items, string? Next, long Revision)>> readPage,
+        Func<T, string> keyOf, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(cells);
+        ArgumentNullException.ThrowIfNull(readPage);
+        if (minRevision is { } wanted)
+        {
+            await store.SyncAsync(wanted, cancellationToken);
+        }
+
+        var pages = new List<(string Cell, IReadOnlyList<T> Items, string? Next)>(cells.Count);
+        var revision = long.MaxValue;
+        foreach (var cell in cells)
+        {
+            var (items, next, read) = await readPage(store.ForCell(cell));
+            revision = Math.Min(revision, read);
+            pages.Add((cell, items, next));
+        }
+
+        var (merged, resume) = Merge(pages, limit, keyOf);
+        return (merged, resume, revision);
+    }
+
+    /// <summary>
     /// Merges one page per cell, each in key order and each with the key it was read up to (null when the cell has
     /// nothing more), into one page of at most <paramref name="limit"/> items in key order: the page ends at the lowest key
     /// a cell was read up to, so no cell's item beyond what was read can be skipped, and its resume key is the last item

@@ -46,22 +46,16 @@ internal sealed class JobListing(StoreConnection connection, ILogger<JobListing>
             return await ListAsync(store, query, cancellationToken);
         }
 
-        if (query.MinRevision is { } wanted)
-        {
-            await store.SyncAsync(wanted, cancellationToken);
-        }
-
-        var pages = new List<(string Cell, IReadOnlyList<JobView> Items, string? Next)>();
-        var revision = long.MaxValue;
-        foreach (var cell in cells)
-        {
-            var page = await ListAsync(store.ForCell(cell), query with { MinRevision = null }, cancellationToken);
-            revision = Math.Min(revision, page.Revision);
-            var next = page.Cursor is null ? null : JobCursor.TryDecode(page.Cursor, out var decoded) ? $"{decoded!.Bucket:x2}:{decoded.LastId}" : null;
-            pages.Add((cell, page.Items, next));
-        }
-
-        var (items, resume) = CellReads.Merge(pages, query.Limit, v => $"{JobIds.Bucket(v.Id)}:{v.Id}");
+        var (items, resume, revision) = await CellReads.ListEveryCellAsync(
+            store, cells, query.MinRevision, query.Limit,
+            async cellStore =>
+            {
+                var page = await ListAsync(cellStore, query with { MinRevision = null }, cancellationToken);
+                var next = page.Cursor is null ? null : JobCursor.TryDecode(page.Cursor, out var decoded) ? $"{decoded!.Bucket:x2}:{decoded.LastId}" : null;
+                return (page.Items, next, page.Revision);
+            },
+            v => $"{JobIds.Bucket(v.Id)}:{v.Id}",
+            cancellationToken);
         JobCursor? cursor = resume is null ? null : new JobCursor(int.Parse(resume.AsSpan(0, 2), System.Globalization.NumberStyles.AllowHexSpecifier, System.Globalization.CultureInfo.InvariantCulture), resume[3..]);
         return new JobPage([.. items.Select(i => i.Item with { Cell = i.Cell })], cursor?.Encode(), revision);
     }

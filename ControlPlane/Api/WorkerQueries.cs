@@ -77,22 +77,16 @@ internal sealed class WorkerQueries(StoreConnection connection, TimeProvider tim
             return await ListAsync(store, query, cancellationToken);
         }
 
-        if (query.MinRevision is { } wanted)
-        {
-            await store.SyncAsync(wanted, cancellationToken);
-        }
-
-        var pages = new List<(string Cell, IReadOnlyList<WorkerView> Items, string? Next)>();
-        var revision = long.MaxValue;
-        foreach (var cell in cells)
-        {
-            var page = await ListAsync(store.ForCell(cell), query with { MinRevision = null }, cancellationToken);
-            revision = Math.Min(revision, page.Revision);
-            var next = page.Cursor is null ? null : WorkerCursor.TryDecode(page.Cursor, out var decoded) ? decoded!.LastId : null;
-            pages.Add((cell, page.Items, next));
-        }
-
-        var (items, resume) = CellReads.Merge(pages, query.Limit, v => v.Id);
+        var (items, resume, revision) = await CellReads.ListEveryCellAsync(
+            store, cells, query.MinRevision, query.Limit,
+            async cellStore =>
+            {
+                var page = await ListAsync(cellStore, query with { MinRevision = null }, cancellationToken);
+                var next = page.Cursor is null ? null : WorkerCursor.TryDecode(page.Cursor, out var decoded) ? decoded!.LastId : null;
+                return (page.Items, next, page.Revision);
+            },
+            v => v.Id,
+            cancellationToken);
         return new WorkerPage([.. items.Select(i => i.Item with { Cell = i.Cell })], resume is null ? null : new WorkerCursor(resume).Encode(), revision);
     }
 
