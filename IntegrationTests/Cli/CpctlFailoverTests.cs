@@ -138,7 +138,9 @@ public sealed class CpctlFailoverTests(EtcdFixture fixture) : IAsyncLifetime
         var run = await waiting;
         Assert.True(run.ExitCode == 3, $"exit {run.ExitCode}\nstdout: {run.Out}\nstderr: {run.Error}");
         Assert.Contains("Cancelled", run.Error + run.Out, StringComparison.Ordinal);
-        Assert.Contains($"streaming from {_directors[0].Url}", run.Error, StringComparison.Ordinal);
+        // The streams were on directors[0], then on another: the subscriber counts said so above. cpctl itself says
+        // "streaming from" only once a response's headers arrive, which the kill can come before on a loaded machine
+        // (seen twice), so its output is only required to show a stream opened after a revision, not which director.
         Assert.Matches("streaming from http://[^ ]+ after revision [0-9]+", run.Error);
         Assert.DoesNotContain("polling instead", run.Error, StringComparison.Ordinal);
     }
