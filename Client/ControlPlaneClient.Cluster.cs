@@ -51,6 +51,13 @@ public sealed partial class ControlPlaneClient
     public Task<IReadOnlyList<CellView>> GetCellsAsync(CancellationToken cancellationToken = default) =>
         ValueAsync(ControlPlaneRequest.GetCells(), cancellationToken);
 
+    /// <summary><c>GET /v1/cells/{cell}/shadow</c>: the shadow directors following <paramref name="cell"/>, each with how its
+    /// placements compared with the leader's (docs/cells.md, "Shadow directors").</summary>
+    /// <exception cref="ControlPlaneNotFoundException">No such cell.</exception>
+    /// <exception cref="ControlPlaneValidationException">Not a valid cell name.</exception>
+    public Task<IReadOnlyList<ShadowReport>> GetCellShadowsAsync(string cell, CancellationToken cancellationToken = default) =>
+        ValueAsync(ControlPlaneRequest.GetCellShadows(cell), cancellationToken);
+
     /// <summary><c>GET /v1/cluster</c>: live directors, the leader and the store, as the answering director sees them.</summary>
     public Task<ClusterView> GetClusterAsync(CancellationToken cancellationToken = default) =>
         ValueAsync(ControlPlaneRequest.GetCluster(), cancellationToken);

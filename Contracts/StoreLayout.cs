@@ -19,6 +19,13 @@ public static class StoreLayout
     /// <summary><c>meta/cells/&lt;cell&gt;</c>: the record saying a named cell exists.</summary>
     public static string CellRecord(string cell) => $"{CellRegistry}/{cell}";
 
+    /// <summary><c>meta/shadows</c>: the reports of shadow directors, <c>meta/shadows/&lt;cell&gt;/&lt;directorId&gt;</c>
+    /// (<see cref="Directors.ShadowReport"/>; ephemeral, on the shadow's session; docs/cells.md).</summary>
+    public const string Shadows = "meta/shadows";
+
+    /// <summary><c>meta/shadows/&lt;cell&gt;</c>: the parent of the reports of the shadows following <paramref name="cell"/>.</summary>
+    public static string ShadowsOf(string cell) => $"{Shadows}/{cell}";
+
     /// <summary>Election candidates of the directors.</summary>
     public const string Election = "directors/election";
 

@@ -83,6 +83,13 @@ public static class ControlPlaneRequest
     /// <summary><c>GET /v1/cells</c>: every cell with its leader, epoch, workers and pending jobs.</summary>
     public static ControlPlaneRequest<IReadOnlyList<CellView>> GetCells() => Read<IReadOnlyList<CellView>>("v1/cells");
 
+    /// <summary><c>GET /v1/cells/{cell}/shadow</c>: the reports of the shadow directors following <paramref name="cell"/>.</summary>
+    public static ControlPlaneRequest<IReadOnlyList<ShadowReport>> GetCellShadows(string cell)
+    {
+        ArgumentNullException.ThrowIfNull(cell);
+        return Read<IReadOnlyList<ShadowReport>>($"v1/cells/{Segment(cell)}/shadow");
+    }
+
     /// <summary><c>GET /v1/cluster</c>.</summary>
     public static ControlPlaneRequest<ClusterView> GetCluster() => Read<ClusterView>("v1/cluster");
 

@@ -22,6 +22,17 @@ public sealed class DirectorOptions
     /// new version out of leadership during an upgrade. <value><c>true</c>.</value></summary>
     public bool Campaign { get; set; } = true;
 
+    /// <summary><c>normal</c>, or <c>shadow</c>: a shadow director never campaigns and never writes scheduling records; it
+    /// follows <see cref="ShadowCell"/>'s live state, runs the planner on it and publishes how its placements differ
+    /// from the leader's (docs/cells.md, "Shadow directors"). Either serves the API. <value><c>normal</c>.</value></summary>
+    public string Mode { get; set; } = "normal";
+
+    /// <summary>The cell a shadow director follows (<see cref="Mode"/> <c>shadow</c>). <value><c>default</c>.</value></summary>
+    public string ShadowCell { get; set; } = Contracts.Cells.Default;
+
+    /// <summary>True when <see cref="Mode"/> is <c>shadow</c>.</summary>
+    public bool IsShadow => string.Equals(Mode?.Trim(), "shadow", StringComparison.OrdinalIgnoreCase);
+
     /// <summary>How often a campaigning director re-reads the cell registry (<c>meta/cells</c>, one listing) to campaign
     /// in cells created since (docs/cells.md). 200 ms to 10 min. <value>5 s.</value></summary>
     public TimeSpan CellDiscoveryInterval { get; set; } = TimeSpan.FromSeconds(5);
@@ -57,6 +68,16 @@ public sealed class DirectorOptions
             {
                 yield return $"Director:{name} must be between 200 ms and 10 min; got {value}.";
             }
+        }
+
+        if (!string.Equals(Mode?.Trim(), "normal", StringComparison.OrdinalIgnoreCase) && !IsShadow)
+        {
+            yield return $"Director:Mode must be 'normal' or 'shadow'; got '{Mode}'.";
+        }
+
+        if (Contracts.Cells.Problem(ShadowCell) is { } cell)
+        {
+            yield return $"Director:ShadowCell: {cell}";
         }
 
         if (Url is not null && (!Uri.TryCreate(Url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")))

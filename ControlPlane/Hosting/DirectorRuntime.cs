@@ -53,6 +53,7 @@ internal sealed partial class DirectorRuntime : BackgroundService
         _directorOptions = directorOptions.Value;
         _admission = admission;
         _faults = services.GetService<SchedulerFaults>(); // registered only by tests
+        _shadowMetrics = services.GetRequiredService<ShadowMetrics>();
         _queueStatus = queueStatus;
         _connection = connection;
         _director = director;
@@ -132,6 +133,12 @@ internal sealed partial class DirectorRuntime : BackgroundService
             store, StoreLayout.Directors, _director.Id, value, _loggerFactory.CreateLogger<MemberRegistration>(), _time);
         await registration.StartAsync(stoppingToken).ConfigureAwait(false);
         Log.Registered(_logger, _director.Id, record.Url);
+        if (_directorOptions.IsShadow)
+        {
+            await RunShadowAsync(store, record, stoppingToken).ConfigureAwait(false);
+            return;
+        }
+
         if (!_campaign)
         {
             Log.NotCampaigning(_logger);

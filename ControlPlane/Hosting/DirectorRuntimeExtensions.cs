@@ -30,6 +30,7 @@ public static class DirectorRuntimeExtensions
         });
         services.AddMetrics();
         services.TryAddSingleton<SchedulerMetrics>();
+        services.TryAddSingleton<ShadowMetrics>();
         services.AddSingleton<DirectorRuntime>();
         services.AddHostedService(sp => sp.GetRequiredService<DirectorRuntime>());
         return services;

@@ -72,7 +72,7 @@ internal sealed class LeaderScheduler
 
             // ZooKeeper only: empty assignments/<worker> directories of departed workers go, a bounded few at a time.
             pumps.Add(new AssignmentDirectorySweep(store, election, new AssignmentSweepOptions(), _logger, _time).RunAsync(term.Token));
-            var work = new Term(caches, new LeaderState(_logger) { BeatWindow = _options.BeatWindow }, new Planner(_options) { TermStarted = termStarted }, new PlanExecutor(store, election, _metrics, _logger), lead.Epoch)
+            var work = new Term(caches, new LeaderState(_logger, _options.PlacementStrategy) { BeatWindow = _options.BeatWindow }, new Planner(_options) { TermStarted = termStarted }, new PlanExecutor(store, election, _metrics, _logger), lead.Epoch)
             {
                 NextSelfCheck = _time.GetUtcNow() + _options.SelfCheckInterval,
             };

@@ -35,7 +35,14 @@ internal sealed partial class LeaderState
     private readonly Dictionary<string, int> _unfinishedByRecord = new(StringComparer.Ordinal);
     private readonly int[] _byState = new int[Enum.GetValues<JobState>().Length];
 
-    public LeaderState(ILogger logger) => _logger = logger;
+    /// <summary>An empty state.</summary>
+    /// <param name="logger">Logs quarantined records.</param>
+    /// <param name="placement">The placement strategy of its <see cref="Index"/> (<see cref="SchedulerOptions.Placement"/>).</param>
+    public LeaderState(ILogger logger, PlacementStrategy placement = PlacementStrategy.Spread)
+    {
+        _logger = logger;
+        Index = new WorkerIndex(placement);
+    }
 
     /// <summary>Live, readable worker registrations by id.</summary>
     public Dictionary<string, WorkerInfo> Workers { get; } = new(StringComparer.Ordinal);
@@ -59,7 +66,7 @@ internal sealed partial class LeaderState
     public JobQueue Queue { get; } = new();
 
     /// <summary>Ready workers with room.</summary>
-    public WorkerIndex Index { get; } = new();
+    public WorkerIndex Index { get; }
 
     /// <summary>Every time-based decision.</summary>
     public Deadlines Deadlines { get; } = new();
@@ -335,7 +342,7 @@ internal sealed partial class LeaderState
     /// </summary>
     public static LeaderState Rebuild(IEnumerable<StoreItem> items, DateTimeOffset now, ILogger logger, LeaderState? observedBy)
     {
-        var state = new LeaderState(logger) { BeatWindow = observedBy?.BeatWindow ?? 32 };
+        var state = new LeaderState(logger, observedBy?.Index.Strategy ?? PlacementStrategy.Spread) { BeatWindow = observedBy?.BeatWindow ?? 32 };
         foreach (var item in items)
         {
             state.Apply(new StoreChange(ChangeKind.Put, item.Key, item, item.ModRevision), now);

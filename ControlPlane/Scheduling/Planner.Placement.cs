@@ -51,7 +51,7 @@ internal sealed partial class Planner
 
     /// <summary>
     /// Places queued jobs, best first: priority, then submission order (the store's creation revision, not anyone's
-    /// clock). A job goes to the least loaded ready worker that has its executor, the features it uses, matching
+    /// clock). A job goes to the least loaded (with <c>Scheduler:Placement=pack</c>: the most loaded) ready worker that has its executor, the features it uses, matching
     /// labels and room (<see cref="WorkerIndex.Pick"/>). When none fits, the job's whole class is set aside for the
     /// pass; so is a class whose concurrency key has no room (<see cref="KeyHasRoom"/>), before any worker is looked
     /// at. Placed jobs leave the queue; a placement whose commit fails puts its job back (it is judged again).

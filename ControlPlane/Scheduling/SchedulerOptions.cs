@@ -77,9 +77,23 @@ public sealed class SchedulerOptions
     /// leader cannot hold leadership while its session heartbeats on. <value>30 s.</value></summary>
     public TimeSpan WatchdogTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>Where a job goes among the ready workers with room that suit it (docs/cells.md, "Shadow directors"):
+    /// <c>spread</c>, the least loaded (slots used ÷ slots; ties: lowest worker id), or <c>pack</c>, the most loaded
+    /// that still has room for it (ties: lowest worker id), which keeps whole workers free. <value><c>spread</c>.</value></summary>
+    public string Placement { get; set; } = "spread";
+
+    /// <summary><see cref="Placement"/>, parsed; <see cref="PlacementStrategy.Spread"/> for a value
+    /// <see cref="Validate"/> refuses.</summary>
+    public PlacementStrategy PlacementStrategy => PlacementStrategies.TryParse(Placement) ?? PlacementStrategy.Spread;
+
     /// <summary>Throws <see cref="System.ComponentModel.DataAnnotations.ValidationException"/> naming the bad setting.</summary>
     public void Validate()
     {
+        if (PlacementStrategies.TryParse(Placement) is null)
+        {
+            throw Invalid(nameof(Placement), $"must be 'spread' or 'pack'; got '{Placement}'");
+        }
+
         Positive(nameof(ReconcileInterval), ReconcileInterval);
         Positive(nameof(StartTimeout), StartTimeout);
         Positive(nameof(RetryBackoff), RetryBackoff);

@@ -22,12 +22,15 @@ internal sealed record Requirement(string Executor, string[] Features, KeyValueP
 
 /// <summary>
 /// Ready workers with room, indexed so a placement costs O(log workers), not O(workers): one set per capability
-/// shape (executors and features) and one per label, each ordered by load (slots used ÷ slots, then id). The least
-/// loaded compatible worker is the first compatible entry of the smallest set that must contain it. A worker is in
+/// shape (executors and features) and one per label, each ordered by load (slots used ÷ slots, then id): least loaded
+/// first with <see cref="PlacementStrategy.Spread"/>, most loaded first with <see cref="PlacementStrategy.Pack"/>. The
+/// chosen compatible worker is the first compatible entry of the smallest set that must contain it. A worker is in
 /// the sets only while it is ready and has a free slot; callers re-index it around every change of its load.
 /// </summary>
-internal sealed class WorkerIndex
+/// <param name="strategy">Which end of the load order a placement takes (<see cref="SchedulerOptions.Placement"/>).</param>
+internal sealed class WorkerIndex(PlacementStrategy strategy = PlacementStrategy.Spread)
 {
+    private readonly IComparer<WorkerInfo> _order = strategy == PlacementStrategy.Pack ? ByLoad.MostLoadedFirst : ByLoad.Instance;
     private readonly Dictionary<string, Shape> _byShape = new(StringComparer.Ordinal);
     private readonly Dictionary<(string Name, string Value), SortedSet<WorkerInfo>> _byLabel = [];
     private readonly Dictionary<string, string> _shapeOf = new(StringComparer.Ordinal); // worker id → its shape's key
@@ -48,7 +51,7 @@ internal sealed class WorkerIndex
             entry = new Shape(
                 new HashSet<string>(worker.Record.Executors, StringComparer.Ordinal),
                 new HashSet<string>(worker.Record.Features, StringComparer.Ordinal),
-                new SortedSet<WorkerInfo>(ByLoad.Instance));
+                new SortedSet<WorkerInfo>(_order));
             _byShape[shape] = entry;
             _compatible.Clear(); // a new shape may suit requirements already resolved
         }
@@ -59,7 +62,7 @@ internal sealed class WorkerIndex
         {
             if (!_byLabel.TryGetValue((label.Key, label.Value), out var byLabel))
             {
-                byLabel = new SortedSet<WorkerInfo>(ByLoad.Instance);
+                byLabel = new SortedSet<WorkerInfo>(_order);
                 _byLabel[(label.Key, label.Value)] = byLabel;
             }
 
@@ -89,10 +92,15 @@ internal sealed class WorkerIndex
         }
     }
 
+    /// <summary>The strategy placements follow.</summary>
+    public PlacementStrategy Strategy { get; } = strategy;
+
     /// <summary>
-    /// The least loaded ready worker (ties: lowest id) that has the executor, the features and the labels of
-    /// <paramref name="need"/> and enough free slots, or null. Scans each candidate set in load order and stops at
-    /// the first fit, so the cost is O(log workers) unless many less loaded workers lack room for a multi-slot job.
+    /// The least loaded (spread) or most loaded (pack) ready worker (ties: lowest id) that has the executor, the
+    /// features and the labels of <paramref name="need"/> and enough free slots, or null. Scans each candidate set in
+    /// the strategy's order and stops at the first fit, so the cost is O(log workers) unless many workers ahead in that
+    /// order lack room for a multi-slot job (with pack, the nearly full ones come first: a job of s slots skips the
+    /// workers with fewer than s free).
     /// </summary>
     public WorkerInfo? Pick(Requirement need)
     {
@@ -131,7 +139,7 @@ internal sealed class WorkerIndex
             {
                 if (worker.Free >= need.Slots)
                 {
-                    if (best is null || ByLoad.Instance.Compare(worker, best) < 0)
+                    if (best is null || _order.Compare(worker, best) < 0)
                     {
                         best = worker;
                     }
@@ -221,10 +229,12 @@ internal sealed class WorkerIndex
     /// <summary>Workers with the same executors and features; kept when empty (bounded by the shapes a term sees).</summary>
     private sealed record Shape(HashSet<string> Executors, HashSet<string> Features, SortedSet<WorkerInfo> Workers);
 
-    /// <summary>Least loaded first (used ÷ slots, compared exactly), then by id.</summary>
-    private sealed class ByLoad : IComparer<WorkerInfo>
+    /// <summary>Least loaded first (used ÷ slots, compared exactly), or most loaded first; then by id either way.</summary>
+    private sealed class ByLoad(bool mostLoadedFirst) : IComparer<WorkerInfo>
     {
-        public static readonly ByLoad Instance = new();
+        public static readonly ByLoad Instance = new(false);
+
+        public static readonly ByLoad MostLoadedFirst = new(true);
 
         public int Compare(WorkerInfo? x, WorkerInfo? y)
         {
@@ -235,7 +245,12 @@ internal sealed class WorkerIndex
 
             var left = (long)(x!.Used + x.Reserved) * Math.Max(y!.Record.Slots, 1);
             var right = (long)(y.Used + y.Reserved) * Math.Max(x.Record.Slots, 1);
-            return left != right ? left.CompareTo(right) : string.CompareOrdinal(x.Id, y.Id);
+            if (left != right)
+            {
+                return mostLoadedFirst ? right.CompareTo(left) : left.CompareTo(right);
+            }
+
+            return string.CompareOrdinal(x.Id, y.Id);
         }
     }
 }

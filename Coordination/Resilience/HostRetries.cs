@@ -29,4 +29,12 @@ public static class HostRetries
     /// </summary>
     public static readonly RetryShape Cell =
         new("agent.cell", TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(5), MaxRetryAttempts: 59);
+
+    /// <summary>
+    /// <c>director.shadow</c>: a shadow director's following of its cell (docs/cells.md, "Shadow directors") restarted
+    /// after it failed (its caches' load, or a pass that threw); past the last attempt the director stops with an error.
+    /// <value>1 s growing to 30 s; 10 attempts.</value>
+    /// </summary>
+    public static readonly RetryShape Shadow =
+        new("director.shadow", TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30), MaxRetryAttempts: 9);
 }

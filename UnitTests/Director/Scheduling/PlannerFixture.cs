@@ -163,7 +163,7 @@ internal sealed class PlannerFixture
     /// <summary>A leader state built from the records, observations made at the times the test named.</summary>
     public LeaderState Build()
     {
-        var state = new LeaderState(NullLogger.Instance);
+        var state = new LeaderState(NullLogger.Instance, Options.PlacementStrategy);
         foreach (var item in _items.Values.OrderBy(i => i.Key, StringComparer.Ordinal))
         {
             var (firstSeen, lastChanged) = _seen.GetValueOrDefault(item.Key, (Now, Now));
