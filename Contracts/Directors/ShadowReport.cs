@@ -28,6 +28,10 @@ public sealed record ShadowReport
     /// <summary>When this report was written (its clock).</summary>
     public DateTimeOffset At { get; init; }
 
+    /// <summary>True once the shadow has loaded the cell's state and compares what the leader places; false while it
+    /// loads (at start, or after its following failed). A placement made before it loaded is not compared.</summary>
+    public bool Following { get; init; }
+
     /// <summary>Leader placements where the shadow had chosen the same worker.</summary>
     public long Agree { get; init; }
 

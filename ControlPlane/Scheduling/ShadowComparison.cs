@@ -37,6 +37,7 @@ internal sealed class ShadowComparison
     private long _unplanned;
     private long _late;
     private long _changes;
+    private bool _following;
 
     /// <summary>An empty comparison.</summary>
     /// <param name="maxOutstanding">Most decisions held for jobs the leader has not been seen placing; a decision past it
@@ -141,6 +142,19 @@ internal sealed class ShadowComparison
         }
     }
 
+    /// <summary>The follower has loaded the cell's state (true) or stopped following it (false).</summary>
+    public void Following(bool following)
+    {
+        lock (_lock)
+        {
+            if (_following != following)
+            {
+                _following = following;
+                Interlocked.Increment(ref _changes);
+            }
+        }
+    }
+
     /// <summary>The job is gone or finished: forgets its decision and what was compared of it.</summary>
     public void Forget(string jobId)
     {
@@ -159,6 +173,7 @@ internal sealed class ShadowComparison
         {
             return identity with
             {
+                Following = _following,
                 Agree = _agree,
                 Differ = _differ,
                 Unplanned = _unplanned,

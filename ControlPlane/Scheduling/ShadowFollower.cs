@@ -75,6 +75,7 @@ internal sealed partial class ShadowFollower
                 Comparison.AlreadyPlaced(job.Record.Id, job.Record.Attempt);
             }
 
+            Comparison.Following(true);
             var nextRebuild = _time.GetUtcNow() + _options.SelfCheckInterval;
             var rebuild = false;
             while (!stop.IsCancellationRequested)
@@ -108,6 +109,7 @@ internal sealed partial class ShadowFollower
         }
         finally
         {
+            Comparison.Following(false);
             await stop.CancelAsync().ConfigureAwait(false);
             await caches.DisposeAsync().ConfigureAwait(false);
             await Task.WhenAll(pumps.Select(p => p.ContinueWith(_ => { }, TaskScheduler.Default))).ConfigureAwait(false);
