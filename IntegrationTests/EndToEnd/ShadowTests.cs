@@ -2,6 +2,7 @@ using System.Net;
 using ControlPlane.Contracts;
 using ControlPlane.Contracts.Directors;
 using ControlPlane.Contracts.Jobs;
+using ControlPlane.IntegrationTests.Operations;
 using ControlPlane.TestSupport;
 using ControlPlane.TestSupport.ControlPlane;
 using Xunit.Abstractions;
@@ -107,8 +108,9 @@ public abstract class ShadowTests : IAsyncLifetime
             [(jobs[1].Id, 1, "agent-b", "agent-a"), (jobs[3].Id, 1, "agent-b", "agent-a")],
             packed.Differences.Select(d => (d.JobId, d.Attempt, d.LeaderWorker, d.ShadowWorker)));
 
-        // The metric, on the shadow itself.
+        // The metric, on the shadow itself, with every series docs/operations.md documents for shadows.
         var metrics = MetricsScrape.Parse(await pack.Client.Http.GetStringAsync(new Uri("/metrics", UriKind.Relative)));
+        Assert.All(DocumentedSeries.Read()["Shadow director"], name => Assert.True(metrics.Has(name), $"{name} is not on the shadow's /metrics"));
         Assert.Equal(2, metrics.Value("controlplane_shadow_decisions_total", ("cell", "default"), ("outcome", "differ")));
         Assert.Equal(2, metrics.Value("controlplane_shadow_decisions_total", ("cell", "default"), ("outcome", "agree")));
 
