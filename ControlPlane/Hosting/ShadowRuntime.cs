@@ -19,6 +19,9 @@ internal sealed partial class ShadowRuntime
     /// <summary>Shortest time between two writes of the report.</summary>
     public static readonly TimeSpan PublishInterval = TimeSpan.FromSeconds(1);
 
+    /// <summary>How long a following must have run before a failure of it counts as a first one again.</summary>
+    private static readonly TimeSpan HealthyRun = TimeSpan.FromMinutes(5);
+
     private readonly string _cell;
     private readonly DirectorRecord _director;
     private readonly SchedulerOptions _scheduler;
@@ -68,18 +71,33 @@ internal sealed partial class ShadowRuntime
         {
             var retry = HostRetries.Shadow.Build(_time, e => e is not OperationCanceledException,
                 args => Log.FollowFailed(_logger, args.Outcome.Exception!, _cell, args.AttemptNumber + 1));
-            await retry.ExecuteAsync(
-                async ct =>
-                {
-                    var follower = new ShadowFollower(_scheduler, Comparison, _loggerFactory, _time, outcome => _metrics.Compared(_cell, outcome));
-                    await follower.RunAsync(followStore.ForCell(_cell), ct).ConfigureAwait(false);
-                },
-                stoppingToken).ConfigureAwait(false);
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                // The retry's attempts count consecutive failures: a following that had run well for HealthyRun before it
+                // failed starts a fresh count (bounded: at most one fresh count per HealthyRun).
+                await retry.ExecuteAsync(ct => FollowOnceAsync(followStore, ct), stoppingToken).ConfigureAwait(false);
+            }
         }
         finally
         {
             await stop.CancelAsync().ConfigureAwait(false);
             await publishing.ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Follows the cell until cancelled or failed; a failure after <see cref="HealthyRun"/> of following returns
+    /// (logged) instead of throwing, so the caller starts a fresh count of attempts.</summary>
+    private async ValueTask FollowOnceAsync(ICoordinationStore followStore, CancellationToken cancellationToken)
+    {
+        var started = _time.GetTimestamp();
+        var follower = new ShadowFollower(_scheduler, Comparison, _loggerFactory, _time, outcome => _metrics.Compared(_cell, outcome));
+        try
+        {
+            await follower.RunAsync(followStore.ForCell(_cell), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException && _time.GetElapsedTime(started) >= HealthyRun)
+        {
+            Log.FollowFailed(_logger, e, _cell, 1);
         }
     }
 

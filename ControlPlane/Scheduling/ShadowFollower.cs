@@ -48,11 +48,6 @@ internal sealed partial class ShadowFollower
     /// <summary>The decisions and comparisons.</summary>
     public ShadowComparison Comparison { get; }
 
-    /// <summary>Passes completed since the follower started (tests wait on it).</summary>
-    public long Passes => Interlocked.Read(ref _passes);
-
-    private long _passes;
-
     /// <summary>Follows the cell seen through <paramref name="store"/> (its read-only use: reads and watches) until
     /// <paramref name="cancellationToken"/> fires.</summary>
     public async Task RunAsync(ICoordinationStore store, CancellationToken cancellationToken)
@@ -95,7 +90,6 @@ internal sealed partial class ShadowFollower
                 {
                     plan = planner.PlanPass(state, 0, now);
                     Decide(plan);
-                    Interlocked.Increment(ref _passes);
                 }
                 catch (Exception e) when (e is not (OperationCanceledException or OutOfMemoryException))
                 {
