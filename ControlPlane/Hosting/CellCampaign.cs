@@ -152,7 +152,7 @@ internal sealed partial class CellCampaign
             }
 
             Log.Leads(_logger, Cell, lead.Epoch);
-            var scheduler = new LeaderScheduler(_context.Scheduler, _context.Metrics, _context.LoggerFactory, _context.Time, _queueStatus) { Faults = _context.Faults };
+            var scheduler = new LeaderScheduler(_context.Scheduler, _context.Metrics, _context.LoggerFactory, _context.Time, _queueStatus) { Faults = _context.Faults?.For(Cell) };
             using var term = CancellationTokenSource.CreateLinkedTokenSource(candidacy);
             var run = scheduler.RunAsync(_schedulerStore, election, lead, term.Token);
             _leading = scheduler;
