@@ -1,6 +1,7 @@
 using System.Net;
 using ControlPlane.Contracts;
 using ControlPlane.Contracts.Directors;
+using ControlPlane.Contracts.Doctor;
 using ControlPlane.Contracts.Jobs;
 using ControlPlane.Coordination;
 using ControlPlane.Coordination.Hosting;
@@ -226,6 +227,13 @@ public abstract class CellsTests : IAsyncLifetime
         var listed = await ControlPlaneApps.RunCliAsync(["cell", "list"], cli);
         Assert.True(listed.ExitCode == 0, listed.ToString());
         Assert.Contains("canary: No live director runs a version its policy allows (2.*)", listed.Out, StringComparison.Ordinal);
+        using (var doctor = await old.Client.Http.GetAsync(new Uri("/v1/doctor", UriKind.Relative)))
+        {
+            var cellsCheck = ContractJson.Deserialize<DoctorReport>(await doctor.Content.ReadAsByteArrayAsync()).Checks.Single(c => c.Name == "cells");
+            Assert.Equal(CheckStatus.Fail, cellsCheck.Status);
+            Assert.Contains("cell canary has no leader: No live director runs a version its policy allows (2.*)", cellsCheck.Summary, StringComparison.Ordinal);
+        }
+
         // It led the canary cell once, before the pin, and never since.
         Assert.Equal(1, CountLines(old.Process, "Leading cell canary"));
 

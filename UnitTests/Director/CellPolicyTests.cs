@@ -2,6 +2,7 @@ using ControlPlane.Contracts;
 using ControlPlane.Contracts.Directors;
 using ControlPlane.Coordination;
 using ControlPlane.Director.Api;
+using ControlPlane.Director.Doctor;
 using ControlPlane.Director.Hosting;
 
 namespace ControlPlane.UnitTests.Director;
@@ -77,5 +78,26 @@ public sealed class CellPolicyTests
             CellQueries.Waiting(policy, directors));
         Assert.StartsWith("No leader yet", CellQueries.Waiting(policy with { AllowedVersions = ["1.1.*"] }, directors), StringComparison.Ordinal);
         Assert.Equal("No director is running.", CellQueries.Waiting(null, []));
+    }
+
+    [Fact]
+    public void The_doctor_fails_a_cell_without_a_leader_and_warns_about_one_without_workers()
+    {
+        var report = DoctorVerdicts.Cells(
+        [
+            new CellView(Cells.Default, "d1", "http://d1", 10, 3, 0) { AllowedVersions = ["1.*"] },
+            new CellView("canary", null, null, null, 2, null) { AllowedVersions = ["2.*"], Waiting = "No live director runs a version its policy allows (2.*)" },
+            new CellView("eu", "d1", "http://d1", 12, 0, 4),
+        ]);
+        Assert.Equal(Contracts.Doctor.CheckStatus.Fail, report.Status);
+        Assert.Contains("cell canary has no leader: No live director runs a version its policy allows (2.*)", report.Summary, StringComparison.Ordinal);
+        Assert.Contains("cell eu has no worker", report.Summary, StringComparison.Ordinal);
+        Assert.StartsWith("3 cells, 2 with a leader, 2 pinned to director versions", report.Summary, StringComparison.Ordinal);
+        Assert.Contains("canary: leader none, 2 workers, pending unknown, versions 2.*", report.Details!);
+        Assert.NotNull(report.Action);
+
+        // One cell without a policy: the leader check speaks for it.
+        var single = DoctorVerdicts.Cells([new CellView(Cells.Default, null, null, null, 0, null)]);
+        Assert.Equal((Contracts.Doctor.CheckStatus.Ok, "one cell (default)"), (single.Status, single.Summary));
     }
 }
