@@ -274,8 +274,8 @@ internal sealed partial class DirectorRuntime : BackgroundService
         }
     }
 
-    /// <summary>Reads every cell's candidates (only when this director leads more than a share, or may stand in the way
-    /// of one that does) and makes the one move <see cref="CellSpread"/> chooses, if any.</summary>
+    /// <summary>Reads every cell's candidates (only when this director leads a cell: one that leads none never moves)
+    /// and makes the one move <see cref="CellSpread"/> chooses, if any.</summary>
     private async Task SpreadAsync(ICoordinationStore store, CancellationToken cancellationToken)
     {
         var campaigns = _cells.Values.ToList();
@@ -287,8 +287,8 @@ internal sealed partial class DirectorRuntime : BackgroundService
         // Every campaigning director campaigns in the default cell unless its policy bars the director's version: its
         // candidates count them (this one always counts itself).
         var directors = (await CandidatesAsync(store, Cells.Default, cancellationToken).ConfigureAwait(false)).Append(_director.Id).Distinct(StringComparer.Ordinal).Count();
-        var share = (campaigns.Count + Math.Max(directors, 1) - 1) / Math.Max(directors, 1);
-        if (directors < 2 || campaigns.Count(c => c.IsLeader) < share)
+        // A director that leads nothing never moves (it is the one others hand cells to): it reads no queues.
+        if (directors < 2 || !campaigns.Any(c => c.IsLeader))
         {
             return;
         }
