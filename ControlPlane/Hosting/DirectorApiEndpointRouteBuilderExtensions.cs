@@ -36,6 +36,7 @@ public static class DirectorApiEndpointRouteBuilderExtensions
             .MapScheduleEndpoints()
             .MapWorkerEndpoints()
             .MapClusterEndpoints()
+            .MapRolloutEndpoints()
             .MapWhoAmIEndpoints()
             .MapEventEndpoints();
         return app;

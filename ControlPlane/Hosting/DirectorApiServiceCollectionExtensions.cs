@@ -86,6 +86,7 @@ public static class DirectorApiServiceCollectionExtensions
         services.AddSingleton<ClusterQueries>();
         services.AddSingleton<CellQueries>();
         services.AddSingleton<CellRouter>();
+        services.AddSingleton<RolloutService>();
         services.AddOptions<DoctorOptions>().Bind(configuration.GetSection(DoctorOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<DoctorOptions>>(new ProblemsValidator<DoctorOptions>(options => options.Problems()));
         services.AddSingleton<Doctor.ClusterDoctor>();
