@@ -73,7 +73,9 @@ public sealed record RolloutRecord
     public IReadOnlyList<RolloutStepResult> History { get; init; } = [];
 
     /// <summary>The percentage of the cell's agents that have the feature now: the current step's while running or
-    /// completed, 0 once halted.</summary>
+    /// completed, 0 once halted. Computed, never stored (a stored copy would come back as an unknown field and be written
+    /// twice); <see cref="RolloutView.Share"/> carries it in the API.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
     public int Share => State == RolloutState.Halted || Steps.Count == 0 ? 0 : Steps[Math.Clamp(Step, 0, Steps.Count - 1)];
 }
 

@@ -81,6 +81,7 @@ public sealed record RolloutSpec
 /// <summary>A rollout as the API shows it: the record, its cell, and which of the cell's live agents advertise the feature.</summary>
 /// <param name="Cell">The cell.</param>
 /// <param name="Rollout">The record.</param>
+/// <param name="Share">The percentage of the cell's agents the rollout gives the feature now (<see cref="RolloutRecord.Share"/>).</param>
 /// <param name="Agents">Live agents in the cell.</param>
 /// <param name="AgentsWithFeature">Those whose registration advertises the feature now, by id.</param>
-public sealed record RolloutView(string Cell, RolloutRecord Rollout, int Agents, IReadOnlyList<string> AgentsWithFeature);
+public sealed record RolloutView(string Cell, RolloutRecord Rollout, int Share, int Agents, IReadOnlyList<string> AgentsWithFeature);

@@ -122,7 +122,7 @@ internal sealed class RolloutService(StoreConnection connection, DirectorIdentit
         View(cell, record, await WorkersAsync(store, cancellationToken));
 
     private static RolloutView View(string cell, RolloutRecord record, IReadOnlyList<WorkerRecord> workers) =>
-        new(cell, record, workers.Count, [.. workers.Where(w => w.Features.Contains(record.Feature, StringComparer.Ordinal)).Select(w => w.Id).Order(StringComparer.Ordinal)]);
+        new(cell, record, record.Share, workers.Count, [.. workers.Where(w => w.Features.Contains(record.Feature, StringComparer.Ordinal)).Select(w => w.Id).Order(StringComparer.Ordinal)]);
 
     private static async Task<IReadOnlyList<WorkerRecord>> WorkersAsync(ICoordinationStore store, CancellationToken cancellationToken) =>
         [.. (await StoreReads.ListAllAsync(store, StoreLayout.Workers, cancellationToken)).Select(i => StoreReads.TryParse<WorkerRecord>(i)).OfType<WorkerRecord>()];

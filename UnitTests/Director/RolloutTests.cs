@@ -1,3 +1,4 @@
+using ControlPlane.Contracts;
 using ControlPlane.Contracts.Rollouts;
 using ControlPlane.Director.Scheduling;
 
@@ -110,6 +111,20 @@ public sealed class RolloutTests
         Assert.Equal((RolloutState.Completed, 100), (done.State, done.Share));
         Assert.Equal(["advanced", "completed"], done.History.Select(h => h.Outcome));
         Assert.Equal(RolloutVerdict.Wait, RolloutTransitions.Judge(done, new(0, 100), new(100, 0), T0.AddHours(1)).Verdict);
+    }
+
+    [Fact]
+    public void A_record_read_back_and_rewritten_keeps_its_fields_and_never_stores_its_computed_share()
+    {
+        var record = RolloutTransitions.Advance(Rollout(), new(20, 1), new(20, 0), T0.AddMinutes(1));
+
+        var read = ContractJson.Deserialize<RolloutRecord>(ContractJson.Serialize(record));
+        var rewritten = System.Text.Encoding.UTF8.GetString(ContractJson.Serialize(read with { Step = 2 }));
+
+        Assert.Equal((record.Step, record.Share, record.History.Count), (read.Step, read.Share, read.History.Count));
+        Assert.Null(read.Unknown);
+        Assert.False(System.Text.Json.JsonDocument.Parse(rewritten).RootElement.TryGetProperty("share", out _));
+        Assert.Equal(100, ContractJson.Deserialize<RolloutRecord>(System.Text.Encoding.UTF8.GetBytes(rewritten)).Share);
     }
 
     private static RolloutRecord Rollout() =>
