@@ -128,7 +128,7 @@ internal static class RolloutCommand
             foreach (var step in v.Rollout.History)
             {
                 context.Out.WriteLine(string.Create(c,
-                    $"{v.Rollout.Feature} at {step.Share} %: with {step.With.Failed}/{step.With.Finished} failed, without {step.Without.Failed}/{step.Without.Finished}: {step.Outcome}"));
+                    $"{v.Rollout.Feature} at {step.Share} %: with {step.With.Failed}/{step.With.Finished} failed, without {step.Without.Failed}/{step.Without.Finished} failed: {step.Outcome}"));
             }
         }
     }
