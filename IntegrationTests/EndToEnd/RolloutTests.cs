@@ -12,7 +12,7 @@ namespace ControlPlane.IntegrationTests.EndToEnd;
 /// Progressive feature rollout (docs/cells.md) with real processes on a one-member store: one director judging rollouts
 /// every half second, four agents whose ids are chosen so that each step splits them, and short jobs submitted in bounded
 /// batches. A feature that makes jobs fail on the agents that have it halts by itself and goes off everywhere; a healthy
-/// one reaches 100 %. One subclass per backend.
+/// one reaches 100 %, with its leader killed halfway (a second director resumes from the record). One subclass per backend.
 /// </summary>
 public abstract class RolloutTests : IAsyncLifetime
 {
@@ -54,8 +54,7 @@ public abstract class RolloutTests : IAsyncLifetime
         const string Feature = "x-bad";
         // Two agents fall within 50 %, two do not; every agent fails its jobs while the feature is on for it.
         var agents = Pick(Feature, [50, 100], 4);
-        var director = await StartAsync("rollout-halts", agents, [$"--Agent:FaultInjection:FailWithFeature={Feature}"]);
-        var api = director.Client;
+        var api = (await StartAsync("rollout-halts", agents, [$"--Agent:FaultInjection:FailWithFeature={Feature}"]))[0].Client;
 
         var started = await StartRolloutAsync(api, new RolloutSpec { Feature = Feature, Steps = [50, 100], Margin = 0.2, MinJobs = 4, StepSeconds = 600 });
         Assert.Equal(HttpStatusCode.Created, started.StatusCode);
@@ -80,11 +79,13 @@ public abstract class RolloutTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_healthy_rollout_started_with_cpctl_reaches_every_agent()
+    public async Task A_healthy_rollout_started_with_cpctl_reaches_every_agent_across_a_leader_kill()
     {
         const string Feature = "x-good";
         var agents = Pick(Feature, [25, 50, 100], 4);
-        var director = await StartAsync("rollout-completes", agents, []);
+        var directors = await StartAsync("rollout-completes", agents, [], directors: 2);
+        var leader = await Eventually.UntilAsync(() => directors[0].Client.LeaderAsync(), l => l is not null, Deadline);
+        var director = directors.Single(d => d.Process.Name != leader!.DirectorId);
         var api = director.Client;
         var environment = new Dictionary<string, string> { ["CONTROLPLANE_URL"] = director.Url.ToString(), ["CONTROLPLANE_TOKEN"] = director.Token };
 
@@ -103,7 +104,12 @@ public abstract class RolloutTests : IAsyncLifetime
         var again = await StartRolloutAsync(api, new RolloutSpec { Feature = Feature });
         Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
 
+        // Once the first step is judged, kill -9 the leader: the other director leads, resumes from the record and finishes.
+        var advanced = await RunJobsUntilAsync(api, Feature, r => r.Rollout.History.Count > 0);
+        Assert.Equal((RolloutState.Running, 50), (advanced.Rollout.State, advanced.Rollout.Share));
+        await directors.Single(d => d.Process.Name == leader!.DirectorId).Process.KillAsync();
         var completed = await RunJobsUntilAsync(api, Feature, r => r.Rollout.State != RolloutState.Running);
+        Assert.Equal(director.Process.Name, (await api.LeaderAsync())?.DirectorId);
         Assert.Equal((RolloutState.Completed, 100), (completed.Rollout.State, completed.Rollout.Share));
         Assert.Equal(["advanced", "completed"], completed.Rollout.History.Select(h => h.Outcome));
         Assert.Equal([25, 50], completed.Rollout.History.Select(h => h.Share));
@@ -116,18 +122,24 @@ public abstract class RolloutTests : IAsyncLifetime
         Assert.Contains("4/4", status.Out, StringComparison.Ordinal);
     }
 
-    /// <summary>Starts the director (rollouts judged every half second) and the agents, and waits until all are registered.</summary>
-    private async Task<DirectorProcess> StartAsync(string root, IReadOnlyList<string> agents, IEnumerable<string> agentArguments)
+    /// <summary>Starts <paramref name="directors"/> directors (rollouts judged every half second) and the agents, and waits
+    /// until all agents are registered.</summary>
+    private async Task<List<DirectorProcess>> StartAsync(string root, IReadOnlyList<string> agents, IEnumerable<string> agentArguments, int directors = 1)
     {
         var target = Backend.Target(Servers, root);
-        var director = await Apps.StartDirectorAsync(target, "director-1", ["--Scheduler:RolloutInterval=00:00:00.500"]);
+        var started = new List<DirectorProcess>();
+        for (var i = 1; i <= directors; i++)
+        {
+            started.Add(await Apps.StartDirectorAsync(target, $"director-{i}", ["--Scheduler:RolloutInterval=00:00:00.500"]));
+        }
+
         foreach (var agent in agents)
         {
             await Apps.StartAgentAsync(target, agent, slots: 1, agentArguments);
         }
 
-        await Eventually.UntilAsync(() => director.Client.WorkersAsync(), w => w.Count == agents.Count, Deadline);
-        return director;
+        await Eventually.UntilAsync(() => started[0].Client.WorkersAsync(), w => w.Count == agents.Count, Deadline);
+        return started;
     }
 
     /// <summary>Submits batches of one short job per agent (one slot each, so a batch spreads over the agents), each batch
