@@ -95,6 +95,9 @@ public abstract class RolloutTests : IAsyncLifetime
         Assert.Contains("\"feature\"", refused.Body, StringComparison.Ordinal);
         Assert.Contains("\"steps\"", refused.Body, StringComparison.Ordinal);
         Assert.Equal("[]", await api.Http.GetStringAsync(new Uri("/v1/cells/default/rollouts", UriKind.Relative)));
+        using var nowhere = await api.Http.GetAsync(new Uri("/v1/cells/nowhere/rollouts", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.BadRequest, nowhere.StatusCode);
+        Assert.Contains("\"cell\"", await nowhere.Content.ReadAsStringAsync(), StringComparison.Ordinal);
 
         var cli = await ControlPlaneApps.RunCliAsync(
             ["rollout", "start", Feature, "--steps", "25,50,100", "--min-jobs", "3", "--step-interval", "1s", "--margin", "0.2"], environment);
@@ -120,6 +123,12 @@ public abstract class RolloutTests : IAsyncLifetime
         Assert.True(status.ExitCode == 0, $"cpctl rollout status exited {status.ExitCode}: {status.Error}");
         Assert.Contains("completed", status.Out, StringComparison.Ordinal);
         Assert.Contains("4/4", status.Out, StringComparison.Ordinal);
+
+        // An operator's halt (after completion too) switches the feature off on every agent.
+        var halt = await ControlPlaneApps.RunCliAsync(["rollout", "halt", Feature], environment);
+        Assert.True(halt.ExitCode == 0, $"cpctl rollout halt exited {halt.ExitCode}: {halt.Error}");
+        var off = await Eventually.UntilAsync(() => RolloutAsync(api, Feature), r => r.AgentsWithFeature.Count == 0, Deadline);
+        Assert.Equal((RolloutState.Halted, "halted by an operator"), (off.Rollout.State, off.Rollout.Reason));
     }
 
     /// <summary>Starts <paramref name="directors"/> directors (rollouts judged every half second) and the agents, and waits
