@@ -33,6 +33,7 @@ internal enum RolloutWriteResult
 internal sealed class RolloutService(StoreConnection connection, DirectorIdentity director, TimeProvider time)
 {
     // A write that loses a race with the leader's step reads again; a handful of rounds is plenty (a step is seconds apart).
+    // Not a Polly pipeline: an optimistic-concurrency loop (read, write on the version read), not a backoff.
     private const int MaxRounds = 5;
 
     /// <summary>True when <paramref name="cell"/> is the default cell or registered.</summary>
