@@ -9,7 +9,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-QUICK=0; BACKENDS="zookeeper etcd"; ONLY="e2e failover failover-graceful reassign scale api api-leaderless"
+QUICK=0; BACKENDS="zookeeper etcd"; ONLY="e2e failover failover-graceful reassign scale scale-cells api api-leaderless"
 LOG="control-plane-$(date -u +%Y%m%dT%H%M%SZ).log"
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -31,6 +31,7 @@ if [[ $QUICK == 1 ]]; then
     [failover-graceful]="--rounds 1 --session-timeout 4 --graceful"
     [reassign]="--jobs 4 --session-timeout 4"
     [scale]="--directors 2 --agents 100 --rounds 1 --list-requests 2"
+    [scale-cells]="--cells 1,2 --directors 2 --agents 100 --agents-per-session 100 --jobs 500 --warmup 100"
     [api]="--directors 3 --kills 1 --seconds 15 --session-timeout 4 --concurrency 8 --store-requests 500 --max-requests 150000"
     [api-leaderless]="--directors 3 --seconds 10 --concurrency 8 --store-requests 500 --leaderless"
   )
@@ -42,6 +43,7 @@ else
     [failover-graceful]="--rounds 3 --session-timeout 10 --graceful"
     [reassign]="--jobs 20 --session-timeout 10"
     [scale]="--directors 3 --agents 2000 --agents-per-session 1 --rounds 5 --list-requests 5"
+    [scale-cells]="--cells 1,2,4,1 --directors 3 --agents 2000 --agents-per-session 100 --jobs 10000"
     [api]="--directors 3 --kills 2 --seconds 30 --session-timeout 4 --concurrency 32 --store-requests 5000 --max-requests 150000"
     [api-leaderless]="--directors 3 --seconds 30 --concurrency 32 --store-requests 5000 --max-requests 150000 --leaderless"
   )
@@ -50,7 +52,7 @@ fi
 failures=0
 for scenario in $ONLY; do
   for backend in $BACKENDS; do
-    command="${scenario%-graceful}"; command="${command%-leaderless}"
+    command="${scenario%-graceful}"; command="${command%-leaderless}"; command="${command%-cells}"
     line="dotnet run --no-build -c Release --project Bench -- $command --backend $backend ${ARGS[$scenario]}"
     { echo; echo "### $(date -u +%H:%M:%SZ) load: $(cut -d' ' -f1-3 /proc/loadavg)"; echo "\$ $line"; } | tee -a "$LOG"
     # Every scenario bounds itself; the timeout is a backstop against a hang.

@@ -26,6 +26,7 @@ internal static class CliApp
         root.Subcommands.Add(LeaderCommand.Create(runner));
         root.Subcommands.Add(ClusterCommand.Create(runner));
         root.Subcommands.Add(CellsCommand.Create(runner));
+        root.Subcommands.Add(CellCommand.Create(runner));
         root.Subcommands.Add(RolloutCommand.Create(runner));
         root.Subcommands.Add(DoctorCommand.Create(runner));
         root.Subcommands.Add(ScheduleCommand.Create(runner));

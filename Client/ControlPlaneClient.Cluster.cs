@@ -47,9 +47,26 @@ public sealed partial class ControlPlaneClient
     public Task<LeaderView> GetLeaderAsync(string cell, CancellationToken cancellationToken = default) =>
         ValueAsync(ControlPlaneRequest.GetLeader(cell), cancellationToken);
 
-    /// <summary><c>GET /v1/cells</c>: every cell with its leader, epoch, workers and pending jobs (docs/cells.md).</summary>
+    /// <summary><c>GET /v1/cells</c>: every cell with its leader, epoch, workers and pending jobs, the director versions
+    /// allowed to lead it, and why it has no leader when it has none (docs/cells.md).</summary>
     public Task<IReadOnlyList<CellView>> GetCellsAsync(CancellationToken cancellationToken = default) =>
         ValueAsync(ControlPlaneRequest.GetCells(), cancellationToken);
+
+    /// <summary>
+    /// <c>PUT /v1/cells/{cell}/policy</c>: only directors whose version matches one of <paramref name="allowedVersions"/>
+    /// (an exact version, or a prefix ending in <c>*</c>) may lead <paramref name="cell"/> from now on. A director of
+    /// another version leaves the cell's election within its <c>Director:CellDiscoveryInterval</c>, resigning first if it
+    /// leads there; when no allowed director runs, the cell waits without a leader (<see cref="CellView.Waiting"/> says why).
+    /// </summary>
+    /// <exception cref="ControlPlaneValidationException">A pattern is not valid, or the list is empty or longer than 16.</exception>
+    /// <exception cref="ControlPlaneNotFoundException">No such cell.</exception>
+    public Task<CellPolicyRecord> PinCellAsync(string cell, IReadOnlyList<string> allowedVersions, CancellationToken cancellationToken = default) =>
+        ValueAsync(ControlPlaneRequest.PinCell(cell, allowedVersions), cancellationToken);
+
+    /// <summary><c>DELETE /v1/cells/{cell}/policy</c>: any director version may lead <paramref name="cell"/> again. Idempotent.</summary>
+    /// <exception cref="ControlPlaneNotFoundException">No such cell.</exception>
+    public async Task UnpinCellAsync(string cell, CancellationToken cancellationToken = default) =>
+        await SendAsync(ControlPlaneRequest.UnpinCell(cell), cancellationToken).ConfigureAwait(false);
 
     /// <summary><c>GET /v1/cluster</c>: live directors, the leader and the store, as the answering director sees them.</summary>
     public Task<ClusterView> GetClusterAsync(CancellationToken cancellationToken = default) =>

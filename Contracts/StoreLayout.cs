@@ -19,6 +19,14 @@ public static class StoreLayout
     /// <summary><c>meta/cells/&lt;cell&gt;</c>: the record saying a named cell exists.</summary>
     public static string CellRecord(string cell) => $"{CellRegistry}/{cell}";
 
+    /// <summary><c>meta/cell-policies</c>: one record per cell whose leadership is gated by director version
+    /// (<see cref="Directors.CellPolicyRecord"/>), written through the API (<c>cpctl cell pin</c>); a cell without one may be
+    /// led by any version. Global, not in the cell's subtree, so a cell's leader cannot change its own policy.</summary>
+    public const string CellPolicies = "meta/cell-policies";
+
+    /// <summary><c>meta/cell-policies/&lt;cell&gt;</c>: <paramref name="cell"/>'s leadership policy.</summary>
+    public static string CellPolicy(string cell) => $"{CellPolicies}/{cell}";
+
     /// <summary>Election candidates of the directors.</summary>
     public const string Election = "directors/election";
 

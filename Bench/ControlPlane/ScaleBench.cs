@@ -11,7 +11,8 @@ namespace ControlPlane.Bench.ControlPlane;
 /// (waiting, unplaceable) is assigned to it (join → assignedAt); a second probe with the same label joins, the first
 /// one's session is closed, and the job is taken back (attempt 2 seen, polled every 20 ms) and assigned to the second
 /// (leave → attempt 2's assignedAt, which includes the 1 s retry backoff).
-/// <c>scale --backend zookeeper|etcd --directors 3 --agents 2000 --agents-per-session 1 --rounds 5</c>.
+/// <c>scale --backend zookeeper|etcd --directors 3 --agents 2000 --agents-per-session 1 --rounds 5</c>. With
+/// <c>--cells 1,2,4</c> it measures jobs/s end to end for each cell count instead (ScaleBench.Cells.cs).
 /// </summary>
 /// <remarks>Raw HTTP (TestSupport's DirectorClient) on purpose, not ControlPlane.Client: it measures the API under load, which
 /// the client's retries of 429 and 503 would hide.</remarks>
@@ -19,11 +20,18 @@ internal sealed partial class ScaleBench : IScenario
 {
     public string Name => "scale";
 
-    public string Summary => "thousands of registered (simulated) agents: leader reaction to join/leave, leader RSS, GET /v1/workers (--backend zookeeper|etcd --agents 2000 --rounds 5)";
+    public string Summary => "thousands of registered (simulated) agents: leader reaction to join/leave, leader RSS, GET /v1/workers (--backend zookeeper|etcd --agents 2000 --rounds 5); " +
+        "with --cells 1,2,4: jobs/s end to end per cell count on one store (--agents 2000 --jobs 20000)";
 
     public async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
     {
         var options = BenchArgs.Parse(args);
+        if (options.String("cells") is { } cellCounts)
+        {
+            // Jobs/s end to end with 1, 2, 4 … cells on one store (ScaleBench.Cells.cs); the probes are not run.
+            return await RunCellsAsync(options, cellCounts, cancellationToken).ConfigureAwait(false);
+        }
+
         var backend = options.String("backend") ?? "zookeeper";
         var directors = options.Int("directors", 3);
         var agents = options.Int("agents", 2000);

@@ -19,9 +19,11 @@ internal sealed class SimulatedAgents : IAsyncDisposable
     /// <summary>Store sessions opened.</summary>
     public int Sessions => _sessions.Count;
 
-    /// <summary>A worker record like an agent's, labelled <c>sim=&lt;label&gt;</c> so a job can be pinned to chosen workers.</summary>
-    public static WorkerRecord Record(string id, string label, int slots = 4, string? pool = null) => new()
+    /// <summary>A worker record like an agent's, labelled <c>sim=&lt;label&gt;</c> so a job can be pinned to chosen workers;
+    /// an agent of a named <paramref name="cell"/> carries it in its record.</summary>
+    public static WorkerRecord Record(string id, string label, int slots = 4, string? pool = null, string cell = Cells.Default) => new()
     {
+        Cell = cell == Cells.Default ? null : cell,
         Id = id,
         Host = "bench-sim",
         ProcessId = Environment.ProcessId,
@@ -40,9 +42,11 @@ internal sealed class SimulatedAgents : IAsyncDisposable
 
     /// <summary>Registers <paramref name="count"/> workers <c>&lt;prefix&gt;-00001</c>…, <paramref name="perSession"/> per session,
     /// opening <paramref name="parallelism"/> sessions at a time; each has <paramref name="slots"/> slots and, when
-    /// given, the label <c>pool=</c><paramref name="pool"/>.</summary>
+    /// given, the label <c>pool=</c><paramref name="pool"/>. Each registers in <paramref name="cell"/>'s subtree
+    /// (<c>cells/&lt;cell&gt;/workers/…</c> for a named cell), as an agent with <c>Agent:Cell</c> does.</summary>
     public async Task RegisterAsync(
-        StoreTarget target, string prefix, int count, int perSession, int parallelism, CancellationToken cancellationToken, int slots = 4, string? pool = null)
+        StoreTarget target, string prefix, int count, int perSession, int parallelism, CancellationToken cancellationToken, int slots = 4, string? pool = null,
+        string cell = Cells.Default)
     {
         var sessions = (count + perSession - 1) / perSession;
         await Parallel.ForAsync(0, sessions, new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken }, async (s, ct) =>
@@ -52,7 +56,7 @@ internal sealed class SimulatedAgents : IAsyncDisposable
             for (var i = s * perSession; i < Math.Min(count, (s + 1) * perSession); i++)
             {
                 var id = $"{prefix}-{i + 1:00000}";
-                await RegisterAsync(store, Record(id, id, slots, pool), ct).ConfigureAwait(false);
+                await RegisterAsync(store.ForCell(cell), Record(id, id, slots, pool, cell), ct).ConfigureAwait(false);
             }
         }).ConfigureAwait(false);
     }

@@ -63,6 +63,22 @@ internal static class ClusterRendering
         table.WriteTo(writer);
     }
 
+    /// <summary>One row per cell with its leader and allowed versions, then why each leaderless cell waits.</summary>
+    public static void WriteCellPolicies(TextWriter writer, IReadOnlyList<CellView> cells)
+    {
+        var table = new Table("CELL", "LEADER", "ALLOWED VERSIONS");
+        foreach (var cell in cells)
+        {
+            table.Add(cell.Cell, cell.Leader ?? "none", cell.AllowedVersions is { } allowed ? string.Join(",", allowed) : "any");
+        }
+
+        table.WriteTo(writer);
+        foreach (var cell in cells.Where(c => c.Waiting is not null))
+        {
+            writer.WriteLine($"{cell.Cell}: {cell.Waiting}");
+        }
+    }
+
     /// <summary>The leader's id, URL, epoch and how long it has led.</summary>
     public static void WriteLeader(TextWriter writer, LeaderView leader, DateTimeOffset now)
     {

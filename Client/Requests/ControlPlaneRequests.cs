@@ -83,6 +83,14 @@ public static partial class ControlPlaneRequest
     /// <summary><c>GET /v1/cells</c>: every cell with its leader, epoch, workers and pending jobs.</summary>
     public static ControlPlaneRequest<IReadOnlyList<CellView>> GetCells() => Read<IReadOnlyList<CellView>>("v1/cells");
 
+    /// <summary><c>PUT /v1/cells/{cell}/policy</c>; repeatable (the same policy written twice is one policy).</summary>
+    public static ControlPlaneRequest<CellPolicyRecord> PinCell(string cell, IReadOnlyList<string> allowedVersions) =>
+        new(HttpMethod.Put, $"v1/cells/{Segment(cell)}/policy", repeatable: true, ContractJson.Serialize(new CellPolicyRequest { AllowedVersions = allowedVersions }));
+
+    /// <summary><c>DELETE /v1/cells/{cell}/policy</c>; repeatable. Answers 204 without a body.</summary>
+    public static ControlPlaneRequest<ControlPlaneNoContent> UnpinCell(string cell) =>
+        new(HttpMethod.Delete, $"v1/cells/{Segment(cell)}/policy", repeatable: true);
+
     /// <summary><c>GET /v1/cluster</c>.</summary>
     public static ControlPlaneRequest<ClusterView> GetCluster() => Read<ClusterView>("v1/cluster");
 

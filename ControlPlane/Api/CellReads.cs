@@ -6,6 +6,7 @@ using ControlPlane.Contracts.Workers;
 using ControlPlane.Coordination;
 using ControlPlane.Coordination.Election;
 using ControlPlane.Coordination.Hosting;
+using ControlPlane.Director.Hosting;
 
 namespace ControlPlane.Director.Api;
 
@@ -242,10 +243,13 @@ internal sealed class CellRouter(TimeProvider time)
 /// <summary><c>GET /v1/cells</c> and <c>GET /v1/leader?cell=</c>: every cell with its leader, epoch, workers and pending jobs.</summary>
 internal sealed class CellQueries(StoreConnection connection)
 {
-    /// <summary>Every cell, default first.</summary>
+    /// <summary>Every cell, default first, each with its policy and, when it has no leader, why. Costs the registry's and
+    /// the policies' listings, the live directors' listing, and per cell its candidates, workers and queue status.</summary>
     public async Task<IReadOnlyList<CellView>> ListAsync(CancellationToken cancellationToken)
     {
         var store = await connection.GetAsync(cancellationToken);
+        var policies = await CellPolicyReads.ListAsync(store, cancellationToken);
+        IReadOnlyList<DirectorRecord>? directors = null;
         var views = new List<CellView>();
         foreach (var cell in await CellRegistry.ListAsync(store, cancellationToken))
         {
@@ -255,10 +259,43 @@ internal sealed class CellQueries(StoreConnection connection)
             var status = StoreReads.TryParse<QueueStatusRecord>(await view.GetAsync(StoreLayout.QueueStatus, cancellationToken));
             // The counts are trusted only from the current leader's term, as admission control does.
             var pending = status is not null && leader is not null && status.Epoch == leader.Epoch ? status.Pending : (int?)null;
-            views.Add(new CellView(cell, leader?.DirectorId, leader?.Url, leader?.Epoch, workers.Count, pending));
+            var policy = policies.GetValueOrDefault(cell);
+            string? waiting = null;
+            if (leader is null)
+            {
+                directors ??= (await StoreReads.ListAllAsync(store, StoreLayout.Directors, cancellationToken))
+                    .Select(StoreReads.TryParse<DirectorRecord>).OfType<DirectorRecord>().ToList();
+                waiting = Waiting(policy, directors);
+            }
+
+            views.Add(new CellView(cell, leader?.DirectorId, leader?.Url, leader?.Epoch, workers.Count, pending)
+            {
+                AllowedVersions = policy?.AllowedVersions,
+                Waiting = waiting,
+            });
         }
 
         return views;
+    }
+
+    /// <summary>Why a cell with <paramref name="policy"/> has no leader while <paramref name="directors"/> live.</summary>
+    internal static string Waiting(CellPolicyRecord? policy, IReadOnlyList<DirectorRecord> directors)
+    {
+        if (directors.Count == 0)
+        {
+            return "No director is running.";
+        }
+
+        var running = string.Join("; ", directors.GroupBy(d => d.Version, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal)
+            .Select(g => $"{g.Key} ({string.Join(", ", g.Select(d => d.Id).Order(StringComparer.Ordinal).Take(5))}{(g.Count() > 5 ? ", …" : "")})"));
+        if (policy is not null && !directors.Any(d => CellPolicyReads.Veto(policy, d.Version) is null))
+        {
+            return policy.AllowedVersions.Count == 0
+                ? $"Its policy record is damaged and allows no version (cpctl cell pin or unpin repairs it); live directors run {running}."
+                : $"No live director runs a version its policy allows ({string.Join(", ", policy.AllowedVersions)}); live directors run {running}. Start one, or change the policy (cpctl cell pin|unpin).";
+        }
+
+        return $"No leader yet: an election is under way, or the directors allowed to lead it do not campaign (Director:Campaign=false) or have not discovered it yet; live directors run {running}.";
     }
 
     /// <summary>The leader of <paramref name="cell"/>, or null when none leads it; the cell must exist.</summary>

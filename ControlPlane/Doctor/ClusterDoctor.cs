@@ -20,13 +20,13 @@ namespace ControlPlane.Director.Doctor;
 /// </summary>
 /// <remarks>
 /// Cost per run, for an operator's command rather than a hot path: a few small listings (election, directors,
-/// workers, drains, suspects), the assignments subtree (one entry per attempt in flight), the job records up to
+/// workers, drains, suspects; per cell its candidates, workers and queue status, and the cell policies), the assignments subtree (one entry per attempt in flight), the job records up to
 /// <see cref="DoctorOptions.MaxJobsScanned"/> (256 buckets, paged), one re-read per suspected problem (to rule out a
 /// race with the leader), and the store's health (etcd: member list, one status per member, one watch; ZooKeeper:
 /// one <c>srvr</c> per member, one <c>exists</c> per counted parent, 520 pipelined). Nothing is asked of the leader.
 /// </remarks>
 internal sealed partial class ClusterDoctor(
-    StoreConnection connection, DirectorIdentity director, QueueStatusWatcher queueStatus, IOptions<DoctorOptions> options,
+    StoreConnection connection, DirectorIdentity director, QueueStatusWatcher queueStatus, CellQueries cells, IOptions<DoctorOptions> options,
     IOptions<SchedulerOptions> scheduler, IOptions<AdmissionOptions> admission, ILoggerFactory loggerFactory, TimeProvider time)
 {
     private readonly DoctorOptions _options = options.Value;
@@ -48,6 +48,7 @@ internal sealed partial class ClusterDoctor(
         var checks = new List<DoctorCheck>
         {
             Leader(candidates),
+            DoctorVerdicts.Cells(await cells.ListAsync(cancellationToken)),
             await StoreAsync(store, cancellationToken),
             DoctorVerdicts.Timing(FailoverBudget.ForSession(store.Backend, store.Session, new LeaderElectionOptions().EffectiveMargin(store.Session.Timeout), new LeaderElectionOptions().RetryDelay), _scheduler),
             DoctorVerdicts.Versions(directors, workerRecords.Where(w => w.Record is not null).Select(w => (StoreReads.Name(w.Item), w.Record!.Version, w.Record.ProtocolVersion))),

@@ -132,6 +132,36 @@ internal static class DoctorVerdicts
             "Change Store:SessionTimeout or the store's session bounds (ZooKeeper min/maxSessionTimeout, 2 and 20 × tickTime by default) so that the granted timeout is the one asked for (docs/operations.md, the failover budget).");
     }
 
+    /// <summary>Cells (docs/cells.md): a named cell without a leader fails (nothing is scheduled there), and so does the
+    /// default cell when its policy is why it has none (the leader check covers it otherwise); a named cell without a
+    /// worker warns (jobs named to it wait).</summary>
+    public static DoctorCheck Cells(IReadOnlyList<CellView> cells)
+    {
+        var fails = new List<string>();
+        var warns = new List<string>();
+        foreach (var cell in cells)
+        {
+            if (cell.Leader is null && (cell.Cell != Contracts.Cells.Default || cell.AllowedVersions is not null))
+            {
+                fails.Add($"cell {cell.Cell} has no leader: {cell.Waiting ?? "no candidate"}");
+            }
+
+            if (cell.Cell != Contracts.Cells.Default && cell.Workers == 0)
+            {
+                warns.Add($"cell {cell.Cell} has no worker: jobs named to it wait");
+            }
+        }
+
+        var pinned = cells.Count(c => c.AllowedVersions is not null);
+        var summary = cells.Count == 1 && pinned == 0
+            ? "one cell (default)"
+            : $"{Plural(cells.Count, "cell")}, {cells.Count(c => c.Leader is not null)} with a leader, {pinned} pinned to director versions";
+        var details = cells.Select(c => string.Create(CultureInfo.InvariantCulture,
+            $"{c.Cell}: leader {c.Leader ?? "none"}{(c.Epoch is { } e ? $" epoch {e}" : "")}, {Plural(c.Workers, "worker")}, {(c.Pending is { } p ? $"{p} pending" : "pending unknown")}, versions {(c.AllowedVersions is { } v ? string.Join(",", v) : "any")}")).ToList();
+        return Verdict("cells", summary, fails, warns, cells.Count > 1 || pinned > 0 ? details : [],
+            "For a cell without a leader, start a director of a version its policy allows or change the policy (cpctl cell list says why each waits; cpctl cell pin|unpin); for a cell without workers, start agents with Agent:Cell=<cell> (docs/cells.md).");
+    }
+
     /// <summary>Versions of every live director and agent: more than one is skew (fine during a rolling upgrade).</summary>
     public static DoctorCheck Versions(IEnumerable<DirectorRecord> directors, IEnumerable<(string Id, string Version, int Protocol)> workers)
     {

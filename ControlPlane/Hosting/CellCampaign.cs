@@ -30,6 +30,7 @@ internal sealed partial class CellCampaign
     private readonly CampaignContext _context;
     private readonly QueueStatusPublisher _queueStatus;
     private readonly ILogger _logger;
+    private readonly Func<CancellationToken, Task<string?>> _veto;
     private volatile LeaderElection? _election;
     private volatile LeaderScheduler? _leading;
     private volatile CancellationTokenSource? _candidacy;
@@ -41,8 +42,13 @@ internal sealed partial class CellCampaign
     /// <param name="value">The candidate's value: the director's record.</param>
     /// <param name="queueStatus">The cell's own queue status publisher.</param>
     /// <param name="context">What the cells share.</param>
-    public CellCampaign(string cell, ICoordinationStore store, ICoordinationStore schedulerStore, byte[] value, QueueStatusPublisher queueStatus, CampaignContext context)
+    /// <param name="veto">Asked each time the candidacy is elected, before a term starts: null when this director may
+    /// lead the cell, else why not (its version is not allowed there). A veto resigns and ends the campaign.</param>
+    public CellCampaign(
+        string cell, ICoordinationStore store, ICoordinationStore schedulerStore, byte[] value, QueueStatusPublisher queueStatus, CampaignContext context,
+        Func<CancellationToken, Task<string?>> veto)
     {
+        _veto = veto;
         Cell = cell;
         _store = store.ForCell(cell);
         // The leader removes a job's global idempotency record with the job, in one fenced transaction.
@@ -81,11 +87,13 @@ internal sealed partial class CellCampaign
         }
     }
 
-    /// <summary>Campaigns until <paramref name="stoppingToken"/> fires; a fresh candidacy after each resignation.</summary>
+    /// <summary>Campaigns until <paramref name="stoppingToken"/> fires, or until the veto refuses a term; a fresh
+    /// candidacy after each resignation.</summary>
     public async Task RunAsync(CancellationToken stoppingToken)
     {
         using var scope = _logger.BeginScope(new Dictionary<string, object> { ["Cell"] = Cell });
-        while (!stoppingToken.IsCancellationRequested)
+        var vetoed = false;
+        while (!stoppingToken.IsCancellationRequested && !vetoed)
         {
             using var candidacy = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
             var election = new LeaderElection(
@@ -98,7 +106,7 @@ internal sealed partial class CellCampaign
             try
             {
                 election.Start();
-                await CampaignAsync(election, candidacy.Token).ConfigureAwait(false);
+                vetoed = await CampaignAsync(election, candidacy.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
             {
@@ -119,14 +127,32 @@ internal sealed partial class CellCampaign
     }
 
     /// <summary>Leads whenever elected, each term scheduling through the cell's view of the scheduler's connection;
-    /// returns when the watchdog made this candidate resign (to campaign afresh).</summary>
-    private async Task CampaignAsync(LeaderElection election, CancellationToken candidacy)
+    /// returns false when the watchdog made this candidate resign (to campaign afresh), true when the veto refused a term
+    /// (the caller resigns and ends the campaign).</summary>
+    private async Task<bool> CampaignAsync(LeaderElection election, CancellationToken candidacy)
     {
         while (!candidacy.IsCancellationRequested)
         {
             var lead = await election.WaitForLeadershipAsync(candidacy).ConfigureAwait(false);
+            string? veto;
+            try
+            {
+                veto = await _veto(candidacy).ConfigureAwait(false);
+            }
+            catch (StoreException e)
+            {
+                // Unknown is not allowed: step aside; the director campaigns here again once it can read the policy.
+                veto = $"its policy could not be read ({e.Message})";
+            }
+
+            if (veto is not null)
+            {
+                Log.Vetoed(_logger, Cell, veto);
+                return true;
+            }
+
             Log.Leads(_logger, Cell, lead.Epoch);
-            var scheduler = new LeaderScheduler(_context.Scheduler, _context.Metrics, _context.LoggerFactory, _context.Time, _queueStatus) { Faults = _context.Faults };
+            var scheduler = new LeaderScheduler(_context.Scheduler, _context.Metrics, _context.LoggerFactory, _context.Time, _queueStatus) { Faults = _context.Faults?.For(Cell) };
             using var term = CancellationTokenSource.CreateLinkedTokenSource(candidacy);
             var run = scheduler.RunAsync(_schedulerStore, election, lead, term.Token);
             _leading = scheduler;
@@ -159,9 +185,11 @@ internal sealed partial class CellCampaign
 
             if (stalled)
             {
-                return;
+                return false;
             }
         }
+
+        return false;
     }
 
     private async Task ResignQuietlyAsync(LeaderElection election)
@@ -203,6 +231,9 @@ internal sealed partial class CellCampaign
 
         [LoggerMessage(EventId = 773, Level = LogLevel.Information, Message = "Leading cell {Cell} with epoch {Epoch}")]
         public static partial void Leads(ILogger logger, string cell, long epoch);
+
+        [LoggerMessage(EventId = 778, Level = LogLevel.Warning, Message = "Elected in cell {Cell} but not leading it: {Reason}; resigning and leaving its election")]
+        public static partial void Vetoed(ILogger logger, string cell, string reason);
 
         [LoggerMessage(EventId = 774, Level = LogLevel.Information, Message = "Requeued in cell {Cell}: campaigning again at the back of its queue")]
         public static partial void Requeued(ILogger logger, string cell);

@@ -8,11 +8,13 @@ internal sealed record SpreadMove(string Cell, string Reason);
 
 /// <summary>
 /// Leadership spreading across cells (docs/cells.md): a pure decision over the cells' candidate queues, unit-tested.
-/// With <c>d</c> directors and <c>c</c> cells a fair share is <c>⌈c/d⌉</c>. A director leading more than its share
-/// hands one cell to its next candidate when that director leads less than a share; a director at or above its share
-/// that stands next in line behind an over-share leader steps to the back, so that one with less than a share comes
-/// forward. Either way at most one move per call, and only ever towards a director below its share, so leadership
-/// settles and never flaps.
+/// With <c>d</c> directors and <c>c</c> cells a fair share is <c>⌈c/d⌉</c>. A director hands one cell it leads to
+/// the cell's next candidate when it leads more than its share and that one less than a share, or when it leads at
+/// least two more than that one (so 2 + 2 + 0 becomes 2 + 1 + 1: no director idles while another leads two above it).
+/// A director that stands next in line behind a leader it could not relieve that way steps to the back when a director
+/// further back could, so that one comes forward. Each handover lowers the sum of squares of the cells led, so
+/// leadership settles (every director within one cell of every other that stands in the same queues) and never flaps;
+/// at most one move per call.
 /// </summary>
 internal static class CellSpread
 {
@@ -43,30 +45,33 @@ internal static class CellSpread
         var mine = leads.GetValueOrDefault(me);
         // Cells in name order: every director judges the same state the same way.
         var cells = queues.Keys.Order(StringComparer.Ordinal).ToList();
-        if (mine > share)
+        foreach (var cell in cells)
         {
-            foreach (var cell in cells)
+            var queue = queues[cell];
+            if (queue.Count > 1 && queue[0] == me && queue[1] != me && Relieves(mine, leads.GetValueOrDefault(queue[1]), share))
             {
-                var queue = queues[cell];
-                if (queue.Count > 1 && queue[0] == me && queue[1] != me && leads.GetValueOrDefault(queue[1]) < share)
-                {
-                    return new SpreadMove(cell, $"leads {mine} of {queues.Count} cells, above its share of {share} among {directors} directors; {queue[1]} leads {leads.GetValueOrDefault(queue[1])}");
-                }
+                return new SpreadMove(cell, $"leads {mine} of {queues.Count} cells (share {share} among {directors} directors); {queue[1]}, next in line, leads {leads.GetValueOrDefault(queue[1])}");
             }
         }
 
-        if (mine >= share)
+        foreach (var cell in cells)
         {
-            foreach (var cell in cells)
+            var queue = queues[cell];
+            if (queue.Count > 2 && queue[1] == me && queue[0] != me)
             {
-                var queue = queues[cell];
-                if (queue.Count > 2 && queue[1] == me && leads.GetValueOrDefault(queue[0]) > share && queue.Skip(2).Any(d => leads.GetValueOrDefault(d) < share))
+                var leader = leads.GetValueOrDefault(queue[0]);
+                if (!Relieves(leader, mine, share) && queue.Skip(2).Any(d => d != queue[0] && Relieves(leader, leads.GetValueOrDefault(d), share)))
                 {
-                    return new SpreadMove(cell, $"next in line behind {queue[0]}, which leads {leads[queue[0]]} cells (share {share}), while this director leads {mine}: stepping back");
+                    return new SpreadMove(cell, $"next in line behind {queue[0]}, which leads {leader} cells (share {share}), while this director leads {mine}: stepping back for one that leads fewer");
                 }
             }
         }
 
         return null;
     }
+
+    /// <summary>Whether a leader of <paramref name="leader"/> cells should hand one to a candidate leading
+    /// <paramref name="candidate"/>: it is over the share and the candidate under it, or it leads two or more above the candidate.</summary>
+    private static bool Relieves(int leader, int candidate, int share) =>
+        (leader > share && candidate < share) || leader - candidate >= 2;
 }

@@ -31,7 +31,11 @@ public static class DirectorApiServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<StoreOptions>>(new ProblemsValidator<StoreOptions>(StoreProblems));
         services.AddOptions<DirectorOptions>()
             .Bind(configuration.GetSection(DirectorOptions.Section))
-            .PostConfigure(options => options.Id ??= DirectorOptions.NewId())
+            .PostConfigure(options =>
+            {
+                options.Id ??= DirectorOptions.NewId();
+                options.Version ??= DirectorOptions.BuildVersion();
+            })
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<DirectorOptions>>(new ProblemsValidator<DirectorOptions>(options => options.Problems()));
         services.AddOptions<AuthOptions>().Bind(configuration.GetSection(AuthOptions.Section)).ValidateOnStart();
@@ -85,6 +89,7 @@ public static class DirectorApiServiceCollectionExtensions
         services.AddSingleton<WorkerQueries>();
         services.AddSingleton<ClusterQueries>();
         services.AddSingleton<CellQueries>();
+        services.AddSingleton<CellPolicyService>();
         services.AddSingleton<CellRouter>();
         services.AddSingleton<RolloutService>();
         services.AddOptions<DoctorOptions>().Bind(configuration.GetSection(DoctorOptions.Section)).ValidateOnStart();

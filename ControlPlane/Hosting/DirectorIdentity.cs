@@ -13,6 +13,9 @@ public sealed class DirectorIdentity(IOptions<DirectorOptions> options, IServer 
     /// <summary>The director id (<c>Director:Id</c>, or the generated default).</summary>
     public string Id => options.Value.Id ?? throw new InvalidOperationException("Director:Id has no value; the options were not post-configured.");
 
+    /// <summary>The version this director reports and cell policies match (<c>Director:Version</c>, or the build's).</summary>
+    public string Version => options.Value.Version ?? DirectorOptions.BuildVersion();
+
     /// <summary>The advertised base URL. Read it after the server has started (e.g. in a hosted service's
     /// <c>ApplicationStarted</c> callback): before, an unconfigured URL is empty.</summary>
     public string Url => options.Value.Url ?? Advertise(server.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault()) ?? "";

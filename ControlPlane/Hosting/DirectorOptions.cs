@@ -22,6 +22,12 @@ public sealed class DirectorOptions
     /// new version out of leadership during an upgrade. <value><c>true</c>.</value></summary>
     public bool Campaign { get; set; } = true;
 
+    /// <summary>The version this director reports (its membership and candidate records, <c>/v1/cluster</c>) and that cell
+    /// policies match (docs/cells.md, "Version-gated leadership"): 1 to 64 letters, digits, '.', '_', '+' or '-'. Set it
+    /// to the release name your deployment pipeline gives a build when that is what operators pin.
+    /// <value>The assembly's version, e.g. <c>1.0.0.0</c>.</value></summary>
+    public string? Version { get; set; }
+
     /// <summary>How often a campaigning director re-reads the cell registry (<c>meta/cells</c>, one listing) to campaign
     /// in cells created since (docs/cells.md). 200 ms to 10 min. <value>5 s.</value></summary>
     public TimeSpan CellDiscoveryInterval { get; set; } = TimeSpan.FromSeconds(5);
@@ -29,6 +35,9 @@ public sealed class DirectorOptions
     /// <summary>How often at most a director makes one move to spread leadership across cells (resigning a cell it leads
     /// above its share, or stepping back in a queue; docs/cells.md). 200 ms to 10 min. <value>10 s.</value></summary>
     public TimeSpan SpreadInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The default version: this build's assembly version.</summary>
+    public static string BuildVersion() => typeof(DirectorOptions).Assembly.GetName().Version?.ToString() ?? "0";
 
     /// <summary>The default id: the host name reduced to key-safe characters, then 8 random hex digits.</summary>
     public static string NewId()
@@ -49,6 +58,11 @@ public sealed class DirectorOptions
         if (Id is null || Id.Length is 0 or > 128 || !JobSpecValidator.IsName(Id))
         {
             yield return $"Director:Id must be 1 to 128 letters, digits, '.', '_' or '-'; got '{Id}'.";
+        }
+
+        if (Contracts.Directors.CellPolicies.VersionProblem(Version) is { } version)
+        {
+            yield return $"Director:Version: {version}";
         }
 
         foreach (var (name, value) in new[] { (nameof(CellDiscoveryInterval), CellDiscoveryInterval), (nameof(SpreadInterval), SpreadInterval) })

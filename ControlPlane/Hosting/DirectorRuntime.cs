@@ -123,7 +123,7 @@ internal sealed partial class DirectorRuntime : BackgroundService
         {
             Id = _director.Id,
             Url = _director.Url,
-            Version = typeof(DirectorRuntime).Assembly.GetName().Version?.ToString() ?? "0",
+            Version = _director.Version,
             StartedAt = _time.GetUtcNow(),
         };
         var value = ContractJson.Serialize(record);
@@ -163,26 +163,36 @@ internal sealed partial class DirectorRuntime : BackgroundService
     }
 
     /// <summary>Campaigns in the default cell and in every cell the registry lists (re-read every
-    /// <see cref="DirectorOptions.CellDiscoveryInterval"/>), one <see cref="CellCampaign"/> each, and spreads leadership
-    /// (<see cref="CellSpread"/>) at most once per <see cref="DirectorOptions.SpreadInterval"/>, until the director stops.
-    /// A campaign that fails stops the director, as the one campaign did before cells.</summary>
+    /// <see cref="DirectorOptions.CellDiscoveryInterval"/>) whose policy allows this director's version, one
+    /// <see cref="CellCampaign"/> each; leaves the election of a cell whose policy stops allowing it (resigning when it
+    /// leads there); and spreads leadership (<see cref="CellSpread"/>) at most once per
+    /// <see cref="DirectorOptions.SpreadInterval"/>, until the director stops. A campaign that fails stops the director,
+    /// as the one campaign did before cells.</summary>
     private async Task CampaignLoopAsync(ICoordinationStore store, ICoordinationStore schedulerStore, byte[] value, CancellationToken stoppingToken)
     {
         var context = new CampaignContext(_scheduler, _metrics, _loggerFactory, _time, _connection.Options.RequestTimeout, _faults);
-        var runs = new List<Task>();
+        var runs = new Dictionary<string, (CancellationTokenSource Stop, Task Run)>(StringComparer.Ordinal);
         var nextSpread = _time.GetUtcNow() + _directorOptions.SpreadInterval;
         // Stops every campaign when the director stops or one of them failed (the failure then stops the director).
         using var campaigns = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         try
         {
-            Start(Cells.Default);
             while (!stoppingToken.IsCancellationRequested)
             {
                 try
                 {
-                    foreach (var cell in await CellRegistry.ListAsync(store, stoppingToken).ConfigureAwait(false))
+                    var cells = await CellRegistry.ListAsync(store, stoppingToken).ConfigureAwait(false);
+                    var policies = await CellPolicyReads.ListAsync(store, stoppingToken).ConfigureAwait(false);
+                    foreach (var cell in cells)
                     {
-                        Start(cell);
+                        if (CellPolicyReads.Veto(policies.GetValueOrDefault(cell), _director.Version) is { } veto)
+                        {
+                            Stop(cell, veto);
+                        }
+                        else
+                        {
+                            Start(cell);
+                        }
                     }
 
                     if (_time.GetUtcNow() >= nextSpread)
@@ -197,12 +207,20 @@ internal sealed partial class DirectorRuntime : BackgroundService
                     Log.CellDiscoveryFailed(_logger, e);
                 }
 
-                // Not a retry: the discovery period, cut short when a campaign ends (a failure, or the director stopping).
-                await Task.WhenAny(Task.Delay(_directorOptions.CellDiscoveryInterval, _time, stoppingToken), Task.WhenAny(runs))
+                // Not a retry: the discovery period, cut short when a campaign ends (a failure, a veto, or the director stopping).
+                await Task.WhenAny(Task.Delay(_directorOptions.CellDiscoveryInterval, _time, stoppingToken), Task.WhenAny(runs.Values.Select(r => r.Run)))
                     .ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
-                if (runs.FirstOrDefault(r => r.IsFaulted) is { } failed)
+                foreach (var (cell, (stop, run)) in runs.Where(r => r.Value.Run.IsCompleted).ToList())
                 {
-                    await failed.ConfigureAwait(false);
+                    if (run.IsFaulted)
+                    {
+                        await run.ConfigureAwait(false); // a failed campaign stops the director
+                    }
+
+                    // Ended by a veto or stopped: the next round campaigns again if the cell's policy allows it by then.
+                    runs.Remove(cell);
+                    _cells.TryRemove(cell, out _);
+                    stop.Dispose();
                 }
             }
         }
@@ -210,28 +228,47 @@ internal sealed partial class DirectorRuntime : BackgroundService
         {
             // Each campaign resigns on the way out, so successors lead at once.
             await campaigns.CancelAsync().ConfigureAwait(false);
-            await Task.WhenAll(runs).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
+            await Task.WhenAll(runs.Values.Select(r => r.Run)).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
+            foreach (var (stop, _) in runs.Values)
+            {
+                stop.Dispose();
+            }
+
             _cells.Clear();
         }
 
         void Start(string cell)
         {
-            if (_cells.ContainsKey(cell))
+            if (runs.ContainsKey(cell))
             {
                 return;
             }
 
             // The default cell keeps the singleton publisher (admission and tests read it); a named cell has its own.
             var publisher = cell == Cells.Default ? _queueStatus : new QueueStatusPublisher(_admission, _time, _loggerFactory.CreateLogger<QueueStatusPublisher>());
-            var campaign = new CellCampaign(cell, store, schedulerStore, value, publisher, context);
+            // Asked again at every election won: a policy written since the last round keeps this director from leading.
+            var campaign = new CellCampaign(cell, store, schedulerStore, value, publisher, context, async ct =>
+                CellPolicyReads.Veto(await CellPolicyReads.ReadAsync(store, cell, ct).ConfigureAwait(false), _director.Version));
+            var stop = CancellationTokenSource.CreateLinkedTokenSource(campaigns.Token);
             _cells[cell] = campaign;
             Log.Campaigning(_logger, cell);
-            runs.Add(Task.Run(() => campaign.RunAsync(campaigns.Token), CancellationToken.None));
+            runs[cell] = (stop, Task.Run(() => campaign.RunAsync(stop.Token), CancellationToken.None));
+        }
+
+        void Stop(string cell, string veto)
+        {
+            if (runs.TryGetValue(cell, out var run) && !run.Stop.IsCancellationRequested)
+            {
+                // The campaign resigns on its way out (a successor of an allowed version leads at once); it leaves `runs`
+                // once it has ended.
+                Log.VersionNotAllowed(_logger, cell, veto);
+                run.Stop.Cancel();
+            }
         }
     }
 
-    /// <summary>Reads every cell's candidates (only when this director leads more than a share, or may stand in the way
-    /// of one that does) and makes the one move <see cref="CellSpread"/> chooses, if any.</summary>
+    /// <summary>Reads every cell's candidates (only when this director leads a cell: one that leads none never moves)
+    /// and makes the one move <see cref="CellSpread"/> chooses, if any.</summary>
     private async Task SpreadAsync(ICoordinationStore store, CancellationToken cancellationToken)
     {
         var campaigns = _cells.Values.ToList();
@@ -240,10 +277,11 @@ internal sealed partial class DirectorRuntime : BackgroundService
             return;
         }
 
-        // Every campaigning director campaigns in the default cell: its candidates count them.
-        var directors = (await CandidatesAsync(store, Cells.Default, cancellationToken).ConfigureAwait(false)).Distinct(StringComparer.Ordinal).Count();
-        var share = (campaigns.Count + Math.Max(directors, 1) - 1) / Math.Max(directors, 1);
-        if (directors < 2 || campaigns.Count(c => c.IsLeader) < share)
+        // Every campaigning director campaigns in the default cell unless its policy bars the director's version: its
+        // candidates count them (this one always counts itself).
+        var directors = (await CandidatesAsync(store, Cells.Default, cancellationToken).ConfigureAwait(false)).Append(_director.Id).Distinct(StringComparer.Ordinal).Count();
+        // A director that leads nothing never moves (it is the one others hand cells to): it reads no queues.
+        if (directors < 2 || !campaigns.Any(c => c.IsLeader))
         {
             return;
         }
@@ -359,6 +397,9 @@ internal sealed partial class DirectorRuntime : BackgroundService
 
         [LoggerMessage(EventId = 776, Level = LogLevel.Information, Message = "Spreading leadership: requeueing in cell {Cell} ({Reason})")]
         public static partial void Spreading(ILogger logger, string cell, string reason);
+
+        [LoggerMessage(EventId = 779, Level = LogLevel.Warning, Message = "Not campaigning in cell {Cell}: {Reason}")]
+        public static partial void VersionNotAllowed(ILogger logger, string cell, string reason);
 
         [LoggerMessage(EventId = 777, Level = LogLevel.Warning, Message = "Reading the cells or their candidates failed; trying again at the next round")]
         public static partial void CellDiscoveryFailed(ILogger logger, Exception exception);

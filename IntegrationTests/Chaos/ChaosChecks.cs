@@ -41,9 +41,10 @@ public sealed partial class ChaosChecks(ChaosEvidence evidence, TimeSpan grace)
         var states = ended.Where(e => e.view is not null).GroupBy(e => e.view!.State).OrderBy(g => g.Key)
             .Select(g => $"{g.Key} {g.Count()}");
         var attempts = ended.Where(e => e.view is not null).Sum(e => e.view!.Attempt);
+        var cells = evidence.Final.Values.GroupBy(j => j.Cell).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Key} {g.Count()}");
         Line($"1. Jobs: {evidence.Accepted.Count} accepted ({evidence.Accepted.Count(a => a.Status == 200)} answered 200 on a keyed retry, " +
              $"{evidence.Accepted.Count(a => a.Tries > 1)} after more than one try), {evidence.NeverAccepted.Count} never accepted; " +
-             $"final states: {string.Join(", ", states)}; {attempts} attempts in all; " +
+             $"final states: {string.Join(", ", states)}; {attempts} attempts in all; jobs by cell: {string.Join(", ", cells)}; " +
              $"{orphans.Count} orphan jobs from {evidence.Abandoned.Count} failed unkeyed tries (503 or no answer; {orphans.Count(o => !o.State.IsTerminal())} orphans not terminal).");
         Violate("1", missing, e => $"job {e.a.Id} ({e.a.Plan.Kind}, plan {e.a.Plan.Index}) accepted by {e.a.Director} is missing from the final listing");
         Violate("1", unfinished, e => $"job {e.a.Id} ({e.a.Plan.Kind}) did not end: {e.view!.State}, attempt {e.view.Attempt} on {e.view.WorkerId}, epoch {e.view.Epoch}: {e.view.Error}");

@@ -56,16 +56,57 @@ public sealed class ChaosChecksTests
     {
         var history = new History();
         // Epoch 5's key is deleted at revision 30; a placement of epoch 5 commits at 31, after epoch 9 placed at 25.
-        history.Audit.Apply(StoreLayout.Election, new WatchChanges([new StoreChange(ChangeKind.Put, "directors/election/c-1", Item("directors/election/c-1", 5, "{}"), 5)], 5));
-        history.Audit.Apply(StoreLayout.Election, new WatchChanges([new StoreChange(ChangeKind.Delete, "directors/election/c-1", null, 30)], 30));
-        history.Audit.Apply(StoreLayout.Assignments, Placement("b", 2, epoch: 9, revision: 25));
-        history.Audit.Apply(StoreLayout.Assignments, Placement("b", 3, epoch: 5, revision: 31));
+        history.Audit.Apply(Cells.Default, StoreLayout.Election, new WatchChanges([new StoreChange(ChangeKind.Put, "directors/election/c-1", Item("directors/election/c-1", 5, "{}"), 5)], 5));
+        history.Audit.Apply(Cells.Default, StoreLayout.Election, new WatchChanges([new StoreChange(ChangeKind.Delete, "directors/election/c-1", null, 30)], 30));
+        history.Audit.Apply(Cells.Default, StoreLayout.Assignments, Placement("b", 2, epoch: 9, revision: 25));
+        history.Audit.Apply(Cells.Default, StoreLayout.Assignments, Placement("b", 3, epoch: 5, revision: 31));
 
         var violations = Run(history).Violations;
 
         Assert.Contains(violations, v => v.StartsWith("[3]", StringComparison.Ordinal) && v.Contains("at or after the deletion", StringComparison.Ordinal));
         Assert.Contains(violations, v => v.StartsWith("[3]", StringComparison.Ordinal) && v.Contains("after assignments/w/b.2 of the later epoch 9", StringComparison.Ordinal));
         Assert.Contains(violations, v => v.StartsWith("[3] job b: attempt 3 has epoch 5, below attempt 2's 9", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_placement_in_one_cell_fenced_by_another_cells_epoch_is_reported()
+    {
+        // Cell default elects with epoch 5, cell a with epoch 7; job b lives in cell a and ran there with epoch 7.
+        var history = new History();
+        history.MoveToCell("b", "a", epoch: 7);
+        history.Audit.Apply(Cells.Default, StoreLayout.Election, Candidate(Cells.Default, "c-1", 5));
+        history.Audit.Apply("a", StoreLayout.Election, Candidate("a", "c-2", 7));
+        history.Audit.Apply("a", StoreLayout.Assignments, Placement("b", 1, epoch: 7, revision: 9, cell: "a"));
+
+        // Fenced by its own cell's epoch: clean.
+        Assert.DoesNotContain(Run(history).Violations, v => v.StartsWith("[3]", StringComparison.Ordinal));
+
+        // A forged record: a placement in cell a's subtree fenced by cell default's epoch.
+        history.Audit.Apply("a", StoreLayout.Assignments, Placement("b", 2, epoch: 5, revision: 11, cell: "a"));
+
+        Assert.Contains(Run(history).Violations, v => v.StartsWith("[3] cells/a/assignments/w/b.2 in cell a (revision 11) is fenced by epoch 5 of cell default's election", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Placements_of_two_cells_interleave_freely_but_a_job_run_by_another_cells_agent_is_reported()
+    {
+        // Cell default's epoch 9 places before and after cell a's lower epoch 7: two elections, no order between them.
+        var history = new History();
+        history.MoveToCell("b", "a", epoch: 7);
+        history.Final["a"] = history.Final["a"] with { Epoch = 9 };
+        history.Executions.RemoveAll(e => e.JobId == "a");
+        history.Executions.AddRange([Start("a", 1, 9, 1, 0), End("a", 1, 9, 1, 2)]);
+        history.Audit.Apply(Cells.Default, StoreLayout.Election, Candidate(Cells.Default, "c-1", 9));
+        history.Audit.Apply("a", StoreLayout.Election, Candidate("a", "c-2", 7));
+        history.Audit.Apply(Cells.Default, StoreLayout.Assignments, Placement("a", 1, epoch: 9, revision: 20));
+        history.Audit.Apply("a", StoreLayout.Assignments, Placement("b", 1, epoch: 7, revision: 21, cell: "a"));
+
+        Assert.DoesNotContain(Run(history).Violations, v => v.StartsWith("[3]", StringComparison.Ordinal));
+
+        // Job b of cell a started on agent-1, an agent of cell default.
+        history.Executions.Add(Start("b", 1, 7, pid: 1, at: 5));
+
+        Assert.Contains(Run(history).Violations, v => v.StartsWith("[3] job b of cell a attempt 1 ran on agent-1 of cell default", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -100,7 +141,7 @@ public sealed class ChaosChecksTests
     {
         var evidence = new ChaosEvidence(
             history.Accepted, [], [], history.Final, new Dictionary<string, Dictionary<int, HashSet<long>>>(),
-            [.. history.Executions.OrderBy(e => e.Time)], history.KilledAt, history.Audit, history.Calls, [], history.Timeline);
+            [.. history.Executions.OrderBy(e => e.Time)], history.KilledAt, history.Audit, history.Calls, [], history.Timeline, history.AgentCells);
         var checks = new ChaosChecks(evidence, Grace);
         checks.RunAll();
         return checks;
@@ -114,9 +155,15 @@ public sealed class ChaosChecksTests
 
     private static StoreItem Item(string key, long revision, string json) => new(key, Encoding.UTF8.GetBytes(json), revision, revision, 1, 0);
 
-    private static WatchChanges Placement(string job, int attempt, long epoch, long revision)
+    private static WatchChanges Candidate(string cell, string name, long revision)
     {
-        var key = $"assignments/w/{job}.{attempt}";
+        var key = Cells.Key(cell, $"{StoreLayout.Election}/{name}");
+        return new([new StoreChange(ChangeKind.Put, key, Item(key, revision, "{}"), revision)], revision);
+    }
+
+    private static WatchChanges Placement(string job, int attempt, long epoch, long revision, string cell = Cells.Default)
+    {
+        var key = Cells.Key(cell, $"assignments/w/{job}.{attempt}");
         var record = ContractJson.Serialize(new AssignmentRecord { JobId = job, Attempt = attempt, Epoch = epoch, Executor = "sleep" });
         return new([new StoreChange(ChangeKind.Put, key, new StoreItem(key, record, revision, revision, 1, 0), revision)], revision);
     }
@@ -142,7 +189,25 @@ public sealed class ChaosChecksTests
 
         public Dictionary<int, DateTimeOffset> KilledAt { get; } = [];
 
-        public StoreAudit Audit { get; } = new(new StoreTarget("etcd", "127.0.0.1:1", "unused", TimeSpan.FromSeconds(4)));
+        public StoreAudit Audit { get; } = new(new StoreTarget("etcd", "127.0.0.1:1", "unused", TimeSpan.FromSeconds(4)), [Cells.Default, "a"]);
+
+        /// <summary>Each agent's cell: agent-&lt;pid&gt; runs the pid's executions; all in the default cell at first.</summary>
+        public Dictionary<string, string> AgentCells { get; } = new() { ["agent-1"] = Cells.Default, ["agent-2"] = Cells.Default, ["agent-3"] = Cells.Default };
+
+        /// <summary>Moves <paramref name="job"/> into <paramref name="cell"/>: its listing, its executions (with
+        /// <paramref name="epoch"/>) and the agent that ran them.</summary>
+        public void MoveToCell(string job, string cell, long epoch)
+        {
+            Final[job] = Final[job] with { Cell = cell, Epoch = epoch };
+            for (var i = 0; i < Executions.Count; i++)
+            {
+                if (Executions[i].JobId == job)
+                {
+                    Executions[i] = Executions[i] with { Epoch = epoch };
+                    AgentCells[Executions[i].WorkerId] = cell;
+                }
+            }
+        }
 
         public List<ApiCall> Calls { get; } = [];
 

@@ -43,7 +43,7 @@ public sealed partial class ChaosCluster
 
     private async Task StartDirectorAsync(string name)
     {
-        var director = await Apps.StartDirectorAsync(TargetOf(name), name, DirectorArguments);
+        var director = await Apps.StartDirectorAsync(TargetOf(name), name, Cells.Count > 1 ? [.. DirectorArguments, .. CellDirectorArguments] : DirectorArguments);
         await Eventually.UntilAsync(
             async () =>
             {
@@ -60,7 +60,7 @@ public sealed partial class ChaosCluster
 
     private async Task StartAgentAsync(string name)
     {
-        var agent = await Apps.StartAgentAsync(TargetOf(name), name, Slots);
+        var agent = await Apps.StartAgentAsync(TargetOf(name), name, Slots, [$"--Agent:Cell={CellOf(name)}"]);
         lock (_lock)
         {
             _agents[name] = agent;

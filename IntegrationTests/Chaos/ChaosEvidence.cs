@@ -15,6 +15,7 @@ namespace ControlPlane.IntegrationTests.Chaos;
 /// <param name="Calls">Every API request.</param>
 /// <param name="DirectorLogs">Every director incarnation's log, whole.</param>
 /// <param name="Timeline">The faults.</param>
+/// <param name="AgentCells">Each agent's cell (<c>Agent:Cell</c>), by agent id.</param>
 public sealed record ChaosEvidence(
     IReadOnlyList<AcceptedJob> Accepted,
     IReadOnlyList<JobPlan> NeverAccepted,
@@ -26,4 +27,5 @@ public sealed record ChaosEvidence(
     StoreAudit Audit,
     IReadOnlyList<ApiCall> Calls,
     IReadOnlyList<string> DirectorLogs,
-    FaultTimeline Timeline);
+    FaultTimeline Timeline,
+    IReadOnlyDictionary<string, string> AgentCells);

@@ -46,18 +46,21 @@ public sealed partial class ChaosMonkey(ChaosCluster cluster, FaultTimeline time
         switch (kind)
         {
             case FaultKind.KillLeader:
-                var leader = await cluster.LeaderAsync();
+                // The leader of a cell drawn at random: with several cells the directors lead different ones, so
+                // every director is killed as a leader in turn, and its cells move together.
+                var cell = cluster.Cells[random.Next(cluster.Cells.Count)];
+                var leader = await cluster.LeaderAsync(cell);
                 var down = TimeSpan.FromMilliseconds(500 + random.Next(2500));
                 // The leader view names a director; right after a restart it may still be the key of the killed
                 // incarnation (until its session expires). Kill only a process that logged leading with that epoch.
                 if (leader is { } l && !cluster.IsLeading(l.Name, l.Epoch))
                 {
-                    log($"leader {l.Name} (epoch {l.Epoch}) is not leading in its current incarnation's log: no kill this round");
+                    log($"leader {l.Name} of cell {cell} (epoch {l.Epoch}) is not leading in its current incarnation's log: no kill this round");
                     return null;
                 }
 
                 return leader is { } current && Claim(current.Name)
-                    ? KillAndRestartAsync(kind, current.Name, down, $"epoch {current.Epoch}")
+                    ? KillAndRestartAsync(kind, current.Name, down, $"leads {cell} with epoch {current.Epoch}")
                     : null;
             case FaultKind.KillAgent:
                 var agent = ChaosCluster.AgentNames[random.Next(ChaosCluster.AgentCount)];
@@ -77,13 +80,14 @@ public sealed partial class ChaosMonkey(ChaosCluster cluster, FaultTimeline time
         }
     }
 
-    /// <summary>The leader two times in five (a leader cut off from the store is what fencing is for), otherwise any
-    /// process.</summary>
+    /// <summary>The leader of a random cell two times in five (a leader cut off from the store is what fencing is for),
+    /// otherwise any process.</summary>
     private async Task<string> PickProcessAsync()
     {
         var roll = random.Next(5);
         var any = ChaosCluster.ProcessNames[random.Next(ChaosCluster.ProcessNames.Count)];
-        return roll < 2 && await cluster.LeaderAsync() is { } l && cluster.IsLeading(l.Name, l.Epoch) ? l.Name : any;
+        var cell = cluster.Cells[random.Next(cluster.Cells.Count)];
+        return roll < 2 && await cluster.LeaderAsync(cell) is { } l && cluster.IsLeading(l.Name, l.Epoch) ? l.Name : any;
     }
 
     private bool Claim(string name)

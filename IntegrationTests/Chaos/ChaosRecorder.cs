@@ -24,7 +24,7 @@ public sealed class ChaosRecorder : IDisposable
         _cluster = cluster;
         Workload = new ChaosWorkload(cluster, Requests, plans, seed);
         Observer = new JobObserver(cluster, Requests, seed);
-        Audit = new StoreAudit(cluster.DirectTarget);
+        Audit = new StoreAudit(cluster.DirectTarget, cluster.Cells);
         Auditing = Audit.RunAsync(_observing.Token);
         Watching = Observer.RunAsync(_observing.Token);
     }
@@ -92,7 +92,8 @@ public sealed class ChaosRecorder : IDisposable
             Audit,
             Requests.Calls,
             [.. _cluster.Apps.Processes.Where(p => p.Name.StartsWith("director-", StringComparison.Ordinal)).Select(p => p.LogTail(int.MaxValue))],
-            Timeline);
+            Timeline,
+            ChaosCluster.AgentNames.ToDictionary(a => a, _cluster.CellOf));
         var checks = new ChaosChecks(evidence, grace);
         checks.RunAll();
         return checks;

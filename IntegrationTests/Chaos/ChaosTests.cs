@@ -6,7 +6,8 @@ using Xunit.Abstractions;
 namespace ControlPlane.IntegrationTests.Chaos;
 
 /// <summary>
-/// The chaos suite (docs/chaos.md): a 3-member store, 3 directors and 4 agents as processes; jobs submitted while
+/// The chaos suite (docs/chaos.md): a 3-member store, 3 directors and 4 agents as processes in three cells (the
+/// agents spread over them, jobs named to a cell or routed, leadership spread over the directors); jobs submitted while
 /// leaders, agents and store members are killed with -9 and processes lose their store links; then, healed, every
 /// accepted job must have ended as designed, no two executions of a job overlapped, no deposed leader's write was
 /// accepted, and no valid request got a 5xx outside the store-fault windows. Bounded by <c>CP_CHAOS_SECONDS</c>;
@@ -29,11 +30,11 @@ public abstract class ChaosTests(ITestOutputHelper output)
         var replay = settings.ReplayCommand(GetType().Name.Replace("ChaosTests", "", StringComparison.Ordinal));
         Say($"chaos on {Backend.Name}: seed {settings.Seed}, {settings.Duration.TotalSeconds:0} s, {settings.Jobs} jobs. Replay: {replay}");
         var clock = Stopwatch.StartNew();
-        await using var cluster = await ChaosCluster.StartAsync(Backend);
-        Say($"cluster up in {clock.Elapsed.TotalSeconds:0} s");
+        await using var cluster = await ChaosCluster.StartAsync(Backend, ChaosCluster.ThreeCells);
+        Say($"cluster up in {clock.Elapsed.TotalSeconds:0} s; cells: {await DescribeCellsAsync(cluster)}");
 
         var runId = settings.Seed.ToString(CultureInfo.InvariantCulture) + "-" + Guid.NewGuid().ToString("N")[..4];
-        using var recorder = new ChaosRecorder(cluster, JobPlan.Draw(new Random(settings.Seed), settings.Jobs, runId), settings.Seed);
+        using var recorder = new ChaosRecorder(cluster, JobPlan.Draw(new Random(settings.Seed), settings.Jobs, runId, cluster.Cells), settings.Seed);
         var timeline = recorder.Timeline;
         var monkey = new ChaosMonkey(cluster, timeline, new Random(settings.Seed ^ 0x5eed), Say);
         var schedules = new ChaosSchedules(cluster, runId);
@@ -45,6 +46,7 @@ public abstract class ChaosTests(ITestOutputHelper output)
 
         // Healed: every fault is repaired; wait for the whole cluster, then for every accepted job to end.
         await cluster.WaitUntilWholeAsync(TimeSpan.FromSeconds(90));
+        Say($"whole again; cells: {await DescribeCellsAsync(cluster)}");
         var drainStart = clock.Elapsed;
         try
         {
@@ -73,7 +75,7 @@ public abstract class ChaosTests(ITestOutputHelper output)
         }
 
         var faults = string.Join(", ", timeline.Faults.GroupBy(f => f.Kind).Select(g => $"{g.Key} {g.Count()}"));
-        var report = $"Chaos on {Backend.Name}, seed {settings.Seed}: {settings.Duration.TotalSeconds:0} s of faults ({faults}), " +
+        var report = $"Chaos on {Backend.Name} with cells {string.Join(", ", cluster.Cells)}, seed {settings.Seed}: {settings.Duration.TotalSeconds:0} s of faults ({faults}), " +
                      $"{settings.Jobs} jobs, {clock.Elapsed.TotalSeconds:0} s in all.\n{checks.Report}Fault timeline:\n{timeline.Describe()}";
         Say(report);
         var logs = checks.Violations.Count == 0 ? cluster.Apps.Directory : KeepLogs(cluster.Apps.Directory, settings.Seed);
@@ -97,6 +99,10 @@ public abstract class ChaosTests(ITestOutputHelper output)
 
         return kept;
     }
+
+    /// <summary>Each cell with its leader, epoch and workers, for the log.</summary>
+    private static async Task<string> DescribeCellsAsync(ChaosCluster cluster) =>
+        string.Join(", ", (await cluster.CellsAsync()).Select(c => $"{c.Cell}: {c.Leader ?? "no leader"} (epoch {c.Epoch}, {c.Workers} workers)"));
 
     private void Say(string line)
     {

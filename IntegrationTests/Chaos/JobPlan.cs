@@ -20,10 +20,14 @@ public sealed record JobPlan(int Index, string Kind, JobSpec Spec, JobState Expe
 
     /// <summary>The whole workload, drawn from <paramref name="random"/>: sleep handlers and shell sleeps of 0.05–0.5 s
     /// (some of 1.5–4.5 s), shell jobs designed to fail (5 %) or to fail only on attempt 1 (5 %), FIFO groups (23 %),
-    /// and about a third of the ungrouped jobs submitted with an Idempotency-Key.</summary>
-    public static IReadOnlyList<JobPlan> Draw(Random random, int count, string runId)
+    /// and about a third of the ungrouped jobs submitted with an Idempotency-Key. With several
+    /// <paramref name="cells"/>, a third of the ungrouped jobs name a cell drawn at random and the others are routed by
+    /// the director that accepts them; each FIFO group names a cell of its own (the cells in turn), since a group's
+    /// order holds within one cell.</summary>
+    public static IReadOnlyList<JobPlan> Draw(Random random, int count, string runId, IReadOnlyList<string>? cells = null)
     {
         ArgumentNullException.ThrowIfNull(random);
+        cells ??= [Contracts.Cells.Default];
         var plans = new List<JobPlan>(count);
         for (var i = 0; i < count; i++)
         {
@@ -45,6 +49,14 @@ public sealed record JobPlan(int Index, string Kind, JobSpec Spec, JobState Expe
             if (plan.Spec.Group is null && random.Next(3) == 0)
             {
                 plan = plan with { IdempotencyKey = $"key-{runId}-{i}" };
+            }
+
+            if (cells.Count > 1)
+            {
+                var cell = plan.Spec.Group is { } group
+                    ? cells[int.Parse(group.AsSpan(group.LastIndexOf('-') + 1), CultureInfo.InvariantCulture) % cells.Count]
+                    : random.Next(3) == 0 ? cells[random.Next(cells.Count)] : null;
+                plan = plan with { Spec = plan.Spec with { Cell = cell } };
             }
 
             plans.Add(plan);

@@ -8,7 +8,7 @@ namespace ControlPlane.IntegrationTests.Chaos;
 /// <summary>What the audit keeps from each watch update.</summary>
 public sealed partial class StoreAudit
 {
-    private void Apply(WatchUpdate update, Action<StoreItem> onItem, Action<string, long>? onDelete)
+    private void Apply(WatchUpdate update, string prefix, Action<StoreItem> onItem, Action<string, long>? onDelete)
     {
         lock (_lock)
         {
@@ -20,11 +20,12 @@ public sealed partial class StoreAudit
                         onItem(item);
                     }
 
-                    // A candidate known before and missing now was deleted at or before this revision.
+                    // A candidate of this watch's cell known before and missing now was deleted at or before this
+                    // revision (the other cells' candidates are another watch's business).
                     if (onDelete is not null)
                     {
                         var present = resync.Items.Select(i => i.Key).ToHashSet();
-                        foreach (var key in _candidates.Keys.Where(k => !present.Contains(k)).ToList())
+                        foreach (var key in _candidates.Keys.Where(k => k.StartsWith(prefix, StringComparison.Ordinal) && !present.Contains(k)).ToList())
                         {
                             onDelete(key, resync.Revision);
                         }
@@ -49,7 +50,7 @@ public sealed partial class StoreAudit
         }
     }
 
-    private void OnAssignment(StoreItem item)
+    private void OnAssignment(string cell, StoreItem item)
     {
         if (item.Value.Length == 0 || _assignments.ContainsKey(item.Key + "@" + item.CreateRevision))
         {
@@ -59,7 +60,7 @@ public sealed partial class StoreAudit
         try
         {
             var record = ContractJson.Deserialize<AssignmentRecord>(item.Value.Span);
-            _assignments[item.Key + "@" + item.CreateRevision] = new(item.Key, record.JobId, record.Attempt, record.Epoch, item.CreateRevision);
+            _assignments[item.Key + "@" + item.CreateRevision] = new(cell, item.Key, record.JobId, record.Attempt, record.Epoch, item.CreateRevision);
         }
         catch (JsonException)
         {
@@ -67,7 +68,11 @@ public sealed partial class StoreAudit
         }
     }
 
-    private void OnCandidate(StoreItem item) => _candidates[item.Key] = item.CreateRevision;
+    private void OnCandidate(string cell, StoreItem item)
+    {
+        _candidates[item.Key] = item.CreateRevision;
+        _epochCells[item.CreateRevision] = cell;
+    }
 
     private void OnCandidateGone(string key, long revision)
     {

@@ -6,23 +6,28 @@ using ControlPlane.TestSupport.ControlPlane;
 namespace ControlPlane.IntegrationTests.Chaos;
 
 /// <summary>An assignment as the audit saw it created.</summary>
-/// <param name="Key">Its key.</param>
+/// <param name="Cell">The cell whose subtree holds it.</param>
+/// <param name="Key">Its key (relative to the root: <c>cells/&lt;cell&gt;/assignments/…</c> in a named cell).</param>
 /// <param name="JobId">Job.</param>
 /// <param name="Attempt">Attempt.</param>
 /// <param name="Epoch">The epoch of the leader that wrote it.</param>
 /// <param name="CreateRevision">The revision of the transaction that created it (the placement).</param>
-public sealed record AuditedAssignment(string Key, string JobId, int Attempt, long Epoch, long CreateRevision);
+public sealed record AuditedAssignment(string Cell, string Key, string JobId, int Attempt, long Epoch, long CreateRevision);
 
 /// <summary>
-/// The test's own watch on the store, connected to every member directly (no proxy, never faulted): it sees every
-/// assignment the leaders create, with the revision of the placement transaction, and every election candidate key
-/// with its creation revision (an epoch) and its deletion. A placement is the one leader write whose record names the
-/// writer's epoch, so it is where a deposed leader's accepted write would show (see docs/chaos.md).
+/// The test's own watch on the store, connected to every member directly (no proxy, never faulted): in every cell's
+/// subtree (<paramref name="cells"/>; a named cell's keys are under <c>cells/&lt;cell&gt;/</c>) it sees every assignment
+/// the leaders create, with the revision of the placement transaction, and every election candidate key with its
+/// creation revision (an epoch of that cell) and its deletion. A placement is the one leader write whose record names
+/// the writer's epoch, so it is where a deposed leader's accepted write, or one cell's leader writing into another
+/// cell, would show (see docs/chaos.md). The keys are read from the root, not through the directors' scoped views, so
+/// the audit does not share the code it checks.
 /// </summary>
-public sealed partial class StoreAudit(StoreTarget target)
+public sealed partial class StoreAudit(StoreTarget target, IReadOnlyList<string> cells)
 {
     private readonly Dictionary<string, AuditedAssignment> _assignments = [];
     private readonly Dictionary<string, long> _candidates = [];
+    private readonly Dictionary<long, string> _epochCells = [];
     private readonly Dictionary<long, long> _deposedBy = [];
     private readonly Lock _lock = new();
     private int _errors;
@@ -47,6 +52,19 @@ public sealed partial class StoreAudit(StoreTarget target)
             lock (_lock)
             {
                 return [.. _candidates.Values.Concat(_deposedBy.Keys).Distinct().Order()];
+            }
+        }
+    }
+
+    /// <summary>The cell of every epoch seen: the cell whose election created the candidate key. Epochs are store
+    /// revisions, so no two cells share one.</summary>
+    public IReadOnlyDictionary<long, string> EpochCells
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return new Dictionary<long, string>(_epochCells);
             }
         }
     }
@@ -78,27 +96,32 @@ public sealed partial class StoreAudit(StoreTarget target)
             SessionTimeout = TimeSpan.FromSeconds(10),
         };
         await using var store = await options.ConnectAsync(cancellationToken: cancellationToken);
-        await Task.WhenAll(
-            WatchAsync(store, StoreLayout.Assignments, cancellationToken),
-            WatchAsync(store, StoreLayout.Election, cancellationToken));
+        await Task.WhenAll(cells.SelectMany(cell => new[]
+        {
+            WatchAsync(store, cell, StoreLayout.Assignments, cancellationToken),
+            WatchAsync(store, cell, StoreLayout.Election, cancellationToken),
+        }));
     }
 
-    /// <summary>Applies one update of the watch on <paramref name="prefix"/> (<see cref="StoreLayout.Assignments"/> or
-    /// <see cref="StoreLayout.Election"/>); internal so the checks can be tested on made-up histories.</summary>
-    internal void Apply(string prefix, WatchUpdate update)
+    /// <summary>Applies one update of the watch on <paramref name="cell"/>'s <paramref name="subtree"/>
+    /// (<see cref="StoreLayout.Assignments"/> or <see cref="StoreLayout.Election"/>; the update's keys are relative to the
+    /// root); internal so the checks can be tested on made-up histories.</summary>
+    internal void Apply(string cell, string subtree, WatchUpdate update)
     {
-        if (prefix == StoreLayout.Assignments)
+        var prefix = Cells.Key(cell, subtree) + "/";
+        if (subtree == StoreLayout.Assignments)
         {
-            Apply(update, OnAssignment, null);
+            Apply(update, prefix, item => OnAssignment(cell, item), null);
         }
         else
         {
-            Apply(update, OnCandidate, OnCandidateGone);
+            Apply(update, prefix, item => OnCandidate(cell, item), OnCandidateGone);
         }
     }
 
-    private async Task WatchAsync(ICoordinationStore store, string prefix, CancellationToken cancellationToken)
+    private async Task WatchAsync(ICoordinationStore store, string cell, string subtree, CancellationToken cancellationToken)
     {
+        var prefix = Cells.Key(cell, subtree);
         long after = 0;
         while (!cancellationToken.IsCancellationRequested)
         {
@@ -106,7 +129,7 @@ public sealed partial class StoreAudit(StoreTarget target)
             {
                 await foreach (var update in store.WatchAsync(prefix, after, cancellationToken))
                 {
-                    Apply(prefix, update);
+                    Apply(cell, subtree, update);
                     after = update.Revision;
                 }
             }

@@ -24,9 +24,10 @@ public abstract partial class DirectorApiTests
             async () => (report = await DoctorAsync()).Status == CheckStatus.Ok,
             Deadline,
             () => string.Join(Environment.NewLine, report?.Checks.Select(c => $"{c.Name} {c.Status}: {c.Summary}") ?? []));
-        Assert.Equal(["leader", "store", "timing", "versions", "workers", "assignments", "assigned-jobs", "pending", "retention"], report!.Checks.Select(c => c.Name));
+        Assert.Equal(["leader", "cells", "store", "timing", "versions", "workers", "assignments", "assigned-jobs", "pending", "retention"], report!.Checks.Select(c => c.Name));
         Assert.All(report.Checks, c => Assert.Null(c.Action));
         Assert.StartsWith("exactly one leader:", Check(report, "leader").Summary, StringComparison.Ordinal);
+        Assert.Equal("one cell (default)", Check(report, "cells").Summary);
         Assert.Contains("1 assignment in flight", Check(report, "assignments").Summary, StringComparison.Ordinal);
         Assert.Contains("every director and agent runs 0.1.0", Check(report, "versions").Summary, StringComparison.Ordinal);
     }

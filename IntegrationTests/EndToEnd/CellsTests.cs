@@ -1,6 +1,7 @@
 using System.Net;
 using ControlPlane.Contracts;
 using ControlPlane.Contracts.Directors;
+using ControlPlane.Contracts.Doctor;
 using ControlPlane.Contracts.Jobs;
 using ControlPlane.Coordination;
 using ControlPlane.Coordination.Hosting;
@@ -183,6 +184,71 @@ public abstract class CellsTests : IAsyncLifetime
         Assert.Contains("\"cell\"", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_cell_pinned_to_other_director_versions_is_never_led_by_them_and_waits_saying_why()
+    {
+        var target = Backend.Target(Servers, "e2e-pins");
+        await Apps.StartAgentAsync(target, "agent-default");
+        await Apps.StartAgentAsync(target, "agent-canary", slots: 4, ["--Agent:Cell=canary"]);
+        string[] fast = ["--Director:CellDiscoveryInterval=00:00:00.300", "--Director:SpreadInterval=00:10:00"];
+        var old = await Apps.StartDirectorAsync(target, "director-old", [.. fast, "--Director:Version=1.0.0"]);
+        await Eventually.UntilAsync(() => CellsAsync(old.Client), cells => cells.Count == 2 && cells.All(c => c.Leader == "director-old"), Deadline);
+        var cli = new Dictionary<string, string> { ["CONTROLPLANE_URL"] = old.Url.ToString(), ["CONTROLPLANE_TOKEN"] = Apps.Token };
+
+        // Pinning the canary cell to 2.* makes the 1.0.0 director leave it: the cell waits and says why.
+        var pinned = await ControlPlaneApps.RunCliAsync(["cell", "pin", "canary", "2.*"], cli);
+        Assert.True(pinned.ExitCode == 0, pinned.ToString());
+        Assert.Contains("2.*", pinned.Out, StringComparison.Ordinal);
+        var waiting = await Eventually.UntilAsync(
+            () => CellsAsync(old.Client), cells => cells.Single(c => c.Cell == "canary") is { Leader: null, Waiting: not null }, Deadline);
+        var canary = waiting.Single(c => c.Cell == "canary");
+        Assert.Equal(["2.*"], canary.AllowedVersions);
+        Assert.Contains("2.*", canary.Waiting, StringComparison.Ordinal);
+        Assert.Contains("1.0.0 (director-old)", canary.Waiting, StringComparison.Ordinal);
+        await using var store = await new StoreOptions { Backend = target.Backend, Endpoints = target.Endpoints, Root = target.Root, SessionTimeout = TimeSpan.FromSeconds(10) }.ConnectAsync();
+        Assert.Empty(await CandidateIdsAsync(store, "canary"));
+        var job = await old.Client.SubmitAsync(Shell("true") with { Cell = "canary" });
+
+        // The new build leads the canary cell only: the default cell is pinned to 1.*, and its job runs now.
+        var pinDefault = await ControlPlaneApps.RunCliAsync(["cell", "pin", "default", "1.*"], cli);
+        Assert.True(pinDefault.ExitCode == 0, pinDefault.ToString());
+        var fresh = await Apps.StartDirectorAsync(target, "director-new", [.. fast, "--Director:Version=2.0.0"]);
+        var led = await Eventually.UntilAsync(
+            () => CellsAsync(fresh.Client), cells => cells.Single(c => c.Cell == "canary").Leader == "director-new" && cells.Single(c => c.Cell == Cells.Default).Leader == "director-old", Deadline);
+        var done = await old.Client.WaitForTerminalAsync(job.Id, Deadline);
+        Assert.Equal((JobState.Succeeded, "agent-canary", led.Single(c => c.Cell == "canary").Epoch), (done.State, done.WorkerId, done.Epoch));
+        Assert.Equal(["director-old"], await CandidateIdsAsync(store, Cells.Default));
+
+        // Kill -9 the only 2.0.0 director: the 1.0.0 one is the only one left and still never campaigns in the canary cell.
+        await fresh.Process.KillAsync();
+        await Eventually.UntilAsync(
+            () => CellsAsync(old.Client), cells => cells.Single(c => c.Cell == "canary") is { Leader: null } cell && cell.Waiting!.Contains("1.0.0 (director-old)", StringComparison.Ordinal) && !cell.Waiting.Contains("director-new", StringComparison.Ordinal), Deadline);
+        Assert.Empty(await CandidateIdsAsync(store, "canary"));
+        var listed = await ControlPlaneApps.RunCliAsync(["cell", "list"], cli);
+        Assert.True(listed.ExitCode == 0, listed.ToString());
+        Assert.Contains("canary: No live director runs a version its policy allows (2.*)", listed.Out, StringComparison.Ordinal);
+        using (var doctor = await old.Client.Http.GetAsync(new Uri("/v1/doctor", UriKind.Relative)))
+        {
+            var cellsCheck = ContractJson.Deserialize<DoctorReport>(await doctor.Content.ReadAsByteArrayAsync()).Checks.Single(c => c.Name == "cells");
+            Assert.Equal(CheckStatus.Fail, cellsCheck.Status);
+            Assert.Contains("cell canary has no leader: No live director runs a version its policy allows (2.*)", cellsCheck.Summary, StringComparison.Ordinal);
+        }
+
+        // It led the canary cell once, before the pin, and never since.
+        Assert.Equal(1, CountLines(old.Process, "Leading cell canary"));
+
+        // Unpinned, it leads the canary cell again; a malformed pattern is refused with the reason.
+        var unpinned = await ControlPlaneApps.RunCliAsync(["cell", "unpin", "canary"], cli);
+        Assert.True(unpinned.ExitCode == 0, unpinned.ToString());
+        await Eventually.UntilAsync(() => CellsAsync(old.Client), cells => cells.Single(c => c.Cell == "canary") is { Leader: "director-old", AllowedVersions: null, Waiting: null }, Deadline);
+        var refused = await ControlPlaneApps.RunCliAsync(["cell", "pin", "canary", "2.*.1"], cli);
+        Assert.NotEqual(0, refused.ExitCode);
+        Assert.Contains("'*' may only end a pattern", refused.ToString(), StringComparison.Ordinal);
+        var unknown = await ControlPlaneApps.RunCliAsync(["cell", "pin", "nowhere", "2.*"], cli);
+        Assert.NotEqual(0, unknown.ExitCode);
+        Assert.Contains("No cell 'nowhere'", unknown.ToString(), StringComparison.Ordinal);
+    }
+
     private static JobSpec Shell(string script) => new() { Executor = "shell", Command = ["/bin/sh", "-c", script] };
 
     private static async Task<Seen<CellView>> CellsAsync(DirectorClient client)
@@ -191,6 +257,13 @@ public abstract class CellsTests : IAsyncLifetime
         response.EnsureSuccessStatusCode();
         return new(ContractJson.Deserialize<List<CellView>>(await response.Content.ReadAsByteArrayAsync()));
     }
+
+    /// <summary>The director ids of <paramref name="cell"/>'s election candidates, oldest first.</summary>
+    private static async Task<Seen<string>> CandidateIdsAsync(ICoordinationStore store, string cell) =>
+        new((await store.ForCell(cell).ListAsync(StoreLayout.Election)).Items.OrderBy(i => i.CreateRevision).Select(i => ContractJson.Deserialize<DirectorRecord>(i.Value.Span).Id));
+
+    private static int CountLines(AppProcess process, string text) =>
+        process.LogTail(int.MaxValue).Split('\n').Count(line => line.Contains(text, StringComparison.Ordinal));
 
     private static async Task<Seen<int>> LeaderGaugesAsync(IEnumerable<DirectorProcess> directors)
     {

@@ -13,7 +13,8 @@ namespace ControlPlane.IntegrationTests.Scheduling;
 /// <summary>
 /// The leader's watchdog with real directors: a leader whose scheduling loop stops making progress (its passes held by
 /// the test-only <see cref="SchedulerFaults"/>, its session and candidacy alive) resigns after
-/// <c>Scheduler:WatchdogTimeout</c>, and the other director takes over. One subclass per backend.
+/// <c>Scheduler:WatchdogTimeout</c>, and the other director takes over; a stall in one cell resigns that cell alone.
+/// One subclass per backend.
 /// </summary>
 public abstract class WatchdogTests : IAsyncLifetime
 {
@@ -62,11 +63,39 @@ public abstract class WatchdogTests : IAsyncLifetime
         _ = second;
     }
 
+    [Fact]
+    public async Task A_leader_whose_loop_stalls_in_one_cell_resigns_that_cell_only()
+    {
+        var options = new StoreOptions { Backend = Backend, Endpoints = Endpoints, Root = Root, SessionTimeout = TimeSpan.FromSeconds(4) };
+        await using var store = await options.ConnectAsync();
+        await CellRegistry.EnsureAsync(store, "a", "test", TimeProvider.System);
+        var first = Start();
+        await Eventually.UntilAsync(
+            () => first.Service<DirectorRuntime>().Campaigns.Count(c => c.Leading is not null) == 2, Deadline,
+            () => "cells led: " + string.Join(", ", first.Service<DirectorRuntime>().Campaigns.Where(c => c.IsLeader).Select(c => c.Cell)));
+        var second = Start();
+        // The second director stands in line in both cells (spreading is held off for the test's length).
+        await Eventually.UntilAsync(
+            async () => (await store.ListAsync(StoreLayout.Election)).Items.Count == 2 && (await store.ForCell("a").ListAsync(StoreLayout.Election)).Items.Count == 2, Deadline);
+        var defaultEpoch = first.Service<DirectorRuntime>().Campaign(Cells.Default)!.Election!.Current.Epoch;
+
+        first.Service<SchedulerFaults>().Stall("a");
+
+        // Cell a moves to the second director; the first keeps leading the default cell in the same term.
+        await Eventually.UntilAsync(() => second.Service<DirectorRuntime>().Campaign("a")?.Leading is not null, Deadline);
+        var kept = first.Service<DirectorRuntime>().Campaign(Cells.Default)!;
+        Assert.True(kept.Leading is not null && kept.Election!.Current.Epoch == defaultEpoch && kept.Resignations == 0, "the default cell's term ended too");
+        Assert.Equal(1, first.Service<DirectorRuntime>().Campaign("a")!.Resignations);
+        Assert.Null(second.Service<DirectorRuntime>().Campaign(Cells.Default)!.Leading);
+    }
+
     private DirectorHost Start()
     {
         var director = new DirectorHost(Backend, Endpoints, Root, runtime: true, new Dictionary<string, string>
         {
             ["Scheduler:WatchdogTimeout"] = "00:00:04",
+            ["Director:CellDiscoveryInterval"] = "00:00:00.300",
+            ["Director:SpreadInterval"] = "00:10:00",
         }, services => services.AddSingleton<SchedulerFaults>());
         _directors.Add(director);
         _ = director.Client; // the host starts with its first client

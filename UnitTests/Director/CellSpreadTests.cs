@@ -1,3 +1,4 @@
+using CsCheck;
 using ControlPlane.Director.Api;
 using ControlPlane.Director.Hosting;
 
@@ -13,7 +14,7 @@ public sealed class CellSpreadTests
         var move = CellSpread.Choose("d1", queues, 3);
 
         Assert.Equal("a", move?.Cell);
-        Assert.Contains("above its share of 1 among 3 directors", move!.Reason, StringComparison.Ordinal);
+        Assert.Contains("leads 3 of 3 cells (share 1 among 3 directors)", move!.Reason, StringComparison.Ordinal);
         Assert.Null(CellSpread.Choose("d2", queues, 3)); // leads none, stands next everywhere: nothing to do
         Assert.Null(CellSpread.Choose("d3", queues, 3));
     }
@@ -46,6 +47,53 @@ public sealed class CellSpreadTests
         Assert.Null(CellSpread.Choose("d2", queues, 2));
         Assert.Null(CellSpread.Choose("d1", Queues(("default", ["d1"])), 1));
         Assert.Null(CellSpread.Choose("d1", Queues(("default", [])), 0));
+    }
+
+    [Fact]
+    public void Two_two_and_none_becomes_two_one_and_one()
+    {
+        // Four cells, three directors: a share of 2, which 2 + 2 + 0 keeps; d3 would idle while d1 and d2 lead two each.
+        var queues = Queues(("default", ["d1", "d3", "d2"]), ("a", ["d1", "d2", "d3"]), ("b", ["d2", "d1", "d3"]), ("c", ["d2", "d1", "d3"]));
+
+        Assert.Equal("default", CellSpread.Choose("d1", queues, 3)?.Cell); // d3 is next there: hand it over
+        Assert.Null(CellSpread.Choose("d3", queues, 3));
+        // Where d3 stands last, the one ahead of it, a director as busy as the leader, steps back.
+        Assert.Equal("b", CellSpread.Choose("d1", Queues(("default", ["d1", "d2", "d3"]), ("a", ["d1", "d2", "d3"]), ("b", ["d2", "d1", "d3"]), ("c", ["d2", "d1", "d3"])), 3)?.Cell);
+    }
+
+    [Fact]
+    public void Spreading_settles_within_one_cell_of_even_and_never_flaps()
+    {
+        var gen = Gen.Int[1, 4].SelectMany(d => Gen.Int[1, 9].SelectMany(c => Gen.Int[0, 1000].Array[c * d].Select(seeds => (d, c, seeds))));
+        gen.Sample(t =>
+        {
+            var (d, c, seeds) = t;
+            var directors = Enumerable.Range(1, d).Select(i => $"d{i}").ToList();
+            // Every director campaigns in every cell, in a random order per cell.
+            var queues = Enumerable.Range(0, c).ToDictionary(
+                i => i == 0 ? "default" : $"c{i}",
+                i => directors.OrderBy(x => seeds[(i * d) + directors.IndexOf(x)]).ThenBy(x => x, StringComparer.Ordinal).ToList(),
+                StringComparer.Ordinal);
+            var moves = 0;
+            for (var moved = true; moved;)
+            {
+                moved = false;
+                foreach (var me in directors)
+                {
+                    if (CellSpread.Choose(me, queues.ToDictionary(q => q.Key, q => (IReadOnlyList<string>)q.Value, StringComparer.Ordinal), d) is { } move)
+                    {
+                        // Requeue: resign and campaign again at the back.
+                        queues[move.Cell].Remove(me);
+                        queues[move.Cell].Add(me);
+                        moved = true;
+                        Assert.True(++moves <= 4 * c * d, $"still moving after {moves} moves");
+                    }
+                }
+            }
+
+            var leads = directors.Select(x => queues.Values.Count(q => q[0] == x)).ToList();
+            Assert.True(leads.Max() - leads.Min() <= 1, $"settled at {string.Join("+", leads)} for {c} cells and {d} directors");
+        });
     }
 
     [Fact]

@@ -115,6 +115,35 @@ public sealed class EventProjectorTests
         Assert.Equal("draining", Data(_events[1]).GetProperty("worker").GetProperty("state").GetString());
     }
 
+    [Fact]
+    public void Changes_in_a_named_cell_are_events_of_that_cell_with_the_same_overlay_and_markers()
+    {
+        var job = new JobRecord { Id = JobIds.New(), Spec = new JobSpec { Executor = "echo" }, State = JobState.Assigned, WorkerId = "w-a" };
+        var assignmentKey = Cells.Key("a", StoreLayout.Assignment("w-a", job.Id, 1));
+        // Loaded from a listing of the root: the named cell's assignment overlays its job, as in the default cell.
+        _projector.Load([
+            Item(Cells.Key("a", StoreLayout.Job(job.Id)), job, 10, 10),
+            Item(assignmentKey, new AssignmentRecord { JobId = job.Id, Attempt = 1 }, 10, 10),
+            Item(Cells.Key("a", StoreLayout.Worker("w-a")), new WorkerRecord { Id = "w-a" }, 5, 5),
+        ]);
+        Put(assignmentKey, new AssignmentRecord { JobId = job.Id, Attempt = 1, State = AttemptState.Running, StartedAt = DateTimeOffset.UnixEpoch }, version: 2);
+        Put(Cells.Key("a", StoreLayout.Drain("w-a")), new DrainRecord());
+        Put(StoreLayout.Worker("w-a"), new WorkerRecord { Id = "w-a" });
+        // A leader change in a named cell is not a (default cell's) leader event; a key naming no valid cell is ignored.
+        Put(Cells.Key("a", StoreLayout.Election + "/c-1"), new DirectorRecord { Id = "d-1" });
+        Put("cells/Bad/jobs/00/x", job);
+        Put("cells/default/workers/w-x", new WorkerRecord { Id = "w-x" });
+
+        Assert.Equal([EventTypes.Job, EventTypes.Worker, EventTypes.Worker], _events.Select(e => e.Type));
+        var running = Data(_events[0]).GetProperty("job");
+        Assert.Equal(("Running", "a", "w-a"), (running.GetProperty("state").GetString(), running.GetProperty("cell").GetString(), running.GetProperty("workerId").GetString()));
+        var draining = Data(_events[1]).GetProperty("worker");
+        Assert.Equal(("draining", "a"), (draining.GetProperty("state").GetString(), draining.GetProperty("cell").GetString()));
+        // The same worker id in the default cell is another worker: registered without a drain.
+        var other = Data(_events[2]).GetProperty("worker");
+        Assert.Equal(("ready", "default"), (other.GetProperty("state").GetString(), other.GetProperty("cell").GetString()));
+    }
+
     private StoreItem Put<T>(string key, T record, long version = 1, long? create = null)
     {
         _revision++;
