@@ -9,14 +9,15 @@ using Xunit.Abstractions;
 namespace ControlPlane.IntegrationTests.EndToEnd;
 
 /// <summary>
-/// Progressive feature rollout (docs/cells.md) with real processes on a one-member store: one director judging rollouts
+/// Progressive feature rollout (docs/cells.md) with real processes on a one-member store: a director judging rollouts
 /// every half second, four agents whose ids are chosen so that each step splits them, and short jobs submitted in bounded
-/// batches. A feature that makes jobs fail on the agents that have it halts by itself and goes off everywhere; a healthy
+/// batches. A feature that makes jobs fail on the agents that have it (in a named cell) halts by itself and goes off everywhere; a healthy
 /// one reaches 100 %, with its leader killed halfway (a second director resumes from the record). One subclass per backend.
 /// </summary>
 public abstract class RolloutTests : IAsyncLifetime
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(40);
+    private const string Cell = "canary";
     private ServerCluster? _servers;
 
     /// <summary>Creates the test class.</summary>
@@ -54,15 +55,16 @@ public abstract class RolloutTests : IAsyncLifetime
         const string Feature = "x-bad";
         // Two agents fall within 50 %, two do not; every agent fails its jobs while the feature is on for it.
         var agents = Pick(Feature, [50, 100], 4);
-        var api = (await StartAsync("rollout-halts", agents, [$"--Agent:FaultInjection:FailWithFeature={Feature}"]))[0].Client;
+        // In a named cell: its agents, its leader and the API all reach the record through the cell's view.
+        var api = (await StartAsync("rollout-halts", agents, [$"--Agent:FaultInjection:FailWithFeature={Feature}", $"--Agent:Cell={Cell}"]))[0].Client;
 
-        var started = await StartRolloutAsync(api, new RolloutSpec { Feature = Feature, Steps = [50, 100], Margin = 0.2, MinJobs = 4, StepSeconds = 600 });
+        var started = await StartRolloutAsync(api, Cell, new RolloutSpec { Feature = Feature, Steps = [50, 100], Margin = 0.2, MinJobs = 4, StepSeconds = 600 });
         Assert.Equal(HttpStatusCode.Created, started.StatusCode);
         var with = agents.Where(a => RolloutShares.Has(Feature, a, 50)).Order(StringComparer.Ordinal).ToList();
         // The agents compute the same share as the test: exactly the two within 50 % advertise it.
-        await Eventually.UntilAsync(() => RolloutAsync(api, Feature), r => r.AgentsWithFeature.SequenceEqual(with), Deadline);
+        await Eventually.UntilAsync(() => RolloutAsync(api, Feature, Cell), r => r.AgentsWithFeature.SequenceEqual(with), Deadline);
 
-        var halted = await RunJobsUntilAsync(api, Feature, r => r.Rollout.State != RolloutState.Running);
+        var halted = await RunJobsUntilAsync(api, Feature, r => r.Rollout.State != RolloutState.Running, Cell);
         Output.WriteLine($"halted: {halted.Rollout.Reason}");
         Assert.Equal(RolloutState.Halted, halted.Rollout.State);
         Assert.Equal(0, halted.Rollout.Share);
@@ -72,8 +74,11 @@ public abstract class RolloutTests : IAsyncLifetime
         Assert.True(step.With.Failed >= 4 && step.With.FailureRate > step.Without.FailureRate + 0.2, $"measured {step}");
 
         // Every agent takes the feature off, and the agents that failed run jobs again.
-        await Eventually.UntilAsync(() => RolloutAsync(api, Feature), r => r.AgentsWithFeature.Count == 0 && r.Agents == 4, Deadline);
-        var after = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => api.SubmitAsync(Job())));
+        await Eventually.UntilAsync(() => RolloutAsync(api, Feature, Cell), r => r.AgentsWithFeature.Count == 0 && r.Agents == 4, Deadline);
+        // The default cell has no such rollout: the record is the cell's own.
+        using var elsewhere = await api.Http.GetAsync(new Uri($"/v1/cells/default/rollouts/{Feature}", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.NotFound, elsewhere.StatusCode);
+        var after = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => api.SubmitAsync(Job(Cell))));
         var done = await Task.WhenAll(after.Select(j => api.WaitForTerminalAsync(j.Id, Deadline)));
         Assert.All(done, j => Assert.Equal(JobState.Succeeded, j.State));
     }
@@ -90,7 +95,7 @@ public abstract class RolloutTests : IAsyncLifetime
         var environment = new Dictionary<string, string> { ["CONTROLPLANE_URL"] = director.Url.ToString(), ["CONTROLPLANE_TOKEN"] = director.Token };
 
         // Bad input is refused naming the field, and nothing is written.
-        var refused = await StartRolloutAsync(api, new RolloutSpec { Feature = "fast", Steps = [50, 10] });
+        var refused = await StartRolloutAsync(api, Cells.Default, new RolloutSpec { Feature = "fast", Steps = [50, 10] });
         Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
         Assert.Contains("\"feature\"", refused.Body, StringComparison.Ordinal);
         Assert.Contains("\"steps\"", refused.Body, StringComparison.Ordinal);
@@ -104,7 +109,7 @@ public abstract class RolloutTests : IAsyncLifetime
         Assert.True(cli.ExitCode == 0, $"cpctl rollout start exited {cli.ExitCode}: {cli.Error}");
         Assert.Contains("25 %", cli.Out, StringComparison.Ordinal);
         // A second start while it runs is a conflict.
-        var again = await StartRolloutAsync(api, new RolloutSpec { Feature = Feature });
+        var again = await StartRolloutAsync(api, Cells.Default, new RolloutSpec { Feature = Feature });
         Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
 
         // Once the first step is judged, kill -9 the leader: the other director leads, resumes from the record and finishes.
@@ -139,7 +144,7 @@ public abstract class RolloutTests : IAsyncLifetime
         var started = new List<DirectorProcess>();
         for (var i = 1; i <= directors; i++)
         {
-            started.Add(await Apps.StartDirectorAsync(target, $"director-{i}", ["--Scheduler:RolloutInterval=00:00:00.500"]));
+            started.Add(await Apps.StartDirectorAsync(target, $"director-{i}", ["--Scheduler:RolloutInterval=00:00:00.500", "--Director:CellDiscoveryInterval=00:00:00.500"]));
         }
 
         foreach (var agent in agents)
@@ -153,14 +158,14 @@ public abstract class RolloutTests : IAsyncLifetime
 
     /// <summary>Submits batches of one short job per agent (one slot each, so a batch spreads over the agents), each batch
     /// run to its end, until <paramref name="until"/> holds for the rollout; at most 60 batches.</summary>
-    private async Task<RolloutView> RunJobsUntilAsync(DirectorClient api, string feature, Func<RolloutView, bool> until)
+    private async Task<RolloutView> RunJobsUntilAsync(DirectorClient api, string feature, Func<RolloutView, bool> until, string cell = Cells.Default)
     {
         var deadline = DateTimeOffset.UtcNow + Deadline;
         for (var batch = 0; batch < 60 && DateTimeOffset.UtcNow < deadline; batch++)
         {
-            var jobs = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => api.SubmitAsync(Job())));
+            var jobs = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => api.SubmitAsync(Job(cell))));
             await Task.WhenAll(jobs.Select(j => api.WaitForTerminalAsync(j.Id, Deadline)));
-            var now = await RolloutAsync(api, feature);
+            var now = await RolloutAsync(api, feature, cell);
             if (until(now))
             {
                 Output.WriteLine($"after {batch + 1} batches: {now.Rollout.State} at {now.Rollout.Share} %");
@@ -168,7 +173,7 @@ public abstract class RolloutTests : IAsyncLifetime
             }
         }
 
-        var last = await RolloutAsync(api, feature);
+        var last = await RolloutAsync(api, feature, cell);
         throw new TimeoutException($"The rollout of {feature} is still {last.Rollout.State} at {last.Rollout.Share} % ({last.Rollout.History.Count} steps judged).");
     }
 
@@ -188,19 +193,19 @@ public abstract class RolloutTests : IAsyncLifetime
         return picked;
     }
 
-    private static JobSpec Job() => new() { Executor = "shell", Command = ["/bin/sh", "-c", "sleep 0.2"], MaxAttempts = 1 };
+    private static JobSpec Job(string cell = Cells.Default) => new() { Executor = "shell", Command = ["/bin/sh", "-c", "sleep 0.2"], MaxAttempts = 1, Cell = cell };
 
-    private static async Task<RolloutView> RolloutAsync(DirectorClient api, string feature)
+    private static async Task<RolloutView> RolloutAsync(DirectorClient api, string feature, string cell = Cells.Default)
     {
-        using var response = await api.Http.GetAsync(new Uri($"/v1/cells/default/rollouts/{feature}", UriKind.Relative));
+        using var response = await api.Http.GetAsync(new Uri($"/v1/cells/{cell}/rollouts/{feature}", UriKind.Relative));
         response.EnsureSuccessStatusCode();
         return ContractJson.Deserialize<RolloutView>(await response.Content.ReadAsByteArrayAsync());
     }
 
-    private static async Task<(HttpStatusCode StatusCode, string Body)> StartRolloutAsync(DirectorClient api, RolloutSpec spec)
+    private static async Task<(HttpStatusCode StatusCode, string Body)> StartRolloutAsync(DirectorClient api, string cell, RolloutSpec spec)
     {
         using var response = await api.Http.PostAsync(
-            new Uri("/v1/cells/default/rollouts", UriKind.Relative),
+            new Uri($"/v1/cells/{cell}/rollouts", UriKind.Relative),
             new ByteArrayContent(ContractJson.Serialize(spec)) { Headers = { ContentType = new("application/json") } });
         return (response.StatusCode, await response.Content.ReadAsStringAsync());
     }
