@@ -28,6 +28,7 @@ internal static class CliApp
         root.Subcommands.Add(CellsCommand.Create(runner));
         root.Subcommands.Add(CellCommand.Create(runner));
         root.Subcommands.Add(ShadowCommand.Create(runner));
+        root.Subcommands.Add(RolloutCommand.Create(runner));
         root.Subcommands.Add(DoctorCommand.Create(runner));
         root.Subcommands.Add(ScheduleCommand.Create(runner));
         root.Subcommands.Add(WorkflowCommand.Create(runner));

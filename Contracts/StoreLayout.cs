@@ -55,6 +55,12 @@ public static class StoreLayout
     /// <summary>Parent of per-worker assignment directories.</summary>
     public const string Assignments = "assignments";
 
+    /// <summary>Parent of a cell's progressive feature rollouts (<see cref="ControlPlane.Contracts.Rollouts.RolloutRecord"/>), one per feature.</summary>
+    public const string Rollouts = "rollouts";
+
+    /// <summary>The rollout record of <paramref name="feature"/> in a cell's subtree.</summary>
+    public static string Rollout(string feature) => $"{Rollouts}/{feature}";
+
     /// <summary>Parent of idempotency buckets.</summary>
     public const string Idempotency = "idempotency";
 

@@ -86,4 +86,7 @@ internal static partial class AgentLog
 
     [LoggerMessage(EventId = 7028, Level = LogLevel.Warning, Message = "Registering cell {Cell} in the store failed; retrying")]
     public static partial void CellRegistrationRetry(ILogger logger, Exception exception, string cell);
+
+    [LoggerMessage(EventId = 7040, Level = LogLevel.Information, Message = "Worker {WorkerId}: rolled-out features now [{Features}] (were [{Before}])")]
+    public static partial void RolledOutFeatures(ILogger logger, string workerId, string features, string before);
 }

@@ -111,6 +111,7 @@ public sealed class AgentFaultInjection
 {
     private volatile bool _startNothing;
     private volatile bool _stopBeats;
+    private volatile string? _failWithFeature;
 
     /// <summary>A gray failure: the agent stays registered and keeps beating, but leaves every assignment unstarted
     /// (as if its executor path were wedged). Attempts already running are not affected. <value>false.</value></summary>
@@ -127,5 +128,14 @@ public sealed class AgentFaultInjection
     {
         get => _stopBeats;
         set => _stopBeats = value;
+    }
+
+    /// <summary>A bad rolled-out feature (docs/cells.md, "Progressive feature rollout"): while the cell's rollout of the named
+    /// experimental feature (<c>x-…</c>) has it on for this agent, every assignment the agent would start is reported
+    /// <c>Failed</c> at once instead; with the feature off the agent runs jobs normally. <value>null: off.</value></summary>
+    public string? FailWithFeature
+    {
+        get => _failWithFeature;
+        set => _failWithFeature = value;
     }
 }

@@ -31,6 +31,11 @@ internal sealed class AgentOptionsValidator(IOptions<ControlPlane.Coordination.H
                 "(docs/cells.md, limits). Run agents with identities in the default cell, or without identities in a named cell.");
         }
 
+        if (options.FaultInjection.FailWithFeature is { } bad && Contracts.Rollouts.RolloutShares.FeatureProblem(bad) is { } badProblem)
+        {
+            errors.Add($"Agent:FaultInjection:FailWithFeature: {badProblem}");
+        }
+
         if (options.Slots is < 1 or > Limits.MaxSlots)
         {
             errors.Add($"Agent:Slots must be between 1 and {Limits.MaxSlots}; got {options.Slots}.");

@@ -115,6 +115,11 @@ internal sealed partial class AgentRuntime
         {
             // Fault injection (Agent:FaultInjection:StartNothing): left Assigned, like an agent whose executor path is wedged.
         }
+        else if (_options.FaultInjection.FailWithFeature is { } bad && HasRolledOut(bad))
+        {
+            // Fault injection (Agent:FaultInjection:FailWithFeature): a rolled-out feature that breaks every job it touches.
+            Launch(new Attempt(key, record, item.Version) { Immediate = (AttemptState.Failed, $"Fault injection: rolled-out feature {bad} is on for this agent.") });
+        }
         else if (record.Slots > _options.Slots)
         {
             var error = $"The attempt needs {record.Slots} slots; this agent has {_options.Slots}.";

@@ -152,9 +152,6 @@ internal sealed partial class AgentRuntime
         // The one write outside the cell's view: its record at the root, so the directors campaign in it (docs/cells.md).
         await HostRetries.Cell.Build(_time, e => e is StoreException, args => AgentLog.CellRegistrationRetry(_logger, args.Outcome.Exception!, _options.Cell))
             .ExecuteAsync(async ct => await CellRegistry.EnsureAsync(_root, _options.Cell, WorkerId, _time, ct).ConfigureAwait(false), token).ConfigureAwait(false);
-        _registration = new MemberRegistration(
-            _store, StoreLayout.Workers, WorkerId, ContractJson.Serialize(BuildRecord(draining: false)),
-            _loggerFactory.CreateLogger<MemberRegistration>(), _time);
         _assignments = new WatchCache(_store, _assignmentsPrefix, _loggerFactory.CreateLogger<WatchCache>(), _time);
         _drains = new WatchCache(_store, StoreLayout.Drain(WorkerId), _loggerFactory.CreateLogger<WatchCache>(), _time);
         Task[] loops = [];
@@ -163,6 +160,11 @@ internal sealed partial class AgentRuntime
             // Caches first: the first reconcile pass after registering already sees every assignment.
             await _assignments.StartAsync(token).ConfigureAwait(false);
             await _drains.StartAsync(token).ConfigureAwait(false);
+            await StartRolloutsAsync(token).ConfigureAwait(false);
+            // Created after the rollouts were read: the first record already advertises the features on for this worker.
+            _registration = new MemberRegistration(
+                _store, StoreLayout.Workers, WorkerId, ContractJson.Serialize(BuildRecord(draining: false)),
+                _loggerFactory.CreateLogger<MemberRegistration>(), _time);
             // The registration's creation counts as the first beat, from before it could have been sent.
             var registerSent = _time.GetTimestamp();
             Interlocked.Exchange(ref _beatAckedSend, registerSent);
@@ -186,6 +188,7 @@ internal sealed partial class AgentRuntime
                     Guard("wake", () => PumpAsync(_assignments.WatchAppliedAsync(token)), token),
                     Guard("wake", () => PumpAsync(_drains.WatchAppliedAsync(token)), token),
                     Guard("wake", () => PumpAsync(_registration.WatchRegisteredAsync(token)), token),
+                    Guard("rollouts", () => FollowRolloutsAsync(token), token),
                     WorkerBeats ? Guard("beat", () => BeatLoopAsync(token), token) : Task.CompletedTask,
                     WorkerBeats ? Guard("beat", () => PumpBeatsAsync(_registration.WatchRegisteredAsync(token)), token) : Task.CompletedTask,
                 ];
@@ -218,9 +221,17 @@ internal sealed partial class AgentRuntime
                 attempt.RequestStop(StopReason.Fenced);
             }
 
+            if (_rollouts is not null)
+            {
+                await _rollouts.DisposeAsync().ConfigureAwait(false);
+            }
+
             await _drains.DisposeAsync().ConfigureAwait(false);
             await _assignments.DisposeAsync().ConfigureAwait(false);
-            await _registration.DisposeAsync().ConfigureAwait(false);
+            if (_registration is not null)
+            {
+                await _registration.DisposeAsync().ConfigureAwait(false);
+            }
         }
     }
 
@@ -235,7 +246,8 @@ internal sealed partial class AgentRuntime
         Version = WorkerIdentity.Version,
         ProtocolVersion = Protocol.Version,
         Executors = _executors.Advertised,
-        Features = _options.EffectiveFeatures,
+        // The configured features, then those the cell's rollouts have on for this worker (AgentRuntime.Rollouts.cs).
+        Features = [.. _options.EffectiveFeatures, .. _rolledOut],
         HeartbeatSeconds = _options.Has(Protocol.Features.Heartbeat) || WorkerBeats ? _options.HeartbeatInterval.TotalSeconds : 0,
         StartedAt = StartedAt,
         Draining = draining,

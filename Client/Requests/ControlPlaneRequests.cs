@@ -15,7 +15,7 @@ namespace ControlPlane.Client;
 /// Each factory checks its arguments and escapes ids into the path; the typed method of the same name on
 /// <see cref="ControlPlaneClient"/> documents the call.
 /// </summary>
-public static class ControlPlaneRequest
+public static partial class ControlPlaneRequest
 {
     /// <summary><c>POST /v1/jobs</c>; repeatable only with <paramref name="idempotencyKey"/>.</summary>
     public static ControlPlaneRequest<JobView> SubmitJob(JobSpec spec, string? idempotencyKey = null)

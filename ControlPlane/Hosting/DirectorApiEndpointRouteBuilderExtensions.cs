@@ -37,6 +37,7 @@ public static class DirectorApiEndpointRouteBuilderExtensions
             .MapWorkerEndpoints()
             .MapClusterEndpoints()
             .MapShadowEndpoints()
+            .MapRolloutEndpoints()
             .MapWhoAmIEndpoints()
             .MapEventEndpoints();
         return app;

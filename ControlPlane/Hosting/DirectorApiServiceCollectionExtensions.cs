@@ -91,6 +91,7 @@ public static class DirectorApiServiceCollectionExtensions
         services.AddSingleton<CellQueries>();
         services.AddSingleton<CellPolicyService>();
         services.AddSingleton<CellRouter>();
+        services.AddSingleton<RolloutService>();
         services.AddOptions<DoctorOptions>().Bind(configuration.GetSection(DoctorOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<DoctorOptions>>(new ProblemsValidator<DoctorOptions>(options => options.Problems()));
         services.AddSingleton<Doctor.ClusterDoctor>();

@@ -72,8 +72,12 @@ internal sealed class LeaderScheduler
 
             // ZooKeeper only: empty assignments/<worker> directories of departed workers go, a bounded few at a time.
             pumps.Add(new AssignmentDirectorySweep(store, election, new AssignmentSweepOptions(), _logger, _time).RunAsync(term.Token));
+            // The cell's progressive feature rollouts (docs/cells.md), judged from the results this loop commits.
+            var rollouts = new RolloutController(store, election, _options.RolloutInterval, _loggerFactory.CreateLogger<RolloutController>(), _time);
+            pumps.Add(rollouts.RunAsync(term.Token));
             var work = new Term(caches, new LeaderState(_logger, _options.PlacementStrategy) { BeatWindow = _options.BeatWindow }, new Planner(_options) { TermStarted = termStarted }, new PlanExecutor(store, election, _metrics, _logger), lead.Epoch)
             {
+                Rollouts = rollouts,
                 NextSelfCheck = _time.GetUtcNow() + _options.SelfCheckInterval,
             };
             Apply(work, full: false);
@@ -183,6 +187,10 @@ internal sealed class LeaderScheduler
             foreach (var committed in outcome.Committed)
             {
                 term.State.ApplyCommitted(committed, now);
+                if (committed.Write.Outcome is { } result)
+                {
+                    term.Rollouts?.Observe(result.Features, result.Failed);
+                }
             }
 
             term.Committed = Math.Max(term.Committed, outcome.Revision);
@@ -331,6 +339,9 @@ internal sealed class LeaderScheduler
         public bool Rebuild { get; set; }
 
         public DateTimeOffset NextSelfCheck { get; set; }
+
+        /// <summary>Judges the cell's rollouts from the results this term commits.</summary>
+        public RolloutController? Rollouts { get; init; }
 
         /// <summary>The highest revision this term committed.</summary>
         public long Committed { get; set; }

@@ -59,6 +59,10 @@ internal sealed record PlannedWrite(WriteKind Kind, string? JobId, string Detail
     /// <summary>For <see cref="WriteKind.Remove"/>: the job's idempotency key, whose record the executor removes with it.</summary>
     public string? IdempotencyKey { get; init; }
 
+    /// <summary>For <see cref="WriteKind.Finish"/> of an attempt that succeeded or failed: the worker's advertised features
+    /// and whether it failed, told to the <see cref="RolloutController"/> once the write commits.</summary>
+    public AttemptOutcome? Outcome { get; init; }
+
     /// <summary>Bytes of keys and values, counted the way <see cref="Transaction"/> counts them.</summary>
     public int Bytes { get; } = Operations.Sum(o => o.Key.Length + o.Value.Length);
 
@@ -150,3 +154,8 @@ internal sealed class Plan
     /// <summary>Adds a write.</summary>
     public void Add(PlannedWrite write) => Writes.Add(write);
 }
+
+/// <summary>The result of one attempt as a rollout counts it (docs/cells.md, "Progressive feature rollout").</summary>
+/// <param name="Features">The worker's advertised features when the result was judged; null when it is not registered.</param>
+/// <param name="Failed">True when the attempt failed (the job's own failure), false when it succeeded.</param>
+internal sealed record AttemptOutcome(IReadOnlyList<string>? Features, bool Failed);

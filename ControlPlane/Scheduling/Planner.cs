@@ -219,7 +219,11 @@ internal sealed partial class Planner
                 JobTransitions.AttemptEnded(record, Fault.Infrastructure, $"attempt {a.Attempt} lost on worker {a.WorkerId}: {report.Error ?? "no reason given"}", report.ExitCode, report.Output, p.Now, _options)),
             _ => Ended(JobTransitions.AttemptEnded(record, Fault.Job, report.Error ?? $"exited with code {report.ExitCode}", report.ExitCode, report.Output, p.Now, _options)),
         };
-        p.Plan.Add(Writes.JobAndAssignment(WriteKind.Finish, job, next, a, detail));
+        var write = Writes.JobAndAssignment(WriteKind.Finish, job, next, a, detail);
+        // What a rollout counts (RolloutController): successes and the job's own failures, by the worker's features.
+        p.Plan.Add(report.State is AttemptState.Succeeded or AttemptState.Failed
+            ? write with { Outcome = new AttemptOutcome(p.State.Workers.GetValueOrDefault(a.WorkerId)?.Record.Features, report.State == AttemptState.Failed) }
+            : write);
 
         static (JobRecord, string) Ended(JobRecord next) => (next, next.Error ?? next.State.ToString());
     }

@@ -68,6 +68,11 @@ public sealed class SchedulerOptions
     /// costs about as much as loading the term (parsing every record); keep it rare. <value>10 min.</value></summary>
     public TimeSpan SelfCheckInterval { get; set; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>How often a cell's leader judges the cell's progressive feature rollouts (docs/cells.md): one listing of
+    /// the cell's <c>rollouts/</c> per interval, and a fenced write only when a step advances, completes or halts.
+    /// <value>5 s.</value></summary>
+    public TimeSpan RolloutInterval { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Attempts a job may lose through no fault of its own (worker gone, restarted, fenced, drained) before
     /// further losses count against its <c>maxAttempts</c>: a job that keeps taking its workers down must still end.
     /// <value>10.</value></summary>
@@ -141,6 +146,7 @@ public sealed class SchedulerOptions
         }
 
         Positive(nameof(SelfCheckInterval), SelfCheckInterval);
+        Positive(nameof(RolloutInterval), RolloutInterval);
         if (MaxInterruptions < 0)
         {
             throw Invalid(nameof(MaxInterruptions), "must not be negative");
