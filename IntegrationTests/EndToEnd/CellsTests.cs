@@ -16,40 +16,10 @@ namespace ControlPlane.IntegrationTests.EndToEnd;
 /// one agent in each. Every cell has one leader, leadership spreads, jobs run in their cell, every assignment carries
 /// its own cell's epoch, and a kill -9 of a director moves only its cells. One subclass per backend.
 /// </summary>
-public abstract class CellsTests : IAsyncLifetime
+public abstract class CellsTests(ITestOutputHelper output) : OneStoreSystemTests(output, "e2e-cells")
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
     private static readonly string[] CellNames = [Cells.Default, "a", "b"];
-    private ServerCluster? _servers;
-
-    /// <summary>Creates the test class.</summary>
-    protected CellsTests(ITestOutputHelper output)
-    {
-        Output = output;
-        Apps = new ControlPlaneApps("e2e-cells");
-    }
-
-    /// <summary>The backend.</summary>
-    protected abstract E2eBackend Backend { get; }
-
-    private ITestOutputHelper Output { get; }
-
-    private ControlPlaneApps Apps { get; }
-
-    private ServerCluster Servers => _servers ?? throw new InvalidOperationException("The store has not started.");
-
-    /// <inheritdoc />
-    public async Task InitializeAsync() => _servers = await Backend.StartAsync(1);
-
-    /// <inheritdoc />
-    public async Task DisposeAsync()
-    {
-        await Apps.DisposeAsync();
-        if (_servers is not null)
-        {
-            await _servers.DisposeAsync();
-        }
-    }
 
     [Fact]
     public async Task Three_directors_spread_three_cells_jobs_run_in_their_cell_fenced_by_its_epoch_and_a_kill_moves_only_its_cells()

@@ -14,40 +14,10 @@ namespace ControlPlane.IntegrationTests.EndToEnd;
 /// batches. A feature that makes jobs fail on the agents that have it (in a named cell) halts by itself and goes off everywhere; a healthy
 /// one reaches 100 %, with its leader killed halfway (a second director resumes from the record). One subclass per backend.
 /// </summary>
-public abstract class RolloutTests : IAsyncLifetime
+public abstract class RolloutTests(ITestOutputHelper output) : OneStoreSystemTests(output, "e2e-rollout")
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(40);
     private const string Cell = "canary";
-    private ServerCluster? _servers;
-
-    /// <summary>Creates the test class.</summary>
-    protected RolloutTests(ITestOutputHelper output)
-    {
-        Output = output;
-        Apps = new ControlPlaneApps("e2e-rollout");
-    }
-
-    /// <summary>The backend.</summary>
-    protected abstract E2eBackend Backend { get; }
-
-    private ITestOutputHelper Output { get; }
-
-    private ControlPlaneApps Apps { get; }
-
-    private ServerCluster Servers => _servers ?? throw new InvalidOperationException("The store has not started.");
-
-    /// <inheritdoc />
-    public async Task InitializeAsync() => _servers = await Backend.StartAsync(1);
-
-    /// <inheritdoc />
-    public async Task DisposeAsync()
-    {
-        await Apps.DisposeAsync();
-        if (_servers is not null)
-        {
-            await _servers.DisposeAsync();
-        }
-    }
 
     [Fact]
     public async Task A_rollout_whose_feature_fails_jobs_on_the_agents_that_have_it_halts_and_switches_it_off_by_itself()

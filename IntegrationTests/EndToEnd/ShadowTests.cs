@@ -17,39 +17,9 @@ namespace ControlPlane.IntegrationTests.EndToEnd;
 /// state. The same-build shadow agrees on every placement; the pack shadow names exactly the ones spread and pack choose
 /// differently. One subclass per backend.
 /// </summary>
-public abstract class ShadowTests : IAsyncLifetime
+public abstract class ShadowTests(ITestOutputHelper output) : OneStoreSystemTests(output, "e2e-shadow")
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
-    private ServerCluster? _servers;
-
-    /// <summary>Creates the test class.</summary>
-    protected ShadowTests(ITestOutputHelper output)
-    {
-        Output = output;
-        Apps = new ControlPlaneApps("e2e-shadow");
-    }
-
-    /// <summary>The backend.</summary>
-    protected abstract E2eBackend Backend { get; }
-
-    private ITestOutputHelper Output { get; }
-
-    private ControlPlaneApps Apps { get; }
-
-    private ServerCluster Servers => _servers ?? throw new InvalidOperationException("The store has not started.");
-
-    /// <inheritdoc />
-    public async Task InitializeAsync() => _servers = await Backend.StartAsync(1);
-
-    /// <inheritdoc />
-    public async Task DisposeAsync()
-    {
-        await Apps.DisposeAsync();
-        if (_servers is not null)
-        {
-            await _servers.DisposeAsync();
-        }
-    }
 
     [Fact]
     public async Task A_same_build_shadow_reports_no_difference_and_a_pack_shadow_names_the_placements_spread_made_otherwise()
