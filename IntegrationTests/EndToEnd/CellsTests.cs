@@ -16,7 +16,7 @@ namespace ControlPlane.IntegrationTests.EndToEnd;
 /// one agent in each. Every cell has one leader, leadership spreads, jobs run in their cell, every assignment carries
 /// its own cell's epoch, and a kill -9 of a director moves only its cells. One subclass per backend.
 /// </summary>
-public abstract class CellsTests(ITestOutputHelper output) : OneStoreSystemTests(output, "e2e-cells")
+public abstract class CellsTests(ITestOutputHelper output) : StoreSystemTests(output, "e2e-cells")
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
     private static readonly string[] CellNames = [Cells.Default, "a", "b"];

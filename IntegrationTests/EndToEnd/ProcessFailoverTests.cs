@@ -9,40 +9,12 @@ namespace ControlPlane.IntegrationTests.EndToEnd;
 /// director and agent processes on it, and killing (-9) whichever director leads. Each test class picks its own
 /// root, so its processes never meet another class's.
 /// </summary>
-public abstract class ProcessFailoverTests : IAsyncLifetime
+public abstract class ProcessFailoverTests : StoreSystemTests
 {
-    private ServerCluster? _servers;
-
-    /// <summary>Creates the test class; <paramref name="apps"/> names its processes' log folder.</summary>
+    /// <summary>Creates the test class; <paramref name="apps"/> names its processes' log folder. The store has three members.</summary>
     protected ProcessFailoverTests(ITestOutputHelper output, string apps)
+        : base(output, apps, members: 3)
     {
-        Output = output;
-        Apps = new ControlPlaneApps(apps);
-    }
-
-    /// <summary>The backend.</summary>
-    protected abstract E2eBackend Backend { get; }
-
-    /// <summary>The test's output.</summary>
-    protected ITestOutputHelper Output { get; }
-
-    /// <summary>The processes (their logs and execution logs).</summary>
-    protected ControlPlaneApps Apps { get; }
-
-    /// <summary>The store's three members.</summary>
-    protected ServerCluster Servers => _servers ?? throw new InvalidOperationException("The store has not started.");
-
-    /// <inheritdoc />
-    public async Task InitializeAsync() => _servers = await Backend.StartAsync(3);
-
-    /// <inheritdoc />
-    public async Task DisposeAsync()
-    {
-        await Apps.DisposeAsync();
-        if (_servers is not null)
-        {
-            await _servers.DisposeAsync();
-        }
     }
 
     /// <summary>Starts <c>director-1</c> to <c>director-3</c> on <paramref name="root"/> and, unless

@@ -14,7 +14,7 @@ namespace ControlPlane.IntegrationTests.EndToEnd;
 /// batches. A feature that makes jobs fail on the agents that have it (in a named cell) halts by itself and goes off everywhere; a healthy
 /// one reaches 100 %, with its leader killed halfway (a second director resumes from the record). One subclass per backend.
 /// </summary>
-public abstract class RolloutTests(ITestOutputHelper output) : OneStoreSystemTests(output, "e2e-rollout")
+public abstract class RolloutTests(ITestOutputHelper output) : StoreSystemTests(output, "e2e-rollout")
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(40);
     private const string Cell = "canary";

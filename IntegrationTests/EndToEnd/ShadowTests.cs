@@ -17,7 +17,7 @@ namespace ControlPlane.IntegrationTests.EndToEnd;
 /// state. The same-build shadow agrees on every placement; the pack shadow names exactly the ones spread and pack choose
 /// differently. One subclass per backend.
 /// </summary>
-public abstract class ShadowTests(ITestOutputHelper output) : OneStoreSystemTests(output, "e2e-shadow")
+public abstract class ShadowTests(ITestOutputHelper output) : StoreSystemTests(output, "e2e-shadow")
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
 

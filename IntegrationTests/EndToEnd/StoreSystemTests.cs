@@ -5,20 +5,24 @@ using Xunit.Abstractions;
 namespace ControlPlane.IntegrationTests.EndToEnd;
 
 /// <summary>
-/// What the end-to-end tests of cells, shadows and rollouts share: a one-member store of the subclass's backend, started
-/// per test class instance, and the director and agent processes a test starts, stopped before the store.
+/// What the end-to-end tests with real processes share: a store of the subclass's backend (one member, or three for the
+/// failover tests), started per test class instance, and the director and agent processes a test starts, stopped
+/// before the store.
 /// </summary>
-public abstract class OneStoreSystemTests : IAsyncLifetime
+public abstract class StoreSystemTests : IAsyncLifetime
 {
+    private readonly int _members;
     private ServerCluster? _servers;
 
     /// <summary>Creates the test class.</summary>
     /// <param name="output">The test's output.</param>
     /// <param name="appsName">Names the processes' fixture directory.</param>
-    protected OneStoreSystemTests(ITestOutputHelper output, string appsName)
+    /// <param name="members">The store's members.</param>
+    protected StoreSystemTests(ITestOutputHelper output, string appsName, int members = 1)
     {
         Output = output;
         Apps = new ControlPlaneApps(appsName);
+        _members = members;
     }
 
     /// <summary>The backend.</summary>
@@ -30,11 +34,11 @@ public abstract class OneStoreSystemTests : IAsyncLifetime
     /// <summary>The director and agent processes the test starts.</summary>
     protected ControlPlaneApps Apps { get; }
 
-    /// <summary>The store, once <see cref="InitializeAsync"/> has started it.</summary>
+    /// <summary>The store's members, once <see cref="InitializeAsync"/> has started them.</summary>
     protected ServerCluster Servers => _servers ?? throw new InvalidOperationException("The store has not started.");
 
     /// <inheritdoc />
-    public async Task InitializeAsync() => _servers = await Backend.StartAsync(1);
+    public async Task InitializeAsync() => _servers = await Backend.StartAsync(_members);
 
     /// <inheritdoc />
     public async Task DisposeAsync()
