@@ -83,7 +83,8 @@ CFG
   launch "$store" java -Xmx256m -Dzookeeper.extendedTypesEnabled=true \
     -cp /usr/share/java/zookeeper.jar:/usr/share/java/slf4j-simple.jar \
     org.apache.zookeeper.server.quorum.QuorumPeerMain "$work/zoo.cfg"
-  ruok() { exec 3<>"/dev/tcp/127.0.0.1/$zk_port" && printf ruok >&3 && grep -q imok <&3; }
+  # Each probe reads for at most 2 s: a peer that accepts and never answers (not ZooKeeper) must not hang the wait.
+  ruok() { local reply=; exec 3<>"/dev/tcp/127.0.0.1/$zk_port" && printf ruok >&3 && { read -r -t 2 reply <&3 || true; } && [[ $reply == imok* ]]; }
   wait_for ruok 60 || { tail -20 "$work/$store.log" >&2; cp_die "ZooKeeper did not start"; }
   endpoints="127.0.0.1:$zk_port"
   inspect="/usr/share/zookeeper/bin/zkCli.sh -server $endpoints"
@@ -129,7 +130,8 @@ url="http://127.0.0.1:$api_port"
 urls="$url,http://127.0.0.1:$((api_port + 1)),http://127.0.0.1:$((api_port + 2))"
 export CONTROLPLANE_URL="$urls" CONTROLPLANE_TOKEN="$token"
 cpctl() { dotnet "$cpctl_dll" "$@"; }
-healthy() { exec 3<>"/dev/tcp/127.0.0.1/$1" && printf 'GET /healthz HTTP/1.0\r\n\r\n' >&3 && head -1 <&3 | grep -q ' 200 '; }
+# Reads the status line for at most 2 s, so a peer that never answers cannot hang the wait.
+healthy() { local status=; exec 3<>"/dev/tcp/127.0.0.1/$1" && printf 'GET /healthz HTTP/1.0\r\n\r\n' >&3 && read -r -t 2 status <&3 && [[ $status == *" 200 "* ]]; }
 workers_ready() { [ "$(cpctl workers -o json | grep -c '"id"')" -ge 2 ]; }
 leader_ready() { cpctl leader >/dev/null 2>&1; }
 for i in 1 2 3; do

@@ -80,7 +80,10 @@ public sealed class QuickstartTests(ITestOutputHelper output)
     {
         for (var attempt = 0; attempt < 200; attempt++)
         {
-            var first = Random.Shared.Next(20_000, 40_000);
+            // Below Linux's ephemeral range (32768 and up), where the fixtures' kernel-assigned ports and every outgoing
+            // connection's local port live: a port chosen there can be taken by another test between this choice and the
+            // store's bind (a quickstart run once hung, silent, before its store was up).
+            var first = Random.Shared.Next(20_000, 32_000);
             var listeners = new List<TcpListener>();
             try
             {
